@@ -1,0 +1,1 @@
+"""The four Guild services. None imports another; they talk only through NATS."""

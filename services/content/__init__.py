@@ -1,0 +1,1 @@
+"""Content: posts of every kind (questions first), edits, moderation, external content."""

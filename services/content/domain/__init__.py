@@ -1,0 +1,1 @@
+"""Content's domain model. Imports only the standard library."""

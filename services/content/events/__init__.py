@@ -1,0 +1,1 @@
+"""Content's public events: domain objects turned into the contracts in shared/."""

@@ -1,0 +1,1 @@
+"""Content's state, in key-value buckets only content writes."""

@@ -1,0 +1,1 @@
+"""Membership: communities, members, joins and roles, HR directory sync."""

@@ -1,0 +1,1 @@
+"""Membership's domain model. Imports only the standard library."""

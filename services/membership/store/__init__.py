@@ -1,0 +1,1 @@
+"""Membership's state, in key-value buckets only membership writes."""

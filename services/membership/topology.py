@@ -1,0 +1,28 @@
+"""What membership consumes and stores, declared for provisioning."""
+
+from __future__ import annotations
+
+from services.membership.store.buckets import bucket_specs
+from shared.messaging.provisioning import ConsumerSpec, Topology, durable_consumer, streams_for
+from shared.naming import Service, Streams
+from shared.settings import GuildSettings
+
+
+def hr_consumer(settings: GuildSettings) -> ConsumerSpec:
+    return durable_consumer(
+        settings,
+        Service.MEMBERSHIP,
+        "hr",
+        stream=Streams(settings.region).ingest,
+        filter_subjects=[f"ingest.{settings.region}.hr.>"],
+        description="HR directory events (an HR event type membership does not know is "
+        "dead-lettered)",
+    )
+
+
+def topology(settings: GuildSettings) -> Topology:
+    return Topology(
+        streams=streams_for(settings),
+        consumers=[hr_consumer(settings)],
+        buckets=bucket_specs(settings.region, settings.stream_replicas),
+    )

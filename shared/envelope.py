@@ -1,0 +1,191 @@
+"""The one envelope of every Guild event: CloudEvents 1.0 attribute names.
+
+Read tolerantly, write one way:
+
+* **Reading** accepts both CloudEvents modes of the NATS protocol binding. *Binary* mode is
+  recognised by a ``ce-specversion`` header (header names are case-insensitive, values are
+  percent-decoded); the body is the JSON ``data``. Otherwise the message must be *structured*
+  mode: a JSON object with ``specversion``, ``id``, ``source``, ``type`` and ``data``.
+* **Writing** is always structured mode with ``content-type: application/cloudevents+json``,
+  so a stored message is self-contained (dead letters, replays and ``nats stream view`` show
+  the whole event).
+
+Guild's own extension attributes: ``region`` (where the event was first published) and
+``causationid`` (the id of the event that caused this one).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any, Generic, Literal, TypeVar
+from urllib.parse import unquote
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SPECVERSION = "1.0"
+STRUCTURED_CONTENT_TYPE = "application/cloudevents+json"
+JSON_CONTENT_TYPE = "application/json"
+
+DataT = TypeVar("DataT")
+
+
+class MalformedEvent(ValueError):
+    """The message is not a CloudEvent Guild can read. It will never succeed: dead-letter it."""
+
+
+class Envelope(BaseModel, Generic[DataT]):
+    """A CloudEvent whose ``data`` is one of Guild's contracts."""
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+    specversion: Literal["1.0"] = Field(description="CloudEvents version; always '1.0'.")
+    id: str = Field(
+        min_length=1,
+        max_length=256,
+        description="Unique per source. Re-sending the same event must reuse its id.",
+    )
+    source: str = Field(
+        min_length=1,
+        max_length=512,
+        description="Who published it, as a URI reference (e.g. '/hr-directory/eu').",
+    )
+    type: str = Field(
+        min_length=1,
+        max_length=256,
+        description="The versioned event type, e.g. 'guild.ingest.hr.person_hired.v1'.",
+    )
+    time: datetime | None = Field(default=None, description="When it happened (RFC 3339).")
+    subject: str | None = Field(
+        default=None, description="What it is about, e.g. a member or post id."
+    )
+    datacontenttype: str | None = Field(
+        default=JSON_CONTENT_TYPE, description="Media type of data; Guild accepts JSON only."
+    )
+    dataschema: str | None = Field(default=None, description="URI of the data's schema.")
+    region: str | None = Field(
+        default=None, description="Extension: the region where the event was first published."
+    )
+    causationid: str | None = Field(
+        default=None, description="Extension: id of the event that caused this one."
+    )
+    data: DataT = Field(description="The event's payload, as defined by its contract.")
+
+
+def structured_body(envelope: Envelope[Any]) -> bytes:
+    """The bytes Guild publishes for ``envelope`` (structured mode)."""
+    return envelope.model_dump_json(exclude_none=True).encode()
+
+
+def new_envelope(
+    *,
+    event_id: str,
+    source: str,
+    event_type: str,
+    data: DataT,
+    region: str,
+    subject: str | None = None,
+    causation_id: str | None = None,
+    time: datetime | None = None,
+) -> Envelope[DataT]:
+    """Build the envelope of an event Guild publishes."""
+    return Envelope[Any](
+        specversion="1.0",
+        id=event_id,
+        source=source,
+        type=event_type,
+        time=time or datetime.now(UTC),
+        subject=subject,
+        region=region,
+        causationid=causation_id,
+        data=data,
+    )
+
+
+def read_cloudevent(body: bytes, headers: Mapping[str, str] | None) -> dict[str, Any]:
+    """Turn a NATS message into CloudEvent attributes plus ``data`` (not yet validated).
+
+    Raises :class:`MalformedEvent` with a reason a publisher can act on.
+    """
+    lowered = {name.lower(): value for name, value in (headers or {}).items()}
+    if "ce-specversion" in lowered:
+        return _read_binary(body, lowered)
+    return _read_structured(body, lowered)
+
+
+def _read_binary(body: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
+    attributes: dict[str, Any] = {
+        name.removeprefix("ce-"): _header_value(name, value)
+        for name, value in headers.items()
+        if name.startswith("ce-")
+    }
+    content_type = attributes.get("datacontenttype") or headers.get("content-type")
+    if content_type:
+        attributes["datacontenttype"] = content_type
+    attributes["data"] = _json_data(body, content_type)
+    return attributes
+
+
+def _read_structured(body: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
+    try:
+        document = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise MalformedEvent(
+            f"body is not JSON ({error}) and there is no ce-specversion header; send a "
+            "CloudEvent in structured mode (JSON body) or binary mode (ce-* headers)"
+        ) from None
+    if not isinstance(document, dict):
+        raise MalformedEvent(
+            f"body is JSON {type(document).__name__}, not an object; expected a CloudEvent"
+        )
+    if "specversion" not in document:
+        raise MalformedEvent(
+            "JSON body has no 'specversion' attribute and there is no ce-specversion header: "
+            "not a CloudEvent"
+        )
+    if "data_base64" in document:
+        raise MalformedEvent("'data_base64' is not supported: Guild accepts JSON data only")
+    return document
+
+
+def _header_value(name: str, raw: str) -> str:
+    """Percent-decode a binary-mode attribute value; values already raw pass unchanged."""
+    value = raw[1:-1] if len(raw) >= 2 and raw[0] == raw[-1] == '"' else raw
+    try:
+        return unquote(value, errors="strict")
+    except UnicodeDecodeError:
+        raise MalformedEvent(f"header {name} is not valid percent-encoded UTF-8") from None
+
+
+def _json_data(body: bytes, content_type: str | None) -> Any:
+    media_type = (content_type or JSON_CONTENT_TYPE).split(";")[0].strip().lower()
+    if not (media_type in (JSON_CONTENT_TYPE, "text/json") or media_type.endswith("+json")):
+        raise MalformedEvent(
+            f"datacontenttype {media_type!r} is not supported: Guild accepts JSON data only"
+        )
+    if not body:
+        return None
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise MalformedEvent(f"binary-mode data is not valid JSON ({error})") from None
+
+
+def identify(body: bytes, headers: Mapping[str, str] | None) -> tuple[str | None, str | None]:
+    """Best effort, for logs and dead letters: the (id, type) of a possibly malformed message."""
+    lowered = {name.lower(): value for name, value in (headers or {}).items()}
+    event_id, event_type = lowered.get("ce-id"), lowered.get("ce-type")
+    if event_id is None or event_type is None:
+        try:
+            document = json.loads(body)
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            document = None
+        if isinstance(document, dict):
+            event_id = event_id or _str_or_none(document.get("id"))
+            event_type = event_type or _str_or_none(document.get("type"))
+    return event_id or lowered.get("nats-msg-id"), event_type
+
+
+def _str_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None

@@ -1,0 +1,287 @@
+"""Streams, durable consumers and key-value buckets, declared once and applied idempotently.
+
+Subscribers never create streams or consumers (they bind to existing ones). A provisioning
+step applies the declarations: at service start-up by default, or by an operator with admin
+credentials (``guild provision``, ``python -m services.<name> provision``) where services run
+with ``GUILD_PROVISION=false`` and no right to create streams.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from nats.js import JetStreamContext
+from nats.js.api import (
+    AckPolicy,
+    ConsumerConfig,
+    DeliverPolicy,
+    DiscardPolicy,
+    ExternalStream,
+    KeyValueConfig,
+    RetentionPolicy,
+    StorageType,
+    StreamConfig,
+    StreamSource,
+)
+from nats.js.errors import BadRequestError, NotFoundError
+
+from shared.naming import Service, Streams, consumer_name
+from shared.settings import GuildSettings
+
+log = logging.getLogger("guild.provision")
+
+DAY = 24 * 3600.0
+
+
+class ProvisioningError(RuntimeError):
+    """A declaration could not be applied (e.g. an existing stream differs in a fixed setting)."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How a consumer retries a message whose handler failed for a transient reason."""
+
+    max_deliver: int = 10
+    first_delay: float = 1.0
+    max_delay: float = 300.0
+
+    def delay_after(self, attempt: int) -> float:
+        """Seconds to wait after failed delivery number ``attempt``: exponential, with jitter."""
+        base = min(self.first_delay * 2 ** max(attempt - 1, 0), self.max_delay)
+        return base * random.uniform(0.8, 1.2)
+
+
+@dataclass(frozen=True)
+class ConsumerSpec:
+    """A durable pull consumer on one stream."""
+
+    stream: str
+    durable: str
+    filter_subjects: Sequence[str]
+    description: str
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    ack_wait: float = 60.0
+    max_ack_pending: int = 1_000
+
+    def config(self) -> ConsumerConfig:
+        subjects = list(self.filter_subjects)
+        return ConsumerConfig(
+            durable_name=self.durable,
+            name=self.durable,
+            description=self.description,
+            ack_policy=AckPolicy.EXPLICIT,
+            deliver_policy=DeliverPolicy.ALL,
+            ack_wait=self.ack_wait,
+            max_deliver=self.retry.max_deliver,
+            max_ack_pending=self.max_ack_pending,
+            filter_subject=subjects[0] if len(subjects) == 1 else None,
+            filter_subjects=subjects if len(subjects) > 1 else None,
+        )
+
+
+@dataclass(frozen=True)
+class BucketSpec:
+    """A key-value bucket owned by one service."""
+
+    name: str
+    description: str
+    history: int = 1
+    replicas: int = 1
+
+
+@dataclass(frozen=True)
+class Topology:
+    """Everything one component declares."""
+
+    streams: Sequence[StreamConfig] = ()
+    consumers: Sequence[ConsumerSpec] = ()
+    buckets: Sequence[BucketSpec] = ()
+
+    def __add__(self, other: Topology) -> Topology:
+        return Topology(
+            streams=[*self.streams, *other.streams],
+            consumers=[*self.consumers, *other.consumers],
+            buckets=[*self.buckets, *other.buckets],
+        )
+
+
+def region_streams(
+    region: str,
+    *,
+    peer_regions: Iterable[str] = (),
+    replicas: int = 1,
+    retention_days: int = 30,
+) -> list[StreamConfig]:
+    """The streams of one region. Public events of peer regions are sourced into ``EVENTS``."""
+    names = Streams(region)
+    kept = retention_days * DAY
+    hardened = {"deny_delete": True, "deny_purge": True, "allow_rollup_hdrs": False}
+    common = {"storage": StorageType.FILE, "num_replicas": replicas}
+    sources = [
+        StreamSource(
+            name=Streams(peer).events,
+            filter_subject=f"evt.{peer}.pub.>",
+            external=ExternalStream(api=f"$JS.{peer}.API"),
+        )
+        for peer in peer_regions
+        if peer != region
+    ]
+    return [
+        StreamConfig(
+            name=names.events,
+            description=f"Guild events of region {region} (and public events of its peers)",
+            subjects=[f"evt.{region}.>"],
+            sources=sources or None,
+            retention=RetentionPolicy.LIMITS,
+            discard=DiscardPolicy.NEW,
+            max_age=kept,
+            duplicate_window=600,
+            allow_direct=True,
+            **hardened,
+            **common,
+        ),
+        StreamConfig(
+            name=names.ingest,
+            description=f"Events other internal systems publish into Guild in region {region}",
+            subjects=[f"ingest.{region}.>"],
+            retention=RetentionPolicy.LIMITS,
+            discard=DiscardPolicy.NEW,
+            max_age=kept,
+            duplicate_window=600,
+            allow_direct=True,
+            **hardened,
+            **common,
+        ),
+        StreamConfig(
+            name=names.personal,
+            description=f"Personal data of members homed in {region}: latest value per key",
+            subjects=[f"personal.{region}.>"],
+            retention=RetentionPolicy.LIMITS,
+            max_msgs_per_subject=1,
+            duplicate_window=600,
+            allow_direct=True,
+            **common,
+        ),
+        StreamConfig(
+            name=names.inbox,
+            description=f"In-app inboxes of members homed in {region}, one subject per member",
+            subjects=[f"inbox.{region}.>"],
+            retention=RetentionPolicy.LIMITS,
+            max_age=365 * DAY,
+            max_msgs_per_subject=1_000,
+            duplicate_window=600,
+            allow_direct=True,
+            **common,
+        ),
+        StreamConfig(
+            name=names.dead_letters,
+            description=f"Messages Guild could not process in {region}, with the reason",
+            subjects=[f"dlq.{region}.>"],
+            retention=RetentionPolicy.LIMITS,
+            max_age=90 * DAY,
+            duplicate_window=600,
+            allow_direct=True,
+            **common,
+        ),
+        StreamConfig(
+            name=names.advisories,
+            description=f"JetStream advisories of {region}: deliveries exhausted",
+            subjects=[
+                f"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{stream}.*"
+                for stream in (names.events, names.ingest, names.personal)
+            ],
+            retention=RetentionPolicy.LIMITS,
+            max_age=90 * DAY,
+            **common,
+        ),
+    ]
+
+
+def streams_for(settings: GuildSettings) -> list[StreamConfig]:
+    """The region's streams as the deployment's settings configure them."""
+    return region_streams(
+        settings.region,
+        peer_regions=settings.peer_regions,
+        replicas=settings.stream_replicas,
+        retention_days=settings.event_retention_days,
+    )
+
+
+def durable_consumer(
+    settings: GuildSettings,
+    service: Service,
+    purpose: str,
+    *,
+    stream: str,
+    filter_subjects: Sequence[str],
+    description: str,
+) -> ConsumerSpec:
+    """A durable consumer ``<service>-<purpose>`` with the deployment's retry settings."""
+    return ConsumerSpec(
+        stream=stream,
+        durable=consumer_name(service, purpose),
+        filter_subjects=list(filter_subjects),
+        description=description,
+        retry=RetryPolicy(
+            max_deliver=settings.retry_max_deliver,
+            first_delay=settings.retry_first_delay,
+            max_delay=settings.retry_max_delay,
+        ),
+        ack_wait=settings.ack_wait,
+    )
+
+
+async def apply(js: JetStreamContext, topology: Topology) -> None:
+    """Create what is missing and update what changed. Safe to run again and concurrently."""
+    for stream in topology.streams:
+        await _apply_stream(js, stream)
+    for bucket in topology.buckets:
+        await _apply_bucket(js, bucket)
+    for consumer in topology.consumers:
+        await _apply_consumer(js, consumer)
+
+
+async def _apply_stream(js: JetStreamContext, config: StreamConfig) -> None:
+    try:
+        await js.add_stream(config)
+    except BadRequestError as error:
+        if error.err_code != 10058:  # stream name already in use with a different configuration
+            raise ProvisioningError(f"stream {config.name}: {error.description}") from error
+        try:
+            await js.update_stream(config)
+        except BadRequestError as update_error:
+            raise ProvisioningError(
+                f"stream {config.name} exists with settings that cannot be changed in place: "
+                f"{update_error.description}"
+            ) from update_error
+        log.info("stream updated", extra={"stream": config.name})
+
+
+async def _apply_bucket(js: JetStreamContext, bucket: BucketSpec) -> None:
+    config = KeyValueConfig(
+        bucket=bucket.name,
+        description=bucket.description,
+        history=bucket.history,
+        replicas=bucket.replicas,
+        storage=StorageType.FILE,
+    )
+    try:
+        await js.create_key_value(config)  # idempotent when the bucket exists unchanged
+    except BadRequestError as error:
+        raise ProvisioningError(
+            f"bucket {bucket.name} exists with other settings: {error.description}"
+        ) from error
+
+
+async def _apply_consumer(js: JetStreamContext, spec: ConsumerSpec) -> None:
+    try:
+        await js.add_consumer(spec.stream, config=spec.config())
+    except NotFoundError as error:
+        raise ProvisioningError(
+            f"consumer {spec.durable}: stream {spec.stream} does not exist"
+        ) from error
+    except BadRequestError as error:
+        raise ProvisioningError(f"consumer {spec.durable}: {error.description}") from error

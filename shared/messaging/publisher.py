@@ -1,0 +1,140 @@
+"""Publishing to JetStream: every publish waits for its PubAck and carries a ``Nats-Msg-Id``.
+
+A publish that times out (or finds no stream leader for a moment, as during an election) is
+retried with the same ``Nats-Msg-Id`` until a deadline, so it is stored exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from faststream.nats import NatsBroker
+from nats.errors import (
+    ConnectionClosedError,
+    ConnectionReconnectingError,
+    NoRespondersError,
+    OutboundBufferLimitError,
+)
+from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js.api import PubAck
+from nats.js.errors import NoStreamResponseError
+
+from shared.contracts.base import Contract
+from shared.envelope import STRUCTURED_CONTENT_TYPE, Envelope, new_envelope, structured_body
+from shared.ids import derived_id
+from shared.naming import Service, Streams, source
+
+log = logging.getLogger("guild.publish")
+
+TRANSIENT_PUBLISH_ERRORS: tuple[type[BaseException], ...] = (
+    NatsTimeoutError,
+    asyncio.TimeoutError,
+    NoStreamResponseError,
+    NoRespondersError,
+    ConnectionClosedError,
+    ConnectionReconnectingError,
+    OutboundBufferLimitError,
+)
+
+
+class PublishFailed(Exception):
+    """JetStream did not confirm a publish before the deadline. Transient: retry later."""
+
+
+class JetStreamPublisher:
+    """Publishes bytes to a stream and waits for the PubAck, retrying transient failures."""
+
+    def __init__(
+        self, broker: NatsBroker, *, ack_timeout: float = 2.0, deadline: float = 15.0
+    ) -> None:
+        self.broker = broker
+        self.ack_timeout = ack_timeout
+        self.deadline = deadline
+
+    async def publish(
+        self,
+        body: bytes,
+        subject: str,
+        *,
+        stream: str,
+        msg_id: str,
+        headers: Mapping[str, str] | None = None,
+    ) -> PubAck | None:
+        """Store ``body`` on ``subject`` in ``stream`` once; returns JetStream's PubAck."""
+        all_headers = {**(headers or {}), "Nats-Msg-Id": msg_id}
+        started, pause = time.monotonic(), 0.05
+        while True:
+            try:
+                return await self.broker.publish(
+                    body, subject, stream=stream, headers=all_headers, timeout=self.ack_timeout
+                )
+            except TRANSIENT_PUBLISH_ERRORS as error:
+                waited = time.monotonic() - started
+                if waited + pause > self.deadline:
+                    raise PublishFailed(
+                        f"no PubAck from stream {stream} for {subject} (msg id {msg_id}) "
+                        f"after {waited:.1f}s: {type(error).__name__}"
+                    ) from error
+                log.warning(
+                    "publish not confirmed yet; retrying with the same Nats-Msg-Id",
+                    extra={"subject": subject, "msg_id": msg_id, "error": type(error).__name__},
+                )
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 1.0)
+
+
+class EventPublisher:
+    """Publishes Guild events: the envelope, the subject and the stream follow from the contract."""
+
+    def __init__(self, publisher: JetStreamPublisher, *, region: str, service: Service) -> None:
+        self.publisher = publisher
+        self.region = region
+        self.service = service
+        self.source = source(region, service)
+        self.streams = Streams(region)
+
+    async def publish(
+        self,
+        data: Contract,
+        *,
+        event_id: str,
+        subject: str | None = None,
+        cause: Envelope[Any] | None = None,
+        key: str | None = None,
+    ) -> Envelope[Contract]:
+        """Publish ``data`` as a CloudEvent with ``event_id`` and wait until it is stored."""
+        envelope = new_envelope(
+            event_id=event_id,
+            source=self.source,
+            event_type=data.TYPE,
+            data=data,
+            region=self.region,
+            subject=subject,
+            causation_id=cause.id if cause else None,
+        )
+        await self.publisher.publish(
+            structured_body(envelope),
+            data.subject_in(self.region, key),
+            stream=self.streams.for_scope(data.SCOPE),
+            msg_id=event_id,
+            headers={"content-type": STRUCTURED_CONTENT_TYPE},
+        )
+        return envelope
+
+    async def publish_caused_by(
+        self,
+        cause: Envelope[Any],
+        data: Contract,
+        *,
+        purpose: str,
+        subject: str | None = None,
+        key: str | None = None,
+    ) -> Envelope[Contract]:
+        """Publish an event caused by ``cause``; its id is derived from the cause and purpose,
+        so running the same handler twice publishes the same event once."""
+        event_id = derived_id(cause.source, cause.id, purpose)
+        return await self.publish(data, event_id=event_id, subject=subject, cause=cause, key=key)

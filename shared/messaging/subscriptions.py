@@ -1,0 +1,81 @@
+"""Subscribing to Guild events: one durable pull consumer, one typed handler per event type.
+
+    sub = event_subscriber(router, spec)
+
+    @sub(filter=of_type(PersonHiredV1))
+    async def when_person_hired_register_member(event: Envelope[PersonHiredV1]) -> None: ...
+
+The decoder reads structured and binary CloudEvents. A message no handler accepts (an unknown
+event type) raises ``SubscriberNotFound``; a payload that does not match the handler's contract
+raises ``ValidationError``. :mod:`shared.messaging.consumer` dead-letters both with the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from faststream import AckPolicy
+from faststream.message import StreamMessage
+from faststream.nats import JStream, NatsBroker, NatsMessage, NatsRouter, PullSub
+
+from shared.contracts.base import Contract
+from shared.envelope import Envelope, read_cloudevent
+from shared.messaging.provisioning import ConsumerSpec
+
+C = TypeVar("C", bound=Contract)
+D = TypeVar("D")
+Reaction = Callable[[Envelope[C], D], Awaitable[None]]
+
+
+async def cloudevent_decoder(message: NatsMessage, _default: Callable[..., Any]) -> Any:
+    """FastStream decoder: a structured or binary CloudEvent as one attribute dict."""
+    return read_cloudevent(message.body, message.headers)
+
+
+def of_type(contract: type[Contract]) -> Callable[[StreamMessage[Any]], Awaitable[bool]]:
+    """Filter: the message is an event of ``contract``'s type."""
+
+    async def matches(message: StreamMessage[Any]) -> bool:
+        decoded = await message.decode()
+        return isinstance(decoded, dict) and decoded.get("type") == contract.TYPE
+
+    matches.__name__ = f"is_{contract.__name__}"
+    return matches
+
+
+def event_subscriber(
+    router: NatsBroker | NatsRouter, spec: ConsumerSpec, *, batch_size: int = 10
+) -> Any:
+    """A FastStream subscriber bound to the provisioned durable consumer ``spec``.
+
+    It binds to the existing consumer (all of its filter subjects), never creates streams
+    (``declare=False``), never acks on its own (the settle middleware does), and never
+    publishes replies, whatever headers a publisher set.
+    """
+    return router.subscriber(
+        spec.filter_subjects[0],
+        stream=JStream(spec.stream, declare=False),
+        durable=spec.durable,
+        pull_sub=PullSub(batch_size=batch_size, timeout=1.0),
+        ack_policy=AckPolicy.MANUAL,
+        decoder=cloudevent_decoder,
+        no_reply=True,
+        title=spec.durable,
+        description=spec.description,
+    )
+
+
+def react(subscriber: Any, contract: type[C], reaction: Reaction[C, D], deps: D) -> None:
+    """Register ``reaction(event, deps)`` for events of ``contract`` on ``subscriber``.
+
+    FastStream validates each event against ``Envelope[contract]`` before the reaction runs.
+    """
+
+    async def handle(event: Any) -> None:
+        await reaction(event, deps)
+
+    handle.__annotations__ = {"event": Envelope[contract], "return": None}  # type: ignore[valid-type]
+    handle.__name__ = reaction.__name__
+    handle.__doc__ = reaction.__doc__
+    subscriber(filter=of_type(contract))(handle)

@@ -1,0 +1,163 @@
+"""Names of subjects, streams, consumers and buckets. Every name carries the region.
+
+Subjects (``<r>`` is the region, e.g. ``eu``):
+
+=================================================  ==============================================
+``ingest.<r>.<domain>.<name>.<vN>``                events other internal systems publish into Guild
+``evt.<r>.pub.<owner>.<name>.<vN>``                public facts, sourced by every other region
+``evt.<r>.local.<owner>.<name>.<vN>``              facts that stay in their region
+``personal.<r>.<owner>.<name>.<vN>.<key>``         personal data, latest per key, never sourced
+``cmd.<r>.<service>.<command>``                    commands (request-reply)
+``qry.<r>.<service>.<query>``                      queries (request-reply)
+``inbox.<r>.<member>``                             a member's in-app inbox
+``dlq.<r>.<service>.<consumer>``                   dead letters, with their reason
+``status.<r>.<service>``                           liveness and readiness (request-reply)
+=================================================  ==============================================
+
+An event's type maps mechanically onto its subject: ``guild.membership.member_joined.v1``
+published as public in region ``eu`` goes to ``evt.eu.pub.membership.member_joined.v1``.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+REGION_PATTERN = r"^[a-z][a-z0-9]{0,15}$"
+TOKEN_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+TYPE_PREFIX = "guild."
+INGEST_TYPE_PREFIX = "guild.ingest."
+
+_region_re = re.compile(REGION_PATTERN)
+_token_re = re.compile(TOKEN_PATTERN)
+
+
+class Scope(StrEnum):
+    """Where an event may travel."""
+
+    INGEST = "ingest"
+    """Published by another internal system into Guild."""
+    PUBLIC = "pub"
+    """A fact every region may see: ids, region, timezone, skills, shared content."""
+    LOCAL = "local"
+    """A fact for the services of its own region only."""
+    PERSONAL = "personal"
+    """Personal data: kept in its home region, latest value per key, erasable."""
+
+
+class Service(StrEnum):
+    """The four services. Used in subjects, sources and consumer names."""
+
+    MEMBERSHIP = "membership"
+    CONTENT = "content"
+    MATCHING = "matching"
+    NOTIFICATIONS = "notifications"
+
+
+def check_region(region: str) -> str:
+    """Return ``region`` if it is a valid region name (lowercase letters and digits)."""
+    if not _region_re.match(region):
+        raise ValueError(
+            f"region {region!r} is not valid: use 1-16 lowercase letters or digits, "
+            "starting with a letter (for example 'eu', 'us', 'apac')"
+        )
+    return region
+
+
+def check_token(value: str, what: str = "identifier") -> str:
+    """Return ``value`` if it can be used as one subject token."""
+    if not _token_re.match(value):
+        raise ValueError(f"{what} {value!r} is not valid: use 1-64 letters, digits, '-' or '_'")
+    return value
+
+
+def _type_tail(event_type: str, prefix: str) -> str:
+    if not event_type.startswith(prefix):
+        raise ValueError(f"event type {event_type!r} does not start with {prefix!r}")
+    return event_type.removeprefix(prefix)
+
+
+def event_subject(region: str, scope: Scope, event_type: str, key: str | None = None) -> str:
+    """The subject an event of ``event_type`` is published on in ``region``."""
+    check_region(region)
+    if scope is Scope.INGEST:
+        return f"ingest.{region}.{_type_tail(event_type, INGEST_TYPE_PREFIX)}"
+    tail = _type_tail(event_type, TYPE_PREFIX)
+    if scope is Scope.PERSONAL:
+        if key is None:
+            raise ValueError(f"personal event {event_type} needs a key (e.g. the member id)")
+        return f"personal.{region}.{tail}.{check_token(key, 'key')}"
+    return f"evt.{region}.{scope.value}.{tail}"
+
+
+def any_region_event_subject(scope: Scope, event_type: str) -> str:
+    """A filter that matches ``event_type`` published in any region."""
+    return event_subject("x", scope, event_type).replace(".x.", ".*.", 1)
+
+
+def command_subject(region: str, service: Service, command: str) -> str:
+    return f"cmd.{check_region(region)}.{service.value}.{command}"
+
+
+def query_subject(region: str, service: Service, query: str) -> str:
+    return f"qry.{check_region(region)}.{service.value}.{query}"
+
+
+def status_subject(region: str, service: Service) -> str:
+    return f"status.{check_region(region)}.{service.value}"
+
+
+def inbox_subject(region: str, member_id: str) -> str:
+    return f"inbox.{check_region(region)}.{check_token(member_id, 'member id')}"
+
+
+def dead_letter_subject(region: str, service: Service, consumer: str) -> str:
+    return f"dlq.{check_region(region)}.{service.value}.{consumer}"
+
+
+def source(region: str, service: Service) -> str:
+    """The CloudEvents ``source`` of everything ``service`` publishes in ``region``."""
+    return f"/guild/{check_region(region)}/{service.value}"
+
+
+def consumer_name(service: Service, purpose: str) -> str:
+    """Durable consumers are named ``<service>-<purpose>``."""
+    return f"{service.value}-{check_token(purpose, 'consumer purpose')}"
+
+
+def bucket_name(service: Service, purpose: str, region: str) -> str:
+    """Key-value buckets are owned by one service: ``<service>_<purpose>_<region>``."""
+    return f"{service.value}_{purpose}_{check_region(region)}"
+
+
+class Streams:
+    """The streams of one region."""
+
+    def __init__(self, region: str) -> None:
+        self.region = check_region(region)
+        suffix = region.upper()
+        self.events = f"EVENTS_{suffix}"
+        self.ingest = f"INGEST_{suffix}"
+        self.personal = f"PERSONAL_{suffix}"
+        self.inbox = f"INBOX_{suffix}"
+        self.dead_letters = f"DLQ_{suffix}"
+        self.advisories = f"ADVISORIES_{suffix}"
+
+    def for_scope(self, scope: Scope) -> str:
+        """The stream that stores events of ``scope``."""
+        return {
+            Scope.INGEST: self.ingest,
+            Scope.PUBLIC: self.events,
+            Scope.LOCAL: self.events,
+            Scope.PERSONAL: self.personal,
+        }[scope]
+
+    def all(self) -> list[str]:
+        return [
+            self.events,
+            self.ingest,
+            self.personal,
+            self.inbox,
+            self.dead_letters,
+            self.advisories,
+        ]

@@ -1,0 +1,337 @@
+"""Running a service: connect, provision, load state, subscribe, report status, stop cleanly.
+
+Each service's composition root (``build_app``) returns a :class:`ServiceApp`; its entry point
+calls :func:`main`. The same :class:`ServiceApp` can be started in-process by tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import signal
+import sys
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import uvicorn
+from faststream.nats import NatsBroker, NatsMessage
+from nats.errors import ConnectionClosedError, ConnectionReconnectingError, NoServersError
+from nats.js import JetStreamContext
+from nats.js.errors import NotFoundError
+from opentelemetry.sdk.trace import TracerProvider
+from pydantic import ValidationError
+
+from shared.logs import configure_logging
+from shared.messaging.consumer import DeadLetterOffice, settling
+from shared.messaging.provisioning import ConsumerSpec, ProvisioningError, Topology, apply
+from shared.messaging.publisher import EventPublisher, JetStreamPublisher
+from shared.messaging.rpc import ErrorCodes, Handler, answer
+from shared.messaging.subscriptions import Reaction, event_subscriber, react
+from shared.naming import Service, status_subject
+from shared.settings import GuildSettings
+from shared.storage import KvStore
+from shared.telemetry import telemetry_middleware, tracer_provider
+
+log = logging.getLogger("guild.runtime")
+
+StartHook = Callable[[JetStreamContext], Awaitable[None]]
+D = TypeVar("D")
+
+
+async def _log_nats_error(error: Exception) -> None:
+    log.warning("NATS connection error", extra={"error": repr(error)})
+
+
+async def _log_disconnected() -> None:
+    log.warning("disconnected from NATS; reconnecting (forever)")
+
+
+async def _log_reconnected() -> None:
+    log.info("reconnected to NATS")
+
+
+def create_broker(
+    settings: GuildSettings, service: Service, provider: TracerProvider
+) -> NatsBroker:
+    """A broker with the choices made once: reconnect forever, notice dead links within
+    ~30 s, quiet per-message logging, and tracing on every publish and consume."""
+    return NatsBroker(
+        servers=[url.strip() for url in settings.nats_url.split(",")],
+        name=f"guild-{service.value}-{settings.region}",
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=1,
+        ping_interval=10,
+        max_outstanding_pings=3,
+        connect_timeout=5,
+        error_cb=_log_nats_error,
+        disconnected_cb=_log_disconnected,
+        reconnected_cb=_log_reconnected,
+        middlewares=[telemetry_middleware(provider)],
+        logger=logging.getLogger(f"faststream.{service.value}"),
+        log_level=logging.DEBUG,
+        graceful_timeout=settings.ack_wait / 2,
+    )
+
+
+@dataclass
+class ServiceApp:
+    """A wired service, ready to start: what :func:`build_app` of each service returns."""
+
+    service: Service
+    settings: GuildSettings
+    broker: NatsBroker
+    publisher: JetStreamPublisher
+    events: EventPublisher
+    topology: Topology
+    stores: Sequence[KvStore[Any]] = ()
+    on_start: list[StartHook] = field(default_factory=list)
+    provider: TracerProvider | None = None
+    ready: bool = False
+
+    @classmethod
+    def create(cls, service: Service, settings: GuildSettings, topology: Topology) -> ServiceApp:
+        """The plumbing every service shares; the caller adds its subscribers and stores."""
+        provider = tracer_provider(
+            service=service.value, region=settings.region, exporter=settings.otel_exporter
+        )
+        broker = create_broker(settings, service, provider)
+        publisher = JetStreamPublisher(broker)
+        office = DeadLetterOffice(publisher, region=settings.region, service=service)
+        broker.insert_middleware(settling(office, list(topology.consumers)))
+        app = cls(
+            service=service,
+            settings=settings,
+            broker=broker,
+            publisher=publisher,
+            events=EventPublisher(publisher, region=settings.region, service=service),
+            topology=topology,
+            provider=provider,
+        )
+        broker.subscriber(status_subject(settings.region, service), title="status")(app._status)
+        return app
+
+    def react_to(
+        self, consumer: ConsumerSpec, reactions: Mapping[type[Any], Reaction[Any, D]], deps: D
+    ) -> None:
+        """Subscribe ``consumer`` and run ``reactions[type of event](event, deps)``."""
+        subscriber = event_subscriber(self.broker, consumer)
+        for contract, reaction in reactions.items():
+            react(subscriber, contract, reaction, deps)
+
+    def answer_requests(
+        self,
+        subject_of: Callable[[str, Service, str], str],
+        handlers: Mapping[str, tuple[type[Any], Handler[Any, D]]],
+        deps: D,
+        error_codes: ErrorCodes,
+    ) -> None:
+        """Serve each ``name: (request type, handler)`` on ``subject_of(region, service, name)``."""
+        for name, (request_type, handler) in handlers.items():
+            answer(
+                self.broker,
+                subject_of(self.settings.region, self.service, name),
+                request_type,
+                handler,
+                deps,
+                queue=self.service.value,
+                error_codes=error_codes,
+            )
+
+    async def _status(self, message: NatsMessage) -> bytes:
+        return json.dumps(self.status()).encode()
+
+    def status(self) -> dict[str, Any]:
+        subscribers = self.broker.subscribers
+        return {
+            "service": self.service.value,
+            "region": self.settings.region,
+            "ready": self.ready and all(s.running for s in subscribers),
+            "subscribers": len(subscribers),
+            "consumers": [spec.durable for spec in self.topology.consumers],
+        }
+
+    @property
+    def connected(self) -> bool:
+        try:
+            return bool(self.broker.connection.is_connected)
+        except Exception:  # not connected yet: FastStream has no connection object
+            return False
+
+    @property
+    def js(self) -> JetStreamContext:
+        return self.broker.connection.jetstream()
+
+    async def start(self, stop: asyncio.Event | None = None) -> None:
+        """Connect (waiting for NATS if need be), provision, load state, then subscribe."""
+        await _connect(self.broker, self.settings.nats_url, stop or asyncio.Event())
+        if self.settings.provision:
+            await apply(self.js, self.topology)
+        else:
+            await _verify(self.js, self.topology)
+        for store in self.stores:
+            await store.bind(self.js)
+        for hook in self.on_start:
+            await hook(self.js)
+        await self.broker.start()
+        self.ready = True
+        log.info("ready", extra={"consumers": [c.durable for c in self.topology.consumers]})
+
+    async def stop(self) -> None:
+        """Finish the messages in hand, drain the connection, flush traces."""
+        self.ready = False
+        try:
+            await self.broker.stop()
+        except (ConnectionReconnectingError, ConnectionClosedError) as error:
+            log.warning("NATS unreachable while stopping; closing", extra={"error": repr(error)})
+            with contextlib.suppress(Exception):
+                await self.broker.connection.close()
+        if self.provider is not None:
+            self.provider.shutdown()
+        log.info("stopped")
+
+    async def provision(self) -> None:
+        """Apply this service's streams, consumers and buckets, then disconnect."""
+        await self.broker.connect()
+        try:
+            await apply(self.js, self.topology)
+        finally:
+            await self.broker.stop()
+
+
+async def _connect(broker: NatsBroker, url: str, stop: asyncio.Event) -> None:
+    pause = 0.5
+    while True:
+        try:
+            await broker.connect()
+            return
+        except (NoServersError, OSError, TimeoutError) as error:
+            if stop.is_set():
+                raise
+            log.warning(
+                "waiting for NATS", extra={"url": url, "error": repr(error), "retry_in_s": pause}
+            )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), pause)
+            pause = min(pause * 2, 5.0)
+
+
+async def _verify(js: JetStreamContext, topology: Topology) -> None:
+    """With provisioning off, fail fast and clearly if something was not provisioned."""
+    missing = []
+    for stream in topology.streams:
+        with contextlib.suppress(NotFoundError):
+            await js.stream_info(stream.name or "")
+            continue
+        missing.append(f"stream {stream.name}")
+    for consumer in topology.consumers:
+        with contextlib.suppress(NotFoundError):
+            await js.consumer_info(consumer.stream, consumer.durable)
+            continue
+        missing.append(f"consumer {consumer.stream}/{consumer.durable}")
+    for bucket in topology.buckets:
+        with contextlib.suppress(NotFoundError):
+            await js.key_value(bucket.name)
+            continue
+        missing.append(f"bucket {bucket.name}")
+    if missing:
+        raise ProvisioningError(
+            "not provisioned: " + ", ".join(missing) + ". Run the service's 'provision' command "
+            "(or set GUILD_PROVISION=true)."
+        )
+
+
+class _HealthServer(uvicorn.Server):
+    """uvicorn without its own signal handling: the service owns SIGTERM and SIGINT."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Any:
+        yield
+
+
+def health_app(app: ServiceApp) -> Callable[..., Awaitable[None]]:
+    """``/healthz`` (connected to NATS) and ``/readyz`` (subscribed and consuming), for probes."""
+
+    async def asgi(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        connected = app.connected
+        checks = {"/healthz": connected, "/readyz": connected and app.status()["ready"]}
+        if scope["path"] not in checks:
+            status, body = 404, {"error": "not found; try /healthz or /readyz"}
+        else:
+            ok = checks[scope["path"]]
+            status, body = (200 if ok else 503), {**app.status(), "connected": connected}
+        payload = json.dumps(body).encode()
+        headers = [(b"content-type", b"application/json")]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": payload})
+
+    return asgi
+
+
+async def serve(app: ServiceApp) -> None:
+    """Run ``app`` until SIGTERM or SIGINT, then stop it cleanly."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    http: _HealthServer | None = None
+    http_task: asyncio.Task[None] | None = None
+    if app.settings.http_port is not None:
+        config = uvicorn.Config(
+            health_app(app),
+            host=app.settings.http_host,
+            port=app.settings.http_port,
+            lifespan="off",
+            log_level="warning",
+        )
+        http = _HealthServer(config)
+        http_task = asyncio.create_task(http.serve())
+    try:
+        starting = asyncio.create_task(app.start(stop))
+        stopping = asyncio.create_task(stop.wait())
+        await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if starting.done():
+            starting.result()
+            await stopping
+        else:
+            starting.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await starting
+    finally:
+        await app.stop()
+        if http is not None and http_task is not None:
+            http.should_exit = True
+            await http_task
+
+
+def main(build: Callable[[GuildSettings], ServiceApp], settings_type: type[GuildSettings]) -> int:
+    """Entry point of a service: ``python -m services.<name> [run|provision]``."""
+    command = sys.argv[1] if len(sys.argv) > 1 else "run"
+    if command not in ("run", "provision"):
+        print(f"usage: python -m services.{settings_type.SERVICE} [run|provision]")
+        return 2
+    try:
+        settings = settings_type()  # type: ignore[call-arg]
+    except ValidationError as error:
+        prefix = settings_type.SERVICE_PREFIX
+        for issue in error.errors():
+            name = str(issue["loc"][0]).upper() if issue["loc"] else "?"
+            print(f"setting {prefix}{name} (or GUILD_{name}): {issue['msg']}", file=sys.stderr)
+        return 2
+    configure_logging(
+        service=settings_type.SERVICE,
+        region=settings.region,
+        level=settings.log_level,
+        fmt=settings.log_format,
+    )
+    app = build(settings)
+    try:
+        asyncio.run(app.provision() if command == "provision" else serve(app))
+    except ProvisioningError as error:
+        log.error("cannot start: %s", error)
+        return 3
+    return 0

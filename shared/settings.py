@@ -1,0 +1,96 @@
+"""Typed settings. Each service has one class with its own prefix; the region must be given.
+
+A setting is looked up, first match wins, as ``GUILD_<SERVICE>_<NAME>`` (only that service),
+then ``GUILD_<NAME>`` (every service of the deployment). ``nats_url`` also honours the
+conventional ``NATS_URL``.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import ClassVar, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from shared.naming import check_region
+
+DEFAULT_NATS_URL = "nats://127.0.0.1:4222"
+
+
+def _nats_url_from_environment() -> str:
+    return os.environ.get("NATS_URL", DEFAULT_NATS_URL)
+
+
+class GuildSettings(BaseSettings):
+    """What every Guild service needs to know about its deployment."""
+
+    model_config = SettingsConfigDict(env_prefix="GUILD_", extra="ignore", frozen=True)
+
+    SERVICE: ClassVar[str] = "guild"
+    """The service's name, as used in logs."""
+    SERVICE_PREFIX: ClassVar[str] = "GUILD_"
+    """Environment prefix of settings for this service only, e.g. ``GUILD_MEMBERSHIP_``."""
+
+    region: str = Field(description="This deployment's region, e.g. 'eu'. Required.")
+    nats_url: str = Field(
+        default_factory=_nats_url_from_environment,
+        description="NATS server URL(s), comma-separated.",
+    )
+    peer_regions: list[str] = Field(
+        default_factory=list,
+        description="Other regions whose public events this region sources (JSON list).",
+    )
+    provision: bool = Field(
+        default=True,
+        description="Create or update this service's streams, consumers and buckets at start-up. "
+        "Turn off where an operator provisions them with admin credentials.",
+    )
+    stream_replicas: int = Field(default=1, ge=1, le=5, description="Replicas (R3 in production).")
+    event_retention_days: int = Field(default=30, ge=1, description="How long events are kept.")
+    retry_first_delay: float = Field(
+        default=1.0, gt=0, description="Seconds before the first retry of a failed message."
+    )
+    retry_max_delay: float = Field(default=300.0, gt=0, description="Longest retry delay (s).")
+    retry_max_deliver: int = Field(
+        default=10, ge=2, description="Deliveries before a failing message is dead-lettered."
+    )
+    ack_wait: float = Field(default=60.0, gt=0, description="Seconds before unacked redelivery.")
+    http_host: str = Field(default="127.0.0.1", description="Address of the health endpoints.")
+    http_port: int | None = Field(
+        default=None, ge=0, le=65535, description="Port of /healthz and /readyz; unset = off."
+    )
+    log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR.")
+    log_format: Literal["json", "text"] = Field(default="json", description="Log line format.")
+    otel_exporter: Literal["none", "console", "otlp"] = Field(
+        default="none",
+        description="Where traces go; 'otlp' uses the standard OTEL_EXPORTER_OTLP_* variables.",
+    )
+
+    @field_validator("region")
+    @classmethod
+    def _region_is_valid(cls, value: str) -> str:
+        return check_region(value)
+
+    @field_validator("peer_regions")
+    @classmethod
+    def _peers_are_valid(cls, value: list[str]) -> list[str]:
+        return [check_region(peer) for peer in value]
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        service_env = EnvSettingsSource(settings_cls, env_prefix=cls.SERVICE_PREFIX)
+        deployment_env = EnvSettingsSource(settings_cls, env_prefix="GUILD_")
+        return init_settings, service_env, deployment_env, file_secret_settings

@@ -1,0 +1,45 @@
+"""OpenTelemetry set-up: one tracer provider per service, W3C trace context across NATS.
+
+Traces propagate through every hop in the ``traceparent`` header (FastStream's NATS
+middleware). Export is off by default; ``console`` prints spans, ``otlp`` sends them to the
+collector named by the standard ``OTEL_EXPORTER_OTLP_*`` variables.
+"""
+
+from __future__ import annotations
+
+from faststream.nats.opentelemetry import NatsTelemetryMiddleware
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
+
+
+def _exporter(kind: str) -> SpanExporter | None:
+    if kind == "console":
+        return ConsoleSpanExporter()
+    if kind == "otlp":
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        return OTLPSpanExporter()
+    return None
+
+
+def tracer_provider(*, service: str, region: str, exporter: str) -> TracerProvider:
+    """A provider whose spans name the service and region. Not installed globally, so that
+    several services can share a process in tests."""
+    provider = TracerProvider(
+        resource=Resource.create(
+            {
+                "service.name": f"guild-{service}",
+                "service.namespace": "guild",
+                "cloud.region": region,
+            }
+        )
+    )
+    if span_exporter := _exporter(exporter):
+        provider.add_span_processor(BatchSpanProcessor(span_exporter))
+    return provider
+
+
+def telemetry_middleware(provider: TracerProvider) -> NatsTelemetryMiddleware:
+    """FastStream middleware: a span per publish and per processed message."""
+    return NatsTelemetryMiddleware(tracer_provider=provider)

@@ -1,0 +1,140 @@
+"""Test helpers: fast-retry settings, running services in-process, plain nats-py publishing."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from nats.aio.client import Client
+from nats.js.api import ConsumerConfig, DeliverPolicy
+
+from shared.runtime import ServiceApp
+from shared.settings import GuildSettings
+
+T = TypeVar("T")
+S = TypeVar("S", bound=GuildSettings)
+
+FAST_RETRIES = {
+    "retry_first_delay": 0.05,
+    "retry_max_delay": 0.2,
+    "retry_max_deliver": 3,
+    "ack_wait": 10.0,
+}
+
+
+def settings_for(settings_type: type[S], region: str, nats_url: str, **overrides: Any) -> S:
+    """Settings for a test: its own region, and retries measured in milliseconds."""
+    return settings_type(region=region, nats_url=nats_url, **{**FAST_RETRIES, **overrides})
+
+
+@contextlib.asynccontextmanager
+async def running(*apps: ServiceApp) -> AsyncIterator[None]:
+    """Start services in this process; stop them afterwards, whatever happens."""
+    started: list[ServiceApp] = []
+    try:
+        for app in apps:
+            await app.start()
+            started.append(app)
+        yield
+    finally:
+        for app in reversed(started):
+            await app.stop()
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[T]], *, deadline: float = 15.0, what: str = "condition"
+) -> T:
+    """Poll ``probe`` until it returns something truthy; fail if the deadline passes.
+
+    The deadline bounds a wait for asynchronous work; it is not a speed requirement.
+    """
+    end = time.monotonic() + deadline
+    while True:
+        value = await probe()
+        if value:
+            return value
+        if time.monotonic() > end:
+            raise AssertionError(f"{what} did not happen within {deadline}s (last: {value!r})")
+        await asyncio.sleep(0.05)
+
+
+def cloudevent(
+    event_type: str, data: dict[str, Any], *, source: str = "/tests", event_id: str | None = None
+) -> dict[str, Any]:
+    """A structured-mode CloudEvent as an external system would write it."""
+    return {
+        "specversion": "1.0",
+        "id": event_id or str(uuid.uuid4()),
+        "source": source,
+        "type": event_type,
+        "time": datetime.now(UTC).isoformat(),
+        "datacontenttype": "application/json",
+        "data": data,
+    }
+
+
+async def publish_raw(
+    nc: Client,
+    subject: str,
+    body: bytes,
+    *,
+    headers: dict[str, str] | None = None,
+) -> None:
+    """Publish to JetStream with plain nats-py and wait for the PubAck."""
+    await nc.jetstream().publish(subject, body, headers=headers)
+
+
+async def publish_event(nc: Client, subject: str, event: dict[str, Any]) -> None:
+    await publish_raw(nc, subject, json.dumps(event).encode(), headers={"Nats-Msg-Id": event["id"]})
+
+
+async def request(nc: Client, subject: str, payload: dict[str, Any] | bytes) -> dict[str, Any]:
+    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    reply = await nc.request(subject, body, timeout=10)
+    return json.loads(reply.data)
+
+
+async def stream_messages(
+    nc: Client, stream: str, subject: str = ">"
+) -> list[tuple[str, dict[str, str], bytes]]:
+    """Every message of ``stream`` on ``subject``: (subject, headers, body)."""
+    js = nc.jetstream()
+    info = await js.stream_info(stream)
+    if info.state.messages == 0:
+        return []
+    sub = await js.pull_subscribe(
+        subject,
+        stream=stream,
+        config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL, inactive_threshold=30),
+    )
+    found: list[tuple[str, dict[str, str], bytes]] = []
+    try:
+        while True:
+            try:
+                batch = await sub.fetch(100, timeout=0.5)
+            except TimeoutError:
+                return found
+            for msg in batch:
+                found.append((msg.subject, dict(msg.headers or {}), msg.data))
+                await msg.ack()
+            if batch[-1].metadata.num_pending == 0:
+                return found
+    finally:
+        await sub.unsubscribe()
+
+
+async def events_of_type(nc: Client, stream: str, event_type: str) -> list[dict[str, Any]]:
+    """Decoded structured events of ``event_type`` stored in ``stream``."""
+    found = []
+    for _, _, body in await stream_messages(nc, stream):
+        with contextlib.suppress(json.JSONDecodeError):
+            document = json.loads(body)
+            if isinstance(document, dict) and document.get("type") == event_type:
+                found.append(document)
+    return found

@@ -1,0 +1,83 @@
+"""Bad input never stops a service: each bad message lands in the dead-letter stream with its
+reason, and the valid messages around it are processed."""
+
+from __future__ import annotations
+
+import json
+
+from services.membership.bootstrap import build_app
+from services.membership.settings import MembershipSettings
+from shared.messaging.consumer import DeadLetter
+from shared.naming import Streams
+from tests.helpers import (
+    cloudevent,
+    eventually,
+    publish_event,
+    publish_raw,
+    request,
+    running,
+    settings_for,
+    stream_messages,
+)
+
+
+def hire(person_id: str) -> dict:
+    return {
+        "person_id": person_id,
+        "display_name": f"Person {person_id}",
+        "email": f"{person_id}@example.com",
+        "region": "eu",
+        "timezone": "Europe/Paris",
+        "skills": [{"name": "python", "level": "advanced"}],
+    }
+
+
+async def dead_letters(nc, region: str) -> list[DeadLetter]:
+    messages = await stream_messages(nc, Streams(region).dead_letters)
+    return [DeadLetter.model_validate_json(body) for _, _, body in messages]
+
+
+async def test_bad_messages_are_dead_lettered_with_reasons_and_good_ones_processed(
+    nc, nats_url, region
+):
+    subject = f"ingest.{region}.hr.person_hired.v1"
+    bad_schema = cloudevent(
+        "guild.ingest.hr.person_hired.v1",
+        {**hire("p-bad"), "timezone": "Mars/Olympus", "email": "nope"},
+        event_id="bad-schema",
+    )
+    unknown = cloudevent("guild.ingest.hr.person_promoted.v1", hire("p-x"), event_id="unknown-type")
+    app = build_app(settings_for(MembershipSettings, region, nats_url))
+    async with running(app):
+        await publish_event(nc, subject, cloudevent("guild.ingest.hr.person_hired.v1", hire("p-1")))
+        await publish_raw(nc, subject, b"this is not json", headers={"Nats-Msg-Id": "not-json"})
+        await publish_raw(nc, subject, b'{"hello": "world"}', headers={"Nats-Msg-Id": "no-ce"})
+        await publish_event(nc, subject, bad_schema)
+        await publish_event(nc, f"ingest.{region}.hr.person_promoted.v1", unknown)
+        await publish_event(nc, subject, cloudevent("guild.ingest.hr.person_hired.v1", hire("p-2")))
+
+        async def four_letters():
+            letters = await dead_letters(nc, region)
+            return letters if len(letters) >= 4 else None
+
+        letters = {letter.event_id: letter for letter in await eventually(four_letters)}
+
+        for person in ("p-1", "p-2"):
+            reply = await request(nc, f"qry.{region}.membership.get_member", {"member_id": person})
+            assert reply["ok"], reply
+        assert app.status()["ready"]
+
+    assert set(letters) == {"not-json", "no-ce", "bad-schema", "unknown-type"}
+    assert "body is not JSON" in letters["not-json"].reason
+    assert letters["not-json"].original_body() == b"this is not json"
+    assert "no 'specversion'" in letters["no-ce"].reason
+    assert "schema violation" in letters["bad-schema"].reason
+    assert "timezone" in letters["bad-schema"].reason
+    assert "email" in letters["bad-schema"].reason
+    assert (
+        "unknown event type 'guild.ingest.hr.person_promoted.v1'" in letters["unknown-type"].reason
+    )
+    for letter in letters.values():
+        assert letter.consumer == "membership-hr"
+        assert letter.deliveries == 1  # poison is not retried
+    assert json.loads(letters["bad-schema"].body)["id"] == "bad-schema"

@@ -95,6 +95,11 @@ def any_region_event_subject(scope: Scope, event_type: str) -> str:
     return event_subject("x", scope, event_type).replace(".x.", ".*.", 1)
 
 
+def personal_filter(region: str, event_type: str) -> str:
+    """A filter that matches personal events of ``event_type`` for every key in ``region``."""
+    return event_subject(region, Scope.PERSONAL, event_type, key="_").removesuffix("_") + "*"
+
+
 def command_subject(region: str, service: Service, command: str) -> str:
     return f"cmd.{check_region(region)}.{service.value}.{command}"
 

@@ -308,14 +308,17 @@ async def serve(app: ServiceApp) -> None:
             await http_task
 
 
-def main(build: Callable[[GuildSettings], ServiceApp], settings_type: type[GuildSettings]) -> int:
+S = TypeVar("S", bound=GuildSettings)
+
+
+def main(build: Callable[[S], ServiceApp], settings_type: type[S]) -> int:
     """Entry point of a service: ``python -m services.<name> [run|provision]``."""
     command = sys.argv[1] if len(sys.argv) > 1 else "run"
     if command not in ("run", "provision"):
         print(f"usage: python -m services.{settings_type.SERVICE} [run|provision]")
         return 2
     try:
-        settings = settings_type()  # type: ignore[call-arg]
+        settings = settings_type()
     except ValidationError as error:
         prefix = settings_type.SERVICE_PREFIX
         for issue in error.errors():

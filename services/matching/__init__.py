@@ -1,0 +1,1 @@
+"""Matching: read models built from events; experts for questions, people to meet."""

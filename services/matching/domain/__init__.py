@@ -1,0 +1,1 @@
+"""Matching's domain model. Imports only the standard library."""

@@ -1,0 +1,160 @@
+"""Who knows what, and who should meet whom.
+
+The index holds every member's public profile (skills with levels, region, timezone,
+communities). It ranks experts for a question by declared skills matching the question's tags
+and text, and proposes people to meet across regions.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, replace
+
+LEVEL_WEIGHT = {"beginner": 1.0, "intermediate": 2.0, "advanced": 3.0, "expert": 4.0}
+MENTION_FACTOR = 0.5
+"""A skill mentioned in the question's text counts half as much as one in its tags."""
+
+_WORD = re.compile(r"[a-z0-9][a-z0-9+#.-]*")
+
+
+@dataclass(frozen=True)
+class Profile:
+    member_id: str
+    home_region: str
+    region: str
+    timezone: str
+    skills: tuple[tuple[str, str], ...]
+    """(skill, level) pairs."""
+    languages: tuple[str, ...]
+    revision: int
+    communities: frozenset[str] = frozenset()
+
+    def level_of(self, skill: str) -> str | None:
+        return dict(self.skills).get(skill)
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    member_id: str
+    home_region: str
+    score: float
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Intro:
+    member_id: str
+    home_region: str
+    region: str
+    timezone: str
+    reasons: tuple[str, ...]
+
+
+def words(text: str) -> set[str]:
+    return {w.rstrip(".") for w in _WORD.findall(text.lower())}
+
+
+class ExpertiseIndex:
+    """Every known member's profile, indexed by skill."""
+
+    def __init__(self) -> None:
+        self.profiles: dict[str, Profile] = {}
+        self._holders: dict[str, set[str]] = defaultdict(set)
+
+    def __len__(self) -> int:
+        return len(self.profiles)
+
+    def upsert(self, profile: Profile) -> Profile:
+        """Take ``profile`` unless an equal or newer revision is held; communities are kept."""
+        held = self.profiles.get(profile.member_id)
+        if held is not None:
+            if profile.revision < held.revision:
+                return held
+            profile = replace(profile, communities=held.communities | profile.communities)
+            for skill, _ in held.skills:
+                self._holders[skill].discard(held.member_id)
+        self.profiles[profile.member_id] = profile
+        for skill, _ in profile.skills:
+            self._holders[skill].add(profile.member_id)
+        return profile
+
+    def join(self, snapshot: Profile, community_id: str) -> Profile:
+        """Record that a member joined ``community_id``. ``snapshot`` (the profile as the join
+        event carried it) is used only if the member is not known yet."""
+        held = self.profiles.get(snapshot.member_id) or self.upsert(snapshot)
+        joined = replace(held, communities=held.communities | {community_id})
+        self.profiles[joined.member_id] = joined
+        return joined
+
+    def rank_experts(
+        self, *, tags: list[str], text: str, asker_id: str, home_region: str, limit: int
+    ) -> list[Suggestion]:
+        """The members homed in ``home_region`` who best fit a question, best first; never
+        the asker. A reason names each skill that counted."""
+        mentioned = words(text) - set(tags)
+        scored = []
+        for member_id in self._candidates(tags, mentioned):
+            profile = self.profiles[member_id]
+            if member_id == asker_id or profile.home_region != home_region:
+                continue
+            score, reasons = _fit(profile, tags, mentioned)
+            if score > 0:
+                scored.append(Suggestion(member_id, profile.home_region, score, reasons))
+        scored.sort(key=lambda s: (-s.score, s.member_id))
+        return scored[:limit]
+
+    def _candidates(self, tags: list[str], mentioned: set[str]) -> set[str]:
+        found: set[str] = set()
+        for skill in (*tags, *mentioned):
+            found |= self._holders.get(skill, set())
+        return found
+
+    def propose_intros(self, *, member_id: str, community_id: str, limit: int) -> list[Intro]:
+        """People in the same community for ``member_id`` to meet: other regions first, then
+        shared skills; each with the reasons."""
+        newcomer = self.profiles.get(member_id)
+        if newcomer is None:
+            return []
+        ranked = []
+        for other in self.profiles.values():
+            if other.member_id == member_id or community_id not in other.communities:
+                continue
+            weight, reasons = _affinity(newcomer, other)
+            ranked.append(
+                (
+                    weight,
+                    other.member_id,
+                    Intro(
+                        other.member_id, other.home_region, other.region, other.timezone, reasons
+                    ),
+                )
+            )
+        ranked.sort(key=lambda item: (-item[0], item[1]))
+        return [intro for _, _, intro in ranked[:limit]]
+
+
+def _fit(profile: Profile, tags: list[str], mentioned: set[str]) -> tuple[float, tuple[str, ...]]:
+    score, reasons = 0.0, []
+    for skill in tags:
+        if level := profile.level_of(skill):
+            score += LEVEL_WEIGHT[level]
+            reasons.append(f"declares {skill} ({level}), a tag of the question")
+    for skill in sorted(mentioned):
+        if level := profile.level_of(skill):
+            score += MENTION_FACTOR * LEVEL_WEIGHT[level]
+            reasons.append(f"declares {skill} ({level}), mentioned in the question")
+    return score, tuple(reasons)
+
+
+def _affinity(newcomer: Profile, other: Profile) -> tuple[float, tuple[str, ...]]:
+    shared = sorted(set(dict(newcomer.skills)) & set(dict(other.skills)))
+    weight, reasons = float(len(shared)), []
+    if other.region != newcomer.region:
+        weight += 2.0
+        reasons.append(f"works in {other.region} ({other.timezone})")
+    if shared:
+        reasons.append("also works with " + ", ".join(shared))
+    if set(newcomer.languages) & set(other.languages):
+        weight += 0.5
+    return weight, tuple(reasons) or ("is in the same community",)

@@ -1,0 +1,1 @@
+"""Matching's public events: proposals turned into the contracts in shared/."""

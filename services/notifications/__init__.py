@@ -1,0 +1,1 @@
+"""Notifications: every member reached through their channels, once."""

@@ -1,0 +1,1 @@
+"""Notifications' domain model. Imports only the standard library."""

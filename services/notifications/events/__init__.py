@@ -1,0 +1,1 @@
+"""Notifications' public events: delivery outcomes turned into the contracts in shared/."""

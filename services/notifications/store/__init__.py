@@ -1,0 +1,1 @@
+"""Notifications' state: contacts, the delivery ledger, and the inboxes."""

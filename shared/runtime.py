@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import uvicorn
-from faststream.nats import NatsBroker, NatsMessage
+from faststream import AckPolicy
+from faststream.nats import JStream, NatsBroker, NatsMessage, PullSub
 from nats.errors import ConnectionClosedError, ConnectionReconnectingError, NoServersError
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
@@ -25,12 +26,23 @@ from opentelemetry.sdk.trace import TracerProvider
 from pydantic import ValidationError
 
 from shared.logs import configure_logging
-from shared.messaging.consumer import DeadLetterOffice, settling
-from shared.messaging.provisioning import ConsumerSpec, ProvisioningError, Topology, apply
+from shared.messaging.consumer import (
+    DeadLetterOffice,
+    MaxDeliveriesAdvisory,
+    dead_letter_unsettled,
+    settling,
+)
+from shared.messaging.provisioning import (
+    ConsumerSpec,
+    ProvisioningError,
+    Topology,
+    apply,
+    durable_consumer,
+)
 from shared.messaging.publisher import EventPublisher, JetStreamPublisher
 from shared.messaging.rpc import ErrorCodes, Handler, answer
 from shared.messaging.subscriptions import Reaction, event_subscriber, react
-from shared.naming import Service, status_subject
+from shared.naming import Service, Streams, status_subject
 from shared.settings import GuildSettings
 from shared.storage import KvStore
 from shared.telemetry import telemetry_middleware, tracer_provider
@@ -41,20 +53,44 @@ StartHook = Callable[[JetStreamContext], Awaitable[None]]
 D = TypeVar("D")
 
 
-async def _log_nats_error(error: Exception) -> None:
-    log.warning("NATS connection error", extra={"error": repr(error)})
+class ConnectionLog:
+    """Logs what happens to the NATS connection; quiet about the disconnect of a clean stop."""
+
+    def __init__(self) -> None:
+        self.stopping = False
+
+    async def error(self, error: Exception) -> None:
+        if not self.stopping:
+            log.warning("NATS connection error", extra={"error": repr(error)})
+
+    async def disconnected(self) -> None:
+        if not self.stopping:
+            log.warning("disconnected from NATS; reconnecting (it never gives up)")
+
+    async def reconnected(self) -> None:
+        log.info("reconnected to NATS")
 
 
-async def _log_disconnected() -> None:
-    log.warning("disconnected from NATS; reconnecting (forever)")
-
-
-async def _log_reconnected() -> None:
-    log.info("reconnected to NATS")
+def _unsettled_consumer(
+    settings: GuildSettings, service: Service, consumers: Sequence[ConsumerSpec]
+) -> ConsumerSpec | None:
+    """A consumer of the max-deliveries advisories of ``consumers``."""
+    if not consumers:
+        return None
+    return durable_consumer(
+        settings,
+        service,
+        "unsettled",
+        stream=Streams(settings.region).advisories,
+        filter_subjects=[
+            f"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{c.stream}.{c.durable}" for c in consumers
+        ],
+        description="Messages that exhausted their deliveries without being settled",
+    )
 
 
 def create_broker(
-    settings: GuildSettings, service: Service, provider: TracerProvider
+    settings: GuildSettings, service: Service, provider: TracerProvider, connection: ConnectionLog
 ) -> NatsBroker:
     """A broker with the choices made once: reconnect forever, notice dead links within
     ~30 s, quiet per-message logging, and tracing on every publish and consume."""
@@ -66,9 +102,9 @@ def create_broker(
         ping_interval=10,
         max_outstanding_pings=3,
         connect_timeout=5,
-        error_cb=_log_nats_error,
-        disconnected_cb=_log_disconnected,
-        reconnected_cb=_log_reconnected,
+        error_cb=connection.error,
+        disconnected_cb=connection.disconnected,
+        reconnected_cb=connection.reconnected,
         middlewares=[telemetry_middleware(provider)],
         logger=logging.getLogger(f"faststream.{service.value}"),
         log_level=logging.DEBUG,
@@ -89,6 +125,7 @@ class ServiceApp:
     stores: Sequence[KvStore[Any]] = ()
     on_start: list[StartHook] = field(default_factory=list)
     provider: TracerProvider | None = None
+    connection_log: ConnectionLog = field(default_factory=ConnectionLog)
     ready: bool = False
 
     @classmethod
@@ -97,9 +134,13 @@ class ServiceApp:
         provider = tracer_provider(
             service=service.value, region=settings.region, exporter=settings.otel_exporter
         )
-        broker = create_broker(settings, service, provider)
+        connection_log = ConnectionLog()
+        broker = create_broker(settings, service, provider, connection_log)
         publisher = JetStreamPublisher(broker)
         office = DeadLetterOffice(publisher, region=settings.region, service=service)
+        unsettled = _unsettled_consumer(settings, service, topology.consumers)
+        if unsettled is not None:
+            topology = topology + Topology(consumers=[unsettled])
         broker.insert_middleware(settling(office, list(topology.consumers)))
         app = cls(
             service=service,
@@ -109,9 +150,29 @@ class ServiceApp:
             events=EventPublisher(publisher, region=settings.region, service=service),
             topology=topology,
             provider=provider,
+            connection_log=connection_log,
         )
         broker.subscriber(status_subject(settings.region, service), title="status")(app._status)
+        if unsettled is not None:
+            app._dead_letter_unsettled(unsettled, office)
         return app
+
+    def _dead_letter_unsettled(self, consumer: ConsumerSpec, office: DeadLetterOffice) -> None:
+        """Messages no handler ever settled (crashes, hangs) reach the dead-letter stream too."""
+
+        async def when_deliveries_exhausted_dead_letter(advisory: MaxDeliveriesAdvisory) -> None:
+            await dead_letter_unsettled(advisory, self.js, office)
+
+        self.broker.subscriber(
+            consumer.filter_subjects[0],
+            stream=JStream(consumer.stream, declare=False),
+            durable=consumer.durable,
+            pull_sub=PullSub(batch_size=10, timeout=1.0),
+            ack_policy=AckPolicy.MANUAL,
+            no_reply=True,
+            title=consumer.durable,
+            description=consumer.description,
+        )(when_deliveries_exhausted_dead_letter)
 
     def react_to(
         self, consumer: ConsumerSpec, reactions: Mapping[type[Any], Reaction[Any, D]], deps: D
@@ -182,6 +243,7 @@ class ServiceApp:
     async def stop(self) -> None:
         """Finish the messages in hand, drain the connection, flush traces."""
         self.ready = False
+        self.connection_log.stopping = True
         try:
             await self.broker.stop()
         except (ConnectionReconnectingError, ConnectionClosedError) as error:

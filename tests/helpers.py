@@ -138,3 +138,29 @@ async def events_of_type(nc: Client, stream: str, event_type: str) -> list[dict[
             if isinstance(document, dict) and document.get("type") == event_type:
                 found.append(document)
     return found
+
+
+async def _activity(nc: Client, region: str) -> tuple[bool, tuple[int, ...]]:
+    js = nc.jetstream()
+    idle, sequences = True, []
+    for info in await js.streams_info():
+        stream = info.config.name or ""
+        if not stream.lower().endswith(f"_{region}"):
+            continue
+        sequences.append(info.state.last_seq)
+        for consumer in await js.consumers_info(stream):
+            if consumer.config.durable_name:  # the services' consumers, not readers' ephemerals
+                idle = idle and consumer.num_pending == 0 and consumer.num_ack_pending == 0
+    return idle, tuple(sequences)
+
+
+async def settled(nc: Client, region: str, *, deadline: float = 20.0) -> None:
+    """Wait until every consumer of ``region`` has processed everything and nothing new was
+    stored in between: whatever the services were going to do, they have done."""
+
+    async def quiet() -> bool:
+        first = await _activity(nc, region)
+        await asyncio.sleep(0.1)
+        return first[0] and first == await _activity(nc, region)
+
+    await eventually(quiet, deadline=deadline, what=f"region {region} to settle")

@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, ClassVar
@@ -26,7 +27,9 @@ from typing import Any, ClassVar
 from faststream.exceptions import SubscriberNotFound
 from faststream.middlewares import BaseMiddleware
 from nats.aio.msg import Msg
-from pydantic import BaseModel, Field, ValidationError
+from nats.js import JetStreamContext
+from nats.js.errors import NotFoundError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from shared.envelope import MalformedEvent, identify
 from shared.messaging.provisioning import ConsumerSpec, RetryPolicy
@@ -97,30 +100,53 @@ class DeadLetterOffice:
         self.stream = Streams(region).dead_letters
 
     async def record(self, msg: Msg, *, reason: str, error_type: str) -> DeadLetter:
+        """Dead-letter a message this service was handling."""
         meta = msg.metadata
-        event_id, event_type = identify(msg.data, msg.headers)
-        body, encoding = _body_text(msg.data)
+        return await self.record_stored(
+            StoredOriginal(msg.subject, dict(msg.headers or {}), msg.data),
+            stream=meta.stream,
+            sequence=meta.sequence.stream,
+            consumer=meta.consumer or "",
+            deliveries=meta.num_delivered,
+            reason=reason,
+            error_type=error_type,
+        )
+
+    async def record_stored(
+        self,
+        original: StoredOriginal,
+        *,
+        stream: str,
+        sequence: int,
+        consumer: str,
+        deliveries: int,
+        reason: str,
+        error_type: str,
+    ) -> DeadLetter:
+        """Dead-letter ``original``, stored at ``sequence`` in ``stream``."""
+        event_id, event_type = identify(original.data, original.headers)
+        body, encoding = _body_text(original.data)
         letter = DeadLetter(
             service=self.service.value,
-            consumer=meta.consumer or "",
-            stream=meta.stream,
-            stream_sequence=meta.sequence.stream,
-            subject=msg.subject,
-            deliveries=meta.num_delivered,
+            consumer=consumer,
+            stream=stream,
+            stream_sequence=sequence,
+            subject=original.subject,
+            deliveries=deliveries,
             reason=reason,
             error_type=error_type,
             event_id=event_id,
             event_type=event_type,
             dead_lettered_at=datetime.now(UTC),
-            headers=dict(msg.headers or {}),
+            headers=original.headers,
             body=body,
             body_encoding=encoding,
         )
         await self.publisher.publish(
             letter.model_dump_json().encode(),
-            dead_letter_subject(self.region, self.service, letter.consumer),
+            dead_letter_subject(self.region, self.service, consumer),
             stream=self.stream,
-            msg_id=f"dlq:{letter.stream}:{letter.stream_sequence}:{letter.consumer}",
+            msg_id=f"dlq:{stream}:{sequence}:{consumer}",
             headers={"content-type": "application/json"},
         )
         log.warning(
@@ -128,13 +154,61 @@ class DeadLetterOffice:
             extra={
                 "event_id": event_id,
                 "event_type": event_type,
-                "consumer": letter.consumer,
-                "stream_sequence": letter.stream_sequence,
-                "deliveries": letter.deliveries,
+                "consumer": consumer,
+                "stream_sequence": sequence,
+                "deliveries": deliveries,
                 "reason": reason,
             },
         )
         return letter
+
+
+@dataclass(frozen=True)
+class StoredOriginal:
+    """A message as it is stored in its stream."""
+
+    subject: str
+    headers: dict[str, str]
+    data: bytes
+
+
+class MaxDeliveriesAdvisory(BaseModel):
+    """JetStream's advisory that a consumer delivered a message ``max_deliver`` times and
+    nobody settled it: the handler crashed or ran past ``ack_wait`` every time."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    stream: str
+    consumer: str
+    stream_seq: int
+    deliveries: int
+
+
+async def dead_letter_unsettled(
+    advisory: MaxDeliveriesAdvisory, js: JetStreamContext, office: DeadLetterOffice
+) -> DeadLetter:
+    """Turn a max-deliveries advisory into a dead letter, with the original if still stored."""
+    reason = (
+        f"delivered {advisory.deliveries} times and never settled: the handler crashed or "
+        "ran longer than ack_wait each time"
+    )
+    try:
+        stored = await js.get_msg(advisory.stream, advisory.stream_seq)
+        original = StoredOriginal(
+            stored.subject or "", dict(stored.headers or {}), stored.data or b""
+        )
+    except NotFoundError:
+        original = StoredOriginal("", {}, b"")
+        reason += "; the original is no longer in the stream"
+    return await office.record_stored(
+        original,
+        stream=advisory.stream,
+        sequence=advisory.stream_seq,
+        consumer=advisory.consumer,
+        deliveries=advisory.deliveries,
+        reason=reason,
+        error_type="MaxDeliveries",
+    )
 
 
 def _is_jetstream(msg: Any) -> bool:

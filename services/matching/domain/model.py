@@ -135,16 +135,20 @@ class ExpertiseIndex:
 
 
 def _fit(profile: Profile, tags: list[str], mentioned: set[str]) -> tuple[float, tuple[str, ...]]:
-    score, reasons = 0.0, []
-    for skill in tags:
-        if level := profile.level_of(skill):
-            score += LEVEL_WEIGHT[level]
-            reasons.append(f"declares {skill} ({level}), a tag of the question")
-    for skill in sorted(mentioned):
-        if level := profile.level_of(skill):
-            score += MENTION_FACTOR * LEVEL_WEIGHT[level]
-            reasons.append(f"declares {skill} ({level}), mentioned in the question")
+    tagged = [(skill, level) for skill in tags if (level := profile.level_of(skill))]
+    named = [(skill, level) for skill in sorted(mentioned) if (level := profile.level_of(skill))]
+    score = sum(LEVEL_WEIGHT[level] for _, level in tagged)
+    score += sum(MENTION_FACTOR * LEVEL_WEIGHT[level] for _, level in named)
+    reasons = []
+    if tagged:
+        reasons.append(f"knows {_listed(tagged)}: tagged on the question")
+    if named:
+        reasons.append(f"knows {_listed(named)}: mentioned in the question")
     return score, tuple(reasons)
+
+
+def _listed(skills: list[tuple[str, str]]) -> str:
+    return ", ".join(f"{skill} ({level})" for skill, level in skills)
 
 
 def _affinity(newcomer: Profile, other: Profile) -> tuple[float, tuple[str, ...]]:

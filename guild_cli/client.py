@@ -1,0 +1,141 @@
+"""A small NATS client for the CLI: requests with Guild's reply format, events, stream reads."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import nats
+from nats.aio.client import Client
+from nats.errors import NoRespondersError
+from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js.api import ConsumerConfig, DeliverPolicy
+
+from shared.naming import Service, command_subject, query_subject, status_subject
+
+
+class GuildError(RuntimeError):
+    """A request was refused or nobody answered; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    sequence: int
+    subject: str
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def cloudevent(event_type: str, data: dict[str, Any], *, source: str, event_id: str) -> bytes:
+    """A structured-mode CloudEvent, as any internal system would publish it."""
+    return json.dumps(
+        {
+            "specversion": "1.0",
+            "id": event_id,
+            "source": source,
+            "type": event_type,
+            "time": datetime.now(UTC).isoformat(),
+            "datacontenttype": "application/json",
+            "data": data,
+        }
+    ).encode()
+
+
+class GuildClient:
+    def __init__(self, nc: Client, region: str) -> None:
+        self.nc = nc
+        self.region = region
+
+    @classmethod
+    async def connect(cls, url: str, region: str) -> GuildClient:
+        try:
+            nc = await nats.connect(url, connect_timeout=3, max_reconnect_attempts=3)
+        except Exception as error:
+            raise GuildError(f"cannot reach NATS at {url}: {error!r}") from None
+        return cls(nc, region)
+
+    async def close(self) -> None:
+        await self.nc.drain()
+
+    async def _request(self, subject: str, payload: dict[str, Any], timeout: float) -> Any:
+        try:
+            reply = await self.nc.request(subject, json.dumps(payload).encode(), timeout=timeout)
+        except NoRespondersError:
+            raise GuildError(f"no service answers on {subject}: is it running?") from None
+        except NatsTimeoutError:
+            raise GuildError(f"no answer on {subject} within {timeout}s") from None
+        document = json.loads(reply.data)
+        if not document.get("ok"):
+            error = document.get("error", {})
+            raise GuildError(f"{error.get('code', 'error')}: {error.get('message', document)}")
+        return document.get("result")
+
+    async def command(
+        self, service: Service, name: str, payload: dict[str, Any], timeout: float = 10
+    ) -> Any:
+        return await self._request(command_subject(self.region, service, name), payload, timeout)
+
+    async def query(
+        self, service: Service, name: str, payload: dict[str, Any], timeout: float = 10
+    ) -> Any:
+        return await self._request(query_subject(self.region, service, name), payload, timeout)
+
+    async def status(self, service: Service, timeout: float = 1.0) -> dict[str, Any] | None:
+        try:
+            reply = await self.nc.request(status_subject(self.region, service), b"", timeout)
+        except (NoRespondersError, NatsTimeoutError):
+            return None
+        status: dict[str, Any] = json.loads(reply.data)
+        return status
+
+    async def publish(
+        self, subject: str, body: bytes, *, msg_id: str, headers: dict[str, str] | None = None
+    ) -> int:
+        """Publish to JetStream (waiting for the PubAck); returns the stream sequence."""
+        all_headers = {**(headers or {}), "Nats-Msg-Id": msg_id}
+        ack = await self.nc.jetstream().publish(subject, body, headers=all_headers)
+        return ack.seq
+
+    async def read_stream(
+        self, stream: str, subject: str = ">", limit: int = 10_000
+    ) -> list[StoredMessage]:
+        """The messages of ``stream`` on ``subject``, oldest first (at most ``limit``)."""
+        js = self.nc.jetstream()
+        if (await js.stream_info(stream)).state.messages == 0:
+            return []
+        name = f"guild-cli-{uuid.uuid4().hex[:8]}"
+        sub = await js.pull_subscribe(
+            subject,
+            stream=stream,
+            config=ConsumerConfig(
+                name=name, deliver_policy=DeliverPolicy.ALL, inactive_threshold=30, mem_storage=True
+            ),
+        )
+        found: list[StoredMessage] = []
+        try:
+            while len(found) < limit:
+                try:
+                    batch = await sub.fetch(min(200, limit - len(found)), timeout=1)
+                except NatsTimeoutError:
+                    break
+                for msg in batch:
+                    found.append(
+                        StoredMessage(
+                            msg.metadata.sequence.stream,
+                            msg.subject,
+                            dict(msg.headers or {}),
+                            msg.data,
+                        )
+                    )
+                    await msg.ack()
+                if batch[-1].metadata.num_pending == 0:
+                    break
+        finally:
+            await sub.unsubscribe()
+        return found

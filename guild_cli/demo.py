@@ -1,0 +1,276 @@
+"""The demo: seed a small company, then show what happens to a new member and a new question.
+
+Seeding is idempotent (fixed event ids, repeatable commands), so it can run on every start.
+Each run then brings in the next newcomer and asks the next question, and prints who was
+alerted, through which channel, and why, from the delivery events notifications publishes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+
+from guild_cli.client import GuildClient, GuildError, cloudevent
+from guild_cli.demo_data import COMMUNITIES, NEWCOMERS, PEOPLE, QUESTIONS, Person, QuestionSeed
+from shared.contracts.ingest import PersonHiredV1, QuestionAskedV1
+from shared.contracts.matching import ExpertsSuggestedV1, IntrosProposedV1
+from shared.contracts.notifications import NotificationDeliveredV1
+from shared.naming import Service
+
+HR_SOURCE = "/demo/hr-directory"
+PORTAL_SOURCE = "/demo/intranet-portal"
+
+
+def hire_event(person: Person) -> tuple[bytes, str]:
+    data = {
+        "person_id": person.person_id,
+        "display_name": person.name,
+        "email": person.email,
+        "region": person.region,
+        "timezone": person.timezone,
+        "skills": [{"name": name, "level": level} for name, level in person.skills],
+        "languages": list(person.languages),
+        "title": person.title,
+    }
+    event_id = f"demo-hire-{person.person_id}"
+    return cloudevent(PersonHiredV1.TYPE, data, source=HR_SOURCE, event_id=event_id), event_id
+
+
+async def hire(client: GuildClient, person: Person) -> None:
+    body, event_id = hire_event(person)
+    await client.publish(PersonHiredV1.subject_in(client.region), body, msg_id=event_id)
+
+
+async def member_exists(client: GuildClient, member_id: str) -> bool:
+    try:
+        await client.query(Service.MEMBERSHIP, "get_member", {"member_id": member_id})
+    except GuildError as error:
+        if str(error).startswith("not_found"):
+            return False
+        raise
+    return True
+
+
+async def wait_for_members(client: GuildClient, member_ids: list[str], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    pending = list(member_ids)
+    while pending:
+        pending = [m for m in pending if not await member_exists(client, m)]
+        if pending and time.monotonic() > deadline:
+            raise GuildError(f"members not registered after {timeout:.0f}s: {pending[:5]}")
+        if pending:
+            await asyncio.sleep(0.1)
+
+
+async def seed(client: GuildClient) -> None:
+    """The company: everyone hired, communities created, members joined. Safe to repeat."""
+    for person in PEOPLE:
+        await hire(client, person)
+    await wait_for_members(client, [p.person_id for p in PEOPLE])
+    for community in COMMUNITIES:
+        await client.command(
+            Service.MEMBERSHIP,
+            "create_community",
+            {
+                "community_id": community.community_id,
+                "name": community.name,
+                "description": community.description,
+                "topics": list(community.topics),
+                "facilitator_ids": list(community.facilitators),
+            },
+        )
+        for member_id in community.members:
+            await client.command(
+                Service.MEMBERSHIP,
+                "join_community",
+                {"community_id": community.community_id, "member_id": member_id},
+            )
+
+
+def synthetic_newcomer(number: int) -> tuple[Person, str]:
+    first = ("Nia", "Oskar", "Yuki", "Mateo", "Leila", "Finn", "Sana", "Ivan")[number % 8]
+    last = ("Berg", "Costa", "Ito", "Khan", "Novak", "Reyes", "Sato", "Weber")[(number // 8) % 8]
+    community = COMMUNITIES[number % len(COMMUNITIES)]
+    skills = tuple((topic, "intermediate") for topic in community.topics[:2])
+    person = Person(f"e49{number:03d}", f"{first} {last}", "eu", "Europe/Lisbon", skills)
+    return person, community.community_id
+
+
+async def next_newcomer(client: GuildClient) -> tuple[int, Person, str]:
+    """The first newcomer not hired yet, and the community they join."""
+    number = 0
+    while True:
+        person, community_id = (
+            NEWCOMERS[number] if number < len(NEWCOMERS) else synthetic_newcomer(number)
+        )
+        if not await member_exists(client, person.person_id):
+            return number, person, community_id
+        number += 1
+
+
+@dataclass
+class Watch:
+    """Deliveries and expert suggestions, as they are published."""
+
+    deliveries: list[NotificationDeliveredV1] = field(default_factory=list)
+    suggestions: dict[str, ExpertsSuggestedV1] = field(default_factory=dict)
+    intros: dict[str, IntrosProposedV1] = field(default_factory=dict)
+
+    async def start(self, client: GuildClient) -> None:
+        async def on_delivered(msg: Any) -> None:
+            self.deliveries.append(
+                NotificationDeliveredV1.model_validate(json.loads(msg.data)["data"])
+            )
+
+        async def on_suggested(msg: Any) -> None:
+            event = ExpertsSuggestedV1.model_validate(json.loads(msg.data)["data"])
+            self.suggestions[event.title] = event
+
+        await client.nc.subscribe(
+            NotificationDeliveredV1.subject_in(client.region), cb=on_delivered
+        )
+        await client.nc.subscribe(ExpertsSuggestedV1.subject_in(client.region), cb=on_suggested)
+
+    def delivered(self, member_id: str, kind: str, title_part: str = "") -> list[str]:
+        return [
+            d.channel
+            for d in self.deliveries
+            if d.recipient.member_id == member_id and d.kind == kind and title_part in d.title
+        ]
+
+
+@dataclass
+class DemoRun:
+    newcomer: Person
+    community_id: str
+    question: QuestionSeed
+
+
+async def run_once(client: GuildClient, console: Console, timeout: float = 30) -> Watch:
+    """Bring in a newcomer and ask a question; return what was delivered."""
+    watch = Watch()
+    await watch.start(client)
+    number, newcomer, community_id = await next_newcomer(client)
+    question = QUESTIONS[number % len(QUESTIONS)]
+    run = DemoRun(newcomer, community_id, question)
+    console.print(f"[bold]A new member:[/] HR publishes that {newcomer.name} was hired ...")
+    await hire(client, newcomer)
+    await wait_for_members(client, [newcomer.person_id])
+    await client.command(
+        Service.MEMBERSHIP,
+        "join_community",
+        {"community_id": community_id, "member_id": newcomer.person_id},
+    )
+    console.print(f"[bold]A new question:[/] the intranet portal posts “{question.title}” ...")
+    asked = {
+        "question_ref": f"demo-{uuid.uuid4().hex[:12]}",
+        "community_id": question.community_id,
+        "asker_id": question.asker_id,
+        "title": question.title,
+        "text": question.text,
+        "tags": list(question.tags),
+    }
+    event_id = str(uuid.uuid4())
+    body = cloudevent(QuestionAskedV1.TYPE, asked, source=PORTAL_SOURCE, event_id=event_id)
+    await client.publish(QuestionAskedV1.subject_in(client.region), body, msg_id=event_id)
+    await _wait_for_outcome(watch, run, timeout)
+    await report(client, console, watch, run)
+    return watch
+
+
+def _expected(watch: Watch, run: DemoRun) -> list[tuple[str, str, str]]:
+    community = next(c for c in COMMUNITIES if c.community_id == run.community_id)
+    newcomer = run.newcomer.person_id
+    expected = [(newcomer, "welcome", ""), (newcomer, "people_to_meet", "")]
+    expected += [(f, "member_joined", run.newcomer.name) for f in community.facilitators]
+    suggested = watch.suggestions.get(run.question.title)
+    if suggested is None:
+        expected.append(("?", "experts_suggested", run.question.title))
+    else:
+        expected += [
+            (s.member.member_id, "question_for_you", run.question.title)
+            for s in suggested.suggestions
+        ]
+    return expected
+
+
+async def _wait_for_outcome(watch: Watch, run: DemoRun, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if all(watch.delivered(*item) for item in _expected(watch, run)):
+            await asyncio.sleep(0.5)  # the other channels of the last ones
+            return
+        await asyncio.sleep(0.1)
+
+
+async def report(client: GuildClient, console: Console, watch: Watch, run: DemoRun) -> None:
+    names = {p.person_id: p.name for p in (*PEOPLE, run.newcomer)}
+    community = next(c for c in COMMUNITIES if c.community_id == run.community_id)
+    skills = ", ".join(f"{n} ({lvl})" for n, lvl in run.newcomer.skills)
+    newcomer_rows = [
+        d for d in watch.deliveries
+        if run.newcomer.name in d.title or d.recipient.member_id == run.newcomer.person_id
+    ]  # fmt: skip
+    console.print(
+        Panel(
+            Group(_table(newcomer_rows, names), _intros_table(watch, run, names)),
+            title=f"{run.newcomer.name} joined {community.name}",
+            subtitle=f"works in {run.newcomer.region} ({run.newcomer.timezone}); skills: {skills}",
+        )
+    )
+    question_rows = [d for d in watch.deliveries if run.question.title in d.title]
+    asker = names.get(run.question.asker_id, run.question.asker_id)
+    console.print(
+        Panel(
+            _table(question_rows, names),
+            title=f"{asker} asked: {run.question.title}",
+            subtitle=f"tags: {', '.join(run.question.tags)} · the asker is never alerted",
+        )
+    )
+    missing = [item for item in _expected(watch, run) if not watch.delivered(*item)]
+    if missing:
+        console.print(f"[yellow]Still on its way after the wait:[/] {missing}")
+
+
+def _intros_table(watch: Watch, run: DemoRun, names: dict[str, str]) -> Table:
+    table = Table(title="people matching proposed to meet", expand=True)
+    table.add_column("who")
+    table.add_column("why")
+    proposed = watch.intros.get(run.newcomer.person_id)
+    for proposal in proposed.proposals if proposed else []:
+        member_id = proposal.member.member_id
+        table.add_row(
+            f"{names.get(member_id, member_id)} ({member_id})", "; ".join(proposal.reasons)
+        )
+    return table
+
+
+def _table(deliveries: list[NotificationDeliveredV1], names: dict[str, str]) -> Table:
+    table = Table(expand=True)
+    table.add_column("who was alerted")
+    table.add_column("channels")
+    table.add_column("what")
+    table.add_column("why")
+    grouped: dict[tuple[str, str], list[NotificationDeliveredV1]] = defaultdict(list)
+    for delivery in deliveries:
+        grouped[(delivery.recipient.member_id, delivery.kind)].append(delivery)
+    for (member_id, _), group in sorted(grouped.items()):
+        first = group[0]
+        table.add_row(
+            f"{names.get(member_id, member_id)} ({member_id})",
+            ", ".join(sorted({d.channel for d in group})),
+            first.title,
+            "; ".join(first.reasons),
+        )
+    if not grouped:
+        table.add_row("(nobody yet)", "", "", "")
+    return table

@@ -1,0 +1,340 @@
+"""``guild``: start Guild on the embedded default, inspect it, publish, replay dead letters."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from guild_cli.client import GuildClient, GuildError
+from guild_cli.demo import run_once, seed
+from guild_cli.nats_server import EmbeddedNats, NatsServerError
+from guild_cli.supervisor import SERVICES, Supervisor
+from shared.contracts.notifications import NotificationDeliveredV1
+from shared.messaging.consumer import DeadLetter
+from shared.messaging.provisioning import Topology, apply, region_streams
+from shared.naming import Service, Streams, check_region
+
+app = typer.Typer(
+    help="Guild: Communities of Practice on NATS JetStream. Start it, inspect it, operate it.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+dlq_app = typer.Typer(help="The dead-letter stream: what could not be processed, and why.")
+app.add_typer(dlq_app, name="dlq")
+console = Console()
+
+DEFAULT_REGION = "local"
+DataDir = Annotated[
+    Path, typer.Option("--data-dir", envvar="GUILD_DATA_DIR", help="Where state is kept.")
+]
+Region = Annotated[
+    str, typer.Option("--region", envvar="GUILD_REGION", help="The deployment's region.")
+]
+NatsUrl = Annotated[
+    str | None,
+    typer.Option("--nats-url", envvar="NATS_URL", help="NATS to talk to (default: guild up's)."),
+]
+
+
+def _state_file(data_dir: Path) -> Path:
+    return data_dir / "state.json"
+
+
+def _resolve_url(url: str | None, data_dir: Path = Path(".guild")) -> str:
+    if url:
+        return url
+    with contextlib.suppress(OSError, ValueError, KeyError):
+        return str(json.loads(_state_file(data_dir).read_text())["nats_url"])
+    return "nats://127.0.0.1:4222"
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) != 0
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    console.print(f"[red]error:[/] {message}")
+    return typer.Exit(code)
+
+
+async def _with_client(url: str, region: str, work: Any) -> Any:
+    client = await GuildClient.connect(url, region)
+    try:
+        return await work(client)
+    finally:
+        await client.close()
+
+
+def _run(url: str, region: str, work: Any) -> Any:
+    try:
+        return asyncio.run(_with_client(url, region, work))
+    except GuildError as error:
+        raise _fail(str(error)) from None
+
+
+@app.command()
+def up(
+    demo: Annotated[
+        bool, typer.Option(help="Seed demo data and show a new member and question.")
+    ] = False,
+    data_dir: DataDir = Path(".guild"),
+    region: Region = DEFAULT_REGION,
+    nats_port: Annotated[int, typer.Option(help="NATS client port (0: any free port).")] = 4222,
+    http: Annotated[bool, typer.Option(help="Serve each service's /healthz and /readyz.")] = True,
+) -> None:
+    """Start NATS (JetStream on local disk) and the four services; Ctrl-C stops everything."""
+    check_region(region)
+    data_dir = data_dir.resolve()
+    if nats_port and not _port_free(nats_port):
+        console.print(f"port {nats_port} is taken; NATS will use a free port instead")
+        nats_port = 0
+    server = EmbeddedNats(data_dir / "nats", port=nats_port)
+    try:
+        with console.status("starting nats-server (JetStream on local disk) ..."):
+            server.start()
+    except NatsServerError as error:
+        raise _fail(str(error)) from None
+    ports = {service: _free_port() for service in SERVICES} if http else {}
+    supervisor = Supervisor(server.url, region, data_dir, http_ports=ports)
+    _state_file(data_dir).write_text(
+        json.dumps({"nats_url": server.url, "region": region, "pid": os.getpid()})
+    )
+    code = 0
+    try:
+        code = asyncio.run(_up(supervisor, demo))
+    finally:
+        with console.status("stopping the services, then NATS ..."):
+            exits = supervisor.stop_all()
+            server.stop()
+        _state_file(data_dir).unlink(missing_ok=True)
+        console.print(f"stopped: {', '.join(f'{n} (exit {c})' for n, c in exits.items())}, nats")
+        console.print(f"state kept in {data_dir}; `guild up` again carries on from it")
+    raise typer.Exit(code)
+
+
+async def _up(supervisor: Supervisor, demo: bool) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    client = await GuildClient.connect(supervisor.nats_url, supervisor.region)
+    try:
+        await _apply_region_streams(client)
+        supervisor.start_all()
+        with console.status("starting membership, content, matching, notifications ..."):
+            await supervisor.wait_ready(client)
+        _print_running(supervisor)
+        if demo:
+            with console.status("seeding the demo company (30 people, 4 communities) ..."):
+                await seed(client)
+            await run_once(client, console)
+        await _tail_until_stopped(client, supervisor, stop)
+    except (GuildError, RuntimeError) as error:
+        console.print(f"[red]error:[/] {error}")
+        return 1
+    finally:
+        await client.close()
+    return 0
+
+
+def _print_running(supervisor: Supervisor) -> None:
+    table = Table(title="Guild is up", show_header=True)
+    table.add_column("what")
+    table.add_column("where")
+    table.add_row("NATS (JetStream)", supervisor.nats_url)
+    for child in supervisor.children:
+        port = supervisor.http_ports.get(child.service)
+        health = f"http://127.0.0.1:{port}/readyz" if port else "-"
+        table.add_row(child.service.value, f"pid {child.process.pid if child.process else '?'}, "
+                      f"health {health}, log {child.log_path}")  # fmt: skip
+    table.add_row("region", supervisor.region)
+    console.print(table)
+
+
+async def _tail_until_stopped(
+    client: GuildClient, supervisor: Supervisor, stop: asyncio.Event
+) -> None:
+    async def on_delivered(msg: Any) -> None:
+        delivered = NotificationDeliveredV1.model_validate(json.loads(msg.data)["data"])
+        console.print(
+            f"[green]→[/] {delivered.recipient.member_id} via {delivered.channel}: "
+            f"{delivered.title} [dim]({'; '.join(delivered.reasons)})[/]"
+        )
+
+    await client.nc.subscribe(NotificationDeliveredV1.subject_in(client.region), cb=on_delivered)
+    console.print(
+        "Guild is running. New deliveries are shown below. Try, in another terminal: "
+        "[bold]./guild status[/], [bold]./guild inbox e1001[/], [bold]./guild demo[/]. "
+        "Press Ctrl-C to stop."
+    )
+    while not stop.is_set():
+        for note in supervisor.restart_exited():
+            console.print(f"[yellow]{note}[/]")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), 1.0)
+
+
+async def _apply_region_streams(client: GuildClient) -> None:
+    await apply(client.nc.jetstream(), Topology(streams=region_streams(client.region)))
+
+
+@app.command()
+def demo(nats_url: NatsUrl = None, region: Region = DEFAULT_REGION) -> None:
+    """Seed the demo company into a running Guild and show a new member and a new question."""
+
+    async def work(client: GuildClient) -> None:
+        with console.status("seeding the demo company ..."):
+            await seed(client)
+        await run_once(client, console)
+
+    _run(_resolve_url(nats_url), region, work)
+
+
+@app.command()
+def status(nats_url: NatsUrl = None, region: Region = DEFAULT_REGION) -> None:
+    """Whether each service answers and is consuming."""
+
+    async def work(client: GuildClient) -> list[tuple[Service, dict[str, Any] | None]]:
+        return [(service, await client.status(service)) for service in SERVICES]
+
+    table = Table(title=f"Guild services in region {region}")
+    for column in ("service", "ready", "consumers"):
+        table.add_column(column)
+    results = _run(_resolve_url(nats_url), region, work)
+    for service, state in results:
+        if state is None:
+            table.add_row(service.value, "[red]no answer[/]", "")
+        else:
+            ready = "[green]yes[/]" if state["ready"] else "[yellow]starting[/]"
+            table.add_row(service.value, ready, ", ".join(state["consumers"]))
+    console.print(table)
+    if any(state is None or not state["ready"] for _, state in results):
+        raise typer.Exit(1)
+
+
+@app.command()
+def provision(nats_url: NatsUrl = None, region: Region = DEFAULT_REGION) -> None:
+    """Create or update the region's streams, then each service's consumers and buckets.
+
+    For deployments where services run with GUILD_PROVISION=false and no admin rights."""
+    url = _resolve_url(nats_url)
+    _run(url, region, _apply_region_streams)
+    console.print(f"streams of region {region}: {', '.join(Streams(region).all())}")
+    env = {**os.environ, "NATS_URL": url, "GUILD_REGION": region}
+    for service in SERVICES:
+        result = subprocess.run(
+            [sys.executable, "-m", f"services.{service.value}", "provision"],
+            env=env, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        if result.returncode != 0:
+            raise _fail(f"{service.value}: {result.stderr.strip()[-2000:]}")
+        console.print(f"{service.value}: consumers and buckets applied")
+
+
+@app.command()
+def inbox(
+    member_id: str,
+    limit: int = 20,
+    nats_url: NatsUrl = None,
+    region: Region = DEFAULT_REGION,
+) -> None:
+    """A member's in-app inbox, newest first."""
+
+    async def work(client: GuildClient) -> Any:
+        payload = {"member_id": member_id, "limit": limit}
+        return await client.query(Service.NOTIFICATIONS, "inbox", payload)
+
+    page = _run(_resolve_url(nats_url), region, work)
+    table = Table(title=f"inbox of {member_id}")
+    for column in ("when", "what", "why"):
+        table.add_column(column)
+    for item in page["items"]:
+        table.add_row(item["created_at"][:19], f"{item['title']}\n{item['body']}",
+                      "; ".join(item["reasons"]))  # fmt: skip
+    console.print(table)
+
+
+@app.command()
+def publish(
+    subject: str,
+    file: Annotated[Path, typer.Argument(help="A CloudEvent as JSON (structured mode).")],
+    nats_url: NatsUrl = None,
+    region: Region = DEFAULT_REGION,
+) -> None:
+    """Publish a test event to JetStream; its 'id' becomes the Nats-Msg-Id."""
+    body = file.read_bytes()
+    try:
+        event_id = str(json.loads(body)["id"])
+    except (ValueError, KeyError, TypeError):
+        raise _fail(f"{file} is not a JSON CloudEvent with an 'id'") from None
+
+    async def work(client: GuildClient) -> int:
+        return await client.publish(subject, body, msg_id=event_id)
+
+    sequence = _run(_resolve_url(nats_url), region, work)
+    console.print(f"stored as sequence {sequence}")
+
+
+@dlq_app.command("list")
+def dlq_list(limit: int = 50, nats_url: NatsUrl = None, region: Region = DEFAULT_REGION) -> None:
+    """Dead letters, oldest first, with their reason."""
+
+    async def work(client: GuildClient) -> Any:
+        return await client.read_stream(Streams(region).dead_letters, limit=limit)
+
+    table = Table(title=f"dead letters in region {region}")
+    for column in ("seq", "consumer", "event", "deliveries", "reason"):
+        table.add_column(column)
+    for message in _run(_resolve_url(nats_url), region, work):
+        letter = DeadLetter.model_validate_json(message.body)
+        table.add_row(str(message.sequence), letter.consumer,
+                      f"{letter.event_type or '?'}\n{letter.event_id or '?'}",
+                      str(letter.deliveries), letter.reason)  # fmt: skip
+    console.print(table)
+
+
+@dlq_app.command("replay")
+def dlq_replay(
+    sequence: Annotated[int, typer.Argument(help="The dead letter's sequence (see dlq list).")],
+    nats_url: NatsUrl = None,
+    region: Region = DEFAULT_REGION,
+) -> None:
+    """Publish a dead letter's original message again, on its original subject."""
+
+    async def work(client: GuildClient) -> int:
+        stored = await client.nc.jetstream().get_msg(Streams(region).dead_letters, sequence)
+        letter = DeadLetter.model_validate_json(stored.data or b"")
+        headers = {k: v for k, v in letter.headers.items() if not k.lower().startswith("nats-")}
+        return await client.publish(
+            letter.subject,
+            letter.original_body(),
+            msg_id=f"replay:{sequence}:{letter.event_id or letter.stream_sequence}",
+            headers=headers,
+        )
+
+    replayed = _run(_resolve_url(nats_url), region, work)
+    console.print(f"replayed as sequence {replayed}")
+
+
+def run() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,135 @@
+"""Running the four services as child processes, each on its own, as in production.
+
+Each service is ``python -m services.<name>`` with its settings in the environment and its
+log in ``<data dir>/logs/<name>.log``. Children run in their own session, so Ctrl-C reaches
+only ``guild``, which then stops the services first and NATS last. A service that exits on
+its own is restarted with a growing pause.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from guild_cli.client import GuildClient
+from shared.naming import Service
+
+SERVICES = (Service.MEMBERSHIP, Service.CONTENT, Service.MATCHING, Service.NOTIFICATIONS)
+
+
+@dataclass
+class ServiceProcess:
+    service: Service
+    env: dict[str, str]
+    log_path: Path
+    process: subprocess.Popen[bytes] | None = None
+    restarts: int = 0
+    next_start: float = 0.0
+
+    def start(self) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", f"services.{self.service.value}"],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def exit_code(self) -> int | None:
+        return None if self.process is None else self.process.poll()
+
+    def signal_stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+
+    def wait_stopped(self, timeout: float = 20.0) -> int | None:
+        """Wait for the exit that :meth:`signal_stop` asked for; kill if it does not come."""
+        if self.process is None:
+            return None
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            return self.process.wait()
+
+    def log_tail(self, lines: int = 12) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+@dataclass
+class Supervisor:
+    nats_url: str
+    region: str
+    data_dir: Path
+    http_ports: dict[Service, int] = field(default_factory=dict)
+    extra_env: dict[str, str] = field(default_factory=dict)
+    children: list[ServiceProcess] = field(default_factory=list)
+
+    def start_all(self) -> None:
+        for service in SERVICES:
+            env = {
+                **os.environ,
+                "NATS_URL": self.nats_url,
+                "GUILD_REGION": self.region,
+                "PYTHONUNBUFFERED": "1",
+                **self.extra_env,
+            }
+            if port := self.http_ports.get(service):
+                env[f"GUILD_{service.value.upper()}_HTTP_PORT"] = str(port)
+            child = ServiceProcess(service, env, self.data_dir / "logs" / f"{service.value}.log")
+            child.start()
+            self.children.append(child)
+
+    async def wait_ready(self, client: GuildClient, timeout: float = 60.0) -> None:
+        """Until every service reports ready; raises with the log tail if one exits."""
+        deadline = time.monotonic() + timeout
+        pending = list(self.children)
+        while pending:
+            for child in list(pending):
+                if (code := child.exit_code()) is not None:
+                    raise RuntimeError(
+                        f"{child.service.value} exited with code {code} while starting; "
+                        f"last lines of {child.log_path}:\n{child.log_tail()}"
+                    )
+                status = await client.status(child.service)
+                if status and status.get("ready"):
+                    pending.remove(child)
+            if pending and time.monotonic() > deadline:
+                names = ", ".join(c.service.value for c in pending)
+                raise RuntimeError(f"not ready after {timeout:.0f}s: {names}")
+            await asyncio.sleep(0.2)
+
+    def restart_exited(self) -> list[str]:
+        """Restart services that exited on their own; returns what happened, for the user."""
+        notes = []
+        now = time.monotonic()
+        for child in self.children:
+            code = child.exit_code()
+            if code is None or now < child.next_start:
+                continue
+            child.restarts += 1
+            pause = min(2.0**child.restarts, 30.0)
+            notes.append(
+                f"{child.service.value} exited with code {code}; restarting "
+                f"(restart {child.restarts}). Last lines of its log:\n{child.log_tail(6)}"
+            )
+            child.next_start = now + pause
+            child.start()
+        return notes
+
+    def stop_all(self) -> dict[str, int | None]:
+        """SIGTERM every service at once (each finishes what it holds), then wait for each."""
+        for child in self.children:
+            child.signal_stop()
+        return {child.service.value: child.wait_stopped() for child in self.children}

@@ -1,0 +1,125 @@
+"""The slice's actors for tests: services in-process, and an outside world that uses plain
+nats-py (as the HR directory, the intranet portal and a member's app would)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from nats.aio.client import Client
+
+from services.content.bootstrap import build_app as build_content
+from services.content.settings import ContentSettings
+from services.matching.bootstrap import build_app as build_matching
+from services.matching.settings import MatchingSettings
+from services.membership.bootstrap import build_app as build_membership
+from services.membership.settings import MembershipSettings
+from services.notifications.bootstrap import build_app as build_notifications
+from services.notifications.settings import NotificationsSettings
+from shared.runtime import ServiceApp
+from tests.helpers import cloudevent, eventually, request, running, settings_for
+
+
+def all_services(region: str, nats_url: str, **overrides: Any) -> list[ServiceApp]:
+    return [
+        build_membership(settings_for(MembershipSettings, region, nats_url, **overrides)),
+        build_content(settings_for(ContentSettings, region, nats_url, **overrides)),
+        build_matching(settings_for(MatchingSettings, region, nats_url, **overrides)),
+        build_notifications(settings_for(NotificationsSettings, region, nats_url, **overrides)),
+    ]
+
+
+async def running_slice(region: str, nats_url: str) -> AsyncIterator[list[ServiceApp]]:
+    apps = all_services(region, nats_url)
+    async with running(*apps):
+        yield apps
+
+
+def hire_data(person_id: str, name: str, region: str, tz: str, skills: dict[str, str]) -> dict:
+    return {
+        "person_id": person_id,
+        "display_name": name,
+        "email": f"{person_id}@example.com",
+        "region": region,
+        "timezone": tz,
+        "skills": [{"name": n, "level": lvl} for n, lvl in skills.items()],
+    }
+
+
+@dataclass
+class World:
+    """Everything outside Guild, speaking plain NATS."""
+
+    nc: Client
+    region: str
+
+    async def hire(self, data: dict, *, event_id: str | None = None, msg_id: bool = True) -> dict:
+        event = cloudevent(
+            "guild.ingest.hr.person_hired.v1", data, source="/hr-directory", event_id=event_id
+        )
+        subject = f"ingest.{self.region}.hr.person_hired.v1"
+        headers = {"Nats-Msg-Id": event["id"]} if msg_id else None
+        await self.nc.jetstream().publish(subject, json.dumps(event).encode(), headers=headers)
+        return event
+
+    async def ask(self, data: dict, *, event_id: str | None = None, msg_id: bool = True) -> dict:
+        event = cloudevent(
+            "guild.ingest.content.question_asked.v1", data, source="/portal", event_id=event_id
+        )
+        subject = f"ingest.{self.region}.content.question_asked.v1"
+        headers = {"Nats-Msg-Id": event["id"]} if msg_id else None
+        await self.nc.jetstream().publish(subject, json.dumps(event).encode(), headers=headers)
+        return event
+
+    async def call(self, kind: str, service: str, name: str, payload: dict) -> dict:
+        reply = await request(self.nc, f"{kind}.{self.region}.{service}.{name}", payload)
+        assert reply["ok"], reply
+        return reply["result"]
+
+    async def member_exists(self, member_id: str) -> bool:
+        subject = f"qry.{self.region}.membership.get_member"
+        return bool((await request(self.nc, subject, {"member_id": member_id}))["ok"])
+
+    async def wait_for_members(self, *member_ids: str) -> None:
+        for member_id in member_ids:
+            await eventually(lambda m=member_id: self.member_exists(m), what=f"member {member_id}")
+
+    async def inbox(self, member_id: str) -> list[dict]:
+        page = await self.call("qry", "notifications", "inbox", {"member_id": member_id})
+        return page["items"]
+
+    async def inbox_items(self, member_id: str, kind: str) -> list[dict]:
+        return [item for item in await self.inbox(member_id) if item["kind"] == kind]
+
+    async def company(self) -> None:
+        """A facilitator, two experts and a newcomer; one community."""
+        for data in (
+            hire_data("fac", "Lena Vogel", "eu", "Europe/Berlin", {"kubernetes": "expert"}),
+            hire_data("exp1", "Sam Lee", "us", "America/New_York", {"etcd": "expert"}),
+            hire_data("exp2", "Wei Zhang", "apac", "Asia/Singapore", {"kubernetes": "advanced"}),
+            hire_data("asker", "Ana Lima", "us", "America/Sao_Paulo", {"kubernetes": "expert"}),
+        ):
+            await self.hire(data)
+        await self.wait_for_members("fac", "exp1", "exp2", "asker")
+        await self.call(
+            "cmd",
+            "membership",
+            "create_community",
+            {"community_id": "k8s", "name": "Kubernetes Operators", "facilitator_ids": ["fac"]},
+        )
+        for member in ("fac", "exp1", "exp2", "asker"):
+            await self.call(
+                "cmd", "membership", "join_community", {"community_id": "k8s", "member_id": member}
+            )
+
+
+QUESTION = {
+    "question_ref": "q-1",
+    "community_id": "k8s",
+    "asker_id": "asker",
+    "title": "How do we rotate etcd certificates?",
+    "text": "Our etcd certificates expire soon; what is the safe order?",
+    "tags": ["kubernetes"],
+}

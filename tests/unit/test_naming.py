@@ -1,0 +1,57 @@
+"""Subjects, streams and buckets carry the region; a type maps mechanically to its subject."""
+
+from __future__ import annotations
+
+import pytest
+
+from shared.contracts.ingest import PersonHiredV1
+from shared.contracts.membership import MemberContactV1, MemberJoinedV1
+from shared.contracts.notifications import NotificationDeliveredV1
+from shared.naming import (
+    Scope,
+    Service,
+    Streams,
+    any_region_event_subject,
+    bucket_name,
+    check_region,
+    consumer_name,
+    personal_filter,
+)
+
+
+def test_each_scope_has_its_subject_and_stream():
+    streams = Streams("eu")
+    assert PersonHiredV1.subject_in("eu") == "ingest.eu.hr.person_hired.v1"
+    assert MemberJoinedV1.subject_in("eu") == "evt.eu.pub.membership.member_joined.v1"
+    assert NotificationDeliveredV1.subject_in("eu").startswith("evt.eu.local.notifications.")
+    assert MemberContactV1.subject_in("eu", "m1") == "personal.eu.membership.member_contact.v1.m1"
+    assert streams.for_scope(Scope.INGEST) == "INGEST_EU"
+    assert streams.for_scope(Scope.PUBLIC) == streams.for_scope(Scope.LOCAL) == "EVENTS_EU"
+    assert streams.for_scope(Scope.PERSONAL) == "PERSONAL_EU"
+
+
+def test_filters_match_any_region_or_any_key():
+    assert any_region_event_subject(Scope.PUBLIC, MemberJoinedV1.TYPE) == (
+        "evt.*.pub.membership.member_joined.v1"
+    )
+    assert (
+        personal_filter("us", MemberContactV1.TYPE) == "personal.us.membership.member_contact.v1.*"
+    )
+
+
+def test_owned_names_say_who_owns_them():
+    assert consumer_name(Service.MATCHING, "questions") == "matching-questions"
+    assert bucket_name(Service.MEMBERSHIP, "members", "apac") == "membership_members_apac"
+
+
+@pytest.mark.parametrize("region", ["", "EU", "eu-west", "e.u", "1eu", "averyveryverylongregion"])
+def test_a_region_that_would_break_subjects_is_refused(region):
+    with pytest.raises(ValueError, match="region"):
+        check_region(region)
+
+
+def test_personal_subjects_need_a_safe_key():
+    with pytest.raises(ValueError, match="key"):
+        MemberContactV1.subject_in("eu", "a.b")
+    with pytest.raises(ValueError, match="needs a key"):
+        MemberContactV1.subject_in("eu")

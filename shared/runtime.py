@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import uvicorn
 from faststream import AckPolicy
 from faststream.nats import JStream, NatsBroker, NatsMessage, PullSub
-from nats.errors import ConnectionClosedError, ConnectionReconnectingError, NoServersError
+from nats.errors import ConnectionClosedError, ConnectionReconnectingError
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 from opentelemetry.sdk.trace import TracerProvider
@@ -54,13 +54,23 @@ D = TypeVar("D")
 
 
 class ConnectionLog:
-    """Logs what happens to the NATS connection; quiet about the disconnect of a clean stop."""
+    """Logs what happens to the NATS connection; quiet about the disconnect of a clean stop.
 
-    def __init__(self) -> None:
+    nats-py retries the first connection too (reconnect attempts are unlimited), so a service
+    started before NATS simply waits for it, saying so.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.connected = False
         self.stopping = False
 
     async def error(self, error: Exception) -> None:
-        if not self.stopping:
+        if self.stopping:
+            return
+        if not self.connected:
+            log.warning("waiting for NATS", extra={"url": self.url, "error": repr(error)})
+        else:
             log.warning("NATS connection error", extra={"error": repr(error)})
 
     async def disconnected(self) -> None:
@@ -125,7 +135,7 @@ class ServiceApp:
     stores: Sequence[KvStore[Any]] = ()
     on_start: list[StartHook] = field(default_factory=list)
     provider: TracerProvider | None = None
-    connection_log: ConnectionLog = field(default_factory=ConnectionLog)
+    connection_log: ConnectionLog = field(default_factory=lambda: ConnectionLog(""))
     ready: bool = False
 
     @classmethod
@@ -134,7 +144,7 @@ class ServiceApp:
         provider = tracer_provider(
             service=service.value, region=settings.region, exporter=settings.otel_exporter
         )
-        connection_log = ConnectionLog()
+        connection_log = ConnectionLog(settings.nats_url)
         broker = create_broker(settings, service, provider, connection_log)
         publisher = JetStreamPublisher(broker)
         office = DeadLetterOffice(publisher, region=settings.region, service=service)
@@ -225,9 +235,10 @@ class ServiceApp:
     def js(self) -> JetStreamContext:
         return self.broker.connection.jetstream()
 
-    async def start(self, stop: asyncio.Event | None = None) -> None:
+    async def start(self) -> None:
         """Connect (waiting for NATS if need be), provision, load state, then subscribe."""
-        await _connect(self.broker, self.settings.nats_url, stop or asyncio.Event())
+        await self.broker.connect()
+        self.connection_log.connected = True
         if self.settings.provision:
             await apply(self.js, self.topology)
         else:
@@ -261,23 +272,6 @@ class ServiceApp:
             await apply(self.js, self.topology)
         finally:
             await self.broker.stop()
-
-
-async def _connect(broker: NatsBroker, url: str, stop: asyncio.Event) -> None:
-    pause = 0.5
-    while True:
-        try:
-            await broker.connect()
-            return
-        except (NoServersError, OSError, TimeoutError) as error:
-            if stop.is_set():
-                raise
-            log.warning(
-                "waiting for NATS", extra={"url": url, "error": repr(error), "retry_in_s": pause}
-            )
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), pause)
-            pause = min(pause * 2, 5.0)
 
 
 async def _verify(js: JetStreamContext, topology: Topology) -> None:
@@ -353,7 +347,7 @@ async def serve(app: ServiceApp) -> None:
         http = _HealthServer(config)
         http_task = asyncio.create_task(http.serve())
     try:
-        starting = asyncio.create_task(app.start(stop))
+        starting = asyncio.create_task(app.start())
         stopping = asyncio.create_task(stop.wait())
         await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
         if starting.done():

@@ -1,0 +1,136 @@
+"""End to end: the four services as separate processes on a real nats-server. The outside
+world here uses plain nats-py and JSON only, as another internal system would."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+
+import nats
+import pytest
+
+from guild_cli.supervisor import Supervisor
+from tests.helpers import eventually
+
+pytestmark = pytest.mark.e2e
+
+
+def event(event_type: str, data: dict) -> bytes:
+    return json.dumps(
+        {
+            "specversion": "1.0",
+            "id": str(uuid.uuid4()),
+            "source": "/e2e/hr-directory",
+            "type": event_type,
+            "time": datetime.now(UTC).isoformat(),
+            "data": data,
+        }
+    ).encode()
+
+
+def person(person_id: str, name: str, region: str, tz: str, skills: dict[str, str]) -> dict:
+    return {
+        "person_id": person_id,
+        "display_name": name,
+        "email": f"{person_id}@example.com",
+        "region": region,
+        "timezone": tz,
+        "skills": [{"name": k, "level": v} for k, v in skills.items()],
+    }
+
+
+@pytest.fixture
+def system(nats_url, region, tmp_path):
+    supervisor = Supervisor(nats_url, region, tmp_path, extra_env={"GUILD_LOG_FORMAT": "text"})
+    supervisor.start_all()
+    yield supervisor
+    exits = supervisor.stop_all()
+    assert exits == dict.fromkeys(exits, 0), exits
+
+
+async def test_a_hire_a_join_and_a_question_reach_the_right_inboxes(system, nats_url, region):
+    nc = await nats.connect(nats_url)
+    js = nc.jetstream()
+
+    async def ask(subject: str, payload: dict) -> dict:
+        return json.loads((await nc.request(subject, json.dumps(payload).encode(), 10)).data)
+
+    async def all_ready() -> bool:
+        for name in ("membership", "content", "matching", "notifications"):
+            try:
+                status = json.loads((await nc.request(f"status.{region}.{name}", b"", 1)).data)
+            except Exception:
+                return False
+            if not status["ready"]:
+                return False
+        return True
+
+    try:
+        await eventually(all_ready, deadline=60, what="four services ready")
+        hires = [
+            person("fac", "Lena Vogel", "eu", "Europe/Berlin", {"kubernetes": "expert"}),
+            person(
+                "exp", "Noah Patel", "us", "America/New_York", {"etcd": "expert", "go": "expert"}
+            ),
+            person("asker", "Lucas Silva", "us", "America/Sao_Paulo", {"kubernetes": "expert"}),
+            person("new", "Priya Raman", "apac", "Asia/Kolkata", {"kubernetes": "beginner"}),
+        ]
+        for hire in hires:
+            await js.publish(
+                f"ingest.{region}.hr.person_hired.v1",
+                event("guild.ingest.hr.person_hired.v1", hire),
+            )
+
+        async def registered(member_id: str) -> bool:
+            return (await ask(f"qry.{region}.membership.get_member", {"member_id": member_id}))[
+                "ok"
+            ]
+
+        for hire in hires:
+            await eventually(lambda h=hire: registered(h["person_id"]), what="member registered")
+        created = await ask(
+            f"cmd.{region}.membership.create_community",
+            {"community_id": "k8s", "name": "Kubernetes Operators", "facilitator_ids": ["fac"]},
+        )
+        assert created["ok"], created
+        for member_id in ("fac", "exp", "asker", "new"):
+            joined = await ask(
+                f"cmd.{region}.membership.join_community",
+                {"community_id": "k8s", "member_id": member_id},
+            )
+            assert joined["ok"], joined
+
+        await js.publish(
+            f"ingest.{region}.content.question_asked.v1",
+            event(
+                "guild.ingest.content.question_asked.v1",
+                {
+                    "question_ref": "e2e-1",
+                    "community_id": "k8s",
+                    "asker_id": "asker",
+                    "title": "How do we rotate etcd certificates?",
+                    "text": "Our etcd peer certificates expire next month.",
+                    "tags": ["kubernetes"],
+                },
+            ),
+        )
+
+        async def inbox(member_id: str, kind: str) -> list[dict]:
+            reply = await ask(f"qry.{region}.notifications.inbox", {"member_id": member_id})
+            return [item for item in reply["result"]["items"] if item["kind"] == kind]
+
+        async def facilitator_told_about_newcomer() -> list[dict]:
+            return [i for i in await inbox("fac", "member_joined") if "Priya Raman" in i["title"]]
+
+        (welcome_alert,) = await eventually(facilitator_told_about_newcomer)
+        assert welcome_alert["reasons"] == ["you facilitate Kubernetes Operators"]
+
+        expert_alerts = await eventually(lambda: inbox("exp", "question_for_you"))
+        assert "etcd (expert)" in expert_alerts[0]["reasons"][0]
+        facilitator_alerts = await eventually(lambda: inbox("fac", "question_for_you"))
+        assert "kubernetes (expert)" in facilitator_alerts[0]["reasons"][0]
+        assert await inbox("asker", "question_for_you") == []
+        assert await eventually(lambda: inbox("new", "welcome"))
+    finally:
+        await nc.drain()

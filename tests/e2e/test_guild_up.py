@@ -1,0 +1,123 @@
+"""`guild up --demo` brings the system up with demo data and says what happened; stopping it
+and starting it again keeps the members, the posts and the inboxes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nats
+import pytest
+
+from tests.helpers import eventually
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+
+class GuildUp:
+    """``guild up`` as a user runs it, in a terminal of 200 columns."""
+
+    def __init__(self, data_dir: Path, *args: str) -> None:
+        self.output = data_dir.parent / f"guild-up-{time.monotonic_ns()}.out"
+        env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
+        env.pop("NATS_URL", None)
+        with self.output.open("wb") as out:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "guild_cli",
+                    "up",
+                    "--data-dir",
+                    str(data_dir),
+                    "--nats-port",
+                    "0",
+                    *args,
+                ],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=env,
+            )
+        self.data_dir = data_dir
+
+    def text(self) -> str:
+        return self.output.read_text(errors="replace")
+
+    async def running(self) -> str:
+        async def said_running() -> bool:
+            assert self.process.poll() is None, self.text()
+            return "Guild is running" in self.text()
+
+        await eventually(said_running, deadline=120, what="guild up running")
+        return json.loads((self.data_dir / "state.json").read_text())["nats_url"]
+
+    def interrupt(self) -> int:
+        self.process.send_signal(signal.SIGINT)  # Ctrl-C
+        try:
+            return self.process.wait(timeout=60)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+
+
+async def snapshot(url: str) -> dict:
+    """What a user would check: a member, the demo question, inboxes."""
+    nc = await nats.connect(url)
+    try:
+
+        async def query(subject: str, payload: dict) -> dict:
+            return json.loads((await nc.request(subject, json.dumps(payload).encode(), 10)).data)
+
+        member = await query("qry.local.membership.get_member", {"member_id": "e4001"})
+        info = await nc.jetstream().stream_info("EVENTS_LOCAL", subjects_filter=">")
+        posted = await nc.jetstream().get_last_msg(
+            "EVENTS_LOCAL", "evt.local.pub.content.question_posted.v1"
+        )
+        question_id = json.loads(posted.data)["data"]["question_id"]
+        post = await query("qry.local.content.get_post", {"post_id": question_id})
+        inboxes = {
+            m: (await query("qry.local.notifications.inbox", {"member_id": m}))["result"]
+            for m in ("e1001", "e2001", "e4001")
+        }
+        return {"member": member, "post": post, "inboxes": inboxes, "events": info.state.messages}
+    finally:
+        await nc.drain()
+
+
+async def test_guild_up_demo_then_restart_keeps_everything(tmp_path):
+    data_dir = tmp_path / "guild-data"
+    first = GuildUp(data_dir, "--demo")
+    try:
+        url = await first.running()
+        output = first.text()
+        assert "Priya Raman joined Kubernetes Operators" in output
+        assert "Lena Vogel (e1001)" in output  # a facilitator, alerted
+        assert "you facilitate Kubernetes Operators" in output
+        assert "asked: How do we rotate etcd certificates without downtime?" in output
+        assert "tagged on the question" in output  # the experts' reasons
+        before = await snapshot(url)
+    finally:
+        assert first.interrupt() == 0, first.text()
+    assert (
+        "stopped: membership (exit 0), content (exit 0), matching (exit 0), "
+        "notifications (exit 0), nats" in first.text()
+    )
+    assert before["member"]["ok"]
+    assert before["post"]["ok"]
+    assert before["inboxes"]["e4001"]["items"]
+
+    second = GuildUp(data_dir)
+    try:
+        url = await second.running()
+        after = await snapshot(url)
+    finally:
+        assert second.interrupt() == 0, second.text()
+    assert after["member"] == before["member"]
+    assert after["post"] == before["post"]
+    assert after["inboxes"] == before["inboxes"]
+    assert after["events"] >= before["events"]

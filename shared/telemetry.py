@@ -11,6 +11,7 @@ from faststream.nats.opentelemetry import NatsTelemetryMiddleware
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ALWAYS_ON, ParentBased
 
 
 def _exporter(kind: str) -> SpanExporter | None:
@@ -25,17 +26,24 @@ def _exporter(kind: str) -> SpanExporter | None:
 
 def tracer_provider(*, service: str, region: str, exporter: str) -> TracerProvider:
     """A provider whose spans name the service and region. Not installed globally, so that
-    several services can share a process in tests."""
+    several services can share a process in tests.
+
+    Without an exporter, spans are not recorded (they cost about a fifth of a hop's time) but
+    trace context still flows through every hop, and a trace an upstream caller sampled is
+    recorded here too.
+    """
+    span_exporter = _exporter(exporter)
     provider = TracerProvider(
+        sampler=ParentBased(root=ALWAYS_ON if span_exporter else ALWAYS_OFF),
         resource=Resource.create(
             {
                 "service.name": f"guild-{service}",
                 "service.namespace": "guild",
                 "cloud.region": region,
             }
-        )
+        ),
     )
-    if span_exporter := _exporter(exporter):
+    if span_exporter:
         provider.add_span_processor(BatchSpanProcessor(span_exporter))
     return provider
 

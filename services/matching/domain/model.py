@@ -7,9 +7,11 @@ and text, and proposes people to meet across regions.
 
 from __future__ import annotations
 
+import heapq
 import re
 from collections import defaultdict
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 LEVEL_WEIGHT = {"beginner": 1.0, "intermediate": 2.0, "advanced": 3.0, "expert": 4.0}
 MENTION_FACTOR = 0.5
@@ -30,8 +32,12 @@ class Profile:
     revision: int
     communities: frozenset[str] = frozenset()
 
+    @cached_property
+    def levels(self) -> dict[str, str]:
+        return dict(self.skills)
+
     def level_of(self, skill: str) -> str | None:
-        return dict(self.skills).get(skill)
+        return self.levels.get(skill)
 
 
 @dataclass(frozen=True)
@@ -60,7 +66,8 @@ class ExpertiseIndex:
 
     def __init__(self) -> None:
         self.profiles: dict[str, Profile] = {}
-        self._holders: dict[str, set[str]] = defaultdict(set)
+        self._holders: dict[str, dict[str, float]] = defaultdict(dict)
+        """skill -> {member id: weight of their level}"""
 
     def __len__(self) -> int:
         return len(self.profiles)
@@ -73,10 +80,10 @@ class ExpertiseIndex:
                 return held
             profile = replace(profile, communities=held.communities | profile.communities)
             for skill, _ in held.skills:
-                self._holders[skill].discard(held.member_id)
+                self._holders[skill].pop(held.member_id, None)
         self.profiles[profile.member_id] = profile
-        for skill, _ in profile.skills:
-            self._holders[skill].add(profile.member_id)
+        for skill, level in profile.skills:
+            self._holders[skill][profile.member_id] = LEVEL_WEIGHT[level]
         return profile
 
     def join(self, snapshot: Profile, community_id: str) -> Profile:
@@ -93,22 +100,26 @@ class ExpertiseIndex:
         """The members homed in ``home_region`` who best fit a question, best first; never
         the asker. A reason names each skill that counted."""
         mentioned = words(text) - set(tags)
-        scored = []
-        for member_id in self._candidates(tags, mentioned):
-            profile = self.profiles[member_id]
-            if member_id == asker_id or profile.home_region != home_region:
-                continue
-            score, reasons = _fit(profile, tags, mentioned)
-            if score > 0:
-                scored.append(Suggestion(member_id, profile.home_region, score, reasons))
-        scored.sort(key=lambda s: (-s.score, s.member_id))
-        return scored[:limit]
-
-    def _candidates(self, tags: list[str], mentioned: set[str]) -> set[str]:
-        found: set[str] = set()
-        for skill in (*tags, *mentioned):
-            found |= self._holders.get(skill, set())
-        return found
+        scores: dict[str, float] = defaultdict(float)
+        for skills, factor in ((tags, 1.0), (mentioned, MENTION_FACTOR)):
+            for skill in skills:
+                for member_id, weight in self._holders.get(skill, {}).items():
+                    scores[member_id] += factor * weight
+        eligible = (
+            (-score, member_id)
+            for member_id, score in scores.items()
+            if member_id != asker_id and self.profiles[member_id].home_region == home_region
+        )
+        best = heapq.nsmallest(limit, eligible)
+        return [
+            Suggestion(
+                member_id,
+                home_region,
+                -negative_score,
+                _reasons(self.profiles[member_id], tags, sorted(mentioned)),
+            )
+            for negative_score, member_id in best
+        ]
 
     def propose_intros(self, *, member_id: str, community_id: str, limit: int) -> list[Intro]:
         """People in the same community for ``member_id`` to meet: other regions first, then
@@ -134,17 +145,15 @@ class ExpertiseIndex:
         return [intro for _, _, intro in ranked[:limit]]
 
 
-def _fit(profile: Profile, tags: list[str], mentioned: set[str]) -> tuple[float, tuple[str, ...]]:
+def _reasons(profile: Profile, tags: list[str], mentioned: list[str]) -> tuple[str, ...]:
     tagged = [(skill, level) for skill in tags if (level := profile.level_of(skill))]
-    named = [(skill, level) for skill in sorted(mentioned) if (level := profile.level_of(skill))]
-    score = sum(LEVEL_WEIGHT[level] for _, level in tagged)
-    score += sum(MENTION_FACTOR * LEVEL_WEIGHT[level] for _, level in named)
+    named = [(skill, level) for skill in mentioned if (level := profile.level_of(skill))]
     reasons = []
     if tagged:
         reasons.append(f"knows {_listed(tagged)}: tagged on the question")
     if named:
         reasons.append(f"knows {_listed(named)}: mentioned in the question")
-    return score, tuple(reasons)
+    return tuple(reasons)
 
 
 def _listed(skills: list[tuple[str, str]]) -> str:

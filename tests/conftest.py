@@ -70,3 +70,20 @@ async def region(nc: Client) -> AsyncIterator[str]:
         stream = info.config.name or ""
         if stream.lower().endswith(f"_{name}"):
             await js.delete_stream(stream)
+
+
+@pytest.fixture
+async def services(nats_url: str, region: str) -> AsyncIterator[list]:
+    """The four services, in this process, on this test's region."""
+    from tests.slice import running_slice
+
+    async for apps in running_slice(region, nats_url):
+        yield apps
+
+
+@pytest.fixture
+def world(nc: Client, region: str):
+    """The world outside Guild (HR directory, portal, members' apps), speaking plain NATS."""
+    from tests.slice import World
+
+    return World(nc, region)

@@ -38,6 +38,9 @@ from shared.naming import Service, Streams, dead_letter_subject
 
 log = logging.getLogger("guild.consume")
 
+EVENT_PARAMETER = "event"
+"""The name of the parameter a reaction's envelope is validated into (see ``react``)."""
+
 
 class PoisonMessage(Exception):
     """Raised by a handler for input that can never be processed. The message is dead-lettered."""
@@ -80,14 +83,22 @@ def describe_failure(error: BaseException, msg: Msg) -> tuple[bool, str]:
         return True, str(error)
     if isinstance(error, ValidationError):
         problems = "; ".join(
-            f"{'.'.join(str(part) for part in issue['loc'])}: {issue['msg']}"
-            for issue in error.errors()[:10]
+            f"{_field_path(issue['loc'])}: {issue['msg']}" for issue in error.errors()[:10]
         )
         return True, f"schema violation: {problems}"
     if isinstance(error, SubscriberNotFound):
         _, event_type = identify(msg.data, msg.headers)
         return True, f"unknown event type {event_type!r} on subject {msg.subject}"
     return False, f"{type(error).__name__}: {error}"
+
+
+def _field_path(location: tuple[int | str, ...]) -> str:
+    """``('event', 'data', 'skills', 0, 'level')`` -> ``data.skills.0.level``: the path in the
+    CloudEvent, without the name of the handler's parameter."""
+    parts = list(location)
+    if parts[:1] == [EVENT_PARAMETER]:
+        parts = parts[1:]
+    return ".".join(str(part) for part in parts) or "(event)"
 
 
 class DeadLetterOffice:

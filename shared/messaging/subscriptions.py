@@ -21,6 +21,7 @@ from faststream.nats import JStream, NatsBroker, NatsMessage, NatsRouter, PullSu
 
 from shared.contracts.base import Contract
 from shared.envelope import Envelope, read_cloudevent
+from shared.messaging.consumer import EVENT_PARAMETER
 from shared.messaging.provisioning import ConsumerSpec
 
 C = TypeVar("C", bound=Contract)
@@ -75,7 +76,7 @@ def react(subscriber: Any, contract: type[C], reaction: Reaction[C, D], deps: D)
     async def handle(event: Any) -> None:
         await reaction(event, deps)
 
-    handle.__annotations__ = {"event": Envelope[contract], "return": None}  # type: ignore[valid-type]
+    handle.__annotations__ = {EVENT_PARAMETER: Envelope[contract], "return": None}  # type: ignore[valid-type]
     handle.__name__ = reaction.__name__
     handle.__doc__ = reaction.__doc__
     subscriber(filter=of_type(contract))(handle)

@@ -1,0 +1,104 @@
+"""How another internal system publishes into Guild, with nothing but nats-py.
+
+It plays the HR directory (a person was hired) and the intranet portal (that person asks a
+question). Run it against a Guild started with ``./guild up``:
+
+    .venv/bin/python examples/publish_from_another_system.py
+    # elsewhere: pip install nats-py && python publish_from_another_system.py
+
+NATS_URL and GUILD_REGION choose the server and region (default: guild up's).
+"""
+
+import asyncio
+import json
+import os
+import uuid
+from datetime import UTC, datetime
+
+import nats
+import nats.js
+
+NATS_URL = os.environ.get("NATS_URL", "nats://127.0.0.1:4222")
+REGION = os.environ.get("GUILD_REGION", "local")
+
+
+def cloudevent(event_type: str, source: str, data: dict) -> dict:
+    """CloudEvents 1.0, structured mode: the whole event is the JSON body."""
+    return {
+        "specversion": "1.0",
+        "id": str(uuid.uuid4()),  # unique per source; reuse it if you re-send the same event
+        "source": source,
+        "type": event_type,
+        "time": datetime.now(UTC).isoformat(),
+        "datacontenttype": "application/json",
+        "data": data,
+    }
+
+
+async def publish(js: nats.js.JetStreamContext, subject: str, event: dict) -> None:
+    # Nats-Msg-Id = the event id: if this publish is retried, JetStream stores it once.
+    ack = await js.publish(
+        subject, json.dumps(event).encode(), headers={"Nats-Msg-Id": event["id"]}
+    )
+    print(f"stored {event['type']} as {ack.stream} #{ack.seq}")
+
+
+async def main() -> None:
+    nc = await nats.connect(NATS_URL)
+    js = nc.jetstream()
+    person_id = f"ext-{uuid.uuid4().hex[:8]}"
+
+    await publish(
+        js,
+        f"ingest.{REGION}.hr.person_hired.v1",
+        cloudevent(
+            "guild.ingest.hr.person_hired.v1",
+            "/hr-directory",
+            {
+                "person_id": person_id,
+                "display_name": "Alex Example",
+                "email": "alex.example@example.com",
+                "region": "eu",
+                "timezone": "Europe/Amsterdam",
+                "skills": [{"name": "terraform", "level": "advanced"}],
+            },
+        ),
+    )
+
+    # Commands are request-reply: the reply says ok, or which field is wrong and why.
+    for _ in range(50):  # the hire is processed asynchronously; wait until it is registered
+        reply = json.loads(
+            (
+                await nc.request(
+                    f"qry.{REGION}.membership.get_member",
+                    json.dumps({"member_id": person_id}).encode(),
+                    timeout=5,
+                )
+            ).data
+        )
+        if reply["ok"]:
+            break
+        await asyncio.sleep(0.1)
+    print("member registered:", reply["ok"])
+
+    await publish(
+        js,
+        f"ingest.{REGION}.content.question_asked.v1",
+        cloudevent(
+            "guild.ingest.content.question_asked.v1",
+            "/intranet-portal",
+            {
+                "question_ref": f"portal-{uuid.uuid4().hex[:8]}",  # your own id for the question
+                "community_id": os.environ.get("COMMUNITY_ID", "k8s-ops"),
+                "asker_id": person_id,
+                "title": "Which Terraform state backend do other teams use for Kubernetes?",
+                "text": "We are moving clusters between accounts and need locking that works.",
+                "tags": ["kubernetes", "terraform"],
+            },
+        ),
+    )
+    await nc.drain()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

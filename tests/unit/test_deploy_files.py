@@ -1,0 +1,45 @@
+"""What deploy/ ships is valid: the NATS configurations, and the settings example."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from guild_cli.nats_server import nats_server_binary
+from services.matching.settings import MatchingSettings
+from services.notifications.settings import NotificationsSettings
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+
+
+@pytest.mark.parametrize("config", sorted((DEPLOY / "nats").glob("*.conf")), ids=lambda p: p.name)
+def test_each_nats_configuration_is_accepted_by_nats_server(config):
+    result = subprocess.run(
+        [str(nats_server_binary()), "-t", "-c", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_each_production_configuration_says_what_it_promises():
+    for config in (DEPLOY / "nats").glob("*.conf"):
+        text = config.read_text()
+        assert "sync_interval: always" in text
+        assert "Durability promise" in text
+
+
+def test_the_settings_example_is_what_the_services_accept(monkeypatch):
+    for line in (DEPLOY / "services" / "guild.env.example").read_text().splitlines():
+        if line and not line.startswith("#"):
+            name, value = line.split("=", 1)
+            monkeypatch.setenv(name, value)
+    matching, notifications = MatchingSettings(), NotificationsSettings()
+    assert matching.region == "eu"
+    assert matching.peer_regions == ["us", "apac"]
+    assert matching.provision is False
+    assert notifications.channels == ["inbox", "console"]

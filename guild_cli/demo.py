@@ -12,6 +12,7 @@ import json
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +22,7 @@ from rich.table import Table
 
 from guild_cli.client import GuildClient, GuildError, cloudevent
 from guild_cli.demo_data import COMMUNITIES, NEWCOMERS, PEOPLE, QUESTIONS, Person, QuestionSeed
+from shared.contracts.base import Contract
 from shared.contracts.ingest import PersonHiredV1, QuestionAskedV1
 from shared.contracts.matching import ExpertsSuggestedV1, IntrosProposedV1
 from shared.contracts.notifications import NotificationDeliveredV1
@@ -126,19 +128,15 @@ class Watch:
     intros: dict[str, IntrosProposedV1] = field(default_factory=dict)
 
     async def start(self, client: GuildClient) -> None:
-        async def on_delivered(msg: Any) -> None:
-            self.deliveries.append(
-                NotificationDeliveredV1.model_validate(json.loads(msg.data)["data"])
-            )
+        def keep(contract: type[Contract], store: Callable[[Any], None]) -> Any:
+            async def on_event(msg: Any) -> None:
+                store(contract.model_validate(json.loads(msg.data)["data"]))
 
-        async def on_suggested(msg: Any) -> None:
-            event = ExpertsSuggestedV1.model_validate(json.loads(msg.data)["data"])
-            self.suggestions[event.title] = event
+            return client.nc.subscribe(contract.subject_in(client.region), cb=on_event)
 
-        await client.nc.subscribe(
-            NotificationDeliveredV1.subject_in(client.region), cb=on_delivered
-        )
-        await client.nc.subscribe(ExpertsSuggestedV1.subject_in(client.region), cb=on_suggested)
+        await keep(NotificationDeliveredV1, self.deliveries.append)
+        await keep(ExpertsSuggestedV1, lambda e: self.suggestions.__setitem__(e.title, e))
+        await keep(IntrosProposedV1, lambda e: self.intros.__setitem__(e.member.member_id, e))
 
     def delivered(self, member_id: str, kind: str, title_part: str = "") -> list[str]:
         return [

@@ -100,6 +100,8 @@ async def test_guild_up_demo_then_restart_keeps_everything(tmp_path):
         assert "you facilitate Kubernetes Operators" in output
         assert "asked: How do we rotate etcd certificates without downtime?" in output
         assert "tagged on the question" in output  # the experts' reasons
+        assert "people matching proposed to meet" in output
+        assert "also works with kubernetes" in output  # an intro, with its reason
         before = await snapshot(url)
     finally:
         assert first.interrupt() == 0, first.text()

@@ -14,6 +14,8 @@ from typing import Any, TypeVar
 from nats.aio.client import Client
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
+from shared.messaging.consumer import DeadLetter
+from shared.naming import Streams
 from shared.runtime import ServiceApp
 from shared.settings import GuildSettings
 
@@ -127,6 +129,12 @@ async def stream_messages(
                 return found
     finally:
         await sub.unsubscribe()
+
+
+async def dead_letters(nc: Client, region: str) -> list[DeadLetter]:
+    """The dead letters stored in ``region``, oldest first."""
+    messages = await stream_messages(nc, Streams(region).dead_letters)
+    return [DeadLetter.model_validate_json(body) for _, _, body in messages]
 
 
 async def events_of_type(nc: Client, stream: str, event_type: str) -> list[dict[str, Any]]:

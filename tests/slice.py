@@ -55,23 +55,34 @@ class World:
     nc: Client
     region: str
 
-    async def hire(self, data: dict, *, event_id: str | None = None, msg_id: bool = True) -> dict:
-        event = cloudevent(
-            "guild.ingest.hr.person_hired.v1", data, source="/hr-directory", event_id=event_id
-        )
-        subject = f"ingest.{self.region}.hr.person_hired.v1"
+    async def publish(
+        self, event_type: str, data: dict, *, event_id: str | None, msg_id: bool, source: str
+    ) -> dict:
+        """Publish an ingest event as another system would; ``msg_id=False`` leaves out the
+        ``Nats-Msg-Id``, so that a re-sent event is stored twice and Guild must absorb it."""
+        event = cloudevent(event_type, data, source=source, event_id=event_id)
+        subject = f"ingest.{self.region}.{event_type.removeprefix('guild.ingest.')}"
         headers = {"Nats-Msg-Id": event["id"]} if msg_id else None
         await self.nc.jetstream().publish(subject, json.dumps(event).encode(), headers=headers)
         return event
 
-    async def ask(self, data: dict, *, event_id: str | None = None, msg_id: bool = True) -> dict:
-        event = cloudevent(
-            "guild.ingest.content.question_asked.v1", data, source="/portal", event_id=event_id
+    async def hire(self, data: dict, *, event_id: str | None = None, msg_id: bool = True) -> dict:
+        return await self.publish(
+            "guild.ingest.hr.person_hired.v1",
+            data,
+            event_id=event_id,
+            msg_id=msg_id,
+            source="/hr-directory",
         )
-        subject = f"ingest.{self.region}.content.question_asked.v1"
-        headers = {"Nats-Msg-Id": event["id"]} if msg_id else None
-        await self.nc.jetstream().publish(subject, json.dumps(event).encode(), headers=headers)
-        return event
+
+    async def ask(self, data: dict, *, event_id: str | None = None, msg_id: bool = True) -> dict:
+        return await self.publish(
+            "guild.ingest.content.question_asked.v1",
+            data,
+            event_id=event_id,
+            msg_id=msg_id,
+            source="/portal",
+        )
 
     async def call(self, kind: str, service: str, name: str, payload: dict) -> dict:
         reply = await request(self.nc, f"{kind}.{self.region}.{service}.{name}", payload)

@@ -12,6 +12,7 @@ import logging
 import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from nats.js import JetStreamContext
 from nats.js.api import (
@@ -117,9 +118,6 @@ def region_streams(
 ) -> list[StreamConfig]:
     """The streams of one region. Public events of peer regions are sourced into ``EVENTS``."""
     names = Streams(region)
-    kept = retention_days * DAY
-    hardened = {"deny_delete": True, "deny_purge": True, "allow_rollup_hdrs": False}
-    common = {"storage": StorageType.FILE, "num_replicas": replicas}
     sources = [
         StreamSource(
             name=Streams(peer).events,
@@ -129,75 +127,44 @@ def region_streams(
         for peer in peer_regions
         if peer != region
     ]
+
+    def stream(name: str, description: str, subjects: list[str], **limits: Any) -> StreamConfig:
+        return StreamConfig(
+            name=name,
+            description=description,
+            subjects=subjects,
+            retention=RetentionPolicy.LIMITS,
+            storage=StorageType.FILE,
+            num_replicas=replicas,
+            duplicate_window=600,
+            allow_direct=True,
+            **limits,
+        )
+
+    # Events are facts others rely on: nobody may delete or purge them, or roll them up.
+    facts = {
+        "max_age": retention_days * DAY,
+        "discard": DiscardPolicy.NEW,
+        "deny_delete": True,
+        "deny_purge": True,
+        "allow_rollup_hdrs": False,
+    }
+    exhausted = "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES"
     return [
-        StreamConfig(
-            name=names.events,
-            description=f"Guild events of region {region} (and public events of its peers)",
-            subjects=[f"evt.{region}.>"],
-            sources=sources or None,
-            retention=RetentionPolicy.LIMITS,
-            discard=DiscardPolicy.NEW,
-            max_age=kept,
-            duplicate_window=600,
-            allow_direct=True,
-            **hardened,
-            **common,
-        ),
-        StreamConfig(
-            name=names.ingest,
-            description=f"Events other internal systems publish into Guild in region {region}",
-            subjects=[f"ingest.{region}.>"],
-            retention=RetentionPolicy.LIMITS,
-            discard=DiscardPolicy.NEW,
-            max_age=kept,
-            duplicate_window=600,
-            allow_direct=True,
-            **hardened,
-            **common,
-        ),
-        StreamConfig(
-            name=names.personal,
-            description=f"Personal data of members homed in {region}: latest value per key",
-            subjects=[f"personal.{region}.>"],
-            retention=RetentionPolicy.LIMITS,
-            max_msgs_per_subject=1,
-            duplicate_window=600,
-            allow_direct=True,
-            **common,
-        ),
-        StreamConfig(
-            name=names.inbox,
-            description=f"In-app inboxes of members homed in {region}, one subject per member",
-            subjects=[f"inbox.{region}.>"],
-            retention=RetentionPolicy.LIMITS,
-            max_age=365 * DAY,
-            max_msgs_per_subject=1_000,
-            duplicate_window=600,
-            allow_direct=True,
-            **common,
-        ),
-        StreamConfig(
-            name=names.dead_letters,
-            description=f"Messages Guild could not process in {region}, with the reason",
-            subjects=[f"dlq.{region}.>"],
-            retention=RetentionPolicy.LIMITS,
-            max_age=90 * DAY,
-            duplicate_window=600,
-            allow_direct=True,
-            **common,
-        ),
-        StreamConfig(
-            name=names.advisories,
-            description=f"JetStream advisories of {region}: deliveries exhausted",
-            subjects=[
-                f"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{stream}.*"
-                for stream in (names.events, names.ingest, names.personal)
-            ],
-            retention=RetentionPolicy.LIMITS,
-            max_age=90 * DAY,
-            **common,
-        ),
-    ]
+        stream(names.events, f"Guild events of region {region} (and public events of its "
+               "peers)", [f"evt.{region}.>"], sources=sources or None, **facts),
+        stream(names.ingest, f"Events other internal systems publish into Guild in {region}",
+               [f"ingest.{region}.>"], **facts),
+        stream(names.personal, f"Personal data of members homed in {region}: latest per key",
+               [f"personal.{region}.>"], max_msgs_per_subject=1),
+        stream(names.inbox, f"In-app inboxes of members homed in {region}, one subject each",
+               [f"inbox.{region}.>"], max_age=365 * DAY, max_msgs_per_subject=1_000),
+        stream(names.dead_letters, f"Messages Guild could not process in {region}, and why",
+               [f"dlq.{region}.>"], max_age=90 * DAY),
+        stream(names.advisories, f"JetStream advisories of {region}: deliveries exhausted",
+               [f"{exhausted}.{s}.*" for s in (names.events, names.ingest, names.personal)],
+               max_age=90 * DAY),
+    ]  # fmt: skip
 
 
 def streams_for(settings: GuildSettings) -> list[StreamConfig]:

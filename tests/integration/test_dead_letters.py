@@ -7,17 +7,15 @@ import json
 
 from services.membership.bootstrap import build_app
 from services.membership.settings import MembershipSettings
-from shared.messaging.consumer import DeadLetter
-from shared.naming import Streams
 from tests.helpers import (
     cloudevent,
+    dead_letters,
     eventually,
     publish_event,
     publish_raw,
     request,
     running,
     settings_for,
-    stream_messages,
 )
 
 
@@ -30,11 +28,6 @@ def hire(person_id: str) -> dict:
         "timezone": "Europe/Paris",
         "skills": [{"name": "python", "level": "advanced"}],
     }
-
-
-async def dead_letters(nc, region: str) -> list[DeadLetter]:
-    messages = await stream_messages(nc, Streams(region).dead_letters)
-    return [DeadLetter.model_validate_json(body) for _, _, body in messages]
 
 
 async def test_bad_messages_are_dead_lettered_with_reasons_and_good_ones_processed(

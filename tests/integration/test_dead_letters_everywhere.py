@@ -9,27 +9,21 @@ import asyncio
 from shared.contracts.ingest import QuestionAskedV1
 from shared.envelope import Envelope
 from shared.ids import derived_id
-from shared.messaging.consumer import DeadLetter
 from shared.messaging.provisioning import Topology, durable_consumer, streams_for
 from shared.naming import Service, Streams
 from shared.runtime import ServiceApp
 from shared.settings import GuildSettings
 from tests.helpers import (
     cloudevent,
+    dead_letters,
     eventually,
     publish_event,
     publish_raw,
     request,
     running,
     settings_for,
-    stream_messages,
 )
 from tests.slice import QUESTION
-
-
-async def dead_letters(nc, region: str) -> list[DeadLetter]:
-    messages = await stream_messages(nc, Streams(region).dead_letters)
-    return [DeadLetter.model_validate_json(body) for _, _, body in messages]
 
 
 def concrete(filter_subject: str, region: str) -> str:

@@ -84,9 +84,12 @@ def question(region: str, number: int, rng: random.Random) -> bytes:
         posted_at=datetime.now(UTC),
     )
     envelope = new_envelope(
-        event_id=str(uuid.uuid4()), source="/bench", event_type=data.TYPE, data=data,
+        event_id=str(uuid.uuid4()),
+        source="/bench",
+        event_type=data.TYPE,
+        data=data,
         region=region,
-    )  # fmt: skip
+    )
     return structured_body(envelope)
 
 

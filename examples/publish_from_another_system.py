@@ -71,7 +71,7 @@ async def main() -> None:
             (
                 await nc.request(
                     f"qry.{REGION}.membership.get_member",
-                    json.dumps({"member_id": person_id}).encode(),
+                    json.dumps({"viewer_id": person_id, "member_id": person_id}).encode(),
                     timeout=5,
                 )
             ).data

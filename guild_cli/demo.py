@@ -54,7 +54,9 @@ async def hire(client: GuildClient, person: Person) -> None:
 
 async def member_exists(client: GuildClient, member_id: str) -> bool:
     try:
-        await client.query(Service.MEMBERSHIP, "get_member", {"member_id": member_id})
+        await client.query(
+            Service.MEMBERSHIP, "get_member", {"viewer_id": member_id, "member_id": member_id}
+        )
     except GuildError as error:
         if str(error).startswith("not_found"):
             return False
@@ -83,6 +85,7 @@ async def seed(client: GuildClient) -> None:
             Service.MEMBERSHIP,
             "create_community",
             {
+                "actor_id": community.facilitators[0],
                 "community_id": community.community_id,
                 "name": community.name,
                 "description": community.description,
@@ -215,9 +218,10 @@ async def report(client: GuildClient, console: Console, watch: Watch, run: DemoR
     community = next(c for c in COMMUNITIES if c.community_id == run.community_id)
     skills = ", ".join(f"{n} ({lvl})" for n, lvl in run.newcomer.skills)
     newcomer_rows = [
-        d for d in watch.deliveries
+        d
+        for d in watch.deliveries
         if run.newcomer.name in d.title or d.recipient.member_id == run.newcomer.person_id
-    ]  # fmt: skip
+    ]
     console.print(
         Panel(
             Group(_table(newcomer_rows, names), _intros_table(watch, run, names)),

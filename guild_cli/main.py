@@ -164,8 +164,11 @@ def _print_running(supervisor: Supervisor) -> None:
     for child in supervisor.children:
         port = supervisor.http_ports.get(child.service)
         health = f"http://127.0.0.1:{port}/readyz" if port else "-"
-        table.add_row(child.service.value, f"pid {child.process.pid if child.process else '?'}, "
-                      f"health {health}, log {child.log_path}")  # fmt: skip
+        table.add_row(
+            child.service.value,
+            f"pid {child.process.pid if child.process else '?'}, "
+            f"health {health}, log {child.log_path}",
+        )
     table.add_row("region", supervisor.region)
     console.print(table)
 
@@ -243,8 +246,11 @@ def provision(nats_url: NatsUrl = None, region: Region = DEFAULT_REGION) -> None
     for service in SERVICES:
         result = subprocess.run(
             [sys.executable, "-m", f"services.{service.value}", "provision"],
-            env=env, capture_output=True, text=True, check=False,
-        )  # fmt: skip
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if result.returncode != 0:
             raise _fail(f"{service.value}: {result.stderr.strip()[-2000:]}")
         console.print(f"{service.value}: consumers and buckets applied")
@@ -268,8 +274,9 @@ def inbox(
     for column in ("when", "what", "why"):
         table.add_column(column)
     for item in page["items"]:
-        table.add_row(item["created_at"][:19], f"{item['title']}\n{item['body']}",
-                      "; ".join(item["reasons"]))  # fmt: skip
+        table.add_row(
+            item["created_at"][:19], f"{item['title']}\n{item['body']}", "; ".join(item["reasons"])
+        )
     console.print(table)
 
 
@@ -306,9 +313,13 @@ def dlq_list(limit: int = 50, nats_url: NatsUrl = None, region: Region = DEFAULT
         table.add_column(column)
     for message in _run(_resolve_url(nats_url), region, work):
         letter = DeadLetter.model_validate_json(message.body)
-        table.add_row(str(message.sequence), letter.consumer,
-                      f"{letter.event_type or '?'}\n{letter.event_id or '?'}",
-                      str(letter.deliveries), letter.reason)  # fmt: skip
+        table.add_row(
+            str(message.sequence),
+            letter.consumer,
+            f"{letter.event_type or '?'}\n{letter.event_id or '?'}",
+            str(letter.deliveries),
+            letter.reason,
+        )
     console.print(table)
 
 

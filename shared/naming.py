@@ -12,6 +12,7 @@ Subjects (``<r>`` is the region, e.g. ``eu``):
 ``inbox.<r>.<member>``                             a member's in-app inbox
 ``dlq.<r>.<service>.<consumer>``                   dead letters, with their reason
 ``status.<r>.<service>``                           liveness and readiness (request-reply)
+``snapshot.<r>.<service>.<name>....``              snapshots of a service's read model
 =================================================  ==============================================
 
 An event's type maps mechanically onto its subject: ``guild.membership.member_joined.v1``
@@ -100,6 +101,11 @@ def personal_filter(region: str, event_type: str) -> str:
     return event_subject(region, Scope.PERSONAL, event_type, key="_").removesuffix("_") + "*"
 
 
+def personal_key_filter(region: str, owner: str, key: str) -> str:
+    """Every personal event of ``owner`` about ``key`` (e.g. all of one member's data)."""
+    return f"personal.{check_region(region)}.{owner}.*.*.{check_token(key, 'key')}"
+
+
 def command_subject(region: str, service: Service, command: str) -> str:
     return f"cmd.{check_region(region)}.{service.value}.{command}"
 
@@ -147,6 +153,7 @@ class Streams:
         self.inbox = f"INBOX_{suffix}"
         self.dead_letters = f"DLQ_{suffix}"
         self.advisories = f"ADVISORIES_{suffix}"
+        self.snapshots = f"SNAPSHOTS_{suffix}"
 
     def for_scope(self, scope: Scope) -> str:
         """The stream that stores events of ``scope``."""
@@ -165,4 +172,5 @@ class Streams:
             self.inbox,
             self.dead_letters,
             self.advisories,
+            self.snapshots,
         ]

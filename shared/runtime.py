@@ -33,6 +33,7 @@ from shared.messaging.consumer import (
     settling,
 )
 from shared.messaging.provisioning import (
+    BucketSpec,
     ConsumerSpec,
     ProvisioningError,
     Topology,
@@ -40,9 +41,17 @@ from shared.messaging.provisioning import (
     durable_consumer,
 )
 from shared.messaging.publisher import EventPublisher, JetStreamPublisher
-from shared.messaging.rpc import ErrorCodes, Handler, answer
+from shared.messaging.rpc import ErrorCodes, Handler, RequestLedger, StoredReply, answer
 from shared.messaging.subscriptions import Reaction, event_subscriber, react
-from shared.naming import Service, Streams, status_subject
+from shared.naming import (
+    Service,
+    Streams,
+    bucket_name,
+    command_subject,
+    query_subject,
+    status_subject,
+)
+from shared.readmodel import BucketFollower
 from shared.settings import GuildSettings
 from shared.storage import KvStore
 from shared.telemetry import telemetry_middleware, tracer_provider
@@ -132,8 +141,12 @@ class ServiceApp:
     publisher: JetStreamPublisher
     events: EventPublisher
     topology: Topology
-    stores: Sequence[KvStore[Any]] = ()
+    stores: list[KvStore[Any]] = field(default_factory=list)
+    followers: list[BucketFollower] = field(default_factory=list)
     on_start: list[StartHook] = field(default_factory=list)
+    ledger: RequestLedger | None = None
+    chores: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     provider: TracerProvider | None = None
     connection_log: ConnectionLog = field(default_factory=lambda: ConnectionLog(""))
     ready: bool = False
@@ -151,7 +164,15 @@ class ServiceApp:
         unsettled = _unsettled_consumer(settings, service, topology.consumers)
         if unsettled is not None:
             topology = topology + Topology(consumers=[unsettled])
+        requests = BucketSpec(
+            bucket_name(service, "requests", settings.region),
+            "Replies to commands sent with a request_id, kept 24 hours",
+            replicas=settings.stream_replicas,
+            ttl=24 * 3600.0,
+        )
+        topology = topology + Topology(buckets=[requests])
         broker.insert_middleware(settling(office, list(topology.consumers)))
+        ledger_store: KvStore[StoredReply] = KvStore(requests.name, StoredReply)
         app = cls(
             service=service,
             settings=settings,
@@ -161,6 +182,8 @@ class ServiceApp:
             topology=topology,
             provider=provider,
             connection_log=connection_log,
+            ledger=RequestLedger(ledger_store),
+            stores=[ledger_store],
         )
         broker.subscriber(status_subject(settings.region, service), title="status")(app._status)
         if unsettled is not None:
@@ -192,14 +215,33 @@ class ServiceApp:
         for contract, reaction in reactions.items():
             react(subscriber, contract, reaction, deps)
 
-    def answer_requests(
+    def answer_commands(
+        self,
+        handlers: Mapping[str, tuple[type[Any], Handler[Any, D]]],
+        deps: D,
+        error_codes: ErrorCodes,
+    ) -> None:
+        """Serve each ``name: (command type, handler)`` on ``cmd.<region>.<service>.<name>``,
+        idempotent on the client's ``request_id``."""
+        self._answer(command_subject, handlers, deps, error_codes, self.ledger)
+
+    def answer_queries(
+        self,
+        handlers: Mapping[str, tuple[type[Any], Handler[Any, D]]],
+        deps: D,
+        error_codes: ErrorCodes,
+    ) -> None:
+        """Serve each ``name: (query type, handler)`` on ``qry.<region>.<service>.<name>``."""
+        self._answer(query_subject, handlers, deps, error_codes, None)
+
+    def _answer(
         self,
         subject_of: Callable[[str, Service, str], str],
         handlers: Mapping[str, tuple[type[Any], Handler[Any, D]]],
         deps: D,
         error_codes: ErrorCodes,
+        ledger: RequestLedger | None,
     ) -> None:
-        """Serve each ``name: (request type, handler)`` on ``subject_of(region, service, name)``."""
         for name, (request_type, handler) in handlers.items():
             answer(
                 self.broker,
@@ -209,7 +251,12 @@ class ServiceApp:
                 deps,
                 queue=self.service.value,
                 error_codes=error_codes,
+                ledger=ledger,
             )
+
+    def background(self, chore: Callable[[], Awaitable[None]]) -> None:
+        """Run ``chore()`` once the service is ready; cancelled when it stops."""
+        self.chores.append(chore)
 
     async def _status(self, message: NatsMessage) -> bytes:
         return json.dumps(self.status()).encode()
@@ -245,9 +292,12 @@ class ServiceApp:
             await _verify(self.js, self.topology)
         for store in self.stores:
             await store.bind(self.js)
+        for follower in self.followers:
+            await follower.start(self.js)
         for hook in self.on_start:
             await hook(self.js)
         await self.broker.start()
+        self._tasks = [asyncio.create_task(chore()) for chore in self.chores]
         self.ready = True
         log.info("ready", extra={"consumers": [c.durable for c in self.topology.consumers]})
 
@@ -255,6 +305,12 @@ class ServiceApp:
         """Finish the messages in hand, drain the connection, flush traces."""
         self.ready = False
         self.connection_log.stopping = True
+        for task in self._tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        for follower in self.followers:
+            await follower.stop()
         try:
             await self.broker.stop()
         except (ConnectionReconnectingError, ConnectionClosedError) as error:

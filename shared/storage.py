@@ -2,16 +2,27 @@
 
 Values are (de)serialised with pydantic's ``TypeAdapter``, so a service can store its domain
 dataclasses directly while its domain code stays free of pydantic.
+
+Personal data needs more than a delete. JetStream removes a message it drops by a limit (a
+bucket's history, a purge, an age) from its index, but the bytes stay in the block file until
+the block is rewritten; only a *secure* delete (``STREAM.MSG.DELETE``, which overwrites the
+message) takes them off the disk. So a store created with ``secure=True`` securely deletes the
+revision a write replaces, and :meth:`KvStore.erase` securely deletes every revision of a key;
+:func:`erase_messages` does the same for any stream.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import contextlib
+import uuid
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
-from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError, NoKeysError, NotFoundError
 from nats.js.kv import KeyValue
 from pydantic import TypeAdapter
 
@@ -31,15 +42,19 @@ class Versioned(Generic[T]):
 
 
 class KvStore(Generic[T]):
-    """Typed get/put/create/update/delete and a bulk read of the latest values."""
+    """Typed get/put/create/update/delete/erase, and a bulk read of the latest values."""
 
-    def __init__(self, bucket: str, value_type: type[T]) -> None:
+    def __init__(self, bucket: str, value_type: type[T], *, secure: bool = False) -> None:
         self.bucket = bucket
+        self.stream = f"KV_{bucket}"
+        self.secure = secure
         self._adapter: TypeAdapter[T] = TypeAdapter(value_type)
         self._kv: KeyValue | None = None
+        self._js: JetStreamContext | None = None
 
     async def bind(self, js: JetStreamContext) -> None:
         """Attach to the (already provisioned) bucket."""
+        self._js = js
         self._kv = await js.key_value(self.bucket)
 
     @property
@@ -48,8 +63,17 @@ class KvStore(Generic[T]):
             raise RuntimeError(f"store {self.bucket} is not bound; call bind() at start-up")
         return self._kv
 
-    def _encode(self, value: T) -> bytes:
+    @property
+    def js(self) -> JetStreamContext:
+        if self._js is None:
+            raise RuntimeError(f"store {self.bucket} is not bound; call bind() at start-up")
+        return self._js
+
+    def encode(self, value: T) -> bytes:
         return self._adapter.dump_json(value)
+
+    def decode(self, data: bytes) -> T:
+        return self._adapter.validate_json(data)
 
     async def get(self, key: str) -> Versioned[T] | None:
         try:
@@ -58,28 +82,59 @@ class KvStore(Generic[T]):
             return None
         if entry.value is None:
             return None
-        return Versioned(self._adapter.validate_json(entry.value), entry.revision or 0)
+        return Versioned(self.decode(entry.value), entry.revision or 0)
+
+    async def _revision(self, key: str) -> int | None:
+        try:
+            entry = await self.kv.get(key)
+        except KeyNotFoundError:
+            return None
+        return entry.revision
 
     async def put(self, key: str, value: T) -> int:
         """Set ``key`` to ``value``; returns the new revision."""
-        return await self.kv.put(key, self._encode(value))
+        replaced = await self._revision(key) if self.secure else None
+        revision = await self.kv.put(key, self.encode(value))
+        await self._erase_revision(replaced)
+        return revision
 
     async def create(self, key: str, value: T) -> int | None:
         """Set ``key`` only if it does not exist; returns the revision, or None if it existed."""
         try:
-            return await self.kv.create(key, self._encode(value))
+            return await self.kv.create(key, self.encode(value))
         except KeyWrongLastSequenceError:
             return None
 
     async def update(self, key: str, value: T, *, revision: int) -> int:
         """Set ``key`` only if it is still at ``revision``."""
         try:
-            return await self.kv.update(key, self._encode(value), last=revision)
+            new_revision = await self.kv.update(key, self.encode(value), last=revision)
         except KeyWrongLastSequenceError as error:
             raise StaleRevision(f"{self.bucket}/{key} changed since revision {revision}") from error
+        if self.secure:
+            await self._erase_revision(revision)
+        return new_revision
 
     async def delete(self, key: str) -> None:
-        await self.kv.delete(key)
+        if self.secure:
+            await self.erase(key)
+        else:
+            await self.kv.delete(key)
+
+    async def erase(self, key: str) -> int:
+        """Securely delete every stored revision of ``key``; returns how many there were."""
+        try:
+            history = await self.kv.history(key)
+        except NoKeysError:
+            return 0
+        for entry in history:
+            await self._erase_revision(entry.revision)
+        return len(history)
+
+    async def _erase_revision(self, revision: int | None) -> None:
+        if revision:
+            with contextlib.suppress(NotFoundError):
+                await self.js.delete_msg(self.stream, revision)
 
     async def items(self, key_filter: str = ">") -> AsyncIterator[tuple[str, Versioned[T]]]:
         """The latest value of every key matching ``key_filter`` (e.g. ``'c-1.*'``)."""
@@ -89,9 +144,57 @@ class KvStore(Generic[T]):
                 if entry is None:  # the watcher's marker: every existing value has been sent
                     return
                 if entry.value:
-                    yield (
-                        entry.key,
-                        Versioned(self._adapter.validate_json(entry.value), entry.revision or 0),
-                    )
+                    yield entry.key, Versioned(self.decode(entry.value), entry.revision or 0)
         finally:
             await watcher.stop()
+
+
+async def scan(
+    js: JetStreamContext, stream: str, subject: str = ">", *, batch: int = 500
+) -> AsyncIterator[tuple[int, str, dict[str, str], bytes]]:
+    """Every message of ``stream`` on ``subject``: (sequence, subject, headers, data)."""
+    if (await js.stream_info(stream)).state.messages == 0:
+        return
+    sub = await js.pull_subscribe(
+        subject,
+        stream=stream,
+        config=ConsumerConfig(
+            name=f"scan-{uuid.uuid4().hex[:12]}",
+            deliver_policy=DeliverPolicy.ALL,
+            ack_policy=AckPolicy.NONE,
+            inactive_threshold=30,
+            mem_storage=True,
+        ),
+    )
+    try:
+        while True:
+            try:
+                messages = await sub.fetch(batch, timeout=1.0)
+            except (NatsTimeoutError, TimeoutError):
+                return
+            for msg in messages:
+                yield msg.metadata.sequence.stream, msg.subject, dict(msg.headers or {}), msg.data
+            if messages[-1].metadata.num_pending == 0:
+                return
+    finally:
+        with contextlib.suppress(Exception):
+            await sub.unsubscribe()
+
+
+async def erase_messages(
+    js: JetStreamContext,
+    stream: str,
+    subject: str,
+    holds: Callable[[str, dict[str, str], bytes], bool] = lambda *_: True,
+) -> int:
+    """Securely delete the messages of ``stream`` on ``subject`` for which ``holds(subject,
+    headers, data)`` is true; returns how many."""
+    doomed = [
+        seq
+        async for seq, subj, headers, data in scan(js, stream, subject)
+        if holds(subj, headers, data)
+    ]
+    for sequence in doomed:
+        with contextlib.suppress(NotFoundError):
+            await js.delete_msg(stream, sequence)
+    return len(doomed)

@@ -91,7 +91,11 @@ class World:
 
     async def member_exists(self, member_id: str) -> bool:
         subject = f"qry.{self.region}.membership.get_member"
-        return bool((await request(self.nc, subject, {"member_id": member_id}))["ok"])
+        return bool(
+            (await request(self.nc, subject, {"viewer_id": member_id, "member_id": member_id}))[
+                "ok"
+            ]
+        )
 
     async def wait_for_members(self, *member_ids: str) -> None:
         for member_id in member_ids:
@@ -118,7 +122,7 @@ class World:
             "cmd",
             "membership",
             "create_community",
-            {"community_id": "k8s", "name": "Kubernetes Operators", "facilitator_ids": ["fac"]},
+            {"actor_id": "fac", "community_id": "k8s", "name": "Kubernetes Operators"},
         )
         for member in ("fac", "exp1", "exp2", "asker"):
             await self.call(

@@ -2,42 +2,114 @@
 
 from __future__ import annotations
 
-from services.content.domain.model import UnknownCommunity, UnknownPost
-from services.content.handlers import Deps, commands, queries, reactions
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from services.content.domain.model import (
+    Expired,
+    InvalidChange,
+    NotAllowed,
+    UnknownCommunity,
+    UnknownPost,
+)
+from services.content.handlers import Deps, directory, ingest, posts, pulse, queries, resources
+from services.content.settings import ContentSettings
 from services.content.store.buckets import ContentStore
-from services.content.topology import communities_consumer, ingest_consumer, topology
-from shared.contracts.content import GetPost, PostQuestion
-from shared.contracts.ingest import QuestionAskedV1
-from shared.contracts.membership import CommunityCreatedV1
-from shared.naming import Service, command_subject, query_subject
+from services.content.topology import ingest_consumer, membership_consumer, topology
+from shared.contracts import content as c
+from shared.contracts import ingest as i
+from shared.contracts import membership as m
+from shared.handlers import utc_now
+from shared.naming import Service
+from shared.pagination import InvalidCursor
 from shared.runtime import ServiceApp
-from shared.settings import GuildSettings
+
+log = logging.getLogger("guild.content")
 
 INGEST_REACTIONS = {
-    QuestionAskedV1: reactions.when_question_asked_publish_it,
+    i.QuestionAskedV1: ingest.when_question_asked_publish_it,
+    i.SoftwareCataloguedV1: ingest.when_software_catalogued_announce_it,
 }
-COMMUNITY_REACTIONS = {
-    CommunityCreatedV1: reactions.when_community_created_remember_it,
+MEMBERSHIP_REACTIONS = {
+    m.CommunityCreatedV1: directory.when_community_created_remember_it,
+    m.CommunityUpdatedV1: directory.when_community_updated_remember_it,
+    m.MemberJoinedV1: directory.when_member_joined_remember_it,
+    m.MemberLeftV1: directory.when_member_left_forget_it,
+    m.MemberRegisteredV1: directory.when_member_registered_remember_them,
+    m.MemberUpdatedV1: directory.when_member_updated_remember_them,
+    m.MemberDeactivatedV1: directory.when_member_deactivated_stop_them,
+    m.MemberErasedV1: directory.when_member_erased_forget_them,
 }
 COMMANDS = {
-    "post_question": (PostQuestion, commands.post_question),
+    "post_practice": (c.PostPractice, posts.post_practice),
+    "announce_software": (c.AnnounceSoftware, posts.announce_software),
+    "post_question": (c.PostQuestion, posts.post_question),
+    "post_answer": (c.PostAnswer, posts.post_answer),
+    "accept_answer": (c.AcceptAnswer, posts.accept_answer),
+    "vote": (c.Vote, posts.vote),
+    "endorse": (c.Endorse, posts.endorse),
+    "add_comment": (c.AddComment, posts.add_comment),
+    "post_job": (c.PostJob, posts.post_job),
+    "edit_post": (c.EditPost, posts.edit_post),
+    "delete_post": (c.DeletePost, posts.delete_post),
+    "flag_post": (c.FlagPost, posts.flag_post),
+    "moderate_post": (c.ModeratePost, posts.moderate_post),
+    "offer_resource": (c.OfferResource, resources.offer_resource),
+    "request_resource": (c.RequestResource, resources.request_resource),
+    "claim_resource": (c.ClaimResource, resources.claim_resource),
+    "hand_over": (c.HandOver, resources.hand_over),
+    "close_offer": (c.CloseOffer, resources.close_offer),
 }
 QUERIES = {
-    "get_post": (GetPost, queries.get_post),
+    "get_post": (c.GetPost, queries.get_post),
+    "community_posts": (c.CommunityPosts, queries.community_posts),
+    "search_posts": (c.SearchPosts, queries.search_posts),
+    "unanswered_questions": (c.UnansweredQuestions, queries.unanswered_questions),
+    "member_posts": (c.MemberPosts, queries.member_posts),
+    "pulse": (c.GetPulse, queries.get_pulse),
 }
 ERROR_CODES: dict[type[Exception], str] = {
     UnknownCommunity: "not_found",
     UnknownPost: "not_found",
+    NotAllowed: "forbidden",
+    InvalidChange: "conflict",
+    Expired: "expired",
+    InvalidCursor: "invalid_request",
 }
 
 
-def build_app(settings: GuildSettings, store: ContentStore | None = None) -> ServiceApp:
+def housekeeping(deps: Deps, every: float) -> Callable[[], Awaitable[None]]:
+    """Expire offers and publish last week's pulses, every ``every`` seconds."""
+
+    async def loop() -> None:
+        while True:
+            for chore in (resources.expire_offers, pulse.publish_pulses):
+                try:
+                    await chore(deps)
+                except Exception:
+                    log.exception(
+                        "housekeeping failed; it runs again", extra={"chore": chore.__name__}
+                    )
+            await asyncio.sleep(every)
+
+    return loop
+
+
+def build_app(
+    settings: ContentSettings,
+    store: ContentStore | None = None,
+    clock: Callable[[], datetime] = utc_now,
+) -> ServiceApp:
     app = ServiceApp.create(Service.CONTENT, settings, topology(settings))
     store = store or ContentStore.for_region(settings.region)
-    deps = Deps(store=store, events=app.events, region=settings.region)
-    app.stores = store.all()
+    deps = Deps(store=store, events=app.events, region=settings.region, clock=clock)
+    app.stores += store.all()
+    app.followers += store.followers
     app.react_to(ingest_consumer(settings), INGEST_REACTIONS, deps)
-    app.react_to(communities_consumer(settings), COMMUNITY_REACTIONS, deps)
-    app.answer_requests(command_subject, COMMANDS, deps, ERROR_CODES)
-    app.answer_requests(query_subject, QUERIES, deps, ERROR_CODES)
+    app.react_to(membership_consumer(settings), MEMBERSHIP_REACTIONS, deps)
+    app.answer_commands(COMMANDS, deps, ERROR_CODES)
+    app.answer_queries(QUERIES, deps, ERROR_CODES)
+    app.background(housekeeping(deps, settings.housekeeping_interval))
     return app

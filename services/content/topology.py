@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from services.content.store.buckets import bucket_specs
-from shared.contracts.membership import CommunityCreatedV1
+from shared.contracts import membership as m
 from shared.messaging.provisioning import ConsumerSpec, Topology, durable_consumer, streams_for
 from shared.naming import Scope, Service, Streams, any_region_event_subject
 from shared.settings import GuildSettings
+
+MEMBERSHIP_EVENTS = [
+    m.CommunityCreatedV1, m.CommunityUpdatedV1, m.MemberJoinedV1, m.MemberLeftV1,
+    m.MemberRegisteredV1, m.MemberUpdatedV1, m.MemberDeactivatedV1, m.MemberErasedV1,
+]  # fmt: skip
 
 
 def ingest_consumer(settings: GuildSettings) -> ConsumerSpec:
@@ -20,20 +25,20 @@ def ingest_consumer(settings: GuildSettings) -> ConsumerSpec:
     )
 
 
-def communities_consumer(settings: GuildSettings) -> ConsumerSpec:
+def membership_consumer(settings: GuildSettings) -> ConsumerSpec:
     return durable_consumer(
         settings,
         Service.CONTENT,
-        "communities",
+        "membership",
         stream=Streams(settings.region).events,
-        filter_subjects=[any_region_event_subject(Scope.PUBLIC, CommunityCreatedV1.TYPE)],
-        description="Communities created in any region",
+        filter_subjects=[any_region_event_subject(Scope.PUBLIC, e.TYPE) for e in MEMBERSHIP_EVENTS],
+        description="Communities, memberships and members, from every region",
     )
 
 
 def topology(settings: GuildSettings) -> Topology:
     return Topology(
         streams=streams_for(settings),
-        consumers=[ingest_consumer(settings), communities_consumer(settings)],
+        consumers=[ingest_consumer(settings), membership_consumer(settings)],
         buckets=bucket_specs(settings.region, settings.stream_replicas),
     )

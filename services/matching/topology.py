@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from services.matching.store.buckets import bucket_specs
+from shared.contracts import membership as m
 from shared.contracts.content import QuestionPostedV1
-from shared.contracts.membership import MemberJoinedV1, MemberRegisteredV1
 from shared.messaging.provisioning import ConsumerSpec, Topology, durable_consumer, streams_for
 from shared.naming import Scope, Service, Streams, any_region_event_subject
 from shared.settings import GuildSettings
@@ -17,10 +17,17 @@ def members_consumer(settings: GuildSettings) -> ConsumerSpec:
         "members",
         stream=Streams(settings.region).events,
         filter_subjects=[
-            any_region_event_subject(Scope.PUBLIC, MemberRegisteredV1.TYPE),
-            any_region_event_subject(Scope.PUBLIC, MemberJoinedV1.TYPE),
+            any_region_event_subject(Scope.PUBLIC, event.TYPE)
+            for event in (
+                m.MemberRegisteredV1,
+                m.MemberUpdatedV1,
+                m.MemberJoinedV1,
+                m.MemberLeftV1,
+                m.MemberDeactivatedV1,
+                m.MemberErasedV1,
+            )
         ],
-        description="Members' public profiles and joins, from every region",
+        description="Members' public profiles, joins and leaves, from every region",
     )
 
 

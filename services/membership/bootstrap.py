@@ -3,41 +3,64 @@
 from __future__ import annotations
 
 from services.membership.domain.model import (
+    ApprovalRequired,
     CommunityAlreadyExists,
+    InvalidChange,
+    NotAllowed,
     UnknownCommunity,
     UnknownMember,
 )
-from services.membership.handlers import Deps, commands, queries, reactions
+from services.membership.handlers import Deps, communities, hr, profile, queries
 from services.membership.store.buckets import MembershipStore
-from services.membership.topology import hr_consumer, topology
-from shared.contracts.ingest import PersonHiredV1
-from shared.contracts.membership import (
-    CreateCommunity,
-    GetCommunity,
-    GetMember,
-    JoinCommunity,
-    ListCommunities,
-)
-from shared.naming import Service, command_subject, query_subject
+from services.membership.topology import hr_consumer, suggestions_consumer, topology
+from shared.contracts import ingest
+from shared.contracts import membership as contract
+from shared.contracts.content import SkillSuggestedV1
+from shared.naming import Service
+from shared.pagination import InvalidCursor
 from shared.runtime import ServiceApp
 from shared.settings import GuildSettings
 
 HR_REACTIONS = {
-    PersonHiredV1: reactions.when_person_hired_register_member,
+    ingest.PersonHiredV1: hr.when_person_hired_register_member,
+    ingest.PersonChangedV1: hr.when_person_changed_update_member,
+    ingest.PersonDepartedV1: hr.when_person_departed_deactivate_member,
+    ingest.ErasureRequestedV1: hr.when_erasure_requested_erase_member,
+}
+SUGGESTION_REACTIONS = {
+    SkillSuggestedV1: profile.when_skill_suggested_keep_it_pending,
 }
 COMMANDS = {
-    "create_community": (CreateCommunity, commands.create_community),
-    "join_community": (JoinCommunity, commands.join_community),
+    "create_community": (contract.CreateCommunity, communities.create_community),
+    "update_community": (contract.UpdateCommunity, communities.update_community),
+    "archive_community": (contract.ArchiveCommunity, communities.archive_community),
+    "join_community": (contract.JoinCommunity, communities.join_community),
+    "leave_community": (contract.LeaveCommunity, communities.leave_community),
+    "request_to_join": (contract.RequestToJoin, communities.request_to_join),
+    "decide_join_request": (contract.DecideJoinRequest, communities.decide_join_request),
+    "add_member": (contract.AddMember, communities.add_member),
+    "change_role": (contract.ChangeRole, communities.change_role),
+    "update_profile": (contract.UpdateProfile, profile.update_profile),
+    "snooze": (contract.Snooze, profile.snooze),
+    "resume": (contract.Resume, profile.resume),
+    "decide_skill": (contract.DecideSkill, profile.decide_skill),
 }
 QUERIES = {
-    "get_member": (GetMember, queries.get_member),
-    "get_community": (GetCommunity, queries.get_community),
-    "list_communities": (ListCommunities, queries.list_communities),
+    "get_member": (contract.GetMember, queries.get_member),
+    "get_community": (contract.GetCommunity, queries.get_community),
+    "list_communities": (contract.ListCommunities, queries.list_communities),
+    "community_members": (contract.CommunityMembers, queries.community_members),
+    "member_communities": (contract.MemberCommunities, queries.member_communities),
+    "join_requests": (contract.JoinRequests, queries.join_requests),
 }
 ERROR_CODES: dict[type[Exception], str] = {
     UnknownMember: "not_found",
     UnknownCommunity: "not_found",
     CommunityAlreadyExists: "conflict",
+    InvalidChange: "conflict",
+    NotAllowed: "forbidden",
+    ApprovalRequired: "approval_required",
+    InvalidCursor: "invalid_request",
 }
 
 
@@ -45,8 +68,10 @@ def build_app(settings: GuildSettings, store: MembershipStore | None = None) -> 
     app = ServiceApp.create(Service.MEMBERSHIP, settings, topology(settings))
     store = store or MembershipStore.for_region(settings.region)
     deps = Deps(store=store, events=app.events, region=settings.region)
-    app.stores = store.all()
+    app.stores += store.all()
+    app.followers += store.followers
     app.react_to(hr_consumer(settings), HR_REACTIONS, deps)
-    app.answer_requests(command_subject, COMMANDS, deps, ERROR_CODES)
-    app.answer_requests(query_subject, QUERIES, deps, ERROR_CODES)
+    app.react_to(suggestions_consumer(settings), SUGGESTION_REACTIONS, deps)
+    app.answer_commands(COMMANDS, deps, ERROR_CODES)
+    app.answer_queries(QUERIES, deps, ERROR_CODES)
     return app

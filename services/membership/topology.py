@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from services.membership.store.buckets import bucket_specs
+from shared.contracts.content import SkillSuggestedV1
 from shared.messaging.provisioning import ConsumerSpec, Topology, durable_consumer, streams_for
-from shared.naming import Service, Streams
+from shared.naming import Scope, Service, Streams, any_region_event_subject
 from shared.settings import GuildSettings
 
 
@@ -20,9 +21,20 @@ def hr_consumer(settings: GuildSettings) -> ConsumerSpec:
     )
 
 
+def suggestions_consumer(settings: GuildSettings) -> ConsumerSpec:
+    return durable_consumer(
+        settings,
+        Service.MEMBERSHIP,
+        "suggestions",
+        stream=Streams(settings.region).events,
+        filter_subjects=[any_region_event_subject(Scope.PUBLIC, SkillSuggestedV1.TYPE)],
+        description="Skills other services suggest for members homed here",
+    )
+
+
 def topology(settings: GuildSettings) -> Topology:
     return Topology(
         streams=streams_for(settings),
-        consumers=[hr_consumer(settings)],
+        consumers=[hr_consumer(settings), suggestions_consumer(settings)],
         buckets=bucket_specs(settings.region, settings.stream_replicas),
     )

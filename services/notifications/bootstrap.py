@@ -5,24 +5,41 @@ from __future__ import annotations
 from services.notifications.channels import Channel
 from services.notifications.channels.console import ConsoleChannel
 from services.notifications.channels.inbox import InboxChannel
-from services.notifications.handlers import Deps, queries, reactions
+from services.notifications.handlers import Deps, activity, queries, reactions
 from services.notifications.settings import NotificationsSettings
 from services.notifications.store.buckets import NotificationsStore
 from services.notifications.topology import alerts_consumer, contacts_consumer, topology
+from shared.contracts import content as c
+from shared.contracts import membership as m
 from shared.contracts.matching import ExpertsSuggestedV1, IntrosProposedV1
-from shared.contracts.membership import MemberContactV1, MemberJoinedV1
+from shared.contracts.membership import MemberContactV1
 from shared.contracts.notifications import GetInbox
 from shared.messaging.publisher import JetStreamPublisher
-from shared.naming import Service, query_subject
+from shared.naming import Service
 from shared.runtime import ServiceApp
 
 CONTACT_REACTIONS = {
     MemberContactV1: reactions.when_member_contact_changed_keep_it,
 }
 ALERT_REACTIONS = {
-    MemberJoinedV1: reactions.when_member_joined_welcome_and_tell_facilitators,
+    m.MemberJoinedV1: reactions.when_member_joined_welcome_and_tell_facilitators,
     ExpertsSuggestedV1: reactions.when_experts_suggested_alert_them,
     IntrosProposedV1: reactions.when_intros_proposed_tell_member,
+    m.MemberErasedV1: reactions.when_member_erased_forget_them,
+    m.JoinRequestedV1: activity.when_join_requested_ask_facilitators,
+    m.JoinRequestDecidedV1: activity.when_join_decided_tell_member,
+    m.RoleChangedV1: activity.when_role_changed_tell_member,
+    c.AnswerPostedV1: activity.when_answer_posted_tell_asker,
+    c.AnswerAcceptedV1: activity.when_answer_accepted_thank_answerer,
+    c.CommentAddedV1: activity.when_comment_added_tell_author,
+    c.PostEndorsedV1: activity.when_post_endorsed_tell_author,
+    c.PostFlaggedV1: activity.when_post_flagged_ask_facilitators,
+    c.PostModeratedV1: activity.when_post_moderated_tell_author,
+    c.ResourceClaimedV1: activity.when_resource_claimed_tell_offerer,
+    c.ResourceHandedOverV1: activity.when_resource_handed_over_tell_claimant,
+    c.ResourceClaimDeclinedV1: activity.when_claim_declined_tell_claimant,
+    c.CommunityPulseV1: activity.when_pulse_published_send_facilitators,
+    c.SkillSuggestedV1: activity.when_skill_suggested_ask_member,
 }
 QUERIES = {
     "inbox": (GetInbox, queries.get_inbox),
@@ -48,9 +65,9 @@ def build_app(
         region=settings.region,
         channels=channels(settings.channels, app.publisher, settings.region),
     )
-    app.stores = [store.contacts, store.ledger]
+    app.stores += [store.contacts, store.ledger]
     app.on_start.append(store.bind_inbox)
     app.react_to(contacts_consumer(settings), CONTACT_REACTIONS, deps)
     app.react_to(alerts_consumer(settings), ALERT_REACTIONS, deps)
-    app.answer_requests(query_subject, QUERIES, deps, {})
+    app.answer_queries(QUERIES, deps, {})
     return app

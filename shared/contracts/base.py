@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.naming import Scope, event_subject
 
@@ -56,3 +56,12 @@ class Request(BaseModel):
     """Base of commands and queries: unknown fields are an error, not silently ignored."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    request_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="Chosen by the client. A command repeated with the same request_id (within "
+        "24 hours) returns the first reply and changes nothing; with a different payload it is "
+        "refused as a conflict.",
+    )

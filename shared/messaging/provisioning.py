@@ -27,7 +27,7 @@ from nats.js.api import (
     StreamConfig,
     StreamSource,
 )
-from nats.js.errors import BadRequestError, NotFoundError
+from nats.js.errors import APIError, BadRequestError, NotFoundError
 
 from shared.naming import Service, Streams, consumer_name
 from shared.settings import GuildSettings
@@ -85,12 +85,24 @@ class ConsumerSpec:
 
 @dataclass(frozen=True)
 class BucketSpec:
-    """A key-value bucket owned by one service."""
+    """A key-value bucket owned by one service.
+
+    A bucket of personal data is ``secure``: it keeps a few revisions, so that the one a write
+    replaces is still there to be securely deleted (see :mod:`shared.storage`), instead of
+    being dropped by the history limit with its bytes left on disk.
+    """
 
     name: str
     description: str
     history: int = 1
     replicas: int = 1
+    ttl: float | None = None
+    """Seconds a value lives (e.g. the request ledger's 24 hours); None: forever."""
+    secure: bool = False
+
+    @property
+    def kept_revisions(self) -> int:
+        return max(self.history, 8) if self.secure else self.history
 
 
 @dataclass(frozen=True)
@@ -141,30 +153,62 @@ def region_streams(
             **limits,
         )
 
-    # Events are facts others rely on: nobody may delete or purge them, or roll them up.
+    # Events are facts others rely on: nobody may purge them or roll them up. Guild's own
+    # events carry no personal data and may not be deleted either; what other systems send in
+    # does (an HR event names a person), so single ingest messages can be securely erased.
     facts = {
         "max_age": retention_days * DAY,
         "discard": DiscardPolicy.NEW,
-        "deny_delete": True,
         "deny_purge": True,
         "allow_rollup_hdrs": False,
     }
     exhausted = "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES"
     return [
-        stream(names.events, f"Guild events of region {region} (and public events of its "
-               "peers)", [f"evt.{region}.>"], sources=sources or None, **facts),
-        stream(names.ingest, f"Events other internal systems publish into Guild in {region}",
-               [f"ingest.{region}.>"], **facts),
-        stream(names.personal, f"Personal data of members homed in {region}: latest per key",
-               [f"personal.{region}.>"], max_msgs_per_subject=1),
-        stream(names.inbox, f"In-app inboxes of members homed in {region}, one subject each",
-               [f"inbox.{region}.>"], max_age=365 * DAY, max_msgs_per_subject=1_000),
-        stream(names.dead_letters, f"Messages Guild could not process in {region}, and why",
-               [f"dlq.{region}.>"], max_age=90 * DAY),
-        stream(names.advisories, f"JetStream advisories of {region}: deliveries exhausted",
-               [f"{exhausted}.{s}.*" for s in (names.events, names.ingest, names.personal)],
-               max_age=90 * DAY),
-    ]  # fmt: skip
+        stream(
+            names.events,
+            f"Guild events of region {region} (and public events of its peers)",
+            [f"evt.{region}.>"],
+            sources=sources or None,
+            deny_delete=True,
+            **facts,
+        ),
+        stream(
+            names.ingest,
+            f"Events other internal systems publish into Guild in {region}",
+            [f"ingest.{region}.>"],
+            **facts,
+        ),
+        stream(
+            names.personal,
+            f"Personal data of members homed in {region}; erasable",
+            [f"personal.{region}.>"],
+        ),
+        stream(
+            names.snapshots,
+            f"Snapshots of the services' read models in {region}",
+            [f"snapshot.{region}.>"],
+            max_age=30 * DAY,
+        ),
+        stream(
+            names.inbox,
+            f"In-app inboxes of members homed in {region}, one subject each",
+            [f"inbox.{region}.>"],
+            max_age=365 * DAY,
+            max_msgs_per_subject=1_000,
+        ),
+        stream(
+            names.dead_letters,
+            f"Messages Guild could not process in {region}, and why",
+            [f"dlq.{region}.>"],
+            max_age=90 * DAY,
+        ),
+        stream(
+            names.advisories,
+            f"JetStream advisories of {region}: deliveries exhausted",
+            [f"{exhausted}.{s}.*" for s in (names.events, names.ingest, names.personal)],
+            max_age=90 * DAY,
+        ),
+    ]
 
 
 def streams_for(settings: GuildSettings) -> list[StreamConfig]:
@@ -219,7 +263,7 @@ async def _apply_stream(js: JetStreamContext, config: StreamConfig) -> None:
             raise ProvisioningError(f"stream {config.name}: {error.description}") from error
         try:
             await js.update_stream(config)
-        except BadRequestError as update_error:
+        except APIError as update_error:
             raise ProvisioningError(
                 f"stream {config.name} exists with settings that cannot be changed in place: "
                 f"{update_error.description}"
@@ -231,7 +275,8 @@ async def _apply_bucket(js: JetStreamContext, bucket: BucketSpec) -> None:
     config = KeyValueConfig(
         bucket=bucket.name,
         description=bucket.description,
-        history=bucket.history,
+        history=bucket.kept_revisions,
+        ttl=bucket.ttl,
         replicas=bucket.replicas,
         storage=StorageType.FILE,
     )

@@ -7,14 +7,17 @@ Every reply is a JSON object::
                             "details": [{"field": "member_id", "problem": "Field required"}]}}
 
 Error codes: ``invalid_json``, ``invalid_request`` (with the fields and why), ``not_found``,
-``conflict``, ``unavailable`` (try again), ``internal`` (logged with the reference given).
+``forbidden``, ``conflict``, ``expired``, ``approval_required``, ``in_progress`` (the same
+``request_id`` is still running: retry), ``internal`` (logged with the reference given).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from faststream.nats import NatsBroker, NatsMessage
@@ -22,6 +25,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from shared.contracts.base import Request
 from shared.ids import new_id
+from shared.storage import KvStore, StaleRevision
 
 log = logging.getLogger("guild.rpc")
 
@@ -78,6 +82,113 @@ def _validation_details(error: ValidationError) -> list[ErrorDetail]:
 
 
 ErrorCodes = Mapping[type[Exception], str]
+Reply = dict[str, Any]
+
+
+class StoredReply(BaseModel):
+    """The request ledger's record of a command sent with a ``request_id``."""
+
+    fingerprint: str = Field(description="Hash of the request without its request_id.")
+    reply: Reply | None = Field(description="The reply, once there is one.")
+    started_at: datetime = Field(description="When the first copy arrived.")
+
+
+class RequestLedger:
+    """Makes commands idempotent on the client's ``request_id`` (kept 24 hours).
+
+    The first copy claims the id; a repeat gets the first reply; a repeat that arrives while
+    the first is still running is told so (``in_progress``); the same id with a different
+    payload is a ``conflict``. Internal errors are not kept, so a retry runs again.
+    """
+
+    STALE_AFTER = timedelta(minutes=2)
+
+    def __init__(self, store: KvStore[StoredReply]) -> None:
+        self.store = store
+
+    async def run(self, request: Request, execute: Callable[[], Awaitable[Reply]]) -> Reply:
+        if request.request_id is None:
+            return await execute()
+        key = f"{type(request).__name__}.{hashlib.sha256(request.request_id.encode()).hexdigest()}"
+        fingerprint = hashlib.sha256(
+            request.model_dump_json(exclude={"request_id"}).encode()
+        ).hexdigest()
+        claim = StoredReply(fingerprint=fingerprint, reply=None, started_at=datetime.now(UTC))
+        if await self.store.create(key, claim) is None:
+            held = await self.store.get(key)
+            if held is not None:
+                if earlier := self._earlier_reply(held.value, fingerprint):
+                    return earlier
+                try:  # the first copy was abandoned (its process died): take over
+                    await self.store.update(key, claim, revision=held.revision)
+                except StaleRevision:
+                    return _in_progress()
+        reply = await execute()
+        if reply.get("error", {}).get("code") == "internal":
+            await self.store.delete(key)
+        else:
+            await self.store.put(key, claim.model_copy(update={"reply": reply}))
+        return reply
+
+    def _earlier_reply(self, held: StoredReply, fingerprint: str) -> Reply | None:
+        if held.fingerprint != fingerprint:
+            return _error(
+                ErrorBody(
+                    code="conflict",
+                    message=(
+                        "request_id was already used for a different request; use a new request_id"
+                    ),
+                )
+            )
+        if held.reply is not None:
+            return held.reply
+        if datetime.now(UTC) - held.started_at < self.STALE_AFTER:
+            return _in_progress()
+        return None
+
+
+def _in_progress() -> Reply:
+    return _error(
+        ErrorBody(
+            code="in_progress",
+            message=("the same request is being processed; retry shortly for its reply"),
+        )
+    )
+
+
+def _parse(body: bytes, request_type: type[RequestT]) -> RequestT | Reply:
+    try:
+        payload = json.loads(body) if body else {}
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        return _error(ErrorBody(code="invalid_json", message=f"request is not JSON: {error}"))
+    try:
+        return request_type.model_validate(payload)
+    except ValidationError as error:
+        details = _validation_details(error)
+        message = f"{request_type.__name__} is not valid: " + "; ".join(
+            f"{d.field}: {d.problem}" for d in details
+        )
+        return _error(ErrorBody(code="invalid_request", message=message, details=details))
+
+
+async def _execute(
+    request: RequestT, handler: Handler[RequestT, DepsT], deps: DepsT, error_codes: ErrorCodes
+) -> Reply:
+    try:
+        return _ok(await handler(request, deps))
+    except Rejected as rejection:
+        return _error(rejection.body)
+    except tuple(error_codes) as error:
+        code = next(c for kind, c in error_codes.items() if isinstance(error, kind))
+        return _error(ErrorBody(code=code, message=str(error)))
+    except Exception:
+        reference = new_id()
+        log.exception(
+            "request failed", extra={"request": type(request).__name__, "reference": reference}
+        )
+        return _error(
+            ErrorBody(code="internal", message=f"internal error; logged as reference {reference}")
+        )
 
 
 async def respond(
@@ -86,41 +197,22 @@ async def respond(
     handler: Handler[RequestT, DepsT],
     deps: DepsT,
     error_codes: ErrorCodes,
+    ledger: RequestLedger | None = None,
 ) -> bytes:
     """Validate ``body`` as ``request_type``, run ``handler``, and encode the reply.
 
     Exceptions listed in ``error_codes`` (domain rule violations) become error replies with
-    that code and the exception's message; :class:`Rejected` carries its own code.
+    that code and the exception's message; :class:`Rejected` carries its own code. With a
+    ``ledger``, a repeated ``request_id`` gets the first reply.
     """
-    try:
-        payload = json.loads(body) if body else {}
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        reply = _error(ErrorBody(code="invalid_json", message=f"request is not JSON: {error}"))
-        return json.dumps(reply).encode()
-    try:
-        request = request_type.model_validate(payload)
-    except ValidationError as error:
-        details = _validation_details(error)
-        message = f"{request_type.__name__} is not valid: " + "; ".join(
-            f"{d.field}: {d.problem}" for d in details
-        )
-        reply = _error(ErrorBody(code="invalid_request", message=message, details=details))
-        return json.dumps(reply).encode()
-    try:
-        reply = _ok(await handler(request, deps))
-    except Rejected as rejection:
-        reply = _error(rejection.body)
-    except tuple(error_codes) as error:
-        code = next(c for kind, c in error_codes.items() if isinstance(error, kind))
-        reply = _error(ErrorBody(code=code, message=str(error)))
-    except Exception:
-        reference = new_id()
-        log.exception(
-            "request failed", extra={"request": request_type.__name__, "reference": reference}
-        )
-        reply = _error(
-            ErrorBody(code="internal", message=f"internal error; logged as reference {reference}")
-        )
+    parsed = _parse(body, request_type)
+    if isinstance(parsed, dict):
+        return json.dumps(parsed).encode()
+
+    async def execute() -> Reply:
+        return await _execute(parsed, handler, deps, error_codes)
+
+    reply = await ledger.run(parsed, execute) if ledger else await execute()
     return json.dumps(reply).encode()
 
 
@@ -133,11 +225,12 @@ def answer(
     *,
     queue: str,
     error_codes: ErrorCodes | None = None,
+    ledger: RequestLedger | None = None,
 ) -> None:
     """Serve ``handler(request, deps)`` on ``subject`` (a queue group: replicas share the load)."""
 
     async def endpoint(message: NatsMessage) -> bytes:
-        return await respond(message.body, request_type, handler, deps, error_codes or {})
+        return await respond(message.body, request_type, handler, deps, error_codes or {}, ledger)
 
     endpoint.__name__ = handler.__name__
     endpoint.__doc__ = handler.__doc__

@@ -56,7 +56,7 @@ async def test_a_valid_request_gets_its_result():
     async with TestNatsBroker(broker_with_greet()) as broker:
         assert await ask(broker, b'{"name": "Ada", "times": 2}') == {
             "ok": True,
-            "result": {"name": "Ada", "times": 2},
+            "result": {"request_id": None, "name": "Ada", "times": 2},
         }
 
 

@@ -83,15 +83,18 @@ async def test_a_hire_a_join_and_a_question_reach_the_right_inboxes(system, nats
             )
 
         async def registered(member_id: str) -> bool:
-            return (await ask(f"qry.{region}.membership.get_member", {"member_id": member_id}))[
-                "ok"
-            ]
+            return (
+                await ask(
+                    f"qry.{region}.membership.get_member",
+                    {"viewer_id": member_id, "member_id": member_id},
+                )
+            )["ok"]
 
         for hire in hires:
             await eventually(lambda h=hire: registered(h["person_id"]), what="member registered")
         created = await ask(
             f"cmd.{region}.membership.create_community",
-            {"community_id": "k8s", "name": "Kubernetes Operators", "facilitator_ids": ["fac"]},
+            {"actor_id": "fac", "community_id": "k8s", "name": "Kubernetes Operators"},
         )
         assert created["ok"], created
         for member_id in ("fac", "exp", "asker", "new"):

@@ -73,13 +73,17 @@ async def snapshot(url: str) -> dict:
         async def query(subject: str, payload: dict) -> dict:
             return json.loads((await nc.request(subject, json.dumps(payload).encode(), 10)).data)
 
-        member = await query("qry.local.membership.get_member", {"member_id": "e4001"})
+        member = await query(
+            "qry.local.membership.get_member", {"viewer_id": "e4001", "member_id": "e4001"}
+        )
         info = await nc.jetstream().stream_info("EVENTS_LOCAL", subjects_filter=">")
         posted = await nc.jetstream().get_last_msg(
             "EVENTS_LOCAL", "evt.local.pub.content.question_posted.v1"
         )
         question_id = json.loads(posted.data)["data"]["question_id"]
-        post = await query("qry.local.content.get_post", {"post_id": question_id})
+        post = await query(
+            "qry.local.content.get_post", {"viewer_id": "e1001", "post_id": question_id}
+        )
         inboxes = {
             m: (await query("qry.local.notifications.inbox", {"member_id": m}))["result"]
             for m in ("e1001", "e2001", "e4001")

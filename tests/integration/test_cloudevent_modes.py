@@ -26,7 +26,9 @@ async def test_a_binary_mode_hire_is_registered_like_a_structured_one(services, 
     )
 
     async def member():
-        reply = await request(nc, f"qry.{region}.membership.get_member", {"member_id": "bin-1"})
+        reply = await request(
+            nc, f"qry.{region}.membership.get_member", {"viewer_id": "bin-1", "member_id": "bin-1"}
+        )
         return reply["result"] if reply["ok"] else None
 
     found = await eventually(member, what="binary-mode hire registered")

@@ -56,7 +56,11 @@ async def test_bad_messages_are_dead_lettered_with_reasons_and_good_ones_process
         letters = {letter.event_id: letter for letter in await eventually(four_letters)}
 
         for person in ("p-1", "p-2"):
-            reply = await request(nc, f"qry.{region}.membership.get_member", {"member_id": person})
+            reply = await request(
+                nc,
+                f"qry.{region}.membership.get_member",
+                {"viewer_id": person, "member_id": person},
+            )
             assert reply["ok"], reply
         assert app.status()["ready"]
 

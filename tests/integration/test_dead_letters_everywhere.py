@@ -23,7 +23,7 @@ from tests.helpers import (
     running,
     settings_for,
 )
-from tests.slice import QUESTION
+from tests.slice import QUESTION, hire_data
 
 
 def concrete(filter_subject: str, region: str) -> str:
@@ -40,7 +40,7 @@ async def test_every_consumer_dead_letters_garbage_and_keeps_working(services, w
         for spec in app.topology.consumers
         if not spec.durable.endswith("unsettled")
     ]
-    assert len(consumers) == 7
+    assert len(consumers) == 8
     for spec in consumers:
         for n, subject in enumerate(spec.filter_subjects):
             await publish_raw(
@@ -89,27 +89,22 @@ async def test_a_transient_failure_that_clears_up_is_processed(nats_url, nc, reg
     )
     world = World(nc, region)
     async with running(*apps):
-        await world.hire(
-            {
-                "person_id": "fac",
-                "display_name": "F",
-                "email": "f@example.com",
-                "region": "eu",
-                "timezone": "Europe/Berlin",
-            }
-        )
-        await world.wait_for_members("fac")
+        for person in ("fac", "asker"):
+            await world.hire(hire_data(person, person.title(), "eu", "Europe/Berlin", {}))
+        await world.wait_for_members("fac", "asker")
         asked = await world.ask({**QUESTION, "community_id": "later", "question_ref": "early"})
         await world.call(
             "cmd",
             "membership",
             "create_community",
-            {"community_id": "later", "name": "Later", "facilitator_ids": ["fac"]},
+            {"actor_id": "fac", "community_id": "later", "name": "Later"},
         )
         post_id = derived_id("question", asked["source"], "early")
 
         async def posted():
-            reply = await request(nc, f"qry.{region}.content.get_post", {"post_id": post_id})
+            reply = await request(
+                nc, f"qry.{region}.content.get_post", {"viewer_id": "fac", "post_id": post_id}
+            )
             return reply["ok"]
 
         await eventually(posted, what="question stored once its community was known")

@@ -39,7 +39,9 @@ async def test_a_hire_becomes_a_member_who_can_join_a_community(nc, nats_url, re
 
         async def member():
             reply = await request(
-                nc, f"qry.{region}.membership.get_member", {"member_id": "e-1001"}
+                nc,
+                f"qry.{region}.membership.get_member",
+                {"viewer_id": "e-1001", "member_id": "e-1001"},
             )
             return reply if reply["ok"] else None
 
@@ -51,9 +53,9 @@ async def test_a_hire_becomes_a_member_who_can_join_a_community(nc, nats_url, re
             nc,
             f"cmd.{region}.membership.create_community",
             {
+                "actor_id": "e-1001",
                 "community_id": "k8s",
                 "name": "Kubernetes Operators",
-                "facilitator_ids": ["e-1001"],
                 "topics": ["kubernetes"],
             },
         )
@@ -65,7 +67,7 @@ async def test_a_hire_becomes_a_member_who_can_join_a_community(nc, nats_url, re
         )
         assert joined == {
             "ok": True,
-            "result": {"community_id": "k8s", "member_id": "e-1001", "already_member": False},
+            "result": {"community_id": "k8s", "member_id": "e-1001", "already_member": True},
         }
 
     streams = Streams(region)

@@ -1,4 +1,4 @@
-"""Content's use cases: reactions to events, commands and queries."""
+"""Content's use cases: reactions to events, commands, queries, the weekly pulse."""
 
 from services.content.store.buckets import ContentStore
 from shared.handlers import Deps as SharedDeps

@@ -1,44 +1,116 @@
-"""The buckets: posts, and the communities content has heard of."""
+"""Content's buckets, and the indexes that follow them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from services.content.domain.model import CommunityInfo, Post
+from services.content.domain.model import (
+    Claim,
+    CommunityInfo,
+    Joined,
+    MemberInfo,
+    Post,
+    Reaction,
+)
+from services.content.store.index import (
+    JoinedIndex,
+    PostIndex,
+    ReactionIndex,
+    communities_table,
+    members_table,
+)
 from shared.messaging.provisioning import BucketSpec
 from shared.naming import Service, bucket_name
-from shared.storage import KvStore
+from shared.readmodel import BucketFollower, Table
+from shared.storage import KvStore, Versioned
+
+SERVICE = Service.CONTENT
+BUCKETS = {
+    "posts": "Posts of every kind, by post id",
+    "reactions": "Votes and endorsements: <post>.<member>",
+    "claims": "Claims on resource offers: <offer>.<claim>",
+    "communities": "Communities content has heard of (from membership's events)",
+    "joined": "Who is in which community: <community>.<member> (from membership's events)",
+    "members": "Members' work region and legal entity (from membership's events)",
+    "pulses": "Weekly pulses already published: <community>.<week>",
+}
 
 
 def bucket_specs(region: str, replicas: int) -> list[BucketSpec]:
     return [
-        BucketSpec(bucket_name(Service.CONTENT, purpose, region), description, replicas=replicas)
-        for purpose, description in (
-            ("posts", "Posts of every kind, by post id"),
-            ("communities", "Communities content has heard of (from membership's events)"),
-        )
+        BucketSpec(bucket_name(SERVICE, purpose, region), description, replicas=replicas)
+        for purpose, description in BUCKETS.items()
     ]
 
 
 @dataclass
 class ContentStore:
     posts: KvStore[Post]
+    reactions: KvStore[Reaction]
+    claims: KvStore[Claim]
     communities: KvStore[CommunityInfo]
+    joined: KvStore[Joined]
+    members: KvStore[MemberInfo]
+    pulses: KvStore[str]
+    index: PostIndex = field(default_factory=PostIndex)
+    votes: ReactionIndex = field(default_factory=ReactionIndex)
+    directory: Table[CommunityInfo] = field(default_factory=communities_table)
+    membership: JoinedIndex = field(default_factory=JoinedIndex)
+    people: Table[MemberInfo] = field(default_factory=members_table)
+    followers: list[BucketFollower] = field(default_factory=list)
 
     @classmethod
     def for_region(cls, region: str) -> ContentStore:
-        return cls(
-            posts=KvStore(bucket_name(Service.CONTENT, "posts", region), Post),
-            communities=KvStore(bucket_name(Service.CONTENT, "communities", region), CommunityInfo),
+        def store(purpose: str, value_type: type) -> KvStore:  # type: ignore[type-arg]
+            return KvStore(bucket_name(SERVICE, purpose, region), value_type)
+
+        made = cls(
+            posts=store("posts", Post),
+            reactions=store("reactions", Reaction),
+            claims=store("claims", Claim),
+            communities=store("communities", CommunityInfo),
+            joined=store("joined", Joined),
+            members=store("members", MemberInfo),
+            pulses=store("pulses", str),
         )
+        made.followers = [
+            BucketFollower(bucket.bucket, projection, region=region, service=SERVICE, name=name)
+            for name, bucket, projection in (
+                ("posts", made.posts, made.index),
+                ("reactions", made.reactions, made.votes),
+                ("communities", made.communities, made.directory),
+                ("joined", made.joined, made.membership),
+                ("members", made.members, made.people),
+            )
+        ]
+        return made
 
-    def all(self) -> list[KvStore[Post] | KvStore[CommunityInfo]]:
-        return [self.posts, self.communities]
+    def all(self) -> list[KvStore]:  # type: ignore[type-arg]
+        return [
+            self.posts,
+            self.reactions,
+            self.claims,
+            self.communities,
+            self.joined,
+            self.members,
+            self.pulses,
+        ]
 
-    async def community(self, community_id: str) -> CommunityInfo | None:
-        found = await self.communities.get(community_id)
-        return found.value if found else None
+    async def post(self, post_id: str) -> Versioned[Post] | None:
+        return await self.posts.get(post_id)
 
-    async def post(self, post_id: str) -> Post | None:
-        found = await self.posts.get(post_id)
-        return found.value if found else None
+    async def wait_for_posts(self, revision: int) -> None:
+        await self.followers[0].wait_for(revision)
+
+    async def wait_for_reactions(self, revision: int) -> None:
+        await self.followers[1].wait_for(revision)
+
+    def community(self, community_id: str) -> CommunityInfo | None:
+        return self.directory.get(community_id)
+
+    def is_member(self, community_id: str, member_id: str) -> bool:
+        return self.membership.is_member(community_id, member_id)
+
+    async def claims_of(self, offer_id: str) -> list[Versioned[Claim]]:
+        found = [entry async for _, entry in self.claims.items(f"{offer_id}.*")]
+        return sorted(found, key=lambda entry: (entry.value.claimed_at, entry.revision))

@@ -11,6 +11,7 @@ import heapq
 import re
 from collections import defaultdict
 from dataclasses import dataclass, replace
+from datetime import date
 from functools import cached_property
 
 LEVEL_WEIGHT = {"beginner": 1.0, "intermediate": 2.0, "advanced": 3.0, "expert": 4.0}
@@ -31,6 +32,11 @@ class Profile:
     languages: tuple[str, ...]
     revision: int
     communities: frozenset[str] = frozenset()
+    snoozed_until: date | None = None
+    """Not to be asked or introduced before this day."""
+
+    def available_on(self, today: date) -> bool:
+        return self.snoozed_until is None or self.snoozed_until <= today
 
     @cached_property
     def levels(self) -> dict[str, str]:
@@ -94,11 +100,33 @@ class ExpertiseIndex:
         self.profiles[joined.member_id] = joined
         return joined
 
+    def leave(self, member_id: str, community_id: str) -> Profile | None:
+        held = self.profiles.get(member_id)
+        if held is None:
+            return None
+        left = replace(held, communities=held.communities - {community_id})
+        self.profiles[member_id] = left
+        return left
+
+    def remove(self, member_id: str) -> None:
+        held = self.profiles.pop(member_id, None)
+        for skill, _ in held.skills if held else ():
+            self._holders[skill].pop(member_id, None)
+
     def rank_experts(
-        self, *, tags: list[str], text: str, asker_id: str, home_region: str, limit: int
+        self,
+        *,
+        tags: list[str],
+        text: str,
+        asker_id: str,
+        home_region: str,
+        limit: int,
+        today: date,
+        only_community: str | None = None,
     ) -> list[Suggestion]:
         """The members homed in ``home_region`` who best fit a question, best first; never
-        the asker. A reason names each skill that counted."""
+        the asker, nobody snoozed, and for a private community only its members. A reason
+        names each skill that counted."""
         mentioned = words(text) - set(tags)
         scores: dict[str, float] = defaultdict(float)
         for skills, factor in ((tags, 1.0), (mentioned, MENTION_FACTOR)):
@@ -108,7 +136,8 @@ class ExpertiseIndex:
         eligible = (
             (-score, member_id)
             for member_id, score in scores.items()
-            if member_id != asker_id and self.profiles[member_id].home_region == home_region
+            if member_id != asker_id
+            and self._eligible(member_id, home_region, today, only_community)
         )
         best = heapq.nsmallest(limit, eligible)
         return [
@@ -121,15 +150,31 @@ class ExpertiseIndex:
             for negative_score, member_id in best
         ]
 
-    def propose_intros(self, *, member_id: str, community_id: str, limit: int) -> list[Intro]:
-        """People in the same community for ``member_id`` to meet: other regions first, then
-        shared skills; each with the reasons."""
+    def _eligible(
+        self, member_id: str, home_region: str, today: date, only_community: str | None
+    ) -> bool:
+        profile = self.profiles[member_id]
+        return (
+            profile.home_region == home_region
+            and profile.available_on(today)
+            and (only_community is None or only_community in profile.communities)
+        )
+
+    def propose_intros(
+        self, *, member_id: str, community_id: str, limit: int, today: date
+    ) -> list[Intro]:
+        """People in the same community for ``member_id`` to meet (not snoozed): other regions
+        first, then shared skills; each with the reasons."""
         newcomer = self.profiles.get(member_id)
         if newcomer is None:
             return []
         ranked = []
         for other in self.profiles.values():
-            if other.member_id == member_id or community_id not in other.communities:
+            if (
+                other.member_id == member_id
+                or community_id not in other.communities
+                or not other.available_on(today)
+            ):
                 continue
             weight, reasons = _affinity(newcomer, other)
             ranked.append(

@@ -25,6 +25,7 @@ def profile_of(member: MemberProfile, revision: int) -> Profile:
         skills=tuple((s.name, s.level.value) for s in member.skills),
         languages=tuple(member.languages),
         revision=revision,
+        snoozed_until=member.snoozed_until if member.status == "snoozed" else None,
     )
 
 

@@ -38,3 +38,7 @@ class MatchingStore:
 
     async def save(self, profile: Profile) -> None:
         await self.profiles.put(profile.member_id, profile)
+
+    async def forget(self, member_id: str) -> None:
+        self.index.remove(member_id)
+        await self.profiles.delete(member_id)

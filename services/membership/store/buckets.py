@@ -1,24 +1,180 @@
-"""The buckets: members, communities, and memberships (``<community>.<member>``)."""
+"""Membership's buckets, and the in-memory indexes its queries read."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from array import array
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
-from services.membership.domain.model import Community, Member, Membership, membership_key
+from pydantic import TypeAdapter
+
+from services.membership.domain.model import (
+    Community,
+    JoinRequest,
+    Member,
+    Membership,
+    membership_key,
+)
 from shared.messaging.provisioning import BucketSpec
 from shared.naming import Service, bucket_name
+from shared.readmodel import BucketFollower, pack, unpack
 from shared.storage import KvStore, Versioned
+
+SERVICE = Service.MEMBERSHIP
+BUCKETS = {
+    # purpose: (description, holds personal data)
+    "members": ("Members homed in this region, with their personal data", True),
+    "communities": ("Communities, by community id", False),
+    "memberships": ("Who is in which community: <community>.<member>", False),
+    "join_requests": ("Pending requests to join gated communities: <community>.<member>", True),
+}
 
 
 def bucket_specs(region: str, replicas: int) -> list[BucketSpec]:
     return [
-        BucketSpec(bucket_name(Service.MEMBERSHIP, purpose, region), description, replicas=replicas)
-        for purpose, description in (
-            ("members", "Members homed in this region, by member id"),
-            ("communities", "Communities, by community id"),
-            ("memberships", "Who is in which community: <community>.<member>"),
-        )
+        BucketSpec(bucket_name(SERVICE, purpose, region), text, replicas=replicas, secure=secure)
+        for purpose, (text, secure) in BUCKETS.items()
     ]
+
+
+class MembershipIndex:
+    """Who is in which community, in the order they joined; and each member's communities."""
+
+    VERSION = "memberships-1"
+
+    def __init__(self) -> None:
+        self._decode = TypeAdapter(Membership).validate_json
+        self._reset()
+
+    def _reset(self) -> None:
+        self.by_community: dict[str, dict[str, tuple[str, float]]] = {}
+        self.by_member: dict[str, set[str]] = {}
+
+    def apply(self, key: str, value: bytes | None) -> None:
+        community_id, member_id = key.split(".", 1)
+        if value is None:
+            self.by_community.get(community_id, {}).pop(member_id, None)
+            self.by_member.get(member_id, set()).discard(community_id)
+            return
+        membership = self._decode(value)
+        self._add(community_id, member_id, membership.role, membership.joined_at.timestamp())
+
+    def _add(self, community_id: str, member_id: str, role: str, joined: float) -> None:
+        self.by_community.setdefault(community_id, {})[member_id] = (role, joined)
+        self.by_member.setdefault(member_id, set()).add(community_id)
+
+    def is_member(self, community_id: str, member_id: str) -> bool:
+        return member_id in self.by_community.get(community_id, {})
+
+    def role(self, community_id: str, member_id: str) -> str | None:
+        entry = self.by_community.get(community_id, {}).get(member_id)
+        return entry[0] if entry else None
+
+    def members(self, community_id: str) -> list[tuple[str, str, datetime]]:
+        return [
+            (member_id, role, datetime.fromtimestamp(joined, UTC))
+            for member_id, (role, joined) in self.by_community.get(community_id, {}).items()
+        ]
+
+    def count(self, community_id: str) -> int:
+        return len(self.by_community.get(community_id, {}))
+
+    def snapshot(self) -> bytes:
+        communities, members, roles, joined = [], [], bytearray(), array("d")
+        for community_id, entries in self.by_community.items():
+            for member_id, (role, at) in entries.items():
+                communities.append(community_id)
+                members.append(member_id)
+                roles.append(1 if role == "facilitator" else 0)
+                joined.append(at)
+        return pack({"c": communities, "m": members, "r": bytes(roles), "j": joined})
+
+    def restore(self, data: bytes) -> None:
+        columns = unpack(data)
+        self._reset()
+        for community_id, member_id, role, at in zip(
+            columns["c"], columns["m"], columns["r"], columns["j"], strict=True
+        ):
+            self._add(community_id, member_id, "facilitator" if role else "member", at)
+
+
+class OrgIndex:
+    """Who reports to whom (from the HR directory), for manager chains."""
+
+    VERSION = "org-1"
+
+    def __init__(self) -> None:
+        self._decode = TypeAdapter(Member).validate_json
+        self._set({})
+
+    def _set(self, manager: dict[str, str]) -> None:
+        self.manager = manager
+        self.reports: dict[str, set[str]] = {}
+        for member_id, boss in manager.items():
+            self.reports.setdefault(boss, set()).add(member_id)
+
+    def apply(self, key: str, value: bytes | None) -> None:
+        manager = self._decode(value).manager_id if value is not None else None
+        previous = self.manager.pop(key, None)
+        if previous:
+            self.reports.get(previous, set()).discard(key)
+        if manager:
+            self.manager[key] = manager
+            self.reports.setdefault(manager, set()).add(key)
+
+    def manager_of(self, member_id: str) -> str | None:
+        return self.manager.get(member_id)
+
+    def everyone_under(self, manager_id: str) -> list[str]:
+        found: list[str] = []
+        frontier = [manager_id]
+        while frontier:
+            below = [
+                r
+                for boss in frontier
+                for r in sorted(self.reports.get(boss, ()))
+                if r not in found and r != manager_id
+            ]
+            found += below
+            frontier = below
+        return found
+
+    def snapshot(self) -> bytes:
+        return pack({"m": list(self.manager), "b": list(self.manager.values())})
+
+    def restore(self, data: bytes) -> None:
+        columns = unpack(data)
+        self._set(dict(zip(columns["m"], columns["b"], strict=True)))
+
+
+class CommunityIndex:
+    """Every community, newest first."""
+
+    VERSION = "communities-1"
+
+    def __init__(self) -> None:
+        self.communities: dict[str, Community] = {}
+        self._adapter = TypeAdapter(Community)
+
+    def apply(self, key: str, value: bytes | None) -> None:
+        if value is None:
+            self.communities.pop(key, None)
+        else:
+            self.communities[key] = self._adapter.validate_json(value)
+
+    def newest_first(self) -> list[Community]:
+        return sorted(self.communities.values(), key=lambda c: c.created_at, reverse=True)
+
+    def snapshot(self) -> bytes:
+        return json.dumps(
+            [self._adapter.dump_python(c, mode="json") for c in self.communities.values()]
+        ).encode()
+
+    def restore(self, data: bytes) -> None:
+        self.communities = {
+            c.community_id: c for c in (self._adapter.validate_python(d) for d in json.loads(data))
+        }
 
 
 @dataclass
@@ -26,33 +182,75 @@ class MembershipStore:
     members: KvStore[Member]
     communities: KvStore[Community]
     memberships: KvStore[Membership]
+    join_requests: KvStore[JoinRequest]
+    index: MembershipIndex = field(default_factory=MembershipIndex)
+    directory: CommunityIndex = field(default_factory=CommunityIndex)
+    org: OrgIndex = field(default_factory=OrgIndex)
+    followers: list[BucketFollower] = field(default_factory=list)
 
     @classmethod
     def for_region(cls, region: str) -> MembershipStore:
-        return cls(
-            members=KvStore(bucket_name(Service.MEMBERSHIP, "members", region), Member),
-            communities=KvStore(bucket_name(Service.MEMBERSHIP, "communities", region), Community),
-            memberships=KvStore(bucket_name(Service.MEMBERSHIP, "memberships", region), Membership),
-        )
+        def store(purpose: str, value_type: type) -> KvStore:  # type: ignore[type-arg]
+            return KvStore(
+                bucket_name(SERVICE, purpose, region), value_type, secure=BUCKETS[purpose][1]
+            )
 
-    def all(self) -> list[KvStore[Member] | KvStore[Community] | KvStore[Membership]]:
-        return [self.members, self.communities, self.memberships]
+        made = cls(
+            members=store("members", Member),
+            communities=store("communities", Community),
+            memberships=store("memberships", Membership),
+            join_requests=store("join_requests", JoinRequest),
+        )
+        made.followers = [
+            BucketFollower(
+                made.memberships.bucket,
+                made.index,
+                region=region,
+                service=SERVICE,
+                name="memberships",
+            ),
+            BucketFollower(
+                made.communities.bucket,
+                made.directory,
+                region=region,
+                service=SERVICE,
+                name="communities",
+            ),
+            BucketFollower(
+                made.members.bucket, made.org, region=region, service=SERVICE, name="org"
+            ),
+        ]
+        return made
+
+    def all(self) -> list[KvStore]:  # type: ignore[type-arg]
+        return [self.members, self.communities, self.memberships, self.join_requests]
 
     async def member(self, member_id: str) -> Versioned[Member] | None:
         return await self.members.get(member_id)
 
-    async def community(self, community_id: str) -> Community | None:
-        found = await self.communities.get(community_id)
-        return found.value if found else None
+    async def community(self, community_id: str) -> Versioned[Community] | None:
+        return await self.communities.get(community_id)
 
     async def membership(self, community_id: str, member_id: str) -> Membership | None:
         found = await self.memberships.get(membership_key(community_id, member_id))
         return found.value if found else None
 
-    async def members_of(self, community_id: str) -> list[Membership]:
-        return [entry.value async for _, entry in self.memberships.items(f"{community_id}.*")]
+    async def join_request(self, community_id: str, member_id: str) -> JoinRequest | None:
+        found = await self.join_requests.get(membership_key(community_id, member_id))
+        return found.value if found else None
 
-    async def communities_of(self, member_id: str) -> list[str]:
-        return [
-            entry.value.community_id async for _, entry in self.memberships.items(f"*.{member_id}")
-        ]
+    async def requests_for(self, community_id: str) -> list[JoinRequest]:
+        return [entry.value async for _, entry in self.join_requests.items(f"{community_id}.*")]
+
+    async def requests_of(self, member_id: str) -> list[JoinRequest]:
+        return [entry.value async for _, entry in self.join_requests.items(f"*.{member_id}")]
+
+    async def wait_for_memberships(self, revision: int) -> None:
+        await self.followers[0].wait_for(revision)
+
+    async def wait_for_communities(self, revision: int) -> None:
+        await self.followers[1].wait_for(revision)
+
+    async def followers_caught_up(self, member_revision: int) -> None:
+        """Until the org chart reflects the members bucket at ``member_revision``."""
+        await self.followers[2].wait_for(member_revision)

@@ -99,3 +99,8 @@ def intros(member: Recipient, community: str, people: Sequence[str]) -> Notifica
         body="\n".join(f"- {line}" for line in people),
         reasons=(f"you joined {community}",),
     )
+
+
+def note(recipient: Recipient, kind: str, title: str, body: str, *reasons: str) -> Notification:
+    """A notification of any other kind."""
+    return Notification(recipient=recipient, kind=kind, title=title, body=body, reasons=reasons)

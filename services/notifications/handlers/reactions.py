@@ -7,7 +7,12 @@ from services.notifications.domain.model import Contact, Recipient
 from services.notifications.handlers import Deps
 from services.notifications.handlers.delivery import deliver
 from shared.contracts.matching import ExpertsSuggestedV1, IntrosProposedV1
-from shared.contracts.membership import MemberContactV1, MemberJoinedV1, MemberProfile
+from shared.contracts.membership import (
+    MemberContactV1,
+    MemberErasedV1,
+    MemberJoinedV1,
+    MemberProfile,
+)
 from shared.contracts.values import MemberRef
 from shared.envelope import Envelope
 
@@ -91,3 +96,12 @@ async def when_intros_proposed_tell_member(event: Envelope[IntrosProposedV1], de
     await deliver(
         event, [model.intros(recipient(proposed.member), proposed.community_name, people)], deps
     )
+
+
+async def when_member_erased_forget_them(event: Envelope[MemberErasedV1], deps: Deps) -> None:
+    """Their contact and their inbox are securely erased."""
+    member_id = event.data.member.member_id
+    if event.data.member.home_region != deps.region:
+        return
+    await deps.store.contacts.erase(member_id)
+    await deps.store.erase_inbox(member_id)

@@ -12,15 +12,24 @@ from services.notifications.domain.model import Contact, Delivery
 from shared.contracts.notifications import InboxItem
 from shared.messaging.provisioning import BucketSpec
 from shared.naming import Service, Streams, bucket_name, inbox_subject
-from shared.storage import KvStore
+from shared.storage import KvStore, erase_messages
 
 
 def bucket_specs(region: str, replicas: int) -> list[BucketSpec]:
     return [
-        BucketSpec(bucket_name(Service.NOTIFICATIONS, purpose, region), text, replicas=replicas)
-        for purpose, text in (
-            ("contacts", "Names and addresses of members homed in this region (personal data)"),
-            ("ledger", "One entry per (cause event, member, channel): claimed, then delivered"),
+        BucketSpec(
+            bucket_name(Service.NOTIFICATIONS, purpose, region),
+            text,
+            replicas=replicas,
+            secure=secure,
+        )
+        for purpose, text, secure in (
+            ("contacts", "Names and addresses of members homed here (personal data)", True),
+            (
+                "ledger",
+                "One entry per (cause event, member, channel): claimed, then delivered",
+                False,
+            ),
         )
     ]
 
@@ -35,13 +44,20 @@ class NotificationsStore:
     @classmethod
     def for_region(cls, region: str) -> NotificationsStore:
         return cls(
-            contacts=KvStore(bucket_name(Service.NOTIFICATIONS, "contacts", region), Contact),
+            contacts=KvStore(
+                bucket_name(Service.NOTIFICATIONS, "contacts", region), Contact, secure=True
+            ),
             ledger=KvStore(bucket_name(Service.NOTIFICATIONS, "ledger", region), Delivery),
             region=region,
         )
 
     async def bind_inbox(self, js: JetStreamContext) -> None:
         self.js = js
+
+    async def erase_inbox(self, member_id: str) -> int:
+        assert self.js is not None, "inbox is not bound"
+        stream, subject = Streams(self.region).inbox, inbox_subject(self.region, member_id)
+        return await erase_messages(self.js, stream, subject)
 
     async def contact(self, member_id: str) -> Contact | None:
         found = await self.contacts.get(member_id)

@@ -1,0 +1,66 @@
+"""What every content handler needs: who may see a community or a post, storing a post."""
+
+from __future__ import annotations
+
+from services.content.domain.model import (
+    CommunityInfo,
+    MemberInfo,
+    Post,
+    UnknownCommunity,
+    UnknownPost,
+    can_see,
+    can_see_post,
+)
+from services.content.handlers import Deps
+from shared.contracts.base import Contract
+from shared.ids import derived_id
+from shared.storage import Versioned
+
+
+def community_for(community_id: str, viewer_id: str, deps: Deps) -> CommunityInfo:
+    """The community, if ``viewer_id`` may know it exists (a private one: only members)."""
+    community = deps.store.community(community_id)
+    if community is None or not can_see(community, deps.store.is_member(community_id, viewer_id)):
+        raise UnknownCommunity(f"community {community_id!r} does not exist")
+    return community
+
+
+async def post_for(
+    post_id: str, viewer_id: str, deps: Deps
+) -> tuple[Versioned[Post], CommunityInfo]:
+    """The post and its community, if ``viewer_id`` may see it."""
+    found = await deps.store.post(post_id)
+    community = deps.store.community(found.value.community_id) if found else None
+    if (
+        found is None
+        or community is None
+        or not can_see_post(
+            found.value,
+            community,
+            viewer_id,
+            deps.store.is_member(community.community_id, viewer_id),
+        )
+    ):
+        raise UnknownPost(f"post {post_id!r} does not exist")
+    return found, community
+
+
+def member_info(member_id: str, deps: Deps) -> MemberInfo | None:
+    return deps.store.people.get(member_id)
+
+
+async def save_post(post: Post, deps: Deps, *, revision: int | None = None) -> int:
+    """Store ``post`` (new, or replacing ``revision``) and wait until the index has it."""
+    if revision is None:
+        stored = await deps.store.posts.create(post.post_id, post)
+        if stored is None:
+            raise UnknownPost(f"post {post.post_id!r} exists already")
+    else:
+        stored = await deps.store.posts.update(post.post_id, post, revision=revision)
+    await deps.store.wait_for_posts(stored)
+    return stored
+
+
+async def publish(event: Contract, deps: Deps, *parts: str, subject: str) -> None:
+    """Publish with an id derived from the event type and ``parts`` (a retry publishes once)."""
+    await deps.events.publish(event, event_id=derived_id(event.TYPE, *parts), subject=subject)

@@ -1,0 +1,124 @@
+"""Reactions to membership's events: what content must know about communities and members."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import replace
+
+from services.content.domain.model import CommunityInfo, Joined, MemberInfo
+from services.content.handlers import Deps
+from shared.contracts import membership as m
+from shared.envelope import Envelope
+
+
+async def _keep_community(info: CommunityInfo, deps: Deps) -> None:
+    held = deps.store.community(info.community_id)
+    if held is None or held.revision <= info.revision:
+        await deps.store.communities.put(info.community_id, info)
+
+
+async def when_community_created_remember_it(
+    event: Envelope[m.CommunityCreatedV1], deps: Deps
+) -> None:
+    """Keep what content needs to know about a new community."""
+    c = event.data
+    info = CommunityInfo(
+        c.community_id,
+        c.name,
+        c.visibility.value,
+        c.access.value,
+        tuple(f.member_id for f in c.facilitators),
+        False,
+        0,
+    )
+    await _keep_community(info, deps)
+
+
+async def when_community_updated_remember_it(
+    event: Envelope[m.CommunityUpdatedV1], deps: Deps
+) -> None:
+    """Keep its settings, facilitators and archived state (newer revisions only)."""
+    c = event.data
+    info = CommunityInfo(
+        c.community_id,
+        c.name,
+        c.visibility.value,
+        c.access.value,
+        tuple(f.member_id for f in c.facilitators),
+        c.archived,
+        c.revision,
+    )
+    await _keep_community(info, deps)
+
+
+async def _keep_member(profile: m.MemberProfile, revision: int, deps: Deps) -> None:
+    held = deps.store.people.get(profile.member_id)
+    if held is None or held.revision <= revision:
+        info = MemberInfo(
+            profile.member_id,
+            profile.home_region,
+            profile.region,
+            profile.legal_entity,
+            True,
+            revision,
+        )
+        await deps.store.members.put(profile.member_id, info)
+
+
+async def when_member_registered_remember_them(
+    event: Envelope[m.MemberRegisteredV1], deps: Deps
+) -> None:
+    """Keep their work region and legal entity (for who may claim what)."""
+    await _keep_member(event.data.member, event.data.revision, deps)
+
+
+async def when_member_updated_remember_them(event: Envelope[m.MemberUpdatedV1], deps: Deps) -> None:
+    """Keep their newest region and legal entity."""
+    await _keep_member(event.data.member, event.data.revision, deps)
+
+
+async def when_member_joined_remember_it(event: Envelope[m.MemberJoinedV1], deps: Deps) -> None:
+    """They may now see the community's content (if private) and count in its pulse."""
+    j = event.data
+    joined = Joined(j.community_id, j.member.member_id, j.member.region, j.joined_at)
+    await deps.store.joined.put(f"{j.community_id}.{j.member.member_id}", joined)
+    if deps.store.people.get(j.member.member_id) is None:
+        await _keep_member(j.member, 0, deps)
+
+
+async def when_member_left_forget_it(event: Envelope[m.MemberLeftV1], deps: Deps) -> None:
+    """They no longer see the community's private content."""
+    await deps.store.joined.delete(f"{event.data.community_id}.{event.data.member.member_id}")
+
+
+async def when_member_deactivated_stop_them(
+    event: Envelope[m.MemberDeactivatedV1], deps: Deps
+) -> None:
+    """Departed members post and claim no more."""
+    held = deps.store.people.get(event.data.member.member_id)
+    if held is not None and held.active:
+        await deps.store.members.put(held.member_id, replace(held, active=False))
+
+
+def pseudonym(member_id: str) -> str:
+    return "erased-" + hashlib.sha256(member_id.encode()).hexdigest()[:12]
+
+
+async def when_member_erased_forget_them(event: Envelope[m.MemberErasedV1], deps: Deps) -> None:
+    """Their posts stay (threads keep their sense) under a pseudonym; their votes, memberships
+    and what content knew of them go."""
+    member_id = event.data.member.member_id
+    alias = pseudonym(member_id)
+    author = deps.store.index.members.get(member_id)
+    positions = list(deps.store.index.by_author.get(author, ())) if author is not None else []
+    for at in positions:
+        found = await deps.store.post(deps.store.index.ids[at])
+        if found is not None and found.value.author_id == member_id:
+            await deps.store.posts.update(
+                found.value.post_id, replace(found.value, author_id=alias), revision=found.revision
+            )
+    for key in [k for k in deps.store.votes.held if k.endswith(f".{member_id}")]:
+        await deps.store.reactions.delete(key)
+    for community_id in list(deps.store.membership.member_of.get(member_id, ())):
+        await deps.store.joined.delete(f"{community_id}.{member_id}")
+    await deps.store.members.delete(member_id)

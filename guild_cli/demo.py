@@ -25,6 +25,7 @@ from guild_cli.demo_data import COMMUNITIES, NEWCOMERS, PEOPLE, QUESTIONS, Perso
 from shared.contracts.base import Contract
 from shared.contracts.ingest import PersonHiredV1, QuestionAskedV1
 from shared.contracts.matching import ExpertsSuggestedV1, IntrosProposedV1
+from shared.contracts.membership import MemberJoinedV1
 from shared.contracts.notifications import NotificationDeliveredV1
 from shared.naming import Service
 
@@ -124,28 +125,40 @@ async def next_newcomer(client: GuildClient) -> tuple[int, Person, str]:
 
 @dataclass
 class Watch:
-    """Deliveries and expert suggestions, as they are published."""
+    """What Guild publishes while the demo runs: deliveries, and the events that caused them
+    (to tell this run's deliveries from any others)."""
 
     deliveries: list[NotificationDeliveredV1] = field(default_factory=list)
-    suggestions: dict[str, ExpertsSuggestedV1] = field(default_factory=dict)
-    intros: dict[str, IntrosProposedV1] = field(default_factory=dict)
+    joins: dict[str, str] = field(default_factory=dict)
+    """member id -> id of the event saying they joined"""
+    suggestions: dict[str, tuple[str, ExpertsSuggestedV1]] = field(default_factory=dict)
+    """question title -> (event id, event)"""
+    intros: dict[str, tuple[str, IntrosProposedV1]] = field(default_factory=dict)
+    """member id -> (event id, event)"""
 
     async def start(self, client: GuildClient) -> None:
-        def keep(contract: type[Contract], store: Callable[[Any], None]) -> Any:
+        def keep(contract: type[Contract], store: Callable[[str, Any], None]) -> Any:
             async def on_event(msg: Any) -> None:
-                store(contract.model_validate(json.loads(msg.data)["data"]))
+                document = json.loads(msg.data)
+                store(document["id"], contract.model_validate(document["data"]))
 
             return client.nc.subscribe(contract.subject_in(client.region), cb=on_event)
 
-        await keep(NotificationDeliveredV1, self.deliveries.append)
-        await keep(ExpertsSuggestedV1, lambda e: self.suggestions.__setitem__(e.title, e))
-        await keep(IntrosProposedV1, lambda e: self.intros.__setitem__(e.member.member_id, e))
+        await keep(NotificationDeliveredV1, lambda _, e: self.deliveries.append(e))
+        await keep(MemberJoinedV1, lambda i, e: self.joins.__setitem__(e.member.member_id, i))
+        await keep(ExpertsSuggestedV1, lambda i, e: self.suggestions.__setitem__(e.title, (i, e)))
+        await keep(
+            IntrosProposedV1, lambda i, e: self.intros.__setitem__(e.member.member_id, (i, e))
+        )
 
-    def delivered(self, member_id: str, kind: str, title_part: str = "") -> list[str]:
+    def caused_by(self, cause_ids: set[str]) -> list[NotificationDeliveredV1]:
+        return [d for d in self.deliveries if d.cause_id in cause_ids]
+
+    def delivered(self, member_id: str, kind: str, cause_ids: set[str]) -> list[str]:
         return [
             d.channel
-            for d in self.deliveries
-            if d.recipient.member_id == member_id and d.kind == kind and title_part in d.title
+            for d in self.caused_by(cause_ids)
+            if d.recipient.member_id == member_id and d.kind == kind
         ]
 
 
@@ -188,18 +201,29 @@ async def run_once(client: GuildClient, console: Console, timeout: float = 30) -
     return watch
 
 
-def _expected(watch: Watch, run: DemoRun) -> list[tuple[str, str, str]]:
+def _newcomer_causes(watch: Watch, run: DemoRun) -> set[str]:
+    member_id = run.newcomer.person_id
+    intros = watch.intros.get(member_id)
+    return {watch.joins.get(member_id, "?"), intros[0] if intros else "?"}
+
+
+def _question_causes(watch: Watch, run: DemoRun) -> set[str]:
+    suggested = watch.suggestions.get(run.question.title)
+    return {suggested[0]} if suggested else set()
+
+
+def _expected(watch: Watch, run: DemoRun) -> list[tuple[str, str, set[str]]]:
     community = next(c for c in COMMUNITIES if c.community_id == run.community_id)
-    newcomer = run.newcomer.person_id
-    expected = [(newcomer, "welcome", ""), (newcomer, "people_to_meet", "")]
-    expected += [(f, "member_joined", run.newcomer.name) for f in community.facilitators]
+    newcomer, causes = run.newcomer.person_id, _newcomer_causes(watch, run)
+    expected = [(newcomer, "welcome", causes), (newcomer, "people_to_meet", causes)]
+    expected += [(f, "member_joined", causes) for f in community.facilitators]
     suggested = watch.suggestions.get(run.question.title)
     if suggested is None:
-        expected.append(("?", "experts_suggested", run.question.title))
+        expected.append(("?", "experts_suggested", set()))
     else:
         expected += [
-            (s.member.member_id, "question_for_you", run.question.title)
-            for s in suggested.suggestions
+            (s.member.member_id, "question_for_you", {suggested[0]})
+            for s in suggested[1].suggestions
         ]
     return expected
 
@@ -217,11 +241,7 @@ async def report(client: GuildClient, console: Console, watch: Watch, run: DemoR
     names = {p.person_id: p.name for p in (*PEOPLE, run.newcomer)}
     community = next(c for c in COMMUNITIES if c.community_id == run.community_id)
     skills = ", ".join(f"{n} ({lvl})" for n, lvl in run.newcomer.skills)
-    newcomer_rows = [
-        d
-        for d in watch.deliveries
-        if run.newcomer.name in d.title or d.recipient.member_id == run.newcomer.person_id
-    ]
+    newcomer_rows = watch.caused_by(_newcomer_causes(watch, run))
     console.print(
         Panel(
             Group(_table(newcomer_rows, names), _intros_table(watch, run, names)),
@@ -229,7 +249,7 @@ async def report(client: GuildClient, console: Console, watch: Watch, run: DemoR
             subtitle=f"works in {run.newcomer.region} ({run.newcomer.timezone}); skills: {skills}",
         )
     )
-    question_rows = [d for d in watch.deliveries if run.question.title in d.title]
+    question_rows = watch.caused_by(_question_causes(watch, run))
     asker = names.get(run.question.asker_id, run.question.asker_id)
     console.print(
         Panel(
@@ -248,7 +268,7 @@ def _intros_table(watch: Watch, run: DemoRun, names: dict[str, str]) -> Table:
     table.add_column("who")
     table.add_column("why")
     proposed = watch.intros.get(run.newcomer.person_id)
-    for proposal in proposed.proposals if proposed else []:
+    for proposal in proposed[1].proposals if proposed else []:
         member_id = proposal.member.member_id
         table.add_row(
             f"{names.get(member_id, member_id)} ({member_id})", "; ".join(proposal.reasons)

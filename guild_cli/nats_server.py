@@ -70,11 +70,16 @@ class EmbeddedNats:
         self.monitor_url = ""
 
     @property
+    def store_dir(self) -> Path:
+        """Where JetStream keeps its files: ``<store>/$G/streams/<stream>/msgs/*.blk``."""
+        return self.data_dir / "jetstream"
+
+    @property
     def log_file(self) -> Path:
         return self.data_dir / "nats-server.log"
 
     def _write_config(self) -> Path:
-        store = (self.data_dir / "jetstream").as_posix()
+        store = self.data_dir.as_posix()  # nats-server adds "jetstream/" below it
         sync = f"\n  sync_interval: {self.sync_interval}" if self.sync_interval else ""
         config = self.data_dir / "nats-server.conf"
         config.write_text(

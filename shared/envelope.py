@@ -74,8 +74,11 @@ class Envelope(BaseModel, Generic[DataT]):
 
 
 def structured_body(envelope: Envelope[Any]) -> bytes:
-    """The bytes Guild publishes for ``envelope`` (structured mode)."""
-    return envelope.model_dump_json(exclude_none=True).encode()
+    """The bytes Guild publishes for ``envelope`` (structured mode). Absent optional attributes
+    are left out; inside ``data`` every field is written, nulls included."""
+    document = envelope.model_dump(mode="json")
+    attributes = {k: v for k, v in document.items() if v is not None or k == "data"}
+    return json.dumps(attributes, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def new_envelope(

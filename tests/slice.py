@@ -84,10 +84,42 @@ class World:
             source="/portal",
         )
 
+    async def reply(self, kind: str, service: str, name: str, payload: dict) -> dict:
+        """The whole reply: ``{"ok": ..., "result" or "error": ...}``."""
+        return await request(self.nc, f"{kind}.{self.region}.{service}.{name}", payload)
+
     async def call(self, kind: str, service: str, name: str, payload: dict) -> dict:
-        reply = await request(self.nc, f"{kind}.{self.region}.{service}.{name}", payload)
+        """The result of a request that must succeed."""
+        reply = await self.reply(kind, service, name, payload)
         assert reply["ok"], reply
         return reply["result"]
+
+    async def refused(self, kind: str, service: str, name: str, payload: dict) -> dict:
+        """The error of a request that must be refused."""
+        reply = await self.reply(kind, service, name, payload)
+        assert not reply["ok"], reply
+        return reply["error"]
+
+    async def cmd(self, service: str, name: str, payload: dict) -> dict:
+        return await self.call("cmd", service, name, payload)
+
+    async def qry(self, service: str, name: str, payload: dict) -> dict:
+        return await self.call("qry", service, name, payload)
+
+    async def content_sees(self, viewer_id: str, community_id: str) -> None:
+        """Until content has heard of the community, and of ``viewer_id`` being in it if it
+        is private (content learns both from membership's events)."""
+
+        async def visible() -> bool:
+            reply = await self.reply(
+                "qry",
+                "content",
+                "community_posts",
+                {"viewer_id": viewer_id, "community_id": community_id},
+            )
+            return bool(reply["ok"])
+
+        await eventually(visible, what=f"content to know {community_id} for {viewer_id}")
 
     async def member_exists(self, member_id: str) -> bool:
         subject = f"qry.{self.region}.membership.get_member"

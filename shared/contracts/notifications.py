@@ -21,7 +21,9 @@ class NotificationDeliveredV1(Contract):
     recipient: MemberRef = Field(description="Who received it.")
     channel: str = Field(description="Channel used, e.g. 'inbox' or 'console'.")
     kind: str = Field(description="What it is about, e.g. 'question_for_you'.")
-    title: str = Field(description="Headline shown to the member.")
+    title: str = Field(
+        description="Its headline, without anyone's personal data (the inbox has the full text)."
+    )
     reasons: list[str] = Field(description="Why the member got it.")
     cause_id: str = Field(description="Id of the event that caused it.")
     cause_type: str = Field(description="Type of the event that caused it.")

@@ -21,7 +21,6 @@ from nats.js.api import (
     DeliverPolicy,
     DiscardPolicy,
     ExternalStream,
-    KeyValueConfig,
     RetentionPolicy,
     StorageType,
     StreamConfig,
@@ -271,21 +270,29 @@ async def _apply_stream(js: JetStreamContext, config: StreamConfig) -> None:
         log.info("stream updated", extra={"stream": config.name})
 
 
-async def _apply_bucket(js: JetStreamContext, bucket: BucketSpec) -> None:
-    config = KeyValueConfig(
-        bucket=bucket.name,
+def bucket_stream(bucket: BucketSpec) -> StreamConfig:
+    """The stream behind a key-value bucket, as nats-py's KV API expects it, except that single
+    messages may be (securely) deleted: erasing personal data needs that, and nats-py's own
+    ``create_key_value`` forbids it."""
+    return StreamConfig(
+        name=f"KV_{bucket.name}",
         description=bucket.description,
-        history=bucket.kept_revisions,
-        ttl=bucket.ttl,
-        replicas=bucket.replicas,
+        subjects=[f"$KV.{bucket.name}.>"],
+        retention=RetentionPolicy.LIMITS,
+        max_msgs_per_subject=bucket.kept_revisions,
+        max_age=bucket.ttl or 0,
+        duplicate_window=min(bucket.ttl or 120.0, 120.0),
+        discard=DiscardPolicy.NEW,
+        allow_rollup_hdrs=True,
+        deny_delete=False,
+        allow_direct=True,
         storage=StorageType.FILE,
+        num_replicas=bucket.replicas,
     )
-    try:
-        await js.create_key_value(config)  # idempotent when the bucket exists unchanged
-    except BadRequestError as error:
-        raise ProvisioningError(
-            f"bucket {bucket.name} exists with other settings: {error.description}"
-        ) from error
+
+
+async def _apply_bucket(js: JetStreamContext, bucket: BucketSpec) -> None:
+    await _apply_stream(js, bucket_stream(bucket))
 
 
 async def _apply_consumer(js: JetStreamContext, spec: ConsumerSpec) -> None:

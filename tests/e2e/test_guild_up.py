@@ -14,7 +14,7 @@ from pathlib import Path
 import nats
 import pytest
 
-from tests.helpers import eventually
+from tests.helpers import eventually, settled
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -66,9 +66,10 @@ class GuildUp:
 
 
 async def snapshot(url: str) -> dict:
-    """What a user would check: a member, the demo question, inboxes."""
+    """What a user would check: a member, the demo question, inboxes (once all is delivered)."""
     nc = await nats.connect(url)
     try:
+        await settled(nc, "local")
 
         async def query(subject: str, payload: dict) -> dict:
             return json.loads((await nc.request(subject, json.dumps(payload).encode(), 10)).data)

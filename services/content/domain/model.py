@@ -52,6 +52,7 @@ class CommunityInfo:
     facilitator_ids: tuple[str, ...] = ()
     archived: bool = False
     revision: int = 0
+    created_at: datetime | None = None
 
     @property
     def private(self) -> bool:

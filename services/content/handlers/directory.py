@@ -14,7 +14,8 @@ from shared.envelope import Envelope
 async def _keep_community(info: CommunityInfo, deps: Deps) -> None:
     held = deps.store.community(info.community_id)
     if held is None or held.revision <= info.revision:
-        await deps.store.communities.put(info.community_id, info)
+        created = held.created_at if held and held.created_at else info.created_at
+        await deps.store.communities.put(info.community_id, replace(info, created_at=created))
 
 
 async def when_community_created_remember_it(
@@ -22,14 +23,16 @@ async def when_community_created_remember_it(
 ) -> None:
     """Keep what content needs to know about a new community."""
     c = event.data
+    facilitators = tuple(f.member_id for f in c.facilitators)
     info = CommunityInfo(
         c.community_id,
         c.name,
         c.visibility.value,
         c.access.value,
-        tuple(f.member_id for f in c.facilitators),
-        False,
-        0,
+        facilitators,
+        archived=False,
+        revision=0,
+        created_at=c.created_at,
     )
     await _keep_community(info, deps)
 
@@ -39,14 +42,16 @@ async def when_community_updated_remember_it(
 ) -> None:
     """Keep its settings, facilitators and archived state (newer revisions only)."""
     c = event.data
+    facilitators = tuple(f.member_id for f in c.facilitators)
     info = CommunityInfo(
         c.community_id,
         c.name,
         c.visibility.value,
         c.access.value,
-        tuple(f.member_id for f in c.facilitators),
-        c.archived,
-        c.revision,
+        facilitators,
+        archived=c.archived,
+        revision=c.revision,
+        created_at=c.updated_at,
     )
     await _keep_community(info, deps)
 

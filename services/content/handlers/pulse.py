@@ -16,6 +16,7 @@ from shared.contracts.content import HelpfulMember, PulseFigures
 from shared.contracts.values import MemberRef
 
 log = logging.getLogger("guild.content.pulse")
+WEEK = timedelta(days=7)
 
 
 def figures(community_id: str, week: str, deps: Deps) -> PulseFigures:
@@ -74,8 +75,10 @@ async def publish_pulses(deps: Deps, now: datetime | None = None) -> int:
     now = now or deps.clock()
     week = week_of(now - timedelta(days=7))
     published = 0
+    week_start, _ = week_bounds(week)
     for community in list(deps.store.directory.items.values()):
-        if community.archived:
+        existed = community.created_at is not None and community.created_at < week_start + WEEK
+        if community.archived or not existed:
             continue
         marker = f"{community.community_id}.{week.replace('-', '_')}"
         if await deps.store.pulses.create(marker, now.isoformat()) is None:

@@ -332,3 +332,4 @@ class ErasureReport:
     dead_letters: int = 0
     join_requests: int = 0
     memberships: int = 0
+    stored_replies: int = 0

@@ -28,7 +28,7 @@ from shared.contracts.ingest import (
 from shared.contracts.membership import LeaveReason
 from shared.envelope import Envelope
 from shared.ids import derived_id
-from shared.naming import Streams, personal_key_filter
+from shared.naming import Service, Streams, bucket_name, personal_key_filter
 from shared.storage import erase_messages
 
 log = logging.getLogger("guild.membership.hr")
@@ -161,6 +161,11 @@ async def when_erasure_requested_erase_member(
     )
     report.dead_letters = await erase_messages(
         js, streams.dead_letters, f"dlq.{deps.region}.membership.>", about_person(person_id)
+    )
+    ledger = bucket_name(Service.MEMBERSHIP, "requests", deps.region)
+    quoted = f'"{person_id}"'.encode()
+    report.stored_replies = await erase_messages(
+        js, f"KV_{ledger}", f"$KV.{ledger}.>", lambda _s, _h, data: quoted in data
     )
     await deps.events.publish(
         public.member_erased(person_id, deps.region, deps.clock()),

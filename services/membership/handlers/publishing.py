@@ -26,10 +26,10 @@ async def publish_member(
             event_id=derived_id("member_registered", member.member_id),
             subject=member.member_id,
         )
-    elif set(changed) & public.PROFILE_FIELDS:
+    elif public_changes := sorted(set(changed) & public.PROFILE_FIELDS):
         event_id = derived_id("member_updated", member.member_id, str(revision))
         await deps.events.publish(
-            public.member_updated(member, revision, changed, deps.clock()),
+            public.member_updated(member, revision, public_changes, deps.clock()),
             event_id=event_id,
             subject=member.member_id,
         )

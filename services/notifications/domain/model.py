@@ -20,6 +20,13 @@ class Notification:
     title: str
     body: str
     reasons: tuple[str, ...]
+    headline: str = ""
+    """The title without anyone's personal data: what may leave the inbox (in delivery events,
+    which cannot be erased). Empty when the title has none."""
+
+    @property
+    def public_title(self) -> str:
+        return self.headline or self.title
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,7 @@ def newcomer_alert(
         recipient=facilitator,
         kind="member_joined",
         title=f"{newcomer} joined {community}",
+        headline=f"A new member joined {community}",
         body=f"{newcomer} ({newcomer_facts}) joined {community}. A welcome goes a long way.",
         reasons=(f"you facilitate {community}",),
     )
@@ -101,6 +109,10 @@ def intros(member: Recipient, community: str, people: Sequence[str]) -> Notifica
     )
 
 
-def note(recipient: Recipient, kind: str, title: str, body: str, *reasons: str) -> Notification:
-    """A notification of any other kind."""
-    return Notification(recipient=recipient, kind=kind, title=title, body=body, reasons=reasons)
+def note(
+    recipient: Recipient, kind: str, title: str, body: str, *reasons: str, headline: str = ""
+) -> Notification:
+    """A notification of any other kind; ``headline`` is its title without personal names."""
+    return Notification(
+        recipient=recipient, kind=kind, title=title, body=body, reasons=reasons, headline=headline
+    )

@@ -19,7 +19,7 @@ def notification_delivered(dispatch: Dispatch, at: datetime) -> NotificationDeli
         ),
         channel=dispatch.channel,
         kind=notification.kind,
-        title=notification.title,
+        title=notification.public_title,
         reasons=list(notification.reasons),
         cause_id=dispatch.cause_id,
         cause_type=dispatch.cause_type,

@@ -1,10 +1,14 @@
 """Reactions to what happens in communities: requests to join, answers, claims, flags, pulses.
 
-Each reaction says who hears about an event, and why; delivery (once per channel, through
-the ledger) is the same for all of them.
+Each reaction says who hears about an event, what they read, and why; delivery (once per
+channel, through the ledger) is the same for all of them. A title that names a person comes
+with a ``headline`` that does not, for the delivery events that leave the inbox.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
 
 from services.notifications.domain.model import note
 from services.notifications.handlers import Deps
@@ -12,13 +16,28 @@ from services.notifications.handlers.delivery import deliver
 from services.notifications.handlers.reactions import name_of, recipient
 from shared.contracts import content as c
 from shared.contracts import membership as m
+from shared.contracts.values import MemberRef
 from shared.envelope import Envelope
 
 
-async def _who(member_id: str, home_region: str, deps: Deps) -> str:
-    if home_region != deps.region:
+async def tell(
+    event: Envelope[Any],
+    deps: Deps,
+    to: Iterable[MemberRef],
+    kind: str,
+    title: str,
+    body: str,
+    reason: str,
+    headline: str = "",
+) -> None:
+    notes = [note(recipient(ref), kind, title, body, reason, headline=headline) for ref in to]
+    await deliver(event, notes, deps)
+
+
+async def _who(ref: MemberRef, deps: Deps) -> str:
+    if ref.home_region != deps.region:
         return "A colleague"
-    return await name_of(member_id, deps, "A colleague")
+    return await name_of(ref.member_id, deps, "A colleague")
 
 
 async def when_join_requested_ask_facilitators(
@@ -26,18 +45,19 @@ async def when_join_requested_ask_facilitators(
 ) -> None:
     """Each facilitator of a gated community hears who asks to join."""
     asked = event.data
-    who = await _who(asked.member.member_id, asked.member.home_region, deps)
+    who = await _who(
+        MemberRef(member_id=asked.member.member_id, home_region=asked.member.home_region), deps
+    )
     title = f"{who} asks to join {asked.community_name}"
-    body = f"{title}. Approve or deny the request in the community's join requests."
-    await deliver(
+    await tell(
         event,
-        [
-            note(
-                recipient(f), "join_request", title, body, f"you facilitate {asked.community_name}"
-            )
-            for f in asked.facilitators
-        ],
         deps,
+        asked.facilitators,
+        "join_request",
+        title,
+        f"{title}. Approve or deny the request in the community's join requests.",
+        f"you facilitate {asked.community_name}",
+        headline=f"A member asks to join {asked.community_name}",
     )
 
 
@@ -46,23 +66,20 @@ async def when_join_decided_tell_member(
 ) -> None:
     """The member hears whether they were let in, and why not if not."""
     decided = event.data
-    if decided.approved:
-        title = f"You are now a member of {decided.community_name}"
-    else:
-        title = f"Your request to join {decided.community_name} was declined"
+    title = (
+        f"You are now a member of {decided.community_name}"
+        if decided.approved
+        else f"Your request to join {decided.community_name} was declined"
+    )
     body = title + (f": {decided.reason}" if decided.reason else ".")
-    await deliver(
+    await tell(
         event,
-        [
-            note(
-                recipient(decided.member),
-                "join_decision",
-                title,
-                body,
-                f"you asked to join {decided.community_name}",
-            )
-        ],
         deps,
+        [decided.member],
+        "join_decision",
+        title,
+        body,
+        f"you asked to join {decided.community_name}",
     )
 
 
@@ -74,18 +91,14 @@ async def when_role_changed_tell_member(event: Envelope[m.RoleChangedV1], deps: 
         if changed.role == m.Role.FACILITATOR
         else f"You are no longer a facilitator of {changed.community_name}"
     )
-    await deliver(
+    await tell(
         event,
-        [
-            note(
-                recipient(changed.member),
-                "role_changed",
-                title,
-                title + ".",
-                f"you are a member of {changed.community_name}",
-            )
-        ],
         deps,
+        [changed.member],
+        "role_changed",
+        title,
+        title + ".",
+        f"you are a member of {changed.community_name}",
     )
 
 
@@ -94,12 +107,17 @@ async def when_answer_posted_tell_asker(event: Envelope[c.AnswerPostedV1], deps:
     answered = event.data
     if answered.answer.author.member_id == answered.asker.member_id:
         return
-    who = await _who(answered.answer.author.member_id, answered.answer.author.home_region, deps)
+    who = await _who(answered.answer.author, deps)
     title = f"{who} answered your question: {answered.question_title}"
-    await deliver(
+    await tell(
         event,
-        [note(recipient(answered.asker), "answer", title, title, "you asked this question")],
         deps,
+        [answered.asker],
+        "answer",
+        title,
+        title,
+        "you asked this question",
+        headline=f"Your question was answered: {answered.question_title}",
     )
 
 
@@ -108,19 +126,14 @@ async def when_answer_accepted_thank_answerer(
 ) -> None:
     """The answerer hears that their answer was accepted."""
     accepted = event.data
-    title = "Your answer was accepted"
-    await deliver(
+    await tell(
         event,
-        [
-            note(
-                recipient(accepted.answer.author),
-                "answer_accepted",
-                title,
-                f"{title} in {accepted.answer.community_name}. Thank you!",
-                "you answered this question",
-            )
-        ],
         deps,
+        [accepted.answer.author],
+        "answer_accepted",
+        "Your answer was accepted",
+        f"Your answer was accepted in {accepted.answer.community_name}. Thank you!",
+        "you answered this question",
     )
 
 
@@ -129,24 +142,38 @@ async def when_comment_added_tell_author(event: Envelope[c.CommentAddedV1], deps
     added = event.data
     if added.comment.author.member_id == added.on_post_author.member_id:
         return
-    who = await _who(added.comment.author.member_id, added.comment.author.home_region, deps)
-    title = f"{who} commented on your post in {added.comment.community_name}"
-    await deliver(
+    community = added.comment.community_name
+    title = f"{await _who(added.comment.author, deps)} commented on your post in {community}"
+    await tell(
         event,
-        [note(recipient(added.on_post_author), "comment", title, title, "you wrote this post")],
         deps,
+        [added.on_post_author],
+        "comment",
+        title,
+        title,
+        "you wrote this post",
+        headline=f"A comment on your post in {community}",
     )
 
 
 async def when_post_endorsed_tell_author(event: Envelope[c.PostEndorsedV1], deps: Deps) -> None:
     """A post's author hears that someone endorsed it."""
     endorsed = event.data
-    who = await _who(endorsed.endorsed_by, endorsed.post.author.home_region, deps)
-    title = f"{who} endorsed your post in {endorsed.post.community_name}"
-    await deliver(
-        event,
-        [note(recipient(endorsed.post.author), "endorsement", title, title, "you wrote this post")],
+    community = endorsed.post.community_name
+    who = await _who(
+        MemberRef(member_id=endorsed.endorsed_by, home_region=endorsed.post.author.home_region),
         deps,
+    )
+    title = f"{who} endorsed your post in {community}"
+    await tell(
+        event,
+        deps,
+        [endorsed.post.author],
+        "endorsement",
+        title,
+        title,
+        "you wrote this post",
+        headline=f"Your post in {community} was endorsed",
     )
 
 
@@ -154,14 +181,14 @@ async def when_post_flagged_ask_facilitators(event: Envelope[c.PostFlaggedV1], d
     """Facilitators hear that a member flagged a post, and why."""
     flagged = event.data
     title = f"A post in {flagged.post.community_name} was flagged"
-    body = f"{title}: {flagged.reason}. Hide it, or leave it as it is."
-    await deliver(
+    await tell(
         event,
-        [
-            note(recipient(f), "flag", title, body, f"you facilitate {flagged.post.community_name}")
-            for f in flagged.facilitators
-        ],
         deps,
+        flagged.facilitators,
+        "flag",
+        title,
+        f"{title}: {flagged.reason}. Hide it, or leave it as it is.",
+        f"you facilitate {flagged.post.community_name}",
     )
 
 
@@ -171,10 +198,8 @@ async def when_post_moderated_tell_author(event: Envelope[c.PostModeratedV1], de
     verb = "hidden" if moderated.hidden else "restored"
     title = f"Your post in {moderated.post.community_name} was {verb} by a facilitator"
     body = title + (f": {moderated.reason}" if moderated.reason else ".")
-    await deliver(
-        event,
-        [note(recipient(moderated.post.author), "moderation", title, body, "you wrote this post")],
-        deps,
+    await tell(
+        event, deps, [moderated.post.author], "moderation", title, body, "you wrote this post"
     )
 
 
@@ -183,13 +208,17 @@ async def when_resource_claimed_tell_offerer(
 ) -> None:
     """The offerer hears who claimed a unit, and their place in the queue."""
     claimed = event.data
-    who = await _who(claimed.claimant.member_id, claimed.claimant.home_region, deps)
-    title = f"{who} claimed your offer ({claimed.offer.community_name})"
-    body = f"{title}; they are number {claimed.position} in the queue. Hand over when you can."
-    await deliver(
+    community = claimed.offer.community_name
+    title = f"{await _who(claimed.claimant, deps)} claimed your offer ({community})"
+    await tell(
         event,
-        [note(recipient(claimed.offer.author), "claim", title, body, "you made this offer")],
         deps,
+        [claimed.offer.author],
+        "claim",
+        title,
+        f"{title}; they are number {claimed.position} in the queue. Hand over when you can.",
+        "you made this offer",
+        headline=f"Your offer was claimed ({community})",
     )
 
 
@@ -199,18 +228,14 @@ async def when_resource_handed_over_tell_claimant(
     """The claimant hears that the resource is theirs."""
     handed = event.data
     title = "The resource you claimed was handed over to you"
-    await deliver(
+    await tell(
         event,
-        [
-            note(
-                recipient(handed.claimant),
-                "claim_served",
-                title,
-                f"{title} ({handed.offer.community_name}).",
-                "you claimed it",
-            )
-        ],
         deps,
+        [handed.claimant],
+        "claim_served",
+        title,
+        f"{title} ({handed.offer.community_name}).",
+        "you claimed it",
     )
 
 
@@ -220,18 +245,14 @@ async def when_claim_declined_tell_claimant(
     """The claimant hears that their claim could not be served, and why."""
     declined = event.data
     title = "Your claim could not be served"
-    await deliver(
+    await tell(
         event,
-        [
-            note(
-                recipient(declined.claimant),
-                "claim_declined",
-                title,
-                f"{title}: {declined.reason}.",
-                "you claimed it",
-            )
-        ],
         deps,
+        [declined.claimant],
+        "claim_declined",
+        title,
+        f"{title}: {declined.reason}.",
+        "you claimed it",
     )
 
 
@@ -240,7 +261,6 @@ async def when_pulse_published_send_facilitators(
 ) -> None:
     """Facilitators get their community's weekly pulse."""
     pulse, f = event.data, event.data.figures
-    title = f"{pulse.community_name}: the week {f.week}"
     joined = ", ".join(f"{n} in {r}" for r, n in f.new_members_by_region.items()) or "nobody"
     wait = (
         f"{f.median_minutes_to_first_answer:.0f} minutes"
@@ -253,13 +273,14 @@ async def when_pulse_published_send_facilitators(
         f"{f.questions_answered} answered, median time to a first answer {wait}; "
         f"{f.unanswered_questions} unanswered in all. Most helpful: {helpful}."
     )
-    await deliver(
+    await tell(
         event,
-        [
-            note(recipient(fac), "pulse", title, body, f"you facilitate {pulse.community_name}")
-            for fac in pulse.facilitators
-        ],
         deps,
+        pulse.facilitators,
+        "pulse",
+        f"{pulse.community_name}: the week {f.week}",
+        body,
+        f"you facilitate {pulse.community_name}",
     )
 
 
@@ -267,16 +288,12 @@ async def when_skill_suggested_ask_member(event: Envelope[c.SkillSuggestedV1], d
     """The member is asked to confirm a skill suggested from what they did."""
     suggested = event.data
     title = f"Add {suggested.skill} to your skills?"
-    await deliver(
+    await tell(
         event,
-        [
-            note(
-                recipient(suggested.member),
-                "skill_suggestion",
-                title,
-                f"{title} Suggested because {suggested.reason}.",
-                suggested.reason,
-            )
-        ],
         deps,
+        [suggested.member],
+        "skill_suggestion",
+        title,
+        f"{title} Suggested because {suggested.reason}.",
+        suggested.reason,
     )

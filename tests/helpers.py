@@ -27,6 +27,7 @@ FAST_RETRIES = {
     "retry_max_delay": 0.2,
     "retry_max_deliver": 3,
     "ack_wait": 10.0,
+    "housekeeping_interval": 0.2,
 }
 
 

@@ -25,6 +25,8 @@ from nats.js.errors import NotFoundError
 from opentelemetry.sdk.trace import TracerProvider
 from pydantic import ValidationError
 
+from shared.contracts.base import Contract
+from shared.envelope import Envelope
 from shared.logs import configure_logging
 from shared.messaging.consumer import (
     DeadLetterOffice,
@@ -44,10 +46,12 @@ from shared.messaging.publisher import EventPublisher, JetStreamPublisher
 from shared.messaging.rpc import ErrorCodes, Handler, RequestLedger, StoredReply, answer
 from shared.messaging.subscriptions import Reaction, event_subscriber, react
 from shared.naming import (
+    Scope,
     Service,
     Streams,
     bucket_name,
     command_subject,
+    personal_filter,
     query_subject,
     status_subject,
 )
@@ -253,6 +257,23 @@ class ServiceApp:
                 error_codes=error_codes,
                 ledger=ledger,
             )
+
+    def publishes(self, *contracts: type[Contract]) -> None:
+        """Declare the events this service publishes: they appear, with their schema, in its
+        AsyncAPI document (publishing itself goes through :attr:`events`)."""
+        region = self.settings.region
+        for contract in contracts:
+            subject = (
+                personal_filter(region, contract.TYPE)
+                if contract.SCOPE is Scope.PERSONAL
+                else contract.subject_in(region)
+            )
+            self.broker.publisher(
+                subject,
+                title=contract.TYPE,
+                description=contract.__doc__,
+                schema=Envelope[contract],
+            )  # type: ignore[valid-type]
 
     def background(self, chore: Callable[[], Awaitable[None]]) -> None:
         """Run ``chore()`` once the service is ready; cancelled when it stops."""

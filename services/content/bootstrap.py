@@ -70,6 +70,13 @@ QUERIES = {
     "member_posts": (c.MemberPosts, queries.member_posts),
     "pulse": (c.GetPulse, queries.get_pulse),
 }
+PUBLISHES = (
+    c.QuestionPostedV1, c.AnswerPostedV1, c.AnswerAcceptedV1, c.PracticePublishedV1,
+    c.SoftwareAnnouncedV1, c.ResourceOfferedV1, c.ResourceRequestedV1, c.ResourceClaimedV1,
+    c.ResourceHandedOverV1, c.ResourceClaimDeclinedV1, c.ResourceOfferClosedV1, c.JobPostedV1,
+    c.CommentAddedV1, c.PostEditedV1, c.PostDeletedV1, c.PostFlaggedV1, c.PostModeratedV1,
+    c.PostEndorsedV1, c.CommunityPulseV1, c.SkillSuggestedV1,
+)  # fmt: skip
 ERROR_CODES: dict[type[Exception], str] = {
     UnknownCommunity: "not_found",
     UnknownPost: "not_found",
@@ -111,5 +118,6 @@ def build_app(
     app.react_to(membership_consumer(settings), MEMBERSHIP_REACTIONS, deps)
     app.answer_commands(COMMANDS, deps, ERROR_CODES)
     app.answer_queries(QUERIES, deps, ERROR_CODES)
+    app.publishes(*PUBLISHES)
     app.background(housekeeping(deps, settings.housekeeping_interval))
     return app

@@ -8,6 +8,7 @@ from services.matching.store.buckets import MatchingStore
 from services.matching.topology import members_consumer, questions_consumer, topology
 from shared.contracts import membership as m
 from shared.contracts.content import QuestionPostedV1
+from shared.contracts.matching import ExpertsSuggestedV1, IntrosProposedV1
 from shared.naming import Service
 from shared.runtime import ServiceApp
 
@@ -33,4 +34,5 @@ def build_app(settings: MatchingSettings, store: MatchingStore | None = None) ->
     app.on_start.append(store.load)
     app.react_to(members_consumer(settings), MEMBER_REACTIONS, deps)
     app.react_to(questions_consumer(settings), QUESTION_REACTIONS, deps)
+    app.publishes(ExpertsSuggestedV1, IntrosProposedV1)
     return app

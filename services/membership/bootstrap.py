@@ -53,6 +53,13 @@ QUERIES = {
     "member_communities": (contract.MemberCommunities, queries.member_communities),
     "join_requests": (contract.JoinRequests, queries.join_requests),
 }
+PUBLISHES = (
+    contract.MemberRegisteredV1, contract.MemberUpdatedV1, contract.MemberDeactivatedV1,
+    contract.MemberErasedV1, contract.MemberContactV1, contract.MemberConfidentialV1,
+    contract.CommunityCreatedV1, contract.CommunityUpdatedV1, contract.MemberJoinedV1,
+    contract.MemberLeftV1, contract.JoinRequestedV1, contract.JoinRequestDecidedV1,
+    contract.RoleChangedV1,
+)  # fmt: skip
 ERROR_CODES: dict[type[Exception], str] = {
     UnknownMember: "not_found",
     UnknownCommunity: "not_found",
@@ -74,4 +81,5 @@ def build_app(settings: GuildSettings, store: MembershipStore | None = None) -> 
     app.react_to(suggestions_consumer(settings), SUGGESTION_REACTIONS, deps)
     app.answer_commands(COMMANDS, deps, ERROR_CODES)
     app.answer_queries(QUERIES, deps, ERROR_CODES)
+    app.publishes(*PUBLISHES)
     return app

@@ -13,7 +13,7 @@ from shared.contracts import content as c
 from shared.contracts import membership as m
 from shared.contracts.matching import ExpertsSuggestedV1, IntrosProposedV1
 from shared.contracts.membership import MemberContactV1
-from shared.contracts.notifications import GetInbox
+from shared.contracts.notifications import GetInbox, NotificationDeliveredV1
 from shared.messaging.publisher import JetStreamPublisher
 from shared.naming import Service
 from shared.runtime import ServiceApp
@@ -70,4 +70,5 @@ def build_app(
     app.react_to(contacts_consumer(settings), CONTACT_REACTIONS, deps)
     app.react_to(alerts_consumer(settings), ALERT_REACTIONS, deps)
     app.answer_queries(QUERIES, deps, {})
+    app.publishes(NotificationDeliveredV1)
     return app

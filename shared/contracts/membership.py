@@ -121,6 +121,9 @@ class MemberErasedV1(Contract):
 
     member: MemberRef = Field(description="Whose data to erase.")
     erased_at: datetime = Field(description="When membership finished erasing.")
+    request_ref: str | None = Field(
+        default=None, description="The privacy request's reference, for its records."
+    )
 
 
 class MemberContactV1(Contract):

@@ -98,7 +98,8 @@ class RequestLedger:
 
     The first copy claims the id; a repeat gets the first reply; a repeat that arrives while
     the first is still running is told so (``in_progress``); the same id with a different
-    payload is a ``conflict``. Internal errors are not kept, so a retry runs again.
+    payload is a ``conflict``. Internal errors and lost races (``concurrent_update``) are not
+    kept, so a retry runs again.
     """
 
     STALE_AFTER = timedelta(minutes=2)
@@ -124,7 +125,7 @@ class RequestLedger:
                 except StaleRevision:
                     return _in_progress()
         reply = await execute()
-        if reply.get("error", {}).get("code") == "internal":
+        if reply.get("error", {}).get("code") in ("internal", RETRYABLE):
             await self.store.delete(key)
         else:
             await self.store.put(key, claim.model_copy(update={"reply": reply}))
@@ -145,6 +146,10 @@ class RequestLedger:
         if datetime.now(UTC) - held.started_at < self.STALE_AFTER:
             return _in_progress()
         return None
+
+
+RETRYABLE = "concurrent_update"
+"""The code of a command that lost a race for the same record: running it again may succeed."""
 
 
 def _in_progress() -> Reply:
@@ -178,6 +183,8 @@ async def _execute(
         return _ok(await handler(request, deps))
     except Rejected as rejection:
         return _error(rejection.body)
+    except StaleRevision as error:
+        return _error(ErrorBody(code=RETRYABLE, message=f"{error} by another request; retry"))
     except tuple(error_codes) as error:
         code = next(c for kind, c in error_codes.items() if isinstance(error, kind))
         return _error(ErrorBody(code=code, message=str(error)))

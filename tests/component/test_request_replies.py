@@ -11,7 +11,8 @@ from faststream.nats import NatsBroker, TestNatsBroker
 from pydantic import Field
 
 from shared.contracts.base import Request
-from shared.messaging.rpc import Rejected, answer
+from shared.messaging.rpc import RETRYABLE, Rejected, answer
+from shared.storage import StaleRevision
 
 
 class Greet(Request):
@@ -30,6 +31,8 @@ async def greet(request: Greet, deps: dict) -> Greet:
         raise Rejected("conflict", "the boss is busy")
     if request.name == "bug":
         raise RuntimeError("unexpected")
+    if request.name == "race":
+        raise StaleRevision("people/race changed since revision 3")
     return request
 
 
@@ -96,3 +99,10 @@ async def test_an_unexpected_failure_is_logged_and_answered_with_a_reference(cap
     assert reply["error"]["code"] == "internal"
     reference = reply["error"]["message"].rsplit(" ", 1)[-1]
     assert any(getattr(r, "reference", None) == reference for r in caplog.records)
+
+
+async def test_a_lost_race_for_the_same_record_says_it_may_be_retried():
+    async with TestNatsBroker(broker_with_greet()) as broker:
+        reply = await ask(broker, b'{"name": "race"}')
+    assert reply["error"]["code"] == RETRYABLE == "concurrent_update"
+    assert "changed since revision 3" in reply["error"]["message"]

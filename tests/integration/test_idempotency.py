@@ -6,7 +6,9 @@ from __future__ import annotations
 import pytest
 
 from shared.contracts.content import QuestionPostedV1
+from shared.contracts.matching import ExpertsSuggestedV1, IntrosProposedV1
 from shared.contracts.membership import MemberRegisteredV1
+from shared.contracts.notifications import NotificationDeliveredV1
 from shared.naming import Streams
 from tests.helpers import events_of_type, eventually, settled
 from tests.slice import QUESTION, hire_data
@@ -59,3 +61,17 @@ async def test_an_event_published_twice_gives_one_member_and_one_alert_each(
     assert len(newcomer_alerts) == 1
     assert len(await world.inbox_items("new", "welcome")) == 1
     assert await world.inbox_items("asker", "question_for_you") == []
+    events = Streams(region).events
+    (suggested,) = await events_of_type(nc, events, ExpertsSuggestedV1.TYPE)
+    ranked = [s["member"]["member_id"] for s in suggested["data"]["suggestions"]]
+    assert "asker" not in ranked
+    assert {"exp1", "exp2"} <= set(ranked)
+    intros = [
+        e
+        for e in await events_of_type(nc, events, IntrosProposedV1.TYPE)
+        if e["data"]["member"]["member_id"] == "new"
+    ]
+    assert len(intros) == 1
+    delivered = await events_of_type(nc, events, NotificationDeliveredV1.TYPE)
+    keys = [(d["data"]["notification_id"], d["data"]["channel"]) for d in delivered]
+    assert len(keys) == len(set(keys))  # one delivery per (cause, member, channel)

@@ -121,9 +121,13 @@ def member_deactivated(member: Member, at: datetime) -> MemberDeactivatedV1:
     return MemberDeactivatedV1(member=ref(member), reason="departed", deactivated_at=at)
 
 
-def member_erased(member_id: str, home_region: str, at: datetime) -> MemberErasedV1:
+def member_erased(
+    member_id: str, home_region: str, at: datetime, request_ref: str
+) -> MemberErasedV1:
     return MemberErasedV1(
-        member=MemberRef(member_id=member_id, home_region=home_region), erased_at=at
+        member=MemberRef(member_id=member_id, home_region=home_region),
+        erased_at=at,
+        request_ref=request_ref,
     )
 
 

@@ -168,7 +168,7 @@ async def when_erasure_requested_erase_member(
         js, f"KV_{ledger}", f"$KV.{ledger}.>", lambda _s, _h, data: quoted in data
     )
     await deps.events.publish(
-        public.member_erased(person_id, deps.region, deps.clock()),
+        public.member_erased(person_id, deps.region, deps.clock(), event.data.request_ref),
         event_id=derived_id("member_erased", person_id, event.data.request_ref),
         subject=person_id,
         cause=event,

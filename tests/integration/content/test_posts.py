@@ -152,6 +152,16 @@ async def test_a_question_is_answered_accepted_voted_and_commented(community, wo
     assert sorted(e["data"]["first_answer"] for e in answered) == [False, True]
     (accepted,) = await events_of_type(nc, events, c.AnswerAcceptedV1.TYPE)
     assert accepted["data"]["answer"]["author"]["member_id"] == "ben"
+    (comment,) = await events_of_type(nc, events, c.CommentAddedV1.TYPE)
+    assert (comment["data"]["on_post_id"], comment["data"]["on_post_author"]["member_id"]) == (
+        question["post_id"],
+        "ana",
+    )
+    (endorsed,) = await events_of_type(nc, events, c.PostEndorsedV1.TYPE)
+    assert (endorsed["data"]["endorsed_by"], endorsed["data"]["post"]["post_id"]) == (
+        "fac",
+        first["post_id"],
+    )
 
 
 async def test_edits_deletion_and_moderation(community, world, nc, region):
@@ -234,7 +244,20 @@ async def test_edits_deletion_and_moderation(community, world, nc, region):
     )
     assert listed["items"] == []
     await settled(nc, region)
-    (tombstone,) = await events_of_type(nc, Streams(region).events, c.PostDeletedV1.TYPE)
+    events = Streams(region).events
+    (edit,) = await events_of_type(nc, events, c.PostEditedV1.TYPE)
+    assert (edit["data"]["changed"], edit["data"]["title"]) == (
+        ["tags", "title"],
+        "Linting Go code",
+    )
+    (flagged,) = await events_of_type(nc, events, c.PostFlaggedV1.TYPE)
+    assert (flagged["data"]["reason"], flagged["data"]["facilitators"][0]["member_id"]) == (
+        "outdated advice",
+        "fac",
+    )
+    moderated = await events_of_type(nc, events, c.PostModeratedV1.TYPE)
+    assert [e["data"]["hidden"] for e in moderated] == [True, False]
+    (tombstone,) = await events_of_type(nc, events, c.PostDeletedV1.TYPE)
     assert tombstone["data"]["post"]["post_id"] == article["post_id"]
     assert tombstone["data"]["deleted_by"] == "ana"
 

@@ -77,6 +77,12 @@ async def test_two_seats_three_claims_served_in_order_third_declined(community, 
 
     await settled(nc, region)
     events = Streams(region).events
+    claimed = await events_of_type(nc, events, c.ResourceClaimedV1.TYPE)
+    assert [(e["data"]["claimant"]["member_id"], e["data"]["position"]) for e in claimed] == [
+        ("ana", 1),
+        ("ben", 2),
+        ("cho", 3),
+    ]
     handed = await events_of_type(nc, events, c.ResourceHandedOverV1.TYPE)
     assert [(e["data"]["claimant"]["member_id"], e["data"]["remaining"]) for e in handed] == [
         ("ana", 1),

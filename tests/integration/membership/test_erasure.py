@@ -130,6 +130,7 @@ async def test_after_erasure_no_owned_store_holds_the_personal_data(nats_server,
 
         (erasure,) = await eventually(erased, what="erasure event")
         assert erasure["data"]["member"] == {"member_id": "zq", "home_region": region}
+        assert erasure["data"]["request_ref"] == "PRIV-2026-17"
         await settled(nc, region)
         gone = await world.refused(
             "qry", "membership", "get_member", {"viewer_id": "fac", "member_id": "zq"}

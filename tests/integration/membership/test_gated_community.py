@@ -67,6 +67,10 @@ async def test_request_facilitator_alerted_approve_member_joined(services, world
     ]
     assert len(joined) == 1
     assert joined[0]["data"]["access"] == "gated"
+    (requested,) = await events_of_type(nc, events, m.JoinRequestedV1.TYPE)
+    assert requested["data"]["member"]["member_id"] == "ana"
+    assert [f["member_id"] for f in requested["data"]["facilitators"]] == ["fac"]
+    assert "I run Go services" not in str(requested)  # the message stays with membership
     decided = await events_of_type(nc, events, m.JoinRequestDecidedV1.TYPE)
     assert [(d["data"]["approved"], d["data"]["decided_by"]) for d in decided] == [(True, "fac")]
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from shared.contracts import membership as m
+from shared.contracts.content import SkillSuggestedV1
 from shared.naming import Streams
 from tests.helpers import events_of_type, eventually, settled
 from tests.integration.membership.test_communities import create, hire_people
@@ -103,6 +104,12 @@ async def test_an_accepted_answer_suggests_a_skill_the_member_confirms_or_reject
         "membership", "decide_skill", {"member_id": "ana", "skill": "channels", "confirm": False}
     )
     assert rejected["pending_skills"] == []
+    suggested = await events_of_type(nc, Streams(region).events, SkillSuggestedV1.TYPE)
+    assert {(e["data"]["member"]["member_id"], e["data"]["skill"]) for e in suggested} == {
+        ("ana", "go"),
+        ("ana", "concurrency"),
+        ("ana", "channels"),
+    }
     assert "channels" not in [s["name"] for s in rejected["profile"]["skills"]]
 
 

@@ -134,7 +134,11 @@ async def measure(
     worker = await consumer()
     started = time.monotonic()
     await offer(nc, region, count, rate)
-    while await count_outputs(nc, region) < count:  # noqa: ASYNC110 (polls the server)
+    deadline = started + 60 + count / 100  # far beyond any healthy run: a stuck hop fails
+    while (done := await count_outputs(nc, region)) < count:
+        if time.monotonic() > deadline:
+            await worker()  # raises what stopped the consumer, if it failed
+            raise RuntimeError(f"only {done} of {count} events came through the hop in time")
         await asyncio.sleep(0.05)
     elapsed = time.monotonic() - started
     await worker()
@@ -183,6 +187,7 @@ async def bare_hop(nc: Client, region: str, members: list[Profile]) -> Callable[
             asker_id=data.asker.member_id,
             home_region=region,
             limit=3,
+            today=datetime.now(UTC).date(),
         )
         event_id = derived_id(event.source, event.id, "experts_suggested")
         out = new_envelope(

@@ -24,7 +24,7 @@ import logging
 import time
 import uuid
 from array import array
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -79,6 +79,27 @@ def pack(columns: dict[str, array[Any] | Sequence[str] | bytes]) -> bytes:
     return len(head).to_bytes(4, "big") + head + b"".join(parts)
 
 
+def group_columns(name: str, groups: Mapping[int, array[int]]) -> dict[str, array[Any]]:
+    """Lists of positions by key, as three columns for :func:`pack`."""
+    flat = array("i")
+    for positions in groups.values():
+        flat.extend(positions)
+    return {
+        f"{name}.keys": array("q", groups),
+        f"{name}.lengths": array("i", (len(positions) for positions in groups.values())),
+        f"{name}.flat": flat,
+    }
+
+
+def groups_from(columns: dict[str, Any], name: str) -> dict[int, array[int]]:
+    """The lists :func:`group_columns` stored under ``name``."""
+    flat, groups, offset = columns[f"{name}.flat"], {}, 0
+    for key, length in zip(columns[f"{name}.keys"], columns[f"{name}.lengths"], strict=True):
+        groups[key] = flat[offset : offset + length]
+        offset += length
+    return groups
+
+
 def unpack(blob: bytes) -> dict[str, Any]:
     """The columns :func:`pack` stored."""
     size = int.from_bytes(blob[:4], "big")
@@ -106,6 +127,7 @@ class Table(Generic[T]):
         self.VERSION = version
         self.items: dict[str, T] = {}
         self._adapter: TypeAdapter[T] = TypeAdapter(value_type)
+        self._all: TypeAdapter[dict[str, T]] = TypeAdapter(dict[str, value_type])  # type: ignore[valid-type]
 
     def changed(self, key: str, before: T | None, after: T | None) -> None:
         """Called for every change; override to keep an index."""
@@ -121,16 +143,14 @@ class Table(Generic[T]):
         return self.items.get(key)
 
     def snapshot(self) -> bytes:
-        return json.dumps({k: self._adapter.dump_python(v, mode="json")
-                           for k, v in self.items.items()}).encode()  # fmt: skip
+        return self._all.dump_json(self.items)
 
     def restore(self, data: bytes) -> None:
         for key, before in list(self.items.items()):
             self.changed(key, before, None)
-        self.items = {}
-        for key, value in json.loads(data).items():
-            self.items[key] = self._adapter.validate_python(value)
-            self.changed(key, None, self.items[key])
+        self.items = self._all.validate_json(data)
+        for key, value in self.items.items():
+            self.changed(key, None, value)
 
 
 # --------------------------------------------------------------- snapshots
@@ -343,8 +363,7 @@ class BucketFollower:
                 continue
             if time.monotonic() - last_snapshot > self.snapshot_every:
                 last_snapshot = time.monotonic()
-                with contextlib.suppress(Exception):
-                    await self.save_snapshot()
+                await self._try_snapshot()
 
     async def wait_for(self, sequence: int, timeout: float = 5.0) -> None:
         """Until the projection reflects bucket ``sequence`` (read your own writes)."""
@@ -363,13 +382,22 @@ class BucketFollower:
         self._snapshotted = sequence
         log.info("snapshot saved", extra={"bucket": self.bucket, "sequence": sequence})
 
+    async def _try_snapshot(self) -> None:
+        """A snapshot that cannot be written costs the next start time, not data: say so."""
+        try:
+            await self.save_snapshot()
+        except Exception as error:
+            log.warning(
+                "snapshot not saved; the next start replays more of the bucket",
+                extra={"bucket": self.bucket, "error": repr(error)},
+            )
+
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        with contextlib.suppress(Exception):
-            await self.save_snapshot()
+        await self._try_snapshot()
         if self._sub is not None:
             with contextlib.suppress(Exception):
                 await self._sub.unsubscribe()

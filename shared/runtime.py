@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import logging
 import signal
@@ -133,6 +134,14 @@ def create_broker(
         log_level=logging.DEBUG,
         graceful_timeout=settings.ack_wait / 2,
     )
+
+
+def _exempt_from_garbage_collection() -> None:
+    """Move the read models just loaded out of the collector's sight: a full collection
+    would otherwise walk millions of long-lived objects and stall every request for a
+    fifth of a second (seen right after a restart with a million posts)."""
+    gc.collect()
+    gc.freeze()
 
 
 @dataclass
@@ -315,6 +324,7 @@ class ServiceApp:
             await store.bind(self.js)
         for follower in self.followers:
             await follower.start(self.js)
+        _exempt_from_garbage_collection()
         for hook in self.on_start:
             await hook(self.js)
         await self.broker.start()

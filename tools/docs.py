@@ -216,6 +216,12 @@ def _tests(found: list[str]) -> str:
     return ", ".join(f"`{t}`" for t in found) if found else "**none**"
 
 
+def first_paragraph(docstring: str | None) -> str:
+    """A docstring's first paragraph, on one line."""
+    paragraph = (docstring or "").strip().split("\n\n", 1)[0]
+    return " ".join(line.strip() for line in paragraph.splitlines())
+
+
 def subject_of(event_type: str) -> str:
     contract = REGISTRY[event_type]
     if contract.SCOPE is Scope.PERSONAL:
@@ -243,7 +249,7 @@ def reference() -> str:
             subject = (command_subject if kind == "cmd" else query_subject)(
                 REGION, Service(service), name
             )
-            summary = (handler.__doc__ or request_type.__doc__ or "").strip().splitlines()[0]
+            summary = first_paragraph(handler.__doc__ or request_type.__doc__)
             tests = _tests(tested_in(f'"{name}"', f'.{name}"'))
             lines += [
                 f"### `{subject}`",
@@ -261,7 +267,7 @@ def reference() -> str:
     lines.append("")
     for event_type in sorted(REGISTRY):
         contract = REGISTRY[event_type]
-        doc = (contract.__doc__ or "").strip().splitlines()[0]
+        doc = first_paragraph(contract.__doc__)
         found = tested_in(contract.__name__, event_type)
         lines += [
             f"### `{event_type}`",

@@ -48,11 +48,9 @@ async def _page(positions: Iterator[int], cursor: str | None, limit: int, deps: 
     to know whether there is a next page)."""
     start = offset_of(cursor)
     chosen = list(islice(positions, start, start + limit + 1))
-    index, items = deps.store.index, []
-    for at in chosen[:limit]:
-        found = await deps.store.post(index.ids[at])
-        if found is not None:
-            items.append(_view(found.value, deps))
+    index = deps.store.index
+    posts = await deps.store.posts_in_order([index.ids[at] for at in chosen[:limit]])
+    items = [_view(post, deps) for post in posts]
     more = len(chosen) > limit
     return c.PostPage(items=items, next_cursor=cursor_at(start + limit) if more else None)
 
@@ -76,10 +74,8 @@ async def get_post(query: c.GetPost, deps: Deps) -> c.PostDetail:
     visible = {index.community[at]}
     children = list(_shown(deps, query.viewer_id, iter(index.children.get(at, ())), visible))
     answers, comments = [], []
-    for child in children:
-        loaded = await deps.store.post(index.ids[child])
-        if loaded is not None:
-            (answers if loaded.value.kind == ANSWER else comments).append(_view(loaded.value, deps))
+    for child in await deps.store.posts_in_order([index.ids[at] for at in children]):
+        (answers if child.kind == ANSWER else comments).append(_view(child, deps))
     claims = None
     if post.kind == RESOURCE_OFFER and (
         query.viewer_id == post.author_id or query.viewer_id in community.facilitator_ids

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
 from services.content.domain.model import (
@@ -98,6 +99,11 @@ class ContentStore:
 
     async def post(self, post_id: str) -> Versioned[Post] | None:
         return await self.posts.get(post_id)
+
+    async def posts_in_order(self, post_ids: list[str]) -> list[Post]:
+        """The posts of ``post_ids`` that still exist, in that order (read concurrently)."""
+        found = await asyncio.gather(*(self.posts.get(post_id) for post_id in post_ids))
+        return [entry.value for entry in found if entry is not None]
 
     async def wait_for_posts(self, revision: int) -> None:
         await self.followers[0].wait_for(revision)

@@ -176,11 +176,13 @@ class SnapshotStore:
     async def save(self, data: bytes, *, sequence: int, version: str) -> None:
         generation = f"g{time.time_ns()}"
         chunks = [data[i : i + CHUNK] for i in range(0, len(data), CHUNK)] or [b""]
-        for number, chunk in enumerate(chunks):
+        acks = [
             await self.js.publish_async(
                 f"{self.prefix}.{generation}.{number:06d}", chunk, stream=self.stream
             )
-        await self.js.publish_async_completed()
+            for number, chunk in enumerate(chunks)
+        ]
+        await asyncio.gather(*acks)  # raises if a chunk was not stored: no manifest then
         manifest = Manifest(
             generation, len(chunks), hashlib.sha256(data).hexdigest(), sequence, version
         )
@@ -199,7 +201,14 @@ class SnapshotStore:
             stored = await self.js.get_last_msg(self.stream, f"{self.prefix}.manifest")
         except NotFoundError:
             return None
-        return Manifest(**json.loads(stored.data or b"{}"))
+        try:
+            return Manifest(**json.loads(stored.data or b"{}"))
+        except (ValueError, TypeError) as error:
+            log.warning(
+                "snapshot manifest unreadable; rebuilding from the bucket",
+                extra={"snapshot": self.prefix, "error": repr(error)},
+            )
+            return None
 
     async def load(self, version: str) -> tuple[bytes, int] | None:
         """The latest snapshot's data and the bucket sequence it covers; None if there is no

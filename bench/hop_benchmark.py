@@ -5,8 +5,8 @@ The hop: ``question_posted`` -> matching ranks experts -> ``experts_suggested``.
 * **guild**: the matching service as it runs in production (FastStream pull subscriber,
   typed envelope validation, the settle middleware, the event publisher waiting for PubAck).
 * **bare**: a hand-written nats-py loop doing the same work: fetch in batches, validate the
-  same contract, rank with the same index, publish with ``Nats-Msg-Id`` and wait for the
-  PubAck, ack.
+  same contract, run the same routing handler on the same kind of store (rank, choose, record
+  who was asked), publish with ``Nats-Msg-Id`` and wait for the PubAck, ack.
 
 A publisher offers a steady stream of events at ``--rate`` per second; each side consumes
 its own copy of the stream. Printed: the rate each side sustained, latency percentiles, and
@@ -25,34 +25,40 @@ import os
 import random
 import statistics
 import tempfile
-import time
+import time as clock
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import Any
 
 import nats
 from nats.aio.client import Client
 from nats.js.api import ConsumerConfig
+from pydantic import TypeAdapter
 
 from guild_cli.nats_server import EmbeddedNats
 from services.matching.bootstrap import build_app
-from services.matching.domain.model import ExpertiseIndex, Profile
-from services.matching.events.public import experts_suggested
+from services.matching.domain.profiles import Hours, Profile
+from services.matching.domain.records import profile_key
+from services.matching.handlers import Deps
+from services.matching.handlers.questions import when_question_posted_route_it
 from services.matching.settings import MatchingSettings
+from services.matching.store.buckets import MatchingStore
+from services.matching.topology import topology
 from shared.contracts.content import QuestionPostedV1
 from shared.contracts.matching import ExpertsSuggestedV1
 from shared.envelope import Envelope, new_envelope, structured_body
-from shared.ids import derived_id
 from shared.logs import configure_logging
-from shared.messaging.provisioning import Topology, apply, region_streams
-from shared.naming import Service, Streams, bucket_name
-from shared.storage import KvStore
+from shared.messaging.provisioning import apply
+from shared.messaging.publisher import EventPublisher, JetStreamPublisher
+from shared.naming import Service, Streams
 
 SKILLS = [f"skill{i}" for i in range(200)]
 LEVELS = ["beginner", "intermediate", "advanced", "expert"]
+ALWAYS = Hours(start=time.min, end=time.max, days=(1, 2, 3, 4, 5, 6, 7))
+"""Bench members work around the clock, so every question alerts someone whenever it runs."""
 
 
 def profiles(count: int, region: str, seed: int = 7) -> list[Profile]:
@@ -66,6 +72,7 @@ def profiles(count: int, region: str, seed: int = 7) -> list[Profile]:
             skills=tuple((s, rng.choice(LEVELS)) for s in rng.sample(SKILLS, 5)),
             languages=("en",),
             revision=1,
+            working_hours=ALWAYS,
         )
         for i in range(count)
     ]
@@ -97,10 +104,10 @@ async def offer(nc: Client, region: str, count: int, rate: float) -> None:
     """Publish ``count`` questions at a steady ``rate`` per second, each waiting for its PubAck
     in a window, as a busy portal would."""
     js, rng, subject = nc.jetstream(), random.Random(1), QuestionPostedV1.subject_in(region)
-    started, pending = time.monotonic(), set()
+    started, pending = clock.monotonic(), set()
     for number in range(count):
         due = started + number / rate
-        if (wait := due - time.monotonic()) > 0:
+        if (wait := due - clock.monotonic()) > 0:
             await asyncio.sleep(wait)
         body = question(region, number, rng)
         pending.add(asyncio.ensure_future(js.publish(subject, body)))
@@ -124,23 +131,23 @@ async def measure(
 
     async def on_output(msg: Any) -> None:
         question_id = json.loads(msg.data)["data"]["question_id"]
-        latencies.append(time.time() - posted_at.get(question_id, time.time()))
+        latencies.append(clock.time() - posted_at.get(question_id, clock.time()))
 
     async def on_input(msg: Any) -> None:
-        posted_at[json.loads(msg.data)["data"]["question_id"]] = time.time()
+        posted_at[json.loads(msg.data)["data"]["question_id"]] = clock.time()
 
     await nc.subscribe(ExpertsSuggestedV1.subject_in(region), cb=on_output)
     await nc.subscribe(QuestionPostedV1.subject_in(region), cb=on_input)
     worker = await consumer()
-    started = time.monotonic()
+    started = clock.monotonic()
     await offer(nc, region, count, rate)
     deadline = started + 60 + count / 100  # far beyond any healthy run: a stuck hop fails
     while (done := await count_outputs(nc, region)) < count:
-        if time.monotonic() > deadline:
+        if clock.monotonic() > deadline:
             await worker()  # raises what stopped the consumer, if it failed
             raise RuntimeError(f"only {done} of {count} events came through the hop in time")
         await asyncio.sleep(0.05)
-    elapsed = time.monotonic() - started
+    elapsed = clock.monotonic() - started
     await worker()
     ordered = sorted(latencies)
     return {
@@ -150,57 +157,64 @@ async def measure(
     }
 
 
+def settings_for(region: str, url: str = "nats://127.0.0.1:4222") -> MatchingSettings:
+    """Budgets far beyond the run: every question is routed, however many there are."""
+    return MatchingSettings(region=region, nats_url=url, experts_per_question=3,
+                            questions_per_day=10**9, questions_per_week=10**9)  # fmt: skip
+
+
+async def seed_members(nc: Client, region: str, members: list[Profile]) -> None:
+    """Provision matching's streams and buckets in ``region`` and store the members there."""
+    js = nc.jetstream()
+    await apply(js, topology(settings_for(region)))
+    store = MatchingStore.for_region(region)
+    await store.members.bind(js)
+    adapter: TypeAdapter[Profile] = TypeAdapter(Profile)
+    for profile in members:
+        local = replace(profile, home_region=region)
+        await store.members.put_raw(profile_key(local.member_id), adapter.dump_json(local))
+
+
 async def guild_hop(
     nc: Client, url: str, region: str, members: list[Profile]
 ) -> Callable[[], Awaitable[Any]]:
-    settings = MatchingSettings(region=region, nats_url=url, experts_per_question=3)
-    app = build_app(settings)
-    await apply(nc.jetstream(), app.topology)
-    store = KvStore(bucket_name(Service.MATCHING, "profiles", region), Profile)
-    await store.bind(nc.jetstream())
-    for profile in members:
-        await store.put(profile.member_id, replace(profile, home_region=region))
+    await seed_members(nc, region, members)
+    app = build_app(settings_for(region, url))
     await app.start()
     return app.stop
 
 
+class BarePublish:
+    """nats-py's own publish, in the shape :class:`JetStreamPublisher` calls."""
+
+    def __init__(self, nc: Client) -> None:
+        self.js = nc.jetstream()
+
+    async def publish(self, body: bytes, subject: str, **options: Any) -> Any:
+        return await self.js.publish(subject, body, **options)
+
+
 async def bare_hop(nc: Client, region: str, members: list[Profile]) -> Callable[[], Awaitable[Any]]:
     js = nc.jetstream()
-    await apply(js, Topology(streams=region_streams(region)))
-    index = ExpertiseIndex()
-    for profile in members:
-        index.upsert(replace(profile, home_region=region))
+    await seed_members(nc, region, members)
+    store = MatchingStore.for_region(region)
+    for kv in store.kv_stores():
+        await kv.bind(js)
+    for follower in store.followers:
+        await follower.start(js)
+    publisher = JetStreamPublisher(BarePublish(nc))  # type: ignore[arg-type]
+    events = EventPublisher(publisher, region=region, service=Service.MATCHING)
+    deps = Deps(store=store, events=events, region=region, policy=settings_for(region).policy())
     sub = await js.pull_subscribe(
         QuestionPostedV1.subject_in(region),
         durable="bare-questions",
         stream=Streams(region).events,
         config=ConsumerConfig(max_deliver=3, ack_wait=60),
     )
-    output_subject, stream = ExpertsSuggestedV1.subject_in(region), Streams(region).events
 
     async def handle(msg: Any) -> None:
         event = Envelope[QuestionPostedV1].model_validate_json(msg.data)
-        data = event.data
-        ranked = index.rank_experts(
-            tags=data.tags,
-            text=f"{data.title} {data.text}",
-            asker_id=data.asker.member_id,
-            home_region=region,
-            limit=3,
-            today=datetime.now(UTC).date(),
-        )
-        event_id = derived_id(event.source, event.id, "experts_suggested")
-        out = new_envelope(
-            event_id=event_id,
-            source="/bench/bare",
-            event_type=ExpertsSuggestedV1.TYPE,
-            data=experts_suggested(data, ranked, datetime.now(UTC)),
-            region=region,
-            causation_id=event.id,
-        )
-        await js.publish(
-            output_subject, structured_body(out), stream=stream, headers={"Nats-Msg-Id": event_id}
-        )
+        await when_question_posted_route_it(event, deps)
         await msg.ack()
 
     running = True
@@ -220,6 +234,8 @@ async def bare_hop(nc: Client, region: str, members: list[Profile]) -> Callable[
         running = False
         await task
         await sub.unsubscribe()
+        for follower in store.followers:
+            await follower.stop()
 
     return stop
 

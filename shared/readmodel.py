@@ -24,7 +24,7 @@ import logging
 import time
 import uuid
 from array import array
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -60,6 +60,30 @@ class Projection(Protocol):
 
 
 # --------------------------------------------------------------- compact columns
+
+
+class Names:
+    """Strings to small numbers and back (community ids, member ids, tags)."""
+
+    def __init__(self, names: Iterable[str] = ()) -> None:
+        self.names: list[str] = list(names)
+        self.codes: dict[str, int] = {name: code for code, name in enumerate(self.names) if name}
+
+    def code(self, name: str) -> int:
+        found = self.codes.get(name)
+        if found is None:
+            found = self.codes[name] = len(self.names)
+            self.names.append(name)
+        return found
+
+    def get(self, name: str) -> int | None:
+        return self.codes.get(name)
+
+    def forget(self, name: str) -> None:
+        """Drop ``name`` (its code stays taken, holding nothing): for erasure."""
+        code = self.codes.pop(name, None)
+        if code is not None:
+            self.names[code] = ""
 
 
 def pack(columns: dict[str, array[Any] | Sequence[str] | bytes]) -> bytes:

@@ -288,6 +288,25 @@ class ServiceApp:
         """Run ``chore()`` once the service is ready; cancelled when it stops."""
         self.chores.append(chore)
 
+    def every(
+        self, seconds: float, chores: Sequence[Callable[[D], Awaitable[Any]]], deps: D
+    ) -> None:
+        """Run each of ``chores(deps)`` in turn every ``seconds`` while the service runs; a
+        chore that fails is logged and runs again next time."""
+
+        async def sweep() -> None:
+            while True:
+                for chore in chores:
+                    try:
+                        await chore(deps)
+                    except Exception:
+                        log.exception(
+                            "chore failed; it runs again", extra={"chore": chore.__name__}
+                        )
+                await asyncio.sleep(seconds)
+
+        self.background(sweep)
+
     async def _status(self, message: NatsMessage) -> bytes:
         return json.dumps(self.status()).encode()
 

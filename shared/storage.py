@@ -121,6 +121,29 @@ class KvStore(Generic[T]):
         else:
             await self.kv.delete(key)
 
+    async def remove(self, key: str) -> int:
+        """Delete ``key`` so that followers of the bucket see it go (a delete marker, holding
+        no data; in a secure bucket every earlier revision is securely deleted first).
+        Returns the marker's revision."""
+        if self.secure:
+            await self.erase(key)
+        ack = await self.js.publish(
+            f"$KV.{self.bucket}.{key}", b"", headers={"KV-Operation": "DEL"}, stream=self.stream
+        )
+        return int(ack.seq)
+
+    async def put_raw(self, key: str, data: bytes) -> int:
+        """Set ``key`` to already encoded ``data``; returns the new revision."""
+        replaced = await self._revision(key) if self.secure else None
+        revision = await self.kv.put(key, data)
+        await self._erase_revision(replaced)
+        return revision
+
+    async def erase_prefix(self, prefix: str) -> int:
+        """Securely delete every message of every key starting with ``prefix`` (a whole
+        token path such as ``"e1001."``); returns how many."""
+        return await erase_messages(self.js, self.stream, f"$KV.{self.bucket}.{prefix}>")
+
     async def erase(self, key: str) -> int:
         """Securely delete every stored revision of ``key``; returns how many there were."""
         try:

@@ -124,6 +124,12 @@ EXAMPLES: dict[str, Any] = {
     "facilitator_ids": ["e2001"], "maintainer_ids": ["e1001"], "maintainers": ["e1001"],
     "allowed_regions": ["eu"], "allowed_legal_entities": [], "region_scope": [],
     "manager_chain": ["e3001", "e4001"], "cause_type": "guild.membership.member_joined.v1",
+    "local": {"e1001": "Tue 1 Dec 09:30-10:00 (Europe/Berlin)",
+              "e2002": "Tue 1 Dec 08:30-09:00 (Europe/London)"},
+    "proposal_id": "e2002--e1001", "by": "e1001", "state": "proposed", "round": 1480,
+    "members": [{"member_id": "e1001", "home_region": "eu"},
+                {"member_id": "e2002", "home_region": "us"}],
+    "similarity": 0.82, "why": "outside working hours", "wave": 1,
 }  # fmt: skip
 ID_LIKE = ("post_id", "question_id", "answer_id", "offer_id", "claim_id", "cause_id",
            "on_post_id", "source_post_id", "request_id")  # fmt: skip

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import datetime
 
 from services.content.domain.model import (
@@ -25,8 +23,6 @@ from shared.handlers import utc_now
 from shared.naming import Service
 from shared.pagination import InvalidCursor
 from shared.runtime import ServiceApp
-
-log = logging.getLogger("guild.content")
 
 INGEST_REACTIONS = {
     i.QuestionAskedV1: ingest.when_question_asked_publish_it,
@@ -77,6 +73,8 @@ PUBLISHES = (
     c.CommentAddedV1, c.PostEditedV1, c.PostDeletedV1, c.PostFlaggedV1, c.PostModeratedV1,
     c.PostEndorsedV1, c.CommunityPulseV1, c.SkillSuggestedV1,
 )  # fmt: skip
+HOUSEKEEPING = (resources.expire_offers, pulse.publish_pulses)
+"""Expire offers and publish last week's pulses."""
 ERROR_CODES: dict[type[Exception], str] = {
     UnknownCommunity: "not_found",
     UnknownPost: "not_found",
@@ -85,23 +83,6 @@ ERROR_CODES: dict[type[Exception], str] = {
     Expired: "expired",
     InvalidCursor: "invalid_request",
 }
-
-
-def housekeeping(deps: Deps, every: float) -> Callable[[], Awaitable[None]]:
-    """Expire offers and publish last week's pulses, every ``every`` seconds."""
-
-    async def loop() -> None:
-        while True:
-            for chore in (resources.expire_offers, pulse.publish_pulses):
-                try:
-                    await chore(deps)
-                except Exception:
-                    log.exception(
-                        "housekeeping failed; it runs again", extra={"chore": chore.__name__}
-                    )
-            await asyncio.sleep(every)
-
-    return loop
 
 
 def build_app(
@@ -119,5 +100,5 @@ def build_app(
     app.answer_commands(COMMANDS, deps, ERROR_CODES)
     app.answer_queries(QUERIES, deps, ERROR_CODES)
     app.publishes(*PUBLISHES)
-    app.background(housekeeping(deps, settings.housekeeping_interval))
+    app.every(settings.housekeeping_interval, HOUSEKEEPING, deps)
     return app

@@ -5,26 +5,33 @@ from __future__ import annotations
 from services.notifications.channels import Channel
 from services.notifications.channels.console import ConsoleChannel
 from services.notifications.channels.inbox import InboxChannel
-from services.notifications.handlers import Deps, activity, queries, reactions
+from services.notifications.handlers import Deps, activity, matches, queries, reactions
 from services.notifications.settings import NotificationsSettings
 from services.notifications.store.buckets import NotificationsStore
-from services.notifications.topology import alerts_consumer, contacts_consumer, topology
+from services.notifications.topology import alerts_consumer, personal_consumer, topology
 from shared.contracts import content as c
+from shared.contracts import matching as x
 from shared.contracts import membership as m
-from shared.contracts.matching import ExpertsSuggestedV1, IntrosProposedV1
 from shared.contracts.membership import MemberContactV1
 from shared.contracts.notifications import GetInbox, NotificationDeliveredV1
 from shared.messaging.publisher import JetStreamPublisher
 from shared.naming import Service
 from shared.runtime import ServiceApp
 
-CONTACT_REACTIONS = {
+PERSONAL_REACTIONS = {
     MemberContactV1: reactions.when_member_contact_changed_keep_it,
+    x.JobMatchedV1: matches.when_job_matched_tell_member_alone,
 }
 ALERT_REACTIONS = {
     m.MemberJoinedV1: reactions.when_member_joined_welcome_and_tell_facilitators,
-    ExpertsSuggestedV1: reactions.when_experts_suggested_alert_them,
-    IntrosProposedV1: reactions.when_intros_proposed_tell_member,
+    x.ExpertsSuggestedV1: reactions.when_experts_suggested_alert_them,
+    x.IntrosProposedV1: reactions.when_intros_proposed_tell_member,
+    x.SimilarQuestionsFoundV1: matches.when_similar_questions_found_tell_asker,
+    x.MeetingProposedV1: matches.when_meeting_proposed_tell_both,
+    x.MentoringProposedV1: matches.when_mentoring_proposed_ask_both,
+    x.MentoringAnsweredV1: matches.when_mentoring_answered_tell_the_other,
+    x.ResourceMatchedV1: matches.when_resource_matched_tell_both,
+    x.ContentRecommendedV1: matches.when_content_recommended_tell_recipients,
     m.MemberErasedV1: reactions.when_member_erased_forget_them,
     m.JoinRequestedV1: activity.when_join_requested_ask_facilitators,
     m.JoinRequestDecidedV1: activity.when_join_decided_tell_member,
@@ -67,7 +74,7 @@ def build_app(
     )
     app.stores += [store.contacts, store.ledger]
     app.on_start.append(store.bind_inbox)
-    app.react_to(contacts_consumer(settings), CONTACT_REACTIONS, deps)
+    app.react_to(personal_consumer(settings), PERSONAL_REACTIONS, deps)
     app.react_to(alerts_consumer(settings), ALERT_REACTIONS, deps)
     app.answer_queries(QUERIES, deps, {})
     app.publishes(NotificationDeliveredV1)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from services.notifications.store.buckets import bucket_specs
 from shared.contracts import content as c
+from shared.contracts import matching as x
 from shared.contracts import membership as m
-from shared.contracts.matching import ExpertsSuggestedV1, IntrosProposedV1
 from shared.contracts.membership import MemberContactV1
 from shared.messaging.provisioning import ConsumerSpec, Topology, durable_consumer, streams_for
 from shared.naming import Scope, Service, Streams, any_region_event_subject, personal_filter
@@ -15,19 +15,23 @@ PUBLIC_EVENTS = [
     m.MemberJoinedV1, m.JoinRequestedV1, m.JoinRequestDecidedV1, m.RoleChangedV1,
     m.MemberErasedV1, c.AnswerPostedV1, c.AnswerAcceptedV1, c.CommentAddedV1, c.PostEndorsedV1,
     c.PostFlaggedV1, c.PostModeratedV1, c.ResourceClaimedV1, c.ResourceHandedOverV1,
-    c.ResourceClaimDeclinedV1, c.CommunityPulseV1, c.SkillSuggestedV1,
+    c.ResourceClaimDeclinedV1, c.CommunityPulseV1, c.SkillSuggestedV1, x.MeetingProposedV1,
+    x.MentoringProposedV1, x.MentoringAnsweredV1, x.ResourceMatchedV1,
 ]  # fmt: skip
-LOCAL_EVENTS = [ExpertsSuggestedV1, IntrosProposedV1]
+LOCAL_EVENTS = [x.ExpertsSuggestedV1, x.IntrosProposedV1, x.SimilarQuestionsFoundV1,
+                x.ContentRecommendedV1]  # fmt: skip
+PERSONAL_EVENTS = [MemberContactV1, x.JobMatchedV1]
 
 
-def contacts_consumer(settings: GuildSettings) -> ConsumerSpec:
+def personal_consumer(settings: GuildSettings) -> ConsumerSpec:
     return durable_consumer(
         settings,
         Service.NOTIFICATIONS,
-        "contacts",
+        "personal",
         stream=Streams(settings.region).personal,
-        filter_subjects=[personal_filter(settings.region, MemberContactV1.TYPE)],
-        description="Contact data of members homed in this region",
+        filter_subjects=[personal_filter(settings.region, e.TYPE) for e in PERSONAL_EVENTS],
+        description="Contact data of members homed in this region, and what is for their "
+        "eyes only (job matches)",
     )
 
 
@@ -43,13 +47,13 @@ def alerts_consumer(settings: GuildSettings) -> ConsumerSpec:
             *(e.subject_in(region) for e in LOCAL_EVENTS),
         ],
         description="Events that should reach people: joins, requests, answers, claims, "
-        "flags, pulses, expert suggestions, intros; and erasures",
+        "flags, pulses, and matching's proposals; and erasures",
     )
 
 
 def topology(settings: GuildSettings) -> Topology:
     return Topology(
         streams=streams_for(settings),
-        consumers=[contacts_consumer(settings), alerts_consumer(settings)],
+        consumers=[personal_consumer(settings), alerts_consumer(settings)],
         buckets=bucket_specs(settings.region, settings.stream_replicas),
     )

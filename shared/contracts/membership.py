@@ -75,6 +75,9 @@ class MemberProfile(Payload):
     legal_entity: str | None = Field(
         default=None, description="The company's legal entity that employs them."
     )
+    open_to_intros: bool = Field(
+        default=True, description="False: never proposed to meet people (they opted out)."
+    )
 
 
 class MemberRegisteredV1(Contract):
@@ -166,6 +169,9 @@ class CommunityCreatedV1(Contract):
     topics: list[Tag] = Field(description="Topics (tags) the community covers.")
     facilitators: list[MemberRef] = Field(description="Who facilitates it.")
     created_at: datetime = Field(description="When it was created.")
+    home_region: Region | None = Field(
+        default=None, description="The region that administers it (runs its rounds)."
+    )
     access: Access = Field(default=Access.PUBLIC, description="How people get in.")
     region_scope: list[Region] = Field(
         default_factory=list, description="Regions it is for; empty means global."
@@ -185,6 +191,9 @@ class CommunityUpdatedV1(Contract):
     access: Access = Field(description="How people get in.")
     topics: list[Tag] = Field(description="Topics.")
     facilitators: list[MemberRef] = Field(description="Who facilitates it now.")
+    home_region: Region | None = Field(
+        default=None, description="The region that administers it (runs its rounds)."
+    )
     region_scope: list[Region] = Field(description="Regions it is for; empty means global.")
     archived: bool = Field(description="Archived communities take no new members or posts.")
     needs_facilitator: bool = Field(description="True when nobody facilitates it any more.")
@@ -381,6 +390,9 @@ class UpdateProfile(Request):
     open_to_move: bool | None = Field(
         default=None,
         description="Confidential: never shown to anyone else, least of all their manager chain.",
+    )
+    open_to_intros: bool | None = Field(
+        default=None, description="False: opt out of being proposed to meet people."
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 import json
 from array import array
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,7 +26,7 @@ from services.content.domain.model import (
     MemberInfo,
     Reaction,
 )
-from shared.readmodel import Table, group_columns, groups_from, pack, unpack
+from shared.readmodel import Names, Table, group_columns, groups_from, pack, unpack
 
 DELETED, HIDDEN = 1, 2
 KIND_CODE = {kind: code for code, kind in enumerate(KINDS)}
@@ -35,24 +35,6 @@ ANSWER_CODE, COMMENT_CODE, QUESTION_CODE = (
     KIND_CODE[COMMENT],
     KIND_CODE[QUESTION],
 )
-
-
-class Names:
-    """Strings to small numbers and back (community ids, member ids, tags)."""
-
-    def __init__(self, names: Iterable[str] = ()) -> None:
-        self.names: list[str] = list(names)
-        self.codes: dict[str, int] = {name: code for code, name in enumerate(self.names)}
-
-    def code(self, name: str) -> int:
-        found = self.codes.get(name)
-        if found is None:
-            found = self.codes[name] = len(self.names)
-            self.names.append(name)
-        return found
-
-    def get(self, name: str) -> int | None:
-        return self.codes.get(name)
 
 
 class PostIndex:

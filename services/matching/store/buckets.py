@@ -1,44 +1,187 @@
-"""The profiles bucket, and loading it into the in-memory index at start-up."""
+"""Matching's buckets, and the read models that follow them.
+
+Matching learns only from events; what it learned is kept in its own buckets, so that the
+read models can be rebuilt at any time (from a snapshot plus the changes since).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from nats.js import JetStreamContext
+from pydantic import TypeAdapter
 
-from services.matching.domain.model import ExpertiseIndex, Profile
+from services.matching.domain.mentoring import Mentorship
+from services.matching.domain.profiles import Profile
+from services.matching.domain.records import (
+    AnswerRecord,
+    CommunityInfo,
+    Evidence,
+    QuestionRecord,
+    Routed,
+    erased_key,
+    evidence_key,
+    profile_key,
+    routed_key,
+)
+from services.matching.domain.routing import RoutingState
+from services.matching.domain.sharing import Confidential, Need, Offer
+from services.matching.index.members import MemberModel
+from services.matching.index.questions import QuestionIndex
 from shared.messaging.provisioning import BucketSpec
 from shared.naming import Service, bucket_name
-from shared.storage import KvStore
+from shared.readmodel import BucketFollower, Table
+from shared.storage import KvStore, Versioned
+
+SERVICE = Service.MATCHING
+BUCKETS = {
+    # purpose: (description, holds personal data)
+    "members": ("Per member: public profile, evidence of expertise, routing history", False),
+    "questions": ("Questions seen, for similar questions and routing", False),
+    "answers": ("Answers seen, to turn acceptances and deletions into evidence", False),
+    "routing": ("Open questions being routed: waves sent, when to look again", False),
+    "communities": ("Communities: visibility, facilitators, home region", False),
+    "mentoring": ("Mentoring proposals and agreements: <mentor>--<mentee>", False),
+    "meetings": ("Rounds of people to meet: <community>.<round> -> pairs", False),
+    "resources": ("Open resource offers and requests: offer.<post> / need.<post>", False),
+    "confidential": ("Open to a move, manager chain (home region only)", True),
+}
 
 
 def bucket_specs(region: str, replicas: int) -> list[BucketSpec]:
     return [
-        BucketSpec(
-            bucket_name(Service.MATCHING, "profiles", region),
-            "Matching's read model: every member's public profile and communities",
-            replicas=replicas,
-        )
+        BucketSpec(bucket_name(SERVICE, purpose, region), text, replicas=replicas, secure=secure)
+        for purpose, (text, secure) in BUCKETS.items()
     ]
+
+
+@dataclass(frozen=True)
+class MeetingRound:
+    """The pairs a community's round proposed (pair keys)."""
+
+    pairs: tuple[str, ...]
+
+
+Resource = Offer | Need
 
 
 @dataclass
 class MatchingStore:
-    profiles: KvStore[Profile]
-    index: ExpertiseIndex = field(default_factory=ExpertiseIndex)
+    members: KvStore[bytes]
+    questions: KvStore[QuestionRecord]
+    answers: KvStore[AnswerRecord]
+    routing: KvStore[RoutingState]
+    communities: KvStore[CommunityInfo]
+    mentoring: KvStore[Mentorship]
+    meetings: KvStore[MeetingRound]
+    resources: KvStore[Resource]
+    confidential: KvStore[Confidential]
+    model: MemberModel = field(default_factory=MemberModel)
+    question_index: QuestionIndex = field(default_factory=QuestionIndex)
+    open_routing: Table[RoutingState] = field(
+        default_factory=lambda: Table(RoutingState, "routing-1")
+    )
+    directory: Table[CommunityInfo] = field(
+        default_factory=lambda: Table(CommunityInfo, "communities-1")
+    )
+    mentorships: Table[Mentorship] = field(default_factory=lambda: Table(Mentorship, "mentoring-1"))
+    rounds: Table[MeetingRound] = field(default_factory=lambda: Table(MeetingRound, "meetings-1"))
+    shared: Table[Resource] = field(default_factory=lambda: Table(Resource, "resources-1"))  # type: ignore[arg-type]
+    secrets: Table[Confidential] = field(
+        default_factory=lambda: Table(Confidential, "confidential-1")
+    )
+    followers: list[BucketFollower] = field(default_factory=list)
 
     @classmethod
     def for_region(cls, region: str) -> MatchingStore:
-        return cls(profiles=KvStore(bucket_name(Service.MATCHING, "profiles", region), Profile))
+        def store(purpose: str, value_type: object) -> KvStore:  # type: ignore[type-arg]
+            secure = BUCKETS[purpose][1]
+            return KvStore(bucket_name(SERVICE, purpose, region), value_type, secure=secure)  # type: ignore[arg-type]
 
-    async def load(self, _js: JetStreamContext) -> None:
-        """Rebuild the index from the bucket (at start-up, before consuming)."""
-        async for _, entry in self.profiles.items():
-            self.index.upsert(entry.value)
+        made = cls(
+            members=store("members", bytes),
+            questions=store("questions", QuestionRecord),
+            answers=store("answers", AnswerRecord),
+            routing=store("routing", RoutingState),
+            communities=store("communities", CommunityInfo),
+            mentoring=store("mentoring", Mentorship),
+            meetings=store("meetings", MeetingRound),
+            resources=store("resources", Resource),
+            confidential=store("confidential", Confidential),
+        )
+        made.followers = [
+            BucketFollower(bucket.bucket, projection, region=region, service=SERVICE, name=name)
+            for name, bucket, projection in (
+                ("members", made.members, made.model),
+                ("questions", made.questions, made.question_index),
+                ("routing", made.routing, made.open_routing),
+                ("communities", made.communities, made.directory),
+                ("mentoring", made.mentoring, made.mentorships),
+                ("meetings", made.meetings, made.rounds),
+                ("resources", made.resources, made.shared),
+                ("confidential", made.confidential, made.secrets),
+            )
+        ]
+        return made
 
-    async def save(self, profile: Profile) -> None:
-        await self.profiles.put(profile.member_id, profile)
+    def kv_stores(self) -> list[KvStore]:  # type: ignore[type-arg]
+        return [
+            self.members,
+            self.questions,
+            self.answers,
+            self.routing,
+            self.communities,
+            self.mentoring,
+            self.meetings,
+            self.resources,
+            self.confidential,
+        ]
 
-    async def forget(self, member_id: str) -> None:
-        self.index.remove(member_id)
-        await self.profiles.delete(member_id)
+    def follower(self, name: str) -> BucketFollower:
+        return next(f for f in self.followers if f.name == name)
+
+    async def settled(self, name: str, revision: int) -> None:
+        """Until the read model of bucket ``name`` reflects ``revision`` (read your writes)."""
+        await self.follower(name).wait_for(revision)
+
+    # ------------------------------------------------------------------ members
+
+    async def put_member_fact(self, key: str, value: object, adapter: TypeAdapter) -> int:  # type: ignore[type-arg]
+        revision = await self.members.put_raw(key, adapter.dump_json(value))
+        await self.settled("members", revision)
+        return revision
+
+    async def save_profile(self, profile: Profile) -> None:
+        await self.put_member_fact(profile_key(profile.member_id), profile, _PROFILE)
+
+    async def add_evidence(self, member_id: str, answer_id: str, evidence: Evidence) -> None:
+        await self.put_member_fact(
+            evidence_key(member_id, answer_id, evidence.kind), evidence, _EVIDENCE
+        )
+
+    async def save_routed(self, member_id: str, question_id: str, routed: Routed) -> None:
+        await self.put_member_fact(routed_key(member_id, question_id), routed, _ROUTED)
+
+    async def erase_member(self, member_id: str) -> None:
+        """Securely delete every fact about a member, then mark them erased."""
+        await self.members.erase_prefix(f"{member_id}.")
+        await self.put_member_fact(erased_key(member_id), {"erased": True}, _MARK)
+        await self.follower("members").save_snapshot()
+
+    # ------------------------------------------------------------------ others
+
+    async def put(self, name: str, store: KvStore, key: str, value: object) -> int:  # type: ignore[type-arg]
+        revision = await store.put(key, value)
+        await self.settled(name, revision)
+        return revision
+
+    async def remove(self, name: str, store: KvStore, key: str) -> None:  # type: ignore[type-arg]
+        await self.settled(name, await store.remove(key))
+
+    async def routing_state(self, question_id: str) -> Versioned[RoutingState] | None:
+        return await self.routing.get(question_id)
+
+
+_PROFILE = TypeAdapter(Profile)
+_EVIDENCE = TypeAdapter(Evidence)
+_ROUTED = TypeAdapter(Routed)
+_MARK: TypeAdapter[dict[str, bool]] = TypeAdapter(dict[str, bool])

@@ -98,6 +98,7 @@ class Member:
     mentoring_offer: MentoringOffer | None = None
     mentoring_wish: MentoringWish | None = None
     open_to_move: bool = False
+    open_to_intros: bool = True
     status: str = ACTIVE
     snoozed_until: date | None = None
     pending_skills: tuple[SkillSuggestion, ...] = ()

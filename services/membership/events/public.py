@@ -82,6 +82,7 @@ def profile(member: Member) -> MemberProfile:
         status=MemberStatus(member.status),
         snoozed_until=member.snoozed_until,
         legal_entity=member.legal_entity,
+        open_to_intros=member.open_to_intros,
     )
 
 
@@ -152,6 +153,7 @@ def community_created(community: Community) -> CommunityCreatedV1:
         description=community.description,
         topics=list(community.topics),
         facilitators=facilitators(community),
+        home_region=community.home_region,
         created_at=community.created_at,
         access=Access(community.access),
         region_scope=list(community.region_scope),
@@ -168,6 +170,7 @@ def community_updated(
         access=Access(community.access),
         topics=list(community.topics),
         facilitators=facilitators(community),
+        home_region=community.home_region,
         region_scope=list(community.region_scope),
         archived=community.archived,
         needs_facilitator=community.needs_facilitator,

@@ -23,6 +23,8 @@ class Notification:
     headline: str = ""
     """The title without anyone's personal data: what may leave the inbox (in delivery events,
     which cannot be erased). Empty when the title has none."""
+    confidential: bool = False
+    """Only its recipient may learn it exists (a job match): no delivery event is published."""
 
     @property
     def public_title(self) -> str:
@@ -110,9 +112,21 @@ def intros(member: Recipient, community: str, people: Sequence[str]) -> Notifica
 
 
 def note(
-    recipient: Recipient, kind: str, title: str, body: str, *reasons: str, headline: str = ""
+    recipient: Recipient,
+    kind: str,
+    title: str,
+    body: str,
+    *reasons: str,
+    headline: str = "",
+    confidential: bool = False,
 ) -> Notification:
     """A notification of any other kind; ``headline`` is its title without personal names."""
     return Notification(
-        recipient=recipient, kind=kind, title=title, body=body, reasons=reasons, headline=headline
+        recipient=recipient,
+        kind=kind,
+        title=title,
+        body=body,
+        reasons=reasons,
+        headline=headline,
+        confidential=confidential,
     )

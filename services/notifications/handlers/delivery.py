@@ -8,6 +8,7 @@ sending and marking, the retry sends again; the inbox deduplicates that by notif
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from services.notifications.channels import Channel
@@ -50,10 +51,18 @@ async def _deliver_once(
     dispatch = Dispatch(key, cause.id, cause.type, channel.name, notification)
     await channel.send(dispatch, contact)
     delivered_at = deps.clock()
+    if not notification.confidential:
+        await _announce_delivery(cause, dispatch, delivered_at, deps)
+    await deps.store.ledger.put(key, Delivery("delivered", delivered_at.isoformat()))
+
+
+async def _announce_delivery(
+    cause: Envelope[Any], dispatch: Dispatch, delivered_at: datetime, deps: Deps
+) -> None:
+    notification = dispatch.notification
     await deps.events.publish(
         public.notification_delivered(dispatch, delivered_at),
-        event_id=derived_id("notification_delivered", key),
+        event_id=derived_id("notification_delivered", dispatch.notification_id),
         subject=notification.recipient.member_id,
         cause=cause,
     )
-    await deps.store.ledger.put(key, Delivery("delivered", delivered_at.isoformat()))

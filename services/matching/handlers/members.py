@@ -1,0 +1,138 @@
+"""Reactions to membership's events: who members are, where they belong, who facilitates."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from services.matching.domain.meetings import pair_reasons, shared_slots
+from services.matching.domain.profiles import Profile
+from services.matching.events import inbound, public
+from services.matching.handlers import Deps
+from services.matching.handlers.personal import erase_personal_events
+from shared.contracts import membership as m
+from shared.contracts.values import MemberRef
+from shared.envelope import Envelope
+
+
+async def _keep_profile(profile: Profile, deps: Deps) -> Profile:
+    """Store a newer profile, keeping the communities matching learned from joins."""
+    held = deps.store.model.profile(profile.member_id)
+    if held is not None:
+        if not profile.newer_than(held):
+            return held
+        profile = replace(profile, communities=held.communities)
+    await deps.store.save_profile(profile)
+    return profile
+
+
+async def when_member_registered_keep_profile(
+    event: Envelope[m.MemberRegisteredV1], deps: Deps
+) -> None:
+    """Keep the member's public profile; an older revision arriving late changes nothing."""
+    await _keep_profile(inbound.profile_of(event.data.member, event.data.revision), deps)
+
+
+async def when_member_updated_keep_profile(event: Envelope[m.MemberUpdatedV1], deps: Deps) -> None:
+    """Keep the member's newest skills, hours, mentoring wishes and offers, availability."""
+    await _keep_profile(inbound.profile_of(event.data.member, event.data.revision), deps)
+
+
+async def when_member_left_forget_membership(event: Envelope[m.MemberLeftV1], deps: Deps) -> None:
+    """No longer proposed to meet in that community, nor asked about its private questions."""
+    held = deps.store.model.profile(event.data.member.member_id)
+    if held is not None and event.data.community_id in held.communities:
+        await deps.store.save_profile(held.with_community(event.data.community_id, False))
+
+
+async def when_member_deactivated_forget_them(
+    event: Envelope[m.MemberDeactivatedV1], deps: Deps
+) -> None:
+    """Departed members are never matched again."""
+    await forget_member(event.data.member.member_id, deps)
+
+
+async def when_member_erased_forget_them(event: Envelope[m.MemberErasedV1], deps: Deps) -> None:
+    """Nothing of an erased member stays in matching."""
+    await forget_member(event.data.member.member_id, deps)
+
+
+async def forget_member(member_id: str, deps: Deps) -> None:
+    store = deps.store
+    await store.erase_member(member_id)
+    if store.secrets.get(member_id) is not None:
+        await store.remove("confidential", store.confidential, member_id)
+    for key, mentorship in list(store.mentorships.items.items()):
+        if member_id in (mentorship.mentor_id, mentorship.mentee_id):
+            await store.remove("mentoring", store.mentoring, key)
+    for key, resource in list(store.shared.items.items()):
+        if member_id in (
+            getattr(resource, "offerer_id", None),
+            getattr(resource, "requester_id", None),
+        ):
+            await store.remove("resources", store.resources, key)
+    await erase_personal_events(member_id, deps)
+
+
+async def when_member_joined_propose_intros(event: Envelope[m.MemberJoinedV1], deps: Deps) -> None:
+    """Record the membership; a newcomer homed here gets people to meet at once, with times
+    inside both working hours."""
+    joined = event.data
+    held = deps.store.model.profile(joined.member.member_id)
+    profile = held or inbound.profile_of(joined.member, revision=0)
+    profile = profile.with_community(joined.community_id, True)
+    await deps.store.save_profile(profile)
+    limit = deps.policy.intros_per_newcomer
+    if profile.home_region != deps.region or limit == 0 or not profile.open_to_intros:
+        return
+    now = deps.clock()
+    intros = []
+    for other in _people_to_meet(profile, joined.community_id, deps):
+        slots = shared_slots(profile, other, now)
+        intros.append((other, pair_reasons(profile, other, joined.community_name), slots))
+        if len(intros) == limit:
+            break
+    if intros:
+        member = MemberRef(member_id=profile.member_id, home_region=profile.home_region)
+        proposal = public.intros_proposed(
+            member, joined.community_id, joined.community_name, intros, now
+        )
+        await deps.events.publish_caused_by(
+            event, proposal, purpose="intros_proposed", subject=profile.member_id
+        )
+
+
+def _people_to_meet(newcomer: Profile, community_id: str, deps: Deps) -> list[Profile]:
+    """Others in the community who may be met: other regions first, then shared skills."""
+    today = deps.clock().date()
+    skills = set(dict(newcomer.skills))
+    others = [
+        p
+        for p in deps.store.model.members_of(community_id)
+        if p.member_id != newcomer.member_id and p.open_to_intros and p.available_on(today)
+    ]
+    return sorted(
+        others,
+        key=lambda p: (
+            p.region == newcomer.region,
+            -len(skills & set(dict(p.skills))),
+            p.member_id,
+        ),
+    )
+
+
+async def when_community_changed_keep_it(
+    event: Envelope[m.CommunityCreatedV1] | Envelope[m.CommunityUpdatedV1], deps: Deps
+) -> None:
+    """Its visibility (for private questions), facilitators (the last wave), home region."""
+    info = inbound.community_info(event.data)
+    await deps.store.put("communities", deps.store.communities, info.community_id, info)
+
+
+async def when_role_changed_keep_facilitators(event: Envelope[m.RoleChangedV1], deps: Deps) -> None:
+    """Facilitators change: the last wave of a routed question goes to the new ones."""
+    held = deps.store.directory.get(event.data.community_id)
+    if held is None:
+        return
+    facilitators = tuple((f.member_id, f.home_region) for f in event.data.facilitators)
+    info = replace(held, facilitators=facilitators)
+    await deps.store.put("communities", deps.store.communities, info.community_id, info)

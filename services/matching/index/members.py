@@ -1,0 +1,516 @@
+"""Matching's read model of members: profiles, evidence of expertise, routing history; and the
+ranking of who is most likely to answer a question well.
+
+The ranking (measured in docs/matching.md) multiplies two estimates:
+
+* **availability**: how likely the member is to be answering now, from their answers with
+  time: the mean, over several time scales (1, 7, 30 and 180 days, and all time), of their
+  share of everyone's recent answers. No single window has to be guessed, and someone who
+  answered yesterday counts as much as someone steadily active for a year.
+* **fit**: how much more likely the question's terms (its tags and the content words of its
+  title) are under the member's history than under everyone's: a Dirichlet-smoothed
+  likelihood ratio per term, averaged geometrically over the terms. The history is what they
+  answered (an accepted answer counts twice) fading with a one-year half-life. Declared
+  skills lift it (by 1 + the level's weight per term: an expert's x5, a beginner's x1.5,
+  averaged geometrically like the terms); they do not fade, and they do not count as history,
+  which would make a broad profile look less fit than a narrow one.
+
+Everything is kept in columns (numpy arrays and ``array`` postings), so that ranking 100,000
+members is a handful of vector operations.
+"""
+
+from __future__ import annotations
+
+import json
+from array import array
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+from pydantic import TypeAdapter
+
+from services.matching.domain.profiles import LEVEL_WEIGHT, Profile
+from services.matching.domain.records import (
+    ACCEPTED,
+    ACTIVITY,
+    ANSWER,
+    RETRACTED,
+    SIGN,
+    UNACCEPTED,
+    Routed,
+)
+from services.matching.domain.text import tag_term
+from shared.readmodel import Names, group_columns, groups_from, pack, unpack
+
+DAY = 86_400.0
+T0 = datetime(2000, 1, 1, tzinfo=UTC).timestamp()
+FIT_HALF_LIFE = 365 * DAY
+ACTIVITY_HALF_LIVES: tuple[float | None, ...] = (1 * DAY, 7 * DAY, 30 * DAY, 180 * DAY, None)
+"""None: all time, no fading."""
+UNIFORM_SHARE = 0.05
+"""Availability everyone has, whatever their history: lets a declared expert who never
+answered be ranked, and ranks by fit alone where nobody has answered yet."""
+NO_MATCH = 0.5
+"""A member whose skills and history share no term with the question keeps half of their
+score: they come after everyone who knows something about it, not before those whose profile
+also covers other topics (which the likelihood ratio alone would let happen)."""
+REBASE_AFTER = 256.0
+"""Half-lives after which activity columns are rescaled, to stay far from overflow."""
+KIND_CODE = {ANSWER: 1, ACCEPTED: 2, RETRACTED: -1, UNACCEPTED: -2}
+
+
+class Column:
+    """A growable numpy column indexed by member code."""
+
+    def __init__(self, dtype: Any, data: np.ndarray | None = None) -> None:
+        self.data = data if data is not None else np.zeros(1024, dtype=dtype)
+
+    def ensure(self, size: int) -> None:
+        if size > len(self.data):
+            grown = np.zeros(max(size, 2 * len(self.data)), dtype=self.data.dtype)
+            grown[: len(self.data)] = self.data
+            self.data = grown
+
+
+class Postings:
+    """Per term: which members, how much, and what kind of evidence; append-only."""
+
+    def __init__(self) -> None:
+        self.members: list[array[int]] = []
+        self.weights: list[array[float]] = []
+        self.kinds: list[array[int]] = []
+
+    def add(self, term: int, member: int, weight: float, kind: int) -> None:
+        while len(self.members) <= term:
+            self.members.append(array("i"))
+            self.weights.append(array("f"))
+            self.kinds.append(array("b"))
+        self.members[term].append(member)
+        self.weights[term].append(weight)
+        self.kinds[term].append(kind)
+
+    def of(self, term: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if term >= len(self.members):
+            empty = np.zeros(0)
+            return empty.astype(np.int32), empty.astype(np.float32), empty.astype(np.int8)
+        return (
+            np.frombuffer(self.members[term], dtype=np.int32),
+            np.frombuffer(self.weights[term], dtype=np.float32),
+            np.frombuffer(self.kinds[term], dtype=np.int8),
+        )
+
+    def without(self, dropped: np.ndarray) -> Postings:
+        """A copy without the postings of members in ``dropped`` (a boolean mask by code)."""
+        kept = Postings()
+        for term in range(len(self.members)):
+            members, weights, kinds = self.of(term)
+            keep = ~dropped[members] if len(members) else np.zeros(0, dtype=bool)
+            kept.members.append(array("i", members[keep].tobytes()))
+            kept.weights.append(array("f", weights[keep].tobytes()))
+            kept.kinds.append(array("b", kinds[keep].tobytes()))
+        return kept
+
+    def columns(self, name: str) -> dict[str, Any]:
+        return {
+            **group_columns(f"{name}.m", dict(enumerate(self.members))),
+            f"{name}.w": _concat(self.weights, "f"),
+            f"{name}.k": _concat(self.kinds, "b"),
+        }
+
+    @classmethod
+    def from_columns(cls, columns: dict[str, Any], name: str) -> Postings:
+        made, offset = cls(), 0
+        weights, kinds = columns[f"{name}.w"], columns[f"{name}.k"]
+        members = groups_from(columns, f"{name}.m")
+        for term in range(len(members)):
+            size = len(members[term])
+            made.members.append(members[term])
+            made.weights.append(weights[offset : offset + size])
+            made.kinds.append(kinds[offset : offset + size])
+            offset += size
+        return made
+
+
+def _concat(parts: list[array[Any]], typecode: str) -> array[Any]:
+    whole = array(typecode)
+    for part in parts:
+        whole.extend(part)
+    return whole
+
+
+@dataclass(frozen=True)
+class Ranked:
+    member_id: str
+    score: float
+    availability: float
+    fit: float
+
+
+@dataclass(frozen=True)
+class TermEvidence:
+    term: str
+    answers: int
+    accepted: int
+    declared: str | None
+
+
+_PROFILE = TypeAdapter(Profile)
+_PROFILES = TypeAdapter(list[Profile | None])
+_ROUTED = TypeAdapter(Routed)
+_ROUTES = TypeAdapter(dict[str, dict[str, Routed]])
+
+
+class MemberModel:
+    """The projection of matching's members bucket (see :mod:`..domain.records`)."""
+
+    VERSION = "members-2"
+
+    def __init__(self) -> None:
+        self._reset()
+
+    def _reset(self) -> None:
+        self.codes = Names()
+        self.profiles: list[Profile | None] = []
+        self.regions = Names()
+        self.home = Column(np.int32)
+        self.known = Column(np.bool_)
+        self.erased = Column(np.bool_)
+        self.activity = [Column(np.float64) for _ in ACTIVITY_HALF_LIVES]
+        self.activity_total = [0.0 for _ in ACTIVITY_HALF_LIVES]
+        self.activity_ref = [0.0 for _ in ACTIVITY_HALF_LIVES]
+        self.length_history = Column(np.float64)
+        self.vocab = Names()
+        self.history = Postings()
+        self.declared = Postings()
+        self.background_history = array("d")
+        self.total_history = 0.0
+        self.communities: dict[str, set[int]] = {}
+        self.routes: dict[int, dict[str, Routed]] = {}
+
+    # ------------------------------------------------------------------ applying changes
+
+    def apply(self, key: str, value: bytes | None) -> None:
+        member_id, kind, rest = [*key.split(".", 2), "", ""][:3]
+        if kind == "x" or (kind == "p" and value is None):
+            self.forget(member_id)
+        elif value is None:
+            return  # evidence is never deleted, only erased with its member
+        elif kind == "p":
+            self.set_profile(_PROFILE.validate_json(value))
+        elif kind == "e":
+            document = json.loads(value)
+            at = datetime.fromisoformat(document["at"]).timestamp()
+            self.add_evidence(member_id, at, document["terms"], document.get("kind", ANSWER))
+        elif kind == "r":
+            routed = _ROUTED.validate_json(value)
+            self.routes.setdefault(self._code(member_id), {})[rest] = routed
+
+    def _code(self, member_id: str) -> int:
+        code = self.codes.code(member_id)
+        if code >= len(self.profiles):
+            self.profiles.extend([None] * (code + 1 - len(self.profiles)))
+            for column in (
+                self.home,
+                self.known,
+                self.erased,
+                self.length_history,
+                *self.activity,
+            ):
+                column.ensure(code + 1)
+        return code
+
+    def _term(self, term: str) -> int:
+        code = self.vocab.code(term)
+        while len(self.background_history) <= code:
+            self.background_history.append(0.0)
+        return code
+
+    def set_profile(self, profile: Profile) -> None:
+        code = self._code(profile.member_id)
+        held = self.profiles[code]
+        if held is not None and not profile.newer_than(held):
+            return
+        self._declare(code, held.skills if held else (), -1)
+        self._declare(code, profile.skills, +1)
+        for community_id in held.communities if held else ():
+            self.communities.get(community_id, set()).discard(code)
+        for community_id in profile.communities:
+            self.communities.setdefault(community_id, set()).add(code)
+        self.profiles[code] = profile
+        self.home.data[code] = self.regions.code(profile.home_region)
+        self.known.data[code] = True
+        self.erased.data[code] = False
+
+    def _declare(self, code: int, skills: Iterable[tuple[str, str]], sign: int) -> None:
+        for skill, level in skills:
+            term, weight = self._term(tag_term(skill)), sign * LEVEL_WEIGHT[level]
+            self.declared.add(term, code, weight, 3 * sign)
+
+    def add_evidence(self, member_id: str, at: float, terms: Sequence[str], kind: str) -> None:
+        code, sign = self._code(member_id), SIGN[kind]
+        weight = sign * 2.0 ** ((at - T0) / FIT_HALF_LIFE)
+        for term in terms:
+            term_code = self._term(term)
+            self.history.add(term_code, code, weight, KIND_CODE[kind])
+            self.background_history[term_code] += weight
+        self.total_history += weight * len(terms)
+        self.length_history.data[code] += weight * len(terms)
+        if kind in ACTIVITY:
+            self._count_activity(code, at, ACTIVITY[kind])
+
+    def _count_activity(self, code: int, at: float, sign: int) -> None:
+        for scale, half_life in enumerate(ACTIVITY_HALF_LIVES):
+            if half_life is None:
+                amount = float(sign)
+            else:
+                if (at - self.activity_ref[scale]) / half_life > REBASE_AFTER:
+                    self._rebase(scale, at)
+                amount = sign * 2.0 ** ((at - self.activity_ref[scale]) / half_life)
+            self.activity[scale].data[code] += amount
+            self.activity_total[scale] += amount
+
+    def _rebase(self, scale: int, at: float) -> None:
+        half_life = ACTIVITY_HALF_LIVES[scale]
+        assert half_life is not None
+        factor = 2.0 ** ((self.activity_ref[scale] - at) / half_life)
+        self.activity[scale].data *= factor
+        self.activity_total[scale] *= factor
+        self.activity_ref[scale] = at
+
+    def forget(self, member_id: str) -> None:
+        """Erase everything about a member: profile, memberships, routing; their evidence is
+        masked now and dropped from the next snapshot."""
+        code = self.codes.get(member_id)
+        if code is None:
+            return
+        held = self.profiles[code]
+        if held is not None:
+            self._declare(code, held.skills, -1)
+            for community_id in held.communities:
+                self.communities.get(community_id, set()).discard(code)
+        self.profiles[code] = None
+        self.known.data[code] = False
+        self.erased.data[code] = True
+        for scale, column in enumerate(self.activity):
+            self.activity_total[scale] -= column.data[code]
+            column.data[code] = 0.0
+        self.routes.pop(code, None)
+        self.codes.forget(member_id)
+
+    # ------------------------------------------------------------------ reading
+
+    def __len__(self) -> int:
+        return int(self.known.data[: len(self.profiles)].sum())
+
+    def profile(self, member_id: str) -> Profile | None:
+        code = self.codes.get(member_id)
+        return self.profiles[code] if code is not None else None
+
+    def all_profiles(self) -> Iterable[Profile]:
+        return (p for p in self.profiles if p is not None)
+
+    def members_of(self, community_id: str) -> list[Profile]:
+        codes = self.communities.get(community_id, set())
+        return [p for c in sorted(codes) if (p := self.profiles[c]) is not None]
+
+    def routes_of(self, member_id: str) -> dict[str, Routed]:
+        code = self.codes.get(member_id)
+        return self.routes.get(code, {}) if code is not None else {}
+
+    def mask(
+        self,
+        home_region: str | None = None,
+        community_id: str | None = None,
+        excluding: Iterable[str] = (),
+    ) -> np.ndarray:
+        """Members that may be ranked: known, homed in ``home_region``, in ``community_id``,
+        not in ``excluding``."""
+        size = len(self.profiles)
+        allowed = self.known.data[:size].copy()
+        for member_id in excluding:
+            if (code := self.codes.get(member_id)) is not None:
+                allowed[code] = False
+        if home_region is not None:
+            region = self.regions.get(home_region)
+            allowed &= self.home.data[:size] == (region if region is not None else -1)
+        if community_id is not None:
+            inside = np.zeros(size, dtype=bool)
+            inside[list(self.communities.get(community_id, ()))] = True
+            allowed &= inside
+        return allowed
+
+    def availability(self) -> np.ndarray:
+        size = len(self.profiles)
+        share = np.zeros(size)
+        for scale, column in enumerate(self.activity):
+            if self.activity_total[scale] > 0:
+                share += column.data[:size] / self.activity_total[scale]
+        share /= len(self.activity)
+        return share + UNIFORM_SHARE / max(len(self), 1)
+
+    def fit(self, terms: Sequence[str], now: float) -> np.ndarray:
+        """How well each member fits the question's terms: the likelihood ratio of the terms
+        under their (fading) history, lifted by the skills they declared."""
+        size = len(self.profiles)
+        codes = [c for t in dict.fromkeys(terms) if (c := self.vocab.get(t)) is not None]
+        if not codes:
+            return np.ones(size)
+        ratio, answered = self._history_ratio(codes, 2.0 ** (-(now - T0) / FIT_HALF_LIFE), size)
+        lift = np.zeros(size)
+        for code in codes:
+            lift += np.log1p(self._counts(self.declared, code, size))
+        fit = ratio * np.exp(lift / len(codes))
+        return np.where(answered | (lift > 0), fit, fit * NO_MATCH)
+
+    def _history_ratio(
+        self, codes: list[int], fade: float, size: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Per member: the geometric mean over the terms anyone answered of the Dirichlet-
+        smoothed likelihood ratio; and whether they answered any of them."""
+        total = fade * self.total_history
+        codes = [c for c in codes if self.background_history[c] > 0]
+        answered = np.zeros(size, dtype=bool)
+        if not codes or total <= 0:
+            return np.ones(size), answered
+        lengths = np.maximum(fade * self.length_history.data[:size], 0.0)
+        mu = total / max(int(np.count_nonzero(lengths > 1e-9)), 1)
+        matched = np.zeros(size)
+        for code in codes:
+            p = (fade * self.background_history[code] + 0.5) / (total + 1.0)
+            counts = fade * self._counts(self.history, code, size)
+            hit = np.flatnonzero(counts > 1e-12)
+            matched[hit] += np.log1p(counts[hit] / (mu * p))
+            answered[hit] = True
+        return (mu / (lengths + mu)) * np.exp(matched / len(codes)), answered
+
+    @staticmethod
+    def _counts(postings: Postings, term: int, size: int) -> np.ndarray:
+        members, weights, _ = postings.of(term)
+        if not len(members):
+            return np.zeros(size)
+        return np.bincount(members, weights=weights, minlength=size)[:size]
+
+    def rank(
+        self, terms: Sequence[str], now: float, allowed: np.ndarray, limit: int
+    ) -> list[Ranked]:
+        """The ``limit`` best members among ``allowed``, best first."""
+        availability, fit = self.availability(), self.fit(terms, now)
+        score = np.where(allowed, availability * fit, -1.0)
+        eligible = int(np.count_nonzero(allowed))
+        take = min(limit, eligible)
+        if take <= 0:
+            return []
+        best = (
+            np.argpartition(-score, take - 1)[:take] if take < len(score) else np.arange(len(score))
+        )
+        best = sorted(best, key=lambda c: (-score[c], self.codes.names[c]))
+        return [
+            Ranked(self.codes.names[c], float(score[c]), float(availability[c]), float(fit[c]))
+            for c in best
+            if score[c] >= 0
+        ]
+
+    def evidence(self, member_id: str, terms: Sequence[str]) -> list[TermEvidence]:
+        """For the reasons shown to people: per term, answers and acceptances, declared level."""
+        code = self.codes.get(member_id)
+        profile = self.profiles[code] if code is not None else None
+        found = []
+        for term in dict.fromkeys(terms):
+            term_code = self.vocab.get(term)
+            answers = accepted = 0
+            if term_code is not None and code is not None:
+                members, _, kinds = self.history.of(term_code)
+                mine = kinds[members == code]
+                answers = int(np.count_nonzero(mine == 1) - np.count_nonzero(mine == -1))
+                accepted = int(np.count_nonzero(mine == 2) - np.count_nonzero(mine == -2))
+            declared = profile.level_of(term.removeprefix("#")) if profile else None
+            if answers or declared:
+                found.append(TermEvidence(term, answers, accepted, declared))
+        return found
+
+    def recent_answers(self, member_id: str, now: float) -> float:
+        """About how many answers in the last month (the 30-day column, faded to ``now``)."""
+        code = self.codes.get(member_id)
+        if code is None:
+            return 0.0
+        scale = ACTIVITY_HALF_LIVES.index(30 * DAY)
+        half_life = 30 * DAY
+        return float(
+            self.activity[scale].data[code] * 2.0 ** ((self.activity_ref[scale] - now) / half_life)
+        )
+
+    # ------------------------------------------------------------------ snapshots
+
+    def snapshot(self) -> bytes:
+        size = len(self.profiles)
+        erased = self.erased.data[:size]
+        history = self.history.without(erased) if erased.any() else self.history
+        numbers = {
+            "activity_total": self.activity_total,
+            "activity_ref": self.activity_ref,
+            "total_history": self.total_history,
+        }
+        return pack(
+            {
+                "codes": self.codes.names,
+                "regions": self.regions.names,
+                "vocab": self.vocab.names,
+                "home": array("i", self.home.data[:size].tobytes()),
+                "known": self.known.data[:size].tobytes(),
+                "erased": erased.tobytes(),
+                "length_history": array("d", self.length_history.data[:size].tobytes()),
+                **{
+                    f"activity{i}": array("d", c.data[:size].tobytes())
+                    for i, c in enumerate(self.activity)
+                },
+                "background_history": self.background_history,
+                **history.columns("history"),
+                **self.declared.columns("declared"),
+                "profiles": _PROFILES.dump_json(self.profiles),
+                "routes": _ROUTES.dump_json(
+                    {str(code): routes for code, routes in self.routes.items()}
+                ),
+                "numbers": json.dumps(numbers).encode(),
+            }
+        )
+
+    def restore(self, data: bytes) -> None:
+        c = unpack(data)
+        self._reset()
+        self.codes, self.regions, self.vocab = (
+            Names(c["codes"]),
+            Names(c["regions"]),
+            Names(c["vocab"]),
+        )
+        self.home = Column(np.int32, np.frombuffer(c["home"], dtype=np.int32).copy())
+        self.known = Column(np.bool_, np.frombuffer(c["known"], dtype=np.bool_).copy())
+        self.erased = Column(np.bool_, np.frombuffer(c["erased"], dtype=np.bool_).copy())
+        self.length_history = Column(np.float64, np.frombuffer(c["length_history"]).copy())
+        self.activity = [
+            Column(np.float64, np.frombuffer(c[f"activity{i}"]).copy())
+            for i in range(len(ACTIVITY_HALF_LIVES))
+        ]
+        self.background_history = c["background_history"]
+        self.history = Postings.from_columns(c, "history")
+        self.declared = Postings.from_columns(c, "declared")
+        self.profiles = _PROFILES.validate_json(c["profiles"])
+        self.routes = {int(code): r for code, r in _ROUTES.validate_json(c["routes"]).items()}
+        numbers = json.loads(c["numbers"])
+        self.activity_total, self.activity_ref = numbers["activity_total"], numbers["activity_ref"]
+        self.total_history = numbers["total_history"]
+        for code, profile in enumerate(self.profiles):
+            for community_id in profile.communities if profile else ():
+                self.communities.setdefault(community_id, set()).add(code)
+        self._grow_columns(len(self.profiles))
+
+    def _grow_columns(self, size: int) -> None:
+        for column in (
+            self.home,
+            self.known,
+            self.erased,
+            self.length_history,
+            *self.activity,
+        ):
+            column.ensure(size)

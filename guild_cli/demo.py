@@ -258,6 +258,16 @@ async def report(client: GuildClient, console: Console, watch: Watch, run: DemoR
             subtitle=f"tags: {', '.join(run.question.tags)} · the asker is never alerted",
         )
     )
+    suggested = watch.suggestions.get(run.question.title)
+    if suggested is not None and not suggested[1].suggestions:
+        waiting = ", ".join(
+            f"{names.get(w.member.member_id, w.member.member_id)} from {w.not_before:%a %H:%M} UTC"
+            for w in suggested[1].waiting[:5]
+        )
+        console.print(
+            f"[bold]Nobody who fits is at work right now[/] (follow the sun): the question "
+            f"waits for {waiting or 'the next people who fit'}."
+        )
     missing = [item for item in _expected(watch, run) if not watch.delivered(*item)]
     if missing:
         console.print(f"[yellow]Still on its way after the wait:[/] {missing}")

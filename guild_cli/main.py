@@ -33,6 +33,8 @@ app = typer.Typer(
 )
 dlq_app = typer.Typer(help="The dead-letter stream: what could not be processed, and why.")
 app.add_typer(dlq_app, name="dlq")
+eval_app = typer.Typer(help="Measure Guild's matching on recorded data.")
+app.add_typer(eval_app, name="eval")
 console = Console()
 
 DEFAULT_REGION = "local"
@@ -344,6 +346,23 @@ def dlq_replay(
 
     replayed = _run(_resolve_url(nats_url), region, work)
     console.print(f"replayed as sequence {replayed}")
+
+
+@eval_app.command("routing")
+def eval_routing(
+    data: Annotated[
+        Path, typer.Option("--data", help="A Stack Exchange site's folder (Posts.xml, ...).")
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Replay a Stack Exchange site through Guild's event contracts and its real ranking, in
+    time order, and print Hit@5, Hit@10, MRR and nDCG@10 against two baselines."""
+    if not data.is_dir():
+        raise _fail(f"no such folder: {data}")
+    # matching's own harness, in its own process: the CLI imports no service
+    command = [sys.executable, "-m", "services.matching.evaluation", "--data", str(data.resolve())]
+    root = Path(__file__).resolve().parent.parent
+    raise typer.Exit(subprocess.call([*command, *(["--json"] if as_json else [])], cwd=root))
 
 
 def run() -> None:

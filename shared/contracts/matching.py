@@ -45,7 +45,11 @@ class ExpertsSuggestedV1(Contract):
     title: str = Field(description="The question's title.")
     tags: list[Tag] = Field(description="The question's topics.")
     asker_id: Identifier = Field(description="Who asked (never among the suggestions).")
-    suggestions: list[ExpertSuggestion] = Field(description="Who to alert now, best first.")
+    suggestions: list[ExpertSuggestion] = Field(
+        description="Who to alert now, best first. Empty when nobody can be asked yet (all "
+        "outside their working hours or asked enough): then ``waiting`` says who will be, "
+        "and when."
+    )
     suggested_at: datetime = Field(description="When matching chose them.")
     wave: int = Field(
         default=1,

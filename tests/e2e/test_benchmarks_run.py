@@ -48,3 +48,12 @@ def test_the_hop_benchmark_compares_guild_with_a_bare_consumer(nats_server):
     )  # fmt: skip
     assert "guild" in out
     assert "bare" in out
+
+
+def test_the_matching_benchmark_rebuilds_restarts_and_ranks(nats_server):
+    out = run_bench(
+        "bench.matching_benchmark", "--members", "1000", "--posts", "8000", "--queries", "50",
+        nats_url=nats_server.url,
+    )  # fmt: skip
+    assert "rank one question p99 (ms)" in out
+    assert "restart loaded snapshots: True" in out

@@ -12,6 +12,7 @@ import pytest
 
 from guild_cli.supervisor import Supervisor
 from tests.helpers import eventually
+from tests.slice import AROUND_THE_CLOCK
 
 pytestmark = pytest.mark.e2e
 
@@ -92,6 +93,12 @@ async def test_a_hire_a_join_and_a_question_reach_the_right_inboxes(system, nats
 
         for hire in hires:
             await eventually(lambda h=hire: registered(h["person_id"]), what="member registered")
+            # at work around the clock, so that the test does not depend on the time it runs
+            updated = await ask(
+                f"cmd.{region}.membership.update_profile",
+                {"member_id": hire["person_id"], "working_hours": AROUND_THE_CLOCK},
+            )
+            assert updated["ok"], updated
         created = await ask(
             f"cmd.{region}.membership.create_community",
             {"actor_id": "fac", "community_id": "k8s", "name": "Kubernetes Operators"},

@@ -86,7 +86,9 @@ async def snapshot(url: str) -> dict:
             "qry.local.content.get_post", {"viewer_id": "e1001", "post_id": question_id}
         )
         inboxes = {
-            m: (await query("qry.local.notifications.inbox", {"member_id": m}))["result"]
+            m: (await query("qry.local.notifications.inbox", {"member_id": m, "limit": 200}))[
+                "result"
+            ]
             for m in ("e1001", "e2001", "e4001")
         }
         return {"member": member, "post": post, "inboxes": inboxes, "events": info.state.messages}
@@ -104,9 +106,11 @@ async def test_guild_up_demo_then_restart_keeps_everything(tmp_path):
         assert "Lena Vogel (e1001)" in output  # a facilitator, alerted
         assert "you facilitate Kubernetes Operators" in output
         assert "asked: How do we rotate etcd certificates without downtime?" in output
-        assert "tagged on the question" in output  # the experts' reasons
+        # the experts alerted, with their reasons; or, when nobody who fits is at work at the
+        # hour the test runs, who the question waits for
+        assert "knows " in output or "Nobody who fits is at work right now" in output, output
         assert "people matching proposed to meet" in output
-        assert "also works with kubernetes" in output  # an intro, with its reason
+        assert "both work with kubernetes" in output  # an intro, with its reason
         before = await snapshot(url)
     finally:
         assert first.interrupt() == 0, first.text()
@@ -126,5 +130,10 @@ async def test_guild_up_demo_then_restart_keeps_everything(tmp_path):
         assert second.interrupt() == 0, second.text()
     assert after["member"] == before["member"]
     assert after["post"] == before["post"]
-    assert after["inboxes"] == before["inboxes"]
+    for member_id, inbox in before["inboxes"].items():
+        # nothing lost, nothing twice; matching's rounds may have added proposals since
+        kept = after["inboxes"][member_id]["items"]
+        assert all(item in kept for item in inbox["items"]), member_id
+        ids = [item["notification_id"] for item in kept]
+        assert len(ids) == len(set(ids)), member_id
     assert after["events"] >= before["events"]

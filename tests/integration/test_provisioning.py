@@ -20,7 +20,7 @@ async def test_applying_the_same_topology_twice_changes_nothing(nc, nats_url, re
     await apply(js, app.topology)
     after = {s: (await js.stream_info(s)).config for s in Streams(region).all()}
     assert before == after
-    consumer = await js.consumer_info(Streams(region).events, "matching-questions")
+    consumer = await js.consumer_info(Streams(region).events, "matching-content")
     assert consumer.config.max_deliver == 3
     assert consumer.config.ack_policy == "explicit"
 
@@ -30,7 +30,7 @@ async def test_a_changed_retry_setting_updates_the_consumer_in_place(nc, nats_ur
     await apply(js, build_matching(settings_for(MatchingSettings, region, nats_url)).topology)
     changed = settings_for(MatchingSettings, region, nats_url, retry_max_deliver=7)
     await apply(js, build_matching(changed).topology)
-    consumer = await js.consumer_info(Streams(region).events, "matching-questions")
+    consumer = await js.consumer_info(Streams(region).events, "matching-content")
     assert consumer.config.max_deliver == 7
 
 
@@ -43,7 +43,7 @@ async def test_without_provisioning_a_service_names_what_is_missing(nc, nats_url
     message = str(refused.value)
     assert f"stream EVENTS_{region.upper()}" in message
     assert "consumer" in message
-    assert f"bucket matching_profiles_{region}" in message
+    assert f"bucket matching_members_{region}" in message
     assert "provision" in message
 
     await build_matching(settings).provision()  # what an operator runs with admin rights

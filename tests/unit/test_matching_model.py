@@ -1,144 +1,203 @@
-"""Matching's index: who fits a question, who should meet whom."""
+"""Matching's decisions without I/O: the ranking, who is asked now, mentoring assignment,
+pairing and meeting slots."""
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import replace
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
-from services.matching.domain.model import ExpertiseIndex, Profile
+from pydantic import TypeAdapter
 
-TODAY = date(2026, 11, 25)
+from services.matching.domain.meetings import pair_key, pair_round, shared_slots
+from services.matching.domain.mentoring import assign, fit
+from services.matching.domain.profiles import Hours, MentoringOffer, Profile
+from services.matching.domain.records import Evidence, Routed, evidence_key, profile_key
+from services.matching.domain.routing import Budget, Candidate, Load, choose, load_of
+from services.matching.index.members import MemberModel
+
+NOON_BERLIN = datetime(2026, 11, 25, 11, 0, tzinfo=UTC)  # a Wednesday
+TZ = {"eu": "Europe/Berlin", "us": "America/New_York", "apac": "Asia/Seoul"}
+PROFILE = TypeAdapter(Profile)
+EVIDENCE = TypeAdapter(Evidence)
 
 
-def profile(member_id, skills, *, region="eu", home="eu", revision=1, communities=()):
+def person(member_id: str, region: str = "eu", *, skills=(), home="eu", revision=1, **fields):
     return Profile(
         member_id=member_id,
         home_region=home,
         region=region,
-        timezone="Europe/Berlin",
+        timezone=TZ[region],
         skills=tuple(skills),
         languages=("en",),
         revision=revision,
-        communities=frozenset(communities),
+        **fields,
     )
 
 
-def index_of(*profiles):
-    index = ExpertiseIndex()
+def model_of(*profiles: Profile, answers=()) -> MemberModel:
+    model = MemberModel()
     for p in profiles:
-        index.upsert(p)
-    return index
+        model.apply(profile_key(p.member_id), PROFILE.dump_json(p))
+    for number, (member_id, terms) in enumerate(answers):
+        evidence = Evidence(at=NOON_BERLIN - timedelta(days=3), terms=tuple(terms), kind="answer")
+        model.apply(evidence_key(member_id, f"a{number}", "answer"), EVIDENCE.dump_json(evidence))
+    return model
 
 
-def test_experts_are_ranked_by_declared_level_on_the_question_tags():
-    index = index_of(
-        profile("a", [("kubernetes", "beginner")]),
-        profile("b", [("kubernetes", "expert")]),
-        profile("c", [("java", "expert")]),
+def ranked_ids(model: MemberModel, terms, **mask) -> list[str]:
+    ranked = model.rank(terms, NOON_BERLIN.timestamp(), model.mask(**mask), 10)
+    return [r.member_id for r in ranked]
+
+
+def test_declared_level_orders_people_who_never_answered_and_blank_profiles_come_last():
+    model = model_of(
+        person("blank"),
+        person("beginner", skills=[("go", "beginner")]),
+        person("expert", skills=[("go", "expert"), ("java", "expert")]),
     )
-    ranked = index.rank_experts(
-        tags=["kubernetes"], text="", asker_id="x", home_region="eu", limit=5, today=TODAY
+    assert ranked_ids(model, ["#go", "goroutine"]) == ["expert", "beginner", "blank"]
+
+
+def test_answers_on_the_question_terms_outrank_declared_skills_alone():
+    model = model_of(
+        person("declared", skills=[("go", "expert")]),
+        person("answerer"),
+        answers=[("answerer", ["#go", "channel"])] * 3,
     )
-    assert [s.member_id for s in ranked] == ["b", "a"]
-    assert ranked[0].reasons == ("knows kubernetes (expert): tagged on the question",)
+    assert ranked_ids(model, ["#go", "channel"])[0] == "answerer"
 
 
-def test_the_asker_is_never_suggested_even_as_the_best_fit():
-    index = index_of(profile("asker", [("go", "expert")]), profile("other", [("go", "beginner")]))
-    ranked = index.rank_experts(
-        tags=["go"], text="", asker_id="asker", home_region="eu", limit=5, today=TODAY
+def test_the_asker_other_regions_and_people_outside_a_private_community_are_masked():
+    inside = replace(person("inside", skills=[("go", "beginner")]), communities=frozenset({"k"}))
+    model = model_of(
+        person("asker", skills=[("go", "expert")]),
+        inside,
+        person("outside", skills=[("go", "expert")]),
+        person("elsewhere", skills=[("go", "expert")], home="us"),
     )
-    assert [s.member_id for s in ranked] == ["other"]
+    assert ranked_ids(model, ["#go"], home_region="eu", community_id="k", excluding=["asker"]) == [
+        "inside"
+    ]
+    assert set(ranked_ids(model, ["#go"], home_region="eu", excluding=["asker"])) == {
+        "inside",
+        "outside",
+    }
 
 
-def test_skills_mentioned_in_the_text_count_with_their_own_reason():
-    index = index_of(profile("a", [("etcd", "expert")]))
-    ranked = index.rank_experts(
-        tags=["kubernetes"],
-        text="How to rotate etcd certificates?",
-        asker_id="x",
-        home_region="eu",
-        limit=5,
-        today=TODAY,
+def test_an_older_profile_arriving_late_changes_nothing():
+    model = model_of(person("a", skills=[("go", "expert")], revision=2))
+    model.apply(profile_key("a"), PROFILE.dump_json(person("a", revision=1)))
+    assert model.profile("a").skills == (("go", "expert"),)
+
+
+def test_a_snapshot_restores_the_same_ranking():
+    model = model_of(
+        person("a", skills=[("go", "expert")]), person("b"), answers=[("b", ["#go", "channel"])]
     )
-    assert ranked[0].reasons == ("knows etcd (expert): mentioned in the question",)
+    copy = MemberModel()
+    copy.restore(model.snapshot())
+    assert ranked_ids(copy, ["#go", "channel"]) == ranked_ids(model, ["#go", "channel"])
 
 
-def test_only_members_homed_in_this_region_are_suggested_here():
-    index = index_of(
-        profile("here", [("go", "advanced")]), profile("there", [("go", "expert")], home="us")
+# ------------------------------------------------------------------ who is asked now
+
+
+def test_only_people_at_work_and_within_budget_are_chosen_spread_across_regions():
+    people = [
+        person("eu1"),
+        person("eu2"),
+        person("eu3"),
+        person("us1", "us"),
+        person("apac1", "apac", working_hours=Hours(time(19), time(23))),
+    ]
+    candidates = [Candidate(p, score) for p, score in zip(people, [5, 4, 3, 1, 2], strict=True)]
+    busy = {"eu1": Load(last_day=3, oldest_today=NOON_BERLIN - timedelta(hours=2))}
+    chosen, held = choose(candidates, busy, now=NOON_BERLIN, how_many=2, budget=Budget())
+    assert [c.profile.member_id for c in chosen] == [
+        "eu2",
+        "apac1",
+    ]  # 2 beats 3 halved for a 2nd eu pick
+    why = {h.member_id: h.why for h in held}
+    assert why == {"eu1": "asked enough today", "us1": "outside working hours"}
+
+
+def test_rotation_and_responses_lower_people_asked_often_or_who_ignore():
+    routes = {
+        f"q{i}": Routed(at=NOON_BERLIN - timedelta(days=2), wave=1, outcome="ignored")
+        for i in range(4)
+    }
+    load = load_of(routes, NOON_BERLIN)
+    assert load.last_week == 4
+    assert load.ignored == 4
+    assert load.rotation * load.response < 0.1
+    candidates = [Candidate(person("often"), 5.0), Candidate(person("fresh"), 1.0)]
+    chosen, _ = choose(candidates, {"often": load}, now=NOON_BERLIN, how_many=1, budget=Budget())
+    assert [c.profile.member_id for c in chosen] == ["fresh"]
+
+
+# ------------------------------------------------------------------ mentoring
+
+
+def first_come_first_served(mentees, mentors, places):
+    """The baseline: each mentee in turn takes the best mentor with a place left."""
+    left, pairs = dict(places), []
+    for mentee in mentees:
+        fits = [
+            f
+            for m in mentors
+            if left[m.member_id] > 0 and (f := fit(m, mentee, NOON_BERLIN)) is not None
+        ]
+        if fits:
+            best = max(fits, key=lambda f: f.score)
+            left[best.mentor.member_id] -= 1
+            pairs.append(best)
+    return pairs
+
+
+def test_the_assignment_serves_more_mentees_than_first_come_first_served():
+    broad = person("broad", mentoring_offer=MentoringOffer(("go", "k8s"), 1))
+    narrow = person("narrow", "us", mentoring_offer=MentoringOffer(("go",), 1))
+    early = person("early", mentoring_wish=("go",))  # could take either; asks first
+    late = person("late", mentoring_wish=("k8s",))  # only broad can help
+    places = {"broad": 1, "narrow": 1}
+    baseline = first_come_first_served([early, late], [broad, narrow], places)
+    assert len(baseline) == 1  # early took broad (closer hours); late gets nobody
+    best = assign([early, late], [broad, narrow], places, excluded=(), week_of=NOON_BERLIN)
+    assert {(f.mentee.member_id, f.mentor.member_id) for f in best} == {
+        ("early", "narrow"),
+        ("late", "broad"),
+    }
+
+
+def test_capacity_and_declined_pairs_are_respected():
+    mentor = person("m", mentoring_offer=MentoringOffer(("go",), 2))
+    mentees = [person(f"e{i}", mentoring_wish=("go",)) for i in range(5)]
+    chosen = assign(mentees, [mentor], {"m": 2}, excluded={"m--e0"}, week_of=NOON_BERLIN)
+    assert len(chosen) == 2
+    assert "e0" not in {f.mentee.member_id for f in chosen}
+    assert assign(mentees, [mentor], {"m": 0}, excluded=(), week_of=NOON_BERLIN) == []
+
+
+# ------------------------------------------------------------------ people to meet
+
+
+def test_pairs_avoid_recent_pairs_and_meeting_slots_fall_inside_both_working_hours():
+    members = [person("a"), person("b", "us"), person("c"), person("d", "us")]
+    first = pair_round(members, recent_pairs=(), community_name="Go", start=NOON_BERLIN, seed="k.1")
+    keys = {p.key for p in first}
+    assert len(first) == 2
+    assert all(p.first.region != p.second.region for p in first)
+    second = pair_round(
+        members, recent_pairs=keys, community_name="Go", start=NOON_BERLIN, seed="k.2"
     )
-    ranked = index.rank_experts(
-        tags=["go"], text="", asker_id="x", home_region="eu", limit=5, today=TODAY
-    )
-    assert [s.member_id for s in ranked] == ["here"]
-
-
-def test_an_older_revision_arriving_late_does_not_overwrite_a_newer_profile():
-    index = index_of(profile("a", [("go", "expert")], revision=5))
-    index.upsert(profile("a", [("go", "beginner")], revision=3))
-    assert index.profiles["a"].level_of("go") == "expert"
-    index.upsert(profile("a", [("rust", "advanced")], revision=6))
-    assert (
-        index.rank_experts(
-            tags=["go"], text="", asker_id="x", home_region="eu", limit=5, today=TODAY
-        )
-        == []
-    )
-
-
-def test_joining_keeps_communities_across_profile_updates():
-    index = index_of(profile("a", [("go", "expert")], revision=2))
-    index.join(profile("a", [], revision=0), "c1")
-    index.upsert(profile("a", [("go", "expert")], revision=3))
-    assert index.profiles["a"].communities == {"c1"}
-
-
-def test_intros_prefer_people_from_other_regions_in_the_same_community():
-    index = index_of(
-        profile("new", [("go", "beginner")], region="apac", communities=["c"]),
-        profile("same-region", [("go", "expert")], region="apac", communities=["c"]),
-        profile("far", [("go", "expert")], region="us", communities=["c"]),
-        profile("elsewhere", [("go", "expert")], region="eu", communities=["other"]),
-    )
-    intros = index.propose_intros(member_id="new", community_id="c", limit=5, today=TODAY)
-    assert [i.member_id for i in intros] == ["far", "same-region"]
-    assert "works in us (Europe/Berlin)" in intros[0].reasons
-
-
-def test_nobody_snoozed_is_asked_or_introduced_before_their_date():
-    index = index_of(
-        profile("new", [("go", "beginner")], communities=["c"]),
-        profile("snoozer", [("go", "expert")], communities=["c"]),
-    )
-    snoozed = index.profiles["snoozer"].__class__(
-        **{**index.profiles["snoozer"].__dict__, "snoozed_until": date(2026, 12, 1)}
-    )
-    index.upsert(snoozed)
-    assert (
-        index.rank_experts(
-            tags=["go"], text="", asker_id="new", home_region="eu", limit=5, today=TODAY
-        )
-        == []
-    )
-    assert index.propose_intros(member_id="new", community_id="c", limit=5, today=TODAY) == []
-    later = date(2026, 12, 1)
-    assert index.rank_experts(
-        tags=["go"], text="", asker_id="new", home_region="eu", limit=5, today=later
-    )
-
-
-def test_a_private_community_question_goes_to_its_members_only():
-    index = index_of(
-        profile("inside", [("go", "beginner")], communities=["secret"]),
-        profile("outside", [("go", "expert")]),
-    )
-    ranked = index.rank_experts(
-        tags=["go"],
-        text="",
-        asker_id="x",
-        home_region="eu",
-        limit=5,
-        today=TODAY,
-        only_community="secret",
-    )
-    assert [s.member_id for s in ranked] == ["inside"]
+    assert not keys & {p.key for p in second}
+    for slot in shared_slots(person("a"), person("b", "us"), NOON_BERLIN):
+        for tz in ("Europe/Berlin", "America/New_York"):
+            local_start, local_end = (
+                slot.start.astimezone(ZoneInfo(tz)),
+                slot.end.astimezone(ZoneInfo(tz)),
+            )
+            assert time(9) <= local_start.time()
+            assert local_end.time() <= time(17)
+    assert pair_key("b", "a") == pair_key("a", "b")

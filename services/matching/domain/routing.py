@@ -177,16 +177,21 @@ def reasons(candidate: Candidate, load: Load, now: datetime) -> tuple[str, ...]:
     words = [e.term for e in candidate.evidence if not e.term.startswith("#") and e.answers > 0]
     if not tags and words:
         said.append("answered questions about " + ", ".join(words[:3]))
-    declared = [e for e in candidate.evidence if e.declared and e.term.startswith("#")]
+    declared = {e.term.removeprefix("#"): e.declared for e in candidate.evidence if e.declared}
     if declared:
-        said.append("knows " + ", ".join(f"{e.term[1:]} ({e.declared})" for e in declared[:3]))
+        said.append(
+            "knows "
+            + ", ".join(f"{skill} ({level})" for skill, level in list(declared.items())[:3])
+        )
     if candidate.recent_answers >= 1:
-        said.append(f"answered about {_count(round(candidate.recent_answers), 'question')} "
-                    "this month")  # fmt: skip
+        said.append(
+            f"answered about {_count(round(candidate.recent_answers), 'question')} this month"
+        )
     routed = load.answered + load.ignored + load.declined
     if routed:
-        said.append(f"answered {load.answered} of the last {_count(routed, 'question')} "
-                    "sent to them")  # fmt: skip
+        said.append(
+            f"answered {load.answered} of the last {_count(routed, 'question')} sent to them"
+        )
     said.append(f"working hours now ({local_time(candidate.profile, now):%H:%M} their time)")
     return tuple(said)
 

@@ -39,6 +39,13 @@ def title_terms(title: str) -> list[str]:
     return [w for w in words if len(w) > 1 and w not in STOPWORDS]
 
 
+def skill_terms(skill: str) -> tuple[str, ...]:
+    """What a declared skill matches: the tag, and the word when a title names it
+    (a skill 'etcd' matches a question tagged etcd and one titled 'rotating etcd certs')."""
+    words = title_terms(skill)
+    return (tag_term(skill), *words) if words == [skill] else (tag_term(skill),)
+
+
 def question_terms(title: str, tags: Iterable[str]) -> tuple[str, ...]:
     """What a question is about: its tags, then its title's content words."""
     return (*(tag_term(t) for t in tags), *title_terms(title))

@@ -98,6 +98,8 @@ async def route(question: QuestionRecord, state: RoutingState, deps: Deps) -> Ro
         elif held:
             soonest = now + deps.policy.escalation.soonest
             state = replace(state, next_at=max(min(h.not_before for h in held), soonest))
+            if not state.waves:
+                await _say_who_waits(question, plan.number, held, deps, now)
         else:
             plan = replace(plan, experts=False, facilitators=True)
     if plan.facilitators:
@@ -119,7 +121,9 @@ def _choose_experts(
     candidates = [
         Candidate(profile, r.score)
         for r in ranked
-        if (profile := model.profile(r.member_id)) is not None and profile.available_on(today)
+        if r.knows
+        and (profile := model.profile(r.member_id)) is not None
+        and profile.available_on(today)
     ]
     loads = {
         c.profile.member_id: load_of(model.routes_of(c.profile.member_id), now) for c in candidates
@@ -194,6 +198,20 @@ async def _alert(
     suggested = public.experts_suggested(question, name, wave, picks, held, wave.at)
     event_id = derived_id("experts_suggested", deps.region, question.question_id, str(wave.number))
     await deps.events.publish(suggested, event_id=event_id, subject=question.question_id)
+
+
+async def _say_who_waits(
+    question: QuestionRecord, number: int, held: list[Held], deps: Deps, now: datetime
+) -> None:
+    """Nobody can be asked now (all outside working hours or asked enough): say so once, with
+    who will be asked and when (a suggestion event with no suggestions)."""
+    wave = Wave(number, now, ())
+    community = deps.store.directory.get(question.community_id)
+    name = community.name if community else question.community_id
+    waiting = sorted(held, key=lambda h: h.not_before)
+    notice = public.experts_suggested(question, name, wave, [], waiting, now)
+    event_id = derived_id("experts_waiting", deps.region, question.question_id)
+    await deps.events.publish(notice, event_id=event_id, subject=question.question_id)
 
 
 async def _save_state(state: RoutingState, deps: Deps) -> None:

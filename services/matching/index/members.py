@@ -41,7 +41,7 @@ from services.matching.domain.records import (
     UNACCEPTED,
     Routed,
 )
-from services.matching.domain.text import tag_term
+from services.matching.domain.text import skill_terms
 from shared.readmodel import Names, group_columns, groups_from, pack, unpack
 
 DAY = 86_400.0
@@ -146,6 +146,8 @@ class Ranked:
     score: float
     availability: float
     fit: float
+    knows: bool
+    """Whether they declared or answered any of the question's terms."""
 
 
 @dataclass(frozen=True)
@@ -245,8 +247,9 @@ class MemberModel:
 
     def _declare(self, code: int, skills: Iterable[tuple[str, str]], sign: int) -> None:
         for skill, level in skills:
-            term, weight = self._term(tag_term(skill)), sign * LEVEL_WEIGHT[level]
-            self.declared.add(term, code, weight, 3 * sign)
+            weight = sign * LEVEL_WEIGHT[level]
+            for term in skill_terms(skill):
+                self.declared.add(self._term(term), code, weight, 3 * sign)
 
     def add_evidence(self, member_id: str, at: float, terms: Sequence[str], kind: str) -> None:
         code, sign = self._code(member_id), SIGN[kind]
@@ -350,19 +353,20 @@ class MemberModel:
         share /= len(self.activity)
         return share + UNIFORM_SHARE / max(len(self), 1)
 
-    def fit(self, terms: Sequence[str], now: float) -> np.ndarray:
+    def fit(self, terms: Sequence[str], now: float) -> tuple[np.ndarray, np.ndarray]:
         """How well each member fits the question's terms: the likelihood ratio of the terms
-        under their (fading) history, lifted by the skills they declared."""
+        under their (fading) history, lifted by the skills they declared; and whether they
+        declared or answered any of the terms at all."""
         size = len(self.profiles)
         codes = [c for t in dict.fromkeys(terms) if (c := self.vocab.get(t)) is not None]
         if not codes:
-            return np.ones(size)
+            return np.ones(size), np.zeros(size, dtype=bool)
         ratio, answered = self._history_ratio(codes, 2.0 ** (-(now - T0) / FIT_HALF_LIFE), size)
         lift = np.zeros(size)
         for code in codes:
             lift += np.log1p(self._counts(self.declared, code, size))
-        fit = ratio * np.exp(lift / len(codes))
-        return np.where(answered | (lift > 0), fit, fit * NO_MATCH)
+        fit, knows = ratio * np.exp(lift / len(codes)), answered | (lift > 0)
+        return np.where(knows, fit, fit * NO_MATCH), knows
 
     def _history_ratio(
         self, codes: list[int], fade: float, size: int
@@ -396,7 +400,7 @@ class MemberModel:
         self, terms: Sequence[str], now: float, allowed: np.ndarray, limit: int
     ) -> list[Ranked]:
         """The ``limit`` best members among ``allowed``, best first."""
-        availability, fit = self.availability(), self.fit(terms, now)
+        availability, (fit, knows) = self.availability(), self.fit(terms, now)
         score = np.where(allowed, availability * fit, -1.0)
         eligible = int(np.count_nonzero(allowed))
         take = min(limit, eligible)
@@ -407,7 +411,13 @@ class MemberModel:
         )
         best = sorted(best, key=lambda c: (-score[c], self.codes.names[c]))
         return [
-            Ranked(self.codes.names[c], float(score[c]), float(availability[c]), float(fit[c]))
+            Ranked(
+                self.codes.names[c],
+                float(score[c]),
+                float(availability[c]),
+                float(fit[c]),
+                bool(knows[c]),
+            )
             for c in best
             if score[c] >= 0
         ]

@@ -73,26 +73,39 @@ class Matching:
 
     async def publish(self, data: Contract, owner: Service, key: str | None = None) -> None:
         envelope = new_envelope(
-            event_id=str(uuid.uuid4()), source=source(self.region, owner), event_type=data.TYPE,
-            data=data, region=self.region,
-        )  # fmt: skip
-        await publish_raw(self.nc, data.subject_in(self.region, key), structured_body(envelope),
-                          headers={"Nats-Msg-Id": envelope.id})  # fmt: skip
+            event_id=str(uuid.uuid4()),
+            source=source(self.region, owner),
+            event_type=data.TYPE,
+            data=data,
+            region=self.region,
+        )
+        await publish_raw(
+            self.nc,
+            data.subject_in(self.region, key),
+            structured_body(envelope),
+            headers={"Nats-Msg-Id": envelope.id},
+        )
 
     def profile(self, member_id: str, place: str = "eu", **fields: Any) -> dict[str, Any]:
         region, timezone = PLACES[place]
         return {
-            **example(m.MemberProfile), "member_id": member_id, "home_region": self.region,
-            "region": region, "timezone": timezone, "skills": [], **fields,
-        }  # fmt: skip
+            **example(m.MemberProfile),
+            "member_id": member_id,
+            "home_region": self.region,
+            "region": region,
+            "timezone": timezone,
+            "skills": [],
+            **fields,
+        }
 
     async def member(self, member_id: str, place: str = "eu", **fields: Any) -> dict[str, Any]:
         """Register (or update) a member homed in the test's region."""
         profile = self.profile(member_id, place, **fields)
         revision = self.revisions[member_id] = self.revisions.get(member_id, 0) + 1
         if revision == 1:
-            event: Contract = m.MemberRegisteredV1(member=profile, revision=revision,
-                                                   registered_at=self.clock.now)  # fmt: skip
+            event: Contract = m.MemberRegisteredV1(
+                member=profile, revision=revision, registered_at=self.clock.now
+            )
         else:
             event = m.MemberUpdatedV1.model_validate(
                 {**example(m.MemberUpdatedV1), "member": profile, "revision": revision}
@@ -100,49 +113,97 @@ class Matching:
         await self.publish(event, Service.MEMBERSHIP)
         return profile
 
-    async def community(self, community_id: str, *, private: bool = False,
-                        facilitators: tuple[str, ...] = ()) -> None:  # fmt: skip
-        await self.publish(m.CommunityCreatedV1.model_validate({
-            **example(m.CommunityCreatedV1), "community_id": community_id,
-            "name": community_id.title(), "visibility": "private" if private else "public",
-            "facilitators": [{"member_id": f, "home_region": self.region} for f in facilitators],
-            "home_region": self.region,
-        }), Service.MEMBERSHIP)  # fmt: skip
+    async def community(
+        self, community_id: str, *, private: bool = False, facilitators: tuple[str, ...] = ()
+    ) -> None:
+        await self.publish(
+            m.CommunityCreatedV1.model_validate(
+                {
+                    **example(m.CommunityCreatedV1),
+                    "community_id": community_id,
+                    "name": community_id.title(),
+                    "visibility": "private" if private else "public",
+                    "facilitators": [
+                        {"member_id": f, "home_region": self.region} for f in facilitators
+                    ],
+                    "home_region": self.region,
+                }
+            ),
+            Service.MEMBERSHIP,
+        )
 
     async def join(self, member_id: str, community_id: str, profile: dict[str, Any]) -> None:
-        await self.publish(m.MemberJoinedV1.model_validate({
-            **example(m.MemberJoinedV1), "community_id": community_id,
-            "community_name": community_id.title(), "member": profile, "facilitators": [],
-            "joined_at": self.clock.now,
-        }), Service.MEMBERSHIP)  # fmt: skip
+        await self.publish(
+            m.MemberJoinedV1.model_validate(
+                {
+                    **example(m.MemberJoinedV1),
+                    "community_id": community_id,
+                    "community_name": community_id.title(),
+                    "member": profile,
+                    "facilitators": [],
+                    "joined_at": self.clock.now,
+                }
+            ),
+            Service.MEMBERSHIP,
+        )
 
-    def _post(self, post_id: str, kind: str, community_id: str, author: str,
-              private: bool = False) -> dict[str, Any]:  # fmt: skip
+    def _post(
+        self, post_id: str, kind: str, community_id: str, author: str, private: bool = False
+    ) -> dict[str, Any]:
         return {
-            "post_id": post_id, "kind": kind, "community_id": community_id,
+            "post_id": post_id,
+            "kind": kind,
+            "community_id": community_id,
             "community_name": community_id.title(),
             "visibility": "private" if private else "public",
             "author": {"member_id": author, "home_region": self.region},
-        }  # fmt: skip
+        }
 
-    async def question(self, question_id: str, asker: str, title: str, tags: list[str],
-                       community_id: str = "golang", private: bool = False) -> None:  # fmt: skip
-        await self.publish(c.QuestionPostedV1(
-            question_id=question_id, community_id=community_id,
-            community_name=community_id.title(),
-            visibility="private" if private else "public",
-            asker={"member_id": asker, "home_region": self.region}, title=title, text=title,
-            tags=tags, posted_at=self.clock.now,
-        ), Service.CONTENT)  # fmt: skip
+    async def question(
+        self,
+        question_id: str,
+        asker: str,
+        title: str,
+        tags: list[str],
+        community_id: str = "golang",
+        private: bool = False,
+    ) -> None:
+        await self.publish(
+            c.QuestionPostedV1(
+                question_id=question_id,
+                community_id=community_id,
+                community_name=community_id.title(),
+                visibility="private" if private else "public",
+                asker={"member_id": asker, "home_region": self.region},
+                title=title,
+                text=title,
+                tags=tags,
+                posted_at=self.clock.now,
+            ),
+            Service.CONTENT,
+        )
 
-    async def answer(self, answer_id: str, question_id: str, author: str, title: str,
-                     tags: list[str], community_id: str = "golang") -> None:  # fmt: skip
-        await self.publish(c.AnswerPostedV1(
-            answer=self._post(answer_id, "answer", community_id, author),
-            question_id=question_id, question_title=title, question_tags=tags,
-            asker={"member_id": "someone", "home_region": self.region}, first_answer=True,
-            posted_at=self.clock.now,
-        ), Service.CONTENT)  # fmt: skip
+    async def answer(
+        self,
+        answer_id: str,
+        question_id: str,
+        author: str,
+        title: str,
+        tags: list[str],
+        community_id: str = "golang",
+    ) -> None:
+        await self.publish(
+            c.AnswerPostedV1(
+                answer=self._post(answer_id, "answer", community_id, author),
+                question_id=question_id,
+                question_title=title,
+                question_tags=tags,
+                asker={"member_id": "someone", "home_region": self.region},
+                first_answer=True,
+                posted_at=self.clock.now,
+            ),
+            Service.CONTENT,
+        )
 
     # ------------------------------------------------------------------ what matching did
 
@@ -175,8 +236,9 @@ class Matching:
     async def inbox(self, member_id: str) -> list[dict[str, Any]]:
         await self.settled()
         subject = f"qry.{self.region}.notifications.inbox"
-        reply = await self.nc.request(subject, json.dumps({"member_id": member_id}).encode(),
-                                      timeout=10)  # fmt: skip
+        reply = await self.nc.request(
+            subject, json.dumps({"member_id": member_id}).encode(), timeout=10
+        )
         return json.loads(reply.data)["result"]["items"]
 
 
@@ -191,13 +253,15 @@ async def matching(
     nc: Client, nats_url: str, region: str, matching_settings: dict[str, Any]
 ) -> AsyncIterator[Matching]:
     clock = Clock()
-    settings = settings_for(MatchingSettings, region, nats_url, chores_interval=3600,
-                            **matching_settings)  # fmt: skip
+    settings = settings_for(
+        MatchingSettings, region, nats_url, chores_interval=3600, **matching_settings
+    )
     store = MatchingStore.for_region(region)
     app = build_app(settings, store=store, clock=clock)
     notifications = build_notifications(settings_for(NotificationsSettings, region, nats_url))
-    deps = Deps(store=store, events=app.events, region=region, clock=clock,
-                policy=settings.policy())  # fmt: skip
+    deps = Deps(
+        store=store, events=app.events, region=region, clock=clock, policy=settings.policy()
+    )
     async with running(app, notifications):
         harness = Matching(nc, region, clock, app, deps)
         await harness.settled()

@@ -3,6 +3,7 @@ while nobody has, and what each routed person did (answered, ignored, declined).
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import datetime
 
@@ -189,10 +190,10 @@ async def _alert(
     held: list[Held],
     deps: Deps,
 ) -> None:
-    for pick in picks:
-        await deps.store.save_routed(
-            pick.member_id, question.question_id, Routed(at=wave.at, wave=wave.number)
-        )
+    routed = Routed(at=wave.at, wave=wave.number)
+    await asyncio.gather(
+        *(deps.store.save_routed(p.member_id, question.question_id, routed) for p in picks)
+    )
     community = deps.store.directory.get(question.community_id)
     name = community.name if community else question.community_id
     suggested = public.experts_suggested(question, name, wave, picks, held, wave.at)

@@ -31,7 +31,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable
 from datetime import UTC, datetime, timedelta
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -65,14 +67,15 @@ class Vocabulary:
         self.rng = rng
         self.tags = [f"tag{i}" for i in range(tags)]
         self.words = [f"word{i}" for i in range(words)]
-        self.tag_weights = [1 / (i + 1) for i in range(tags)]
-        self.word_weights = [1 / (i + 1) for i in range(words)]
+        self.tag_weights = list(accumulate(1 / (i + 1) for i in range(tags)))
+        self.word_weights = list(accumulate(1 / (i + 1) for i in range(words)))
 
     def some_tags(self, k: int) -> list[str]:
-        return list(dict.fromkeys(self.rng.choices(self.tags, self.tag_weights, k=k)))
+        return list(dict.fromkeys(self.rng.choices(self.tags, cum_weights=self.tag_weights, k=k)))
 
     def title(self) -> str:
-        return " ".join(self.rng.choices(self.words, self.word_weights, k=self.rng.randint(4, 8)))
+        k = self.rng.randint(4, 8)
+        return " ".join(self.rng.choices(self.words, cum_weights=self.word_weights, k=k))
 
 
 def profile(i: int, rng: random.Random, vocabulary: Vocabulary) -> Profile:
@@ -85,22 +88,20 @@ def profile(i: int, rng: random.Random, vocabulary: Vocabulary) -> Profile:
 
 
 class Writer:
-    """Pipelined key-value puts, each confirmed by JetStream."""
+    """Pipelined key-value puts: a window of them in flight, each confirmed by JetStream."""
 
     def __init__(self, js: JetStreamContext, window: int = 2_000) -> None:
-        self.js, self.window, self.pending = js, window, set()  # type: ignore[var-annotated]
+        self.js, self.window = js, window
+        self.pending: list[Awaitable[Any]] = []
 
     async def put(self, bucket: str, key: str, value: bytes) -> None:
-        self.pending.add(asyncio.ensure_future(self.js.publish(f"$KV.{bucket}.{key}", value)))
+        self.pending.append(self.js.publish(f"$KV.{bucket}.{key}", value))
         if len(self.pending) >= self.window:
-            done, self.pending = await asyncio.wait(self.pending, return_when="FIRST_COMPLETED")
-            for future in done:
-                future.result()
+            await self.flush()
 
     async def flush(self) -> None:
-        for future in await asyncio.gather(*self.pending):
-            del future
-        self.pending = set()
+        await asyncio.gather(*self.pending)
+        self.pending = []
 
 
 async def write_history(js: JetStreamContext, members: int, posts: int, seed: int) -> None:
@@ -111,7 +112,8 @@ async def write_history(js: JetStreamContext, members: int, posts: int, seed: in
     for i in range(members):
         data = profiles_json.dump_json(profile(i, rng, vocabulary))
         await writer.put(store.members.bucket, profile_key(f"m{i}"), data)
-    activity = [1 / (i + 1) ** 0.8 for i in range(members)]  # a few answer most
+    activity = list(accumulate(1 / (i + 1) ** 0.8 for i in range(members)))  # a few answer most
+    everyone = range(members)
     questions: list[tuple[str, tuple[str, ...]]] = []
     start = NOW - HISTORY
     for number in range(posts):
@@ -129,7 +131,9 @@ async def write_history(js: JetStreamContext, members: int, posts: int, seed: in
                              questions_json.dump_json(record))  # fmt: skip
             continue
         _, terms = questions[-1 - min(int(rng.expovariate(1 / 50)), len(questions) - 1)]
-        author = rng.choices(range(members), activity)[0] if number % 7 else rng.randrange(members)
+        author = (
+            rng.choices(everyone, cum_weights=activity)[0] if number % 7 else rng.randrange(members)
+        )
         kinds = ["answer", "accepted"] if rng.random() < 0.3 else ["answer"]
         for kind in kinds:
             evidence = {"at": at.isoformat(), "terms": list(terms), "kind": kind}

@@ -22,6 +22,7 @@ members is a handful of vector operations.
 from __future__ import annotations
 
 import json
+import math
 from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -52,7 +53,9 @@ ACTIVITY_HALF_LIVES: tuple[float | None, ...] = (1 * DAY, 7 * DAY, 30 * DAY, 180
 UNIFORM_SHARE = 0.05
 """Availability everyone has, whatever their history: lets a declared expert who never
 answered be ranked, and ranks by fit alone where nobody has answered yet."""
-NO_MATCH = 0.5
+CACHED_POSTINGS = 2_000
+"""Terms with at least this many postings keep their per-member totals between changes."""
+LOG_NO_MATCH = math.log(0.5)
 """A member whose skills and history share no term with the question keeps half of their
 score: they come after everyone who knows something about it, not before those whose profile
 also covers other topics (which the likelihood ratio alone would let happen)."""
@@ -81,6 +84,7 @@ class Postings:
         self.members: list[array[int]] = []
         self.weights: list[array[float]] = []
         self.kinds: list[array[int]] = []
+        self._totals: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     def add(self, term: int, member: int, weight: float, kind: int) -> None:
         while len(self.members) <= term:
@@ -90,6 +94,34 @@ class Postings:
         self.members[term].append(member)
         self.weights[term].append(weight)
         self.kinds[term].append(kind)
+        if (held := self._totals.get(term)) is not None:
+            ids, sums = held
+            at = int(np.searchsorted(ids, member))
+            if at < len(ids) and ids[at] == member:
+                sums[at] += weight
+            else:
+                self._totals[term] = (np.insert(ids, at, member), np.insert(sums, at, weight))
+
+    def keep_totals(self) -> None:
+        """Compute the totals of every common term now (after loading), not on a first query."""
+        for term, members in enumerate(self.members):
+            if len(members) >= CACHED_POSTINGS:
+                self.totals(term)
+
+    def totals(self, term: int) -> tuple[np.ndarray, np.ndarray]:
+        """Per term: the members with postings (sorted) and their totals. Kept, and updated
+        as evidence arrives, for common terms: ranking then touches only the members a term
+        hits, without summing its postings again."""
+        if (held := self._totals.get(term)) is not None:
+            return held
+        members, weights, _ = self.of(term)
+        if not len(members):
+            return members, weights.astype(np.float64)
+        ids, slot = np.unique(members, return_inverse=True)
+        found = (ids, np.bincount(slot, weights=weights))
+        if len(members) >= CACHED_POSTINGS:
+            self._totals[term] = found
+        return found
 
     def of(self, term: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if term >= len(self.members):
@@ -173,6 +205,8 @@ class MemberModel:
         self._reset()
 
     def _reset(self) -> None:
+        self._cached: dict[str, Any] = {}
+        """Per-member vectors that change only when the model does (availability, ...)."""
         self.codes = Names()
         self.profiles: list[Profile | None] = []
         self.regions = Names()
@@ -194,6 +228,7 @@ class MemberModel:
     # ------------------------------------------------------------------ applying changes
 
     def apply(self, key: str, value: bytes | None) -> None:
+        self._cached.clear()
         member_id, kind, rest = [*key.split(".", 2), "", ""][:3]
         if kind == "x" or (kind == "p" and value is None):
             self.forget(member_id)
@@ -344,7 +379,17 @@ class MemberModel:
             allowed &= inside
         return allowed
 
+    def caught_up(self) -> None:
+        """After loading: the common terms' totals, so no question waits for them."""
+        self.history.keep_totals()
+        self.declared.keep_totals()
+
     def availability(self) -> np.ndarray:
+        if (held := self._cached.get("availability")) is None:
+            held = self._cached["availability"] = self._availability()
+        return held
+
+    def _availability(self) -> np.ndarray:
         size = len(self.profiles)
         share = np.zeros(size)
         for scale, column in enumerate(self.activity):
@@ -356,45 +401,45 @@ class MemberModel:
     def fit(self, terms: Sequence[str], now: float) -> tuple[np.ndarray, np.ndarray]:
         """How well each member fits the question's terms: the likelihood ratio of the terms
         under their (fading) history, lifted by the skills they declared; and whether they
-        declared or answered any of the terms at all."""
+        declared or answered any of the terms at all. Computed in logs, touching only the
+        members each term hits."""
         size = len(self.profiles)
         codes = [c for t in dict.fromkeys(terms) if (c := self.vocab.get(t)) is not None]
         if not codes:
             return np.ones(size), np.zeros(size, dtype=bool)
-        ratio, answered = self._history_ratio(codes, 2.0 ** (-(now - T0) / FIT_HALF_LIFE), size)
-        lift = np.zeros(size)
-        for code in codes:
-            lift += np.log1p(self._counts(self.declared, code, size))
-        fit, knows = ratio * np.exp(lift / len(codes)), answered | (lift > 0)
-        return np.where(knows, fit, fit * NO_MATCH), knows
-
-    def _history_ratio(
-        self, codes: list[int], fade: float, size: int
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Per member: the geometric mean over the terms anyone answered of the Dirichlet-
-        smoothed likelihood ratio; and whether they answered any of them."""
+        fade = 2.0 ** (-(now - T0) / FIT_HALF_LIFE)
+        answered = [c for c in codes if self.background_history[c] > 0]
         total = fade * self.total_history
-        codes = [c for c in codes if self.background_history[c] > 0]
-        answered = np.zeros(size, dtype=bool)
-        if not codes or total <= 0:
-            return np.ones(size), answered
-        lengths = np.maximum(fade * self.length_history.data[:size], 0.0)
-        mu = total / max(int(np.count_nonzero(lengths > 1e-9)), 1)
-        matched = np.zeros(size)
+        knows = np.zeros(size, dtype=bool)
+        if answered and total > 0:
+            smoothing, mu = self._smoothing(fade, size, now)
+            log_fit = smoothing.copy()
+            for code in answered:
+                p = (fade * self.background_history[code] + 0.5) / (total + 1.0)
+                members, weights = self.history.totals(code)
+                log_fit[members] += np.log1p(np.maximum(weights, 0.0) * (fade / (mu * p))) / len(
+                    answered
+                )
+                knows[members[weights > 0]] = True
+        else:
+            log_fit = np.zeros(size)
         for code in codes:
-            p = (fade * self.background_history[code] + 0.5) / (total + 1.0)
-            counts = fade * self._counts(self.history, code, size)
-            hit = np.flatnonzero(counts > 1e-12)
-            matched[hit] += np.log1p(counts[hit] / (mu * p))
-            answered[hit] = True
-        return (mu / (lengths + mu)) * np.exp(matched / len(codes)), answered
+            members, weights = self.declared.totals(code)
+            log_fit[members] += np.log1p(np.maximum(weights, 0.0)) / len(codes)
+            knows[members[weights > 0]] = True
+        log_fit[~knows] += LOG_NO_MATCH
+        return np.exp(log_fit), knows
 
-    @staticmethod
-    def _counts(postings: Postings, term: int, size: int) -> np.ndarray:
-        members, weights, _ = postings.of(term)
-        if not len(members):
-            return np.zeros(size)
-        return np.bincount(members, weights=weights, minlength=size)[:size]
+    def _smoothing(self, fade: float, size: int, now: float) -> tuple[np.ndarray, float]:
+        """log(mu / (length + mu)) per member, and mu (the mean history length): what every
+        term's ratio starts from. Kept for the hour (fading moves it by 0.01% an hour)."""
+        key = ("smoothing", int(now // 3600))
+        if (held := self._cached.get(key)) is None:
+            lengths = np.maximum(fade * self.length_history.data[:size], 0.0)
+            profiled = int(np.count_nonzero(lengths > 1e-9))
+            mu = fade * self.total_history / max(profiled, 1)
+            held = self._cached[key] = (np.log(mu / (lengths + mu)), mu)
+        return held
 
     def rank(
         self, terms: Sequence[str], now: float, allowed: np.ndarray, limit: int

@@ -44,7 +44,7 @@ async def when_question_posted_route_it(event: Envelope[c.QuestionPostedV1], dep
     question = await _record_question(inbound.question_record(event.data), deps)
     if event.data.asker.home_region == deps.region:
         await _tell_similar_questions(event, question, deps)
-    held = await deps.store.routing_state(question.question_id)
+    held = deps.store.open_routing.get(question.question_id)
     if held is None and not question.answered and not question.deleted:
         state = RoutingState(
             question.question_id, question.community_id, question.posted_at, next_at=deps.clock()
@@ -217,7 +217,7 @@ async def _say_who_waits(
 
 async def _save_state(state: RoutingState, deps: Deps) -> None:
     if state.closed:
-        if await deps.store.routing.get(state.question_id) is not None:
+        if deps.store.open_routing.get(state.question_id) is not None:
             await deps.store.remove("routing", deps.store.routing, state.question_id)
     else:
         await deps.store.put("routing", deps.store.routing, state.question_id, state)
@@ -264,15 +264,16 @@ async def when_answer_posted_learn_and_stop(event: Envelope[c.AnswerPostedV1], d
             record.question_id,
             replace(question.value, answers=answers),
         )
-    await _settle_outcomes(record.question_id, record.author_id, deps)
-    state = await deps.store.routing_state(record.question_id)
+    state = deps.store.open_routing.get(record.question_id)
+    await _settle_outcomes(record.question_id, record.author_id, state, deps)
     if state is not None:
-        await _save_state(state.value.close("answered"), deps)
+        await _save_state(state.close("answered"), deps)
 
 
-async def _settle_outcomes(question_id: str, answerer: str, deps: Deps) -> None:
-    state = await deps.store.routing_state(question_id)
-    alerted = set(state.value.alerted) if state else set()
+async def _settle_outcomes(
+    question_id: str, answerer: str, state: RoutingState | None, deps: Deps
+) -> None:
+    alerted = set(state.alerted) if state else set()
     mine = deps.store.model.routes_of(answerer).get(question_id)
     if mine is not None:
         alerted.add(answerer)
@@ -322,9 +323,9 @@ async def when_post_deleted_forget_it(event: Envelope[c.PostDeletedV1], deps: De
                 post.post_id,
                 replace(question.value, deleted=True),
             )
-        state = await deps.store.routing_state(post.post_id)
+        state = deps.store.open_routing.get(post.post_id)
         if state is not None:
-            await _save_state(state.value.close("deleted"), deps)
+            await _save_state(state.close("deleted"), deps)
 
 
 async def _retract_answer(answer_id: str, home: bool, deps: Deps) -> None:
@@ -368,10 +369,9 @@ async def decline_question(command: DeclineQuestion, deps: Deps) -> QuestionDecl
         await deps.store.save_routed(
             command.member_id, command.question_id, replace(routed, outcome=Outcome.DECLINED)
         )
-    state = await deps.store.routing_state(command.question_id)
-    if state is not None and command.member_id not in state.value.declined:
-        declined = (*state.value.declined, command.member_id)
-        await _save_state(replace(state.value, declined=declined), deps)
+    state = deps.store.open_routing.get(command.question_id)
+    if state is not None and command.member_id not in state.declined:
+        await _save_state(replace(state, declined=(*state.declined, command.member_id)), deps)
     return QuestionDeclined(
         question_id=command.question_id, member_id=command.member_id, declined=True
     )

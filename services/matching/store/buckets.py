@@ -30,7 +30,7 @@ from services.matching.index.questions import QuestionIndex
 from shared.messaging.provisioning import BucketSpec
 from shared.naming import Service, bucket_name
 from shared.readmodel import BucketFollower, Table
-from shared.storage import KvStore, Versioned
+from shared.storage import KvStore
 
 SERVICE = Service.MATCHING
 BUCKETS = {
@@ -176,9 +176,6 @@ class MatchingStore:
 
     async def remove(self, name: str, store: KvStore, key: str) -> None:  # type: ignore[type-arg]
         await self.settled(name, await store.remove(key))
-
-    async def routing_state(self, question_id: str) -> Versioned[RoutingState] | None:
-        return await self.routing.get(question_id)
 
 
 _PROFILE = TypeAdapter(Profile)

@@ -34,10 +34,11 @@ async def tell(
     await deliver(event, notes, deps)
 
 
-async def _who(ref: MemberRef, deps: Deps) -> str:
+async def shown_name(ref: MemberRef, deps: Deps, fallback: str = "A colleague") -> str:
+    """A member's name if they are homed here (their contact is here), else ``fallback``."""
     if ref.home_region != deps.region:
-        return "A colleague"
-    return await name_of(ref.member_id, deps, "A colleague")
+        return fallback
+    return await name_of(ref.member_id, deps, fallback)
 
 
 async def when_join_requested_ask_facilitators(
@@ -45,7 +46,7 @@ async def when_join_requested_ask_facilitators(
 ) -> None:
     """Each facilitator of a gated community hears who asks to join."""
     asked = event.data
-    who = await _who(
+    who = await shown_name(
         MemberRef(member_id=asked.member.member_id, home_region=asked.member.home_region), deps
     )
     title = f"{who} asks to join {asked.community_name}"
@@ -107,7 +108,7 @@ async def when_answer_posted_tell_asker(event: Envelope[c.AnswerPostedV1], deps:
     answered = event.data
     if answered.answer.author.member_id == answered.asker.member_id:
         return
-    who = await _who(answered.answer.author, deps)
+    who = await shown_name(answered.answer.author, deps)
     title = f"{who} answered your question: {answered.question_title}"
     await tell(
         event,
@@ -143,7 +144,7 @@ async def when_comment_added_tell_author(event: Envelope[c.CommentAddedV1], deps
     if added.comment.author.member_id == added.on_post_author.member_id:
         return
     community = added.comment.community_name
-    title = f"{await _who(added.comment.author, deps)} commented on your post in {community}"
+    title = f"{await shown_name(added.comment.author, deps)} commented on your post in {community}"
     await tell(
         event,
         deps,
@@ -160,7 +161,7 @@ async def when_post_endorsed_tell_author(event: Envelope[c.PostEndorsedV1], deps
     """A post's author hears that someone endorsed it."""
     endorsed = event.data
     community = endorsed.post.community_name
-    who = await _who(
+    who = await shown_name(
         MemberRef(member_id=endorsed.endorsed_by, home_region=endorsed.post.author.home_region),
         deps,
     )
@@ -209,7 +210,7 @@ async def when_resource_claimed_tell_offerer(
     """The offerer hears who claimed a unit, and their place in the queue."""
     claimed = event.data
     community = claimed.offer.community_name
-    title = f"{await _who(claimed.claimant, deps)} claimed your offer ({community})"
+    title = f"{await shown_name(claimed.claimant, deps)} claimed your offer ({community})"
     await tell(
         event,
         deps,

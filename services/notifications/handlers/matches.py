@@ -5,18 +5,11 @@ from __future__ import annotations
 
 from services.notifications.domain.model import note
 from services.notifications.handlers import Deps
-from services.notifications.handlers.activity import tell
+from services.notifications.handlers.activity import shown_name, tell
 from services.notifications.handlers.delivery import deliver
-from services.notifications.handlers.reactions import name_of, recipient
+from services.notifications.handlers.reactions import recipient
 from shared.contracts import matching as x
-from shared.contracts.values import MemberRef
 from shared.envelope import Envelope
-
-
-async def _name(ref: MemberRef, deps: Deps) -> str:
-    if ref.home_region != deps.region:
-        return "a colleague in another region"
-    return await name_of(ref.member_id, deps, "a colleague")
 
 
 async def when_similar_questions_found_tell_asker(
@@ -38,9 +31,9 @@ async def when_meeting_proposed_tell_both(event: Envelope[x.MeetingProposedV1], 
     proposed = event.data
     notes = []
     for me, other in (proposed.members, reversed(proposed.members)):
-        who = await _name(other, deps)
+        other_name = await shown_name(other, deps, "a colleague")
         times = [t.local.get(me.member_id, t.start.isoformat()) for t in proposed.meeting_times]
-        body = f"Meet {who} from {proposed.community_name}: " + "; ".join(proposed.reasons)
+        body = f"Meet {other_name} from {proposed.community_name}: " + "; ".join(proposed.reasons)
         if times:
             body += ". Times inside both your working hours: " + ", ".join(times)
         else:
@@ -58,7 +51,8 @@ async def when_mentoring_proposed_ask_both(
     proposed = event.data
     topics = ", ".join(proposed.topics)
     why = "; ".join(proposed.reasons)
-    mentee, mentor = await _name(proposed.mentee, deps), await _name(proposed.mentor, deps)
+    mentee = await shown_name(proposed.mentee, deps, "a colleague")
+    mentor = await shown_name(proposed.mentor, deps, "a colleague")
     await deliver(event, [
         note(recipient(proposed.mentor), "mentoring_proposed", f"Would you mentor {mentee}?",
              f"On {topics}: {why}. Accept or decline proposal {proposed.proposal_id}.",

@@ -223,7 +223,7 @@ async def bare_hop(nc: Client, region: str, members: list[Profile]) -> Callable[
         while running:
             try:
                 batch = await sub.fetch(10, timeout=1.0)
-            except nats.errors.TimeoutError:
+            except TimeoutError:  # nats-py raises nats' or asyncio's, both TimeoutError
                 continue
             await asyncio.gather(*(handle(m) for m in batch))
 
@@ -232,10 +232,12 @@ async def bare_hop(nc: Client, region: str, members: list[Profile]) -> Callable[
     async def stop() -> None:
         nonlocal running
         running = False
-        await task
-        await sub.unsubscribe()
-        for follower in store.followers:
-            await follower.stop()
+        try:
+            await task
+            await sub.unsubscribe()
+        finally:
+            for follower in store.followers:
+                await follower.stop()
 
     return stop
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import hashlib
 import json
 import logging
@@ -280,6 +281,16 @@ class SnapshotStore:
 # --------------------------------------------------------------- following a bucket
 
 
+def return_freed_memory() -> None:
+    """Give back to the OS what a bulk load freed (the snapshot's bytes, parsing buffers).
+
+    glibc keeps freed heap memory for later allocations; after loading a read model that is
+    tens of megabytes nothing will reuse, counted in the process's resident memory. Elsewhere
+    than on glibc this does nothing."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
 class BucketFollower:
     """Keeps ``projection`` equal to the latest state of ``bucket`` (see the module doc)."""
 
@@ -322,6 +333,7 @@ class BucketFollower:
         await self._catch_up(self._sub)
         if hasattr(self.projection, "caught_up"):
             self.projection.caught_up()
+        return_freed_memory()
         self._task = asyncio.create_task(self._follow())
         log.info(
             "read model ready",

@@ -7,6 +7,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import numpy as np
+import pytest
 from pydantic import TypeAdapter
 
 from services.matching.domain.meetings import pair_key, pair_round, shared_slots
@@ -14,7 +16,7 @@ from services.matching.domain.mentoring import assign, fit
 from services.matching.domain.profiles import Hours, MentoringOffer, Profile
 from services.matching.domain.records import Evidence, Routed, evidence_key, profile_key
 from services.matching.domain.routing import Budget, Candidate, Load, choose, load_of
-from services.matching.index.members import MemberModel
+from services.matching.index.members import CACHED_POSTINGS, MemberModel, Postings, largest
 
 NOON_BERLIN = datetime(2026, 11, 25, 11, 0, tzinfo=UTC)  # a Wednesday
 TZ = {"eu": "Europe/Berlin", "us": "America/New_York", "apac": "Asia/Seoul"}
@@ -48,6 +50,32 @@ def model_of(*profiles: Profile, answers=()) -> MemberModel:
 def ranked_ids(model: MemberModel, terms, **mask) -> list[str]:
     ranked = model.rank(terms, NOON_BERLIN.timestamp(), model.mask(**mask), 10)
     return [r.member_id for r in ranked]
+
+
+@pytest.mark.parametrize("size", [0, 7, 50, 3_201, 100_000])
+def test_largest_finds_the_same_top_values_as_a_full_sort(size):
+    rng = np.random.default_rng(size)
+    values = np.round(rng.normal(size=size), 2)  # many ties, as equal scores are
+    values[rng.random(size) < 0.3] = -5.0  # a large block of one value
+    for k in (1, 50):
+        found = np.sort(values[largest(values, k)])
+        assert np.array_equal(found, np.sort(values)[::-1][: min(k, size)][::-1])
+    assert len(largest(values, 0)) == 0
+
+
+def test_kept_totals_of_a_common_term_follow_new_and_retracted_evidence():
+    postings = Postings()
+    for number in range(CACHED_POSTINGS):
+        postings.add(0, number % 100, 1.0, 1)
+    postings.keep_totals()
+    assert len(postings.positive(0)[0]) == 100
+    postings.add(0, 500, 2.0, 1)  # a member new to the term
+    postings.add(0, 7, -20.0, -1)  # every answer of member 7 retracted
+    members, totals = postings.positive(0)
+    assert 500 in members
+    assert 7 not in members
+    assert totals[list(members).index(500)] == 2.0
+    assert members.dtype == np.intp
 
 
 def test_declared_level_orders_people_who_never_answered_and_blank_profiles_come_last():

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cached_property
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 LEVEL_WEIGHT = {"beginner": 0.5, "intermediate": 1.0, "advanced": 2.0, "expert": 4.0}
@@ -30,7 +31,17 @@ class MentoringOffer:
     capacity: int
 
 
-@dataclass(frozen=True)
+_T = TypeVar("_T")
+_REPEATED: dict[object, object] = {}
+
+
+def _one_copy(value: _T) -> _T:
+    """The first equal value seen: regions, timezones, (skill, level) pairs and language
+    lists repeat across thousands of profiles, and need to be held once."""
+    return _REPEATED.setdefault(value, value)  # type: ignore[return-value]
+
+
+@dataclass(frozen=True, slots=True)
 class Profile:
     member_id: str
     home_region: str
@@ -50,15 +61,24 @@ class Profile:
     legal_entity: str | None = None
     open_to_intros: bool = True
 
+    def __post_init__(self) -> None:
+        """Share what profiles repeat: the read model holds every member's profile."""
+        shared = object.__setattr__
+        for name in ("home_region", "region", "timezone"):
+            shared(self, name, sys.intern(getattr(self, name)))
+        shared(self, "skills", tuple(_one_copy(pair) for pair in self.skills))
+        for name in ("languages", "communities", "interests", "mentoring_wish"):
+            shared(self, name, _one_copy(getattr(self, name)))
+
     def available_on(self, today: date) -> bool:
         return self.snoozed_until is None or self.snoozed_until <= today
 
-    @cached_property
+    @property
     def levels(self) -> dict[str, str]:
         return dict(self.skills)
 
     def level_of(self, skill: str) -> str | None:
-        return self.levels.get(skill)
+        return next((level for name, level in self.skills if name == skill), None)
 
     @property
     def hours(self) -> Hours:

@@ -85,6 +85,7 @@ class Postings:
         self.weights: list[array[float]] = []
         self.kinds: list[array[int]] = []
         self._totals: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._positive: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     def add(self, term: int, member: int, weight: float, kind: int) -> None:
         while len(self.members) <= term:
@@ -95,6 +96,7 @@ class Postings:
         self.weights[term].append(weight)
         self.kinds[term].append(kind)
         if (held := self._totals.get(term)) is not None:
+            self._positive.pop(term, None)
             ids, sums = held
             at = int(np.searchsorted(ids, member))
             if at < len(ids) and ids[at] == member:
@@ -109,18 +111,32 @@ class Postings:
                 self.totals(term)
 
     def totals(self, term: int) -> tuple[np.ndarray, np.ndarray]:
-        """Per term: the members with postings (sorted) and their totals. Kept, and updated
-        as evidence arrives, for common terms: ranking then touches only the members a term
-        hits, without summing its postings again."""
+        """Per term: the members with postings (sorted, as numpy's index type: indexing
+        with them then needs no conversion) and their totals. Kept, and updated as evidence
+        arrives, for common terms: ranking then touches only the members a term hits,
+        without summing its postings again."""
         if (held := self._totals.get(term)) is not None:
             return held
         members, weights, _ = self.of(term)
         if not len(members):
-            return members, weights.astype(np.float64)
+            return members.astype(np.intp), weights.astype(np.float64)
         ids, slot = np.unique(members, return_inverse=True)
-        found = (ids, np.bincount(slot, weights=weights))
+        found = (ids.astype(np.intp), np.bincount(slot, weights=weights))
         if len(members) >= CACHED_POSTINGS:
             self._totals[term] = found
+        return found
+
+    def positive(self, term: int) -> tuple[np.ndarray, np.ndarray]:
+        """The members whose total for ``term`` is above zero (most: only retractions take a
+        total down) and their totals in single precision, ready for ranking; kept with the
+        totals of common terms until the term's next posting."""
+        if (held := self._positive.get(term)) is not None:
+            return held
+        ids, sums = self.totals(term)
+        above = sums > 0
+        found = (ids if above.all() else ids[above], sums[above].astype(np.float32))
+        if term in self._totals:
+            self._positive[term] = found
         return found
 
     def of(self, term: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -170,6 +186,22 @@ def _concat(parts: list[array[Any]], typecode: str) -> array[Any]:
     for part in parts:
         whole.extend(part)
     return whole
+
+
+def largest(values: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the ``k`` largest values, in no order. Partitioning 100,000 values costs
+    more than the rest of a ranking; so the values are first cut at a threshold that at least
+    ``k`` of them reach: the k-th largest of an evenly spaced sample (about 32 k values)."""
+    if k <= 0:
+        return np.zeros(0, dtype=np.intp)
+    candidates = np.arange(len(values))
+    if len(values) > 64 * k:
+        sample = np.sort(values[:: len(values) // (32 * k)])
+        candidates = np.flatnonzero(values >= sample[-k])
+    if len(candidates) <= k:
+        return candidates
+    kept = np.argpartition(values[candidates], len(candidates) - k)[-k:]
+    return candidates[kept]
 
 
 @dataclass(frozen=True)
@@ -398,73 +430,77 @@ class MemberModel:
         share /= len(self.activity)
         return share + UNIFORM_SHARE / max(len(self), 1)
 
-    def fit(self, terms: Sequence[str], now: float) -> tuple[np.ndarray, np.ndarray]:
-        """How well each member fits the question's terms: the likelihood ratio of the terms
-        under their (fading) history, lifted by the skills they declared; and whether they
-        declared or answered any of the terms at all. Computed in logs, touching only the
-        members each term hits."""
-        size = len(self.profiles)
+    def log_scores(self, terms: Sequence[str], now: float) -> tuple[np.ndarray, np.ndarray]:
+        """log(availability x fit) per member: how well each fits the question's terms (the
+        likelihood ratio of the terms under their fading history, lifted by the skills they
+        declared) times how likely they are to be answering; and whether they declared or
+        answered any of the terms at all. Touches only the members each term hits: the rest
+        start from a per-member base kept between changes."""
         codes = [c for t in dict.fromkeys(terms) if (c := self.vocab.get(t)) is not None]
         if not codes:
-            return np.ones(size), np.zeros(size, dtype=bool)
+            size = len(self.profiles)
+            return np.log(self.availability()), np.zeros(size, dtype=bool)
         fade = 2.0 ** (-(now - T0) / FIT_HALF_LIFE)
         answered = [c for c in codes if self.background_history[c] > 0]
         total = fade * self.total_history
-        knows = np.zeros(size, dtype=bool)
-        if answered and total > 0:
-            smoothing, mu = self._smoothing(fade, size, now)
-            log_fit = smoothing.copy()
-            for code in answered:
-                p = (fade * self.background_history[code] + 0.5) / (total + 1.0)
-                members, weights = self.history.totals(code)
-                log_fit[members] += np.log1p(np.maximum(weights, 0.0) * (fade / (mu * p))) / len(
-                    answered
-                )
-                knows[members[weights > 0]] = True
-        else:
-            log_fit = np.zeros(size)
+        with_history = bool(answered) and total > 0
+        base, mu = self._base(fade, now, with_history)
+        scores, knows = base.copy(), np.zeros(len(base), dtype=bool)
+        for code in answered if with_history else ():
+            p = (fade * self.background_history[code] + 0.5) / (total + 1.0)
+            members, weights = self.history.positive(code)
+            self._lift(scores, knows, members, weights * np.float32(fade / (mu * p)), answered)
         for code in codes:
-            members, weights = self.declared.totals(code)
-            log_fit[members] += np.log1p(np.maximum(weights, 0.0)) / len(codes)
-            knows[members[weights > 0]] = True
-        log_fit[~knows] += LOG_NO_MATCH
-        return np.exp(log_fit), knows
+            members, weights = self.declared.positive(code)
+            self._lift(scores, knows, members, weights, codes)
+        scores -= knows * LOG_NO_MATCH
+        return scores, knows
 
-    def _smoothing(self, fade: float, size: int, now: float) -> tuple[np.ndarray, float]:
-        """log(mu / (length + mu)) per member, and mu (the mean history length): what every
-        term's ratio starts from. Kept for the hour (fading moves it by 0.01% an hour)."""
-        key = ("smoothing", int(now // 3600))
+    @staticmethod
+    def _lift(
+        scores: np.ndarray, knows: np.ndarray, members: np.ndarray, ratio: np.ndarray, of: list[int]
+    ) -> None:
+        """Add one term's share of the geometric mean, log(1 + ratio) / terms."""
+        lift = np.log1p(ratio)
+        lift *= np.float32(1 / len(of))
+        scores[members] += lift
+        knows[members] = True
+
+    def _base(self, fade: float, now: float, with_history: bool) -> tuple[np.ndarray, float]:
+        """What a member's log score starts from before any term: their availability, the
+        penalty for knowing no term, and (when the terms have a history) log(mu / (length
+        + mu)), mu being the mean history length. Kept for the hour (fading moves it by 0.01%
+        an hour) until the model changes."""
+        key = ("base", with_history, int(now // 3600))
         if (held := self._cached.get(key)) is None:
-            lengths = np.maximum(fade * self.length_history.data[:size], 0.0)
-            profiled = int(np.count_nonzero(lengths > 1e-9))
-            mu = fade * self.total_history / max(profiled, 1)
-            held = self._cached[key] = (np.log(mu / (lengths + mu)), mu)
+            start, mu = np.log(self.availability()) + LOG_NO_MATCH, 1.0
+            if with_history:
+                size = len(self.profiles)
+                lengths = np.maximum(fade * self.length_history.data[:size], 0.0)
+                profiled = int(np.count_nonzero(lengths > 1e-9))
+                mu = fade * self.total_history / max(profiled, 1)
+                start += np.log(mu / (lengths + mu))
+            held = self._cached[key] = (start, mu)
         return held
 
     def rank(
         self, terms: Sequence[str], now: float, allowed: np.ndarray, limit: int
     ) -> list[Ranked]:
         """The ``limit`` best members among ``allowed``, best first."""
-        availability, (fit, knows) = self.availability(), self.fit(terms, now)
-        score = np.where(allowed, availability * fit, -1.0)
-        eligible = int(np.count_nonzero(allowed))
-        take = min(limit, eligible)
-        if take <= 0:
-            return []
-        best = (
-            np.argpartition(-score, take - 1)[:take] if take < len(score) else np.arange(len(score))
-        )
-        best = sorted(best, key=lambda c: (-score[c], self.codes.names[c]))
+        scores, knows = self.log_scores(terms, now)
+        eligible = np.flatnonzero(allowed)
+        best = eligible[largest(scores[eligible], limit)]
+        best = sorted(best, key=lambda c: (-scores[c], self.codes.names[c]))
+        availability = self.availability()
         return [
             Ranked(
                 self.codes.names[c],
-                float(score[c]),
+                score := math.exp(scores[c]),
                 float(availability[c]),
-                float(fit[c]),
+                score / float(availability[c]),
                 bool(knows[c]),
             )
             for c in best
-            if score[c] >= 0
         ]
 
     def evidence(self, member_id: str, terms: Sequence[str]) -> list[TermEvidence]:

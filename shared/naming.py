@@ -10,6 +10,7 @@ Subjects (``<r>`` is the region, e.g. ``eu``):
 ``cmd.<r>.<service>.<command>``                    commands (request-reply)
 ``qry.<r>.<service>.<query>``                      queries (request-reply)
 ``inbox.<r>.<member>``                             a member's in-app inbox
+``outbox.<r>.<member>``                            notifications on their way to a member's channels
 ``dlq.<r>.<service>.<consumer>``                   dead letters, with their reason
 ``status.<r>.<service>``                           liveness and readiness (request-reply)
 ``snapshot.<r>.<service>.<name>....``              snapshots of a service's read model
@@ -122,6 +123,10 @@ def inbox_subject(region: str, member_id: str) -> str:
     return f"inbox.{check_region(region)}.{check_token(member_id, 'member id')}"
 
 
+def outbox_subject(region: str, member_id: str) -> str:
+    return f"outbox.{check_region(region)}.{check_token(member_id, 'member id')}"
+
+
 def dead_letter_subject(region: str, service: Service, consumer: str) -> str:
     return f"dlq.{check_region(region)}.{service.value}.{consumer}"
 
@@ -151,6 +156,7 @@ class Streams:
         self.ingest = f"INGEST_{suffix}"
         self.personal = f"PERSONAL_{suffix}"
         self.inbox = f"INBOX_{suffix}"
+        self.outbox = f"OUTBOX_{suffix}"
         self.dead_letters = f"DLQ_{suffix}"
         self.advisories = f"ADVISORIES_{suffix}"
         self.snapshots = f"SNAPSHOTS_{suffix}"
@@ -170,6 +176,7 @@ class Streams:
             self.ingest,
             self.personal,
             self.inbox,
+            self.outbox,
             self.dead_letters,
             self.advisories,
             self.snapshots,

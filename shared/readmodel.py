@@ -36,6 +36,7 @@ from nats.js.errors import APIError, NotFoundError
 from pydantic import TypeAdapter
 
 from shared.naming import Service, Streams
+from shared.tasks import cancel_and_wait
 
 log = logging.getLogger("guild.readmodel")
 
@@ -439,9 +440,7 @@ class BucketFollower:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_and_wait(self._task)
         await self._try_snapshot()
         if self._sub is not None:
             with contextlib.suppress(Exception):

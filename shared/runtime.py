@@ -59,6 +59,7 @@ from shared.naming import (
 from shared.readmodel import BucketFollower
 from shared.settings import GuildSettings
 from shared.storage import KvStore
+from shared.tasks import cancel_and_wait
 from shared.telemetry import telemetry_middleware, tracer_provider
 
 log = logging.getLogger("guild.runtime")
@@ -98,7 +99,9 @@ class ConnectionLog:
 def _unsettled_consumer(
     settings: GuildSettings, service: Service, consumers: Sequence[ConsumerSpec]
 ) -> ConsumerSpec | None:
-    """A consumer of the max-deliveries advisories of ``consumers``."""
+    """A consumer of the max-deliveries advisories of ``consumers`` (those with a limit: a
+    consumer that retries without one settles its messages itself)."""
+    consumers = [c for c in consumers if c.retry.max_deliver > 0]
     if not consumers:
         return None
     return durable_consumer(
@@ -356,9 +359,7 @@ class ServiceApp:
         self.ready = False
         self.connection_log.stopping = True
         for task in self._tasks:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await cancel_and_wait(task)
         for follower in self.followers:
             await follower.stop()
         try:
@@ -460,9 +461,7 @@ async def serve(app: ServiceApp) -> None:
             starting.result()
             await stopping
         else:
-            starting.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await starting
+            await cancel_and_wait(starting)
     finally:
         await app.stop()
         if http is not None and http_task is not None:

@@ -2,18 +2,40 @@
 
 from __future__ import annotations
 
-from services.notifications.channels import Channel
+from dataclasses import replace
+from typing import Any
+
+from services.notifications.channels import Channel, apprise_urls
 from services.notifications.channels.console import ConsoleChannel
+from services.notifications.channels.egress import Egress
+from services.notifications.channels.email import EmailChannel, SmtpServer
 from services.notifications.channels.inbox import InboxChannel
+from services.notifications.channels.webhooks import SlackChannel, TeamsChannel, WebhookChannel
+from services.notifications.delivery.outbox import Channel as MemberChannel
+from services.notifications.delivery.outbox import Outbox
+from services.notifications.delivery.pacing import Backoff
+from services.notifications.domain.endpoints import EndpointKind
 from services.notifications.handlers import Deps, activity, matches, queries, reactions
+from services.notifications.handlers.statuses import StatusReporter
 from services.notifications.settings import NotificationsSettings
 from services.notifications.store.buckets import NotificationsStore
-from services.notifications.topology import alerts_consumer, personal_consumer, topology
+from services.notifications.topology import (
+    alerts_consumer,
+    outbox_consumer,
+    personal_consumer,
+    topology,
+)
 from shared.contracts import content as c
 from shared.contracts import matching as x
 from shared.contracts import membership as m
 from shared.contracts.membership import MemberContactV1
-from shared.contracts.notifications import GetInbox, NotificationDeliveredV1
+from shared.contracts.notifications import (
+    GetInbox,
+    NotificationDeferredV1,
+    NotificationDeliveredV1,
+    NotificationFailedV1,
+)
+from shared.messaging.consumer import DeadLetterOffice
 from shared.messaging.publisher import JetStreamPublisher
 from shared.naming import Service
 from shared.runtime import ServiceApp
@@ -61,6 +83,61 @@ def channels(names: list[str], publisher: JetStreamPublisher, region: str) -> tu
     return tuple(available[name] for name in names)
 
 
+def member_channels(settings: NotificationsSettings) -> dict[EndpointKind, MemberChannel]:
+    """The kinds of endpoint members may have in this region, each with its adapter."""
+    egress = Egress(allow_loopback=settings.allow_loopback_receivers)
+    offered: dict[EndpointKind, MemberChannel] = {
+        EndpointKind.WEBHOOK: WebhookChannel(egress),
+        EndpointKind.SLACK: SlackChannel(egress),
+        EndpointKind.TEAMS: TeamsChannel(egress),
+    }
+    if settings.smtp_host:
+        password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
+        server = SmtpServer(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            starttls=settings.smtp_starttls,
+            username=settings.smtp_username,
+            password=password,
+            sender=settings.mail_from,
+            ca_file=settings.smtp_ca_file,
+        )
+        offered[EndpointKind.EMAIL] = EmailChannel(server)
+    if settings.apprise_schemes and apprise_urls.available():
+        schemes = frozenset(s.lower() for s in settings.apprise_schemes)
+        offered[EndpointKind.APPRISE] = apprise_urls.AppriseChannel(
+            schemes, egress.resolver, allow_loopback=settings.allow_loopback_receivers
+        )
+    return offered
+
+
+def outbox(
+    app: ServiceApp, settings: NotificationsSettings, deps: Deps, inbox: InboxChannel
+) -> Outbox:
+    offered = member_channels(settings)
+    backoff = Backoff(settings.delivery_first_retry, settings.delivery_max_retry,
+                      settings.delivery_attempts)  # fmt: skip
+    worker = Outbox(
+        region=settings.region,
+        store=deps.store,
+        publisher=app.publisher,
+        office=DeadLetterOffice(app.publisher, region=settings.region, service=app.service),
+        channels=offered,
+        reporter=StatusReporter(deps, inbox),
+        durable=outbox_consumer(settings).durable,
+        backoff=backoff,
+        clock=deps.clock,
+    )
+
+    async def keys(_: Any) -> None:
+        if isinstance(mail := offered.get(EndpointKind.EMAIL), EmailChannel):
+            mail.secret = await deps.store.secret("mail-ids")
+
+    app.on_start.append(keys)
+    app.background(lambda: worker.work(app.js))
+    return worker
+
+
 def build_app(
     settings: NotificationsSettings, store: NotificationsStore | None = None
 ) -> ServiceApp:
@@ -72,10 +149,16 @@ def build_app(
         region=settings.region,
         channels=channels(settings.channels, app.publisher, settings.region),
     )
-    app.stores += [store.contacts, store.ledger]
+    app.stores += [store.contacts, store.ledger, store.endpoints, store.keys]
     app.on_start.append(store.bind_inbox)
+    inbox = InboxChannel(app.publisher, settings.region)
+    deps = replace(deps, outbox=outbox(app, settings, deps, inbox))
     app.react_to(personal_consumer(settings), PERSONAL_REACTIONS, deps)
     app.react_to(alerts_consumer(settings), ALERT_REACTIONS, deps)
     app.answer_queries(QUERIES, deps, {})
-    app.publishes(NotificationDeliveredV1)
+    app.publishes(
+        NotificationDeliveredV1,
+        NotificationDeferredV1,
+        NotificationFailedV1,
+    )
     return app

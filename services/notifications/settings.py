@@ -2,7 +2,7 @@
 
 from typing import ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from shared.settings import GuildSettings
 
@@ -14,4 +14,37 @@ class NotificationsSettings(GuildSettings):
     channels: list[Literal["inbox", "console"]] = Field(
         default_factory=lambda: ["inbox", "console"],
         description="Channels every member gets (JSON list); per-member choices come later.",
+    )
+
+    allow_loopback_receivers: bool = Field(
+        default=False,
+        description="Let members' webhooks point at 127.0.0.1 (plain http allowed there): for "
+        "tests and the local demo only. Private, link-local and metadata addresses stay refused.",
+    )
+    delivery_first_retry: float = Field(
+        default=5.0, gt=0, description="Seconds before the first retry of a failed delivery."
+    )
+    delivery_max_retry: float = Field(
+        default=6 * 3600.0, gt=0, description="Longest wait between two delivery attempts (s)."
+    )
+    delivery_attempts: int = Field(
+        default=15, ge=1, description="Attempts before a delivery is given up (about 3 days)."
+    )
+    smtp_host: str | None = Field(
+        default=None, description="Mail relay for e-mail notifications; unset: no e-mail."
+    )
+    smtp_port: int = Field(default=587, description="Mail relay port.")
+    smtp_starttls: bool = Field(default=True, description="Upgrade to TLS with STARTTLS.")
+    smtp_username: str | None = Field(default=None, description="Login, if the relay needs one.")
+    smtp_password: SecretStr | None = Field(default=None, description="Password for the login.")
+    smtp_ca_file: str | None = Field(
+        default=None, description="CA bundle to trust for the relay (else the system's)."
+    )
+    mail_from: str = Field(
+        default="Guild <guild@localhost>", description="From address of notification mail."
+    )
+    apprise_schemes: list[str] = Field(
+        default_factory=list,
+        description='Apprise URL schemes members may use (JSON list, e.g. ["ntfys", '
+        '"mailto"]); empty turns the Apprise channel off. Needs guild[apprise].',
     )

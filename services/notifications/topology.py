@@ -7,8 +7,21 @@ from shared.contracts import content as c
 from shared.contracts import matching as x
 from shared.contracts import membership as m
 from shared.contracts.membership import MemberContactV1
-from shared.messaging.provisioning import ConsumerSpec, Topology, durable_consumer, streams_for
-from shared.naming import Scope, Service, Streams, any_region_event_subject, personal_filter
+from shared.messaging.provisioning import (
+    ConsumerSpec,
+    RetryPolicy,
+    Topology,
+    durable_consumer,
+    streams_for,
+)
+from shared.naming import (
+    Scope,
+    Service,
+    Streams,
+    any_region_event_subject,
+    consumer_name,
+    personal_filter,
+)
 from shared.settings import GuildSettings
 
 PUBLIC_EVENTS = [
@@ -51,9 +64,26 @@ def alerts_consumer(settings: GuildSettings) -> ConsumerSpec:
     )
 
 
+def outbox_consumer(settings: GuildSettings) -> ConsumerSpec:
+    """Retries are the worker's own (backoff, Retry-After, rate limits): unlimited here."""
+    return ConsumerSpec(
+        stream=Streams(settings.region).outbox,
+        durable=consumer_name(Service.NOTIFICATIONS, "outbox"),
+        filter_subjects=[f"outbox.{settings.region}.>"],
+        description="Notifications on their way to members' own endpoints",
+        retry=RetryPolicy(max_deliver=-1),
+        ack_wait=60.0,
+        max_ack_pending=10_000,
+    )
+
+
 def topology(settings: GuildSettings) -> Topology:
     return Topology(
         streams=streams_for(settings),
-        consumers=[personal_consumer(settings), alerts_consumer(settings)],
+        consumers=[
+            personal_consumer(settings),
+            alerts_consumer(settings),
+            outbox_consumer(settings),
+        ],
         buckets=bucket_specs(settings.region, settings.stream_replicas),
     )

@@ -144,12 +144,11 @@ def region_streams(
             name=name,
             description=description,
             subjects=subjects,
-            retention=RetentionPolicy.LIMITS,
             storage=StorageType.FILE,
             num_replicas=replicas,
             duplicate_window=600,
             allow_direct=True,
-            **limits,
+            **{"retention": RetentionPolicy.LIMITS, **limits},
         )
 
     # Events are facts others rely on: nobody may purge them or roll them up. Guild's own
@@ -194,6 +193,14 @@ def region_streams(
             [f"inbox.{region}.>"],
             max_age=365 * DAY,
             max_msgs_per_subject=1_000,
+        ),
+        stream(
+            names.outbox,
+            f"Notifications on their way to members' own channels in {region}, one subject "
+            "per member; each leaves once delivered or given up (personal data; erasable)",
+            [f"outbox.{region}.>"],
+            retention=RetentionPolicy.WORK_QUEUE,
+            max_age=7 * DAY,
         ),
         stream(
             names.dead_letters,

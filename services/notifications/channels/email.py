@@ -21,7 +21,7 @@ import smtplib
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 
@@ -51,8 +51,14 @@ class SmtpServer:
 class EmailChannel:
     kind = EndpointKind.EMAIL
 
-    def __init__(self, server: SmtpServer, secret: bytes, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        server: SmtpServer,
+        secret: bytes = b"",
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self.server, self.secret, self.clock = server, secret, clock
+        """``secret`` keys the Message-IDs; the service sets the region's own at start-up."""
 
     def compose(self, message: Message, to: str) -> EmailMessage:
         mail = EmailMessage()

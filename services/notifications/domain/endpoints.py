@@ -139,3 +139,22 @@ class Message:
     """(label, URL) pairs: where to act, how to turn a reason off."""
     unsubscribe_url: str | None = None
     """One-click unsubscribe from this kind of mail (RFC 8058)."""
+
+
+@dataclass(frozen=True)
+class Parcel:
+    """One notification for one endpoint of one member: what the outbox holds."""
+
+    member_id: str
+    home_region: str
+    endpoint_id: str
+    message: Message
+    cause_id: str
+    cause_type: str
+    headline: str
+    """The title without personal data, for status events."""
+    confidential: bool = False
+
+    @property
+    def key(self) -> str:
+        return self.message.notification_id

@@ -55,8 +55,11 @@ class Delivery:
     """The ledger's record of one (cause, member, channel)."""
 
     status: str
-    """'claimed' while being sent, then 'delivered'."""
+    """'claimed' while being sent to the inbox, then 'delivered'; for a member's endpoint:
+    'retrying', then 'delivered', 'accepted' (taken, not yet shown) or 'failed'."""
     at: str
+    attempts: int = 0
+    why: str = ""
 
 
 def delivery_key(cause_id: str, member_id: str, channel: str) -> str:

@@ -1,0 +1,1 @@
+"""Getting notifications to members' own channels: the outbox, retries, rate limits."""

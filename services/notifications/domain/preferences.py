@@ -158,9 +158,7 @@ def _in_quiet_hours(prefs: Preferences, now: datetime) -> bool:
 
 def _at_work(prefs: Preferences, now: datetime) -> bool:
     local = _local(prefs, now)
-    return local.isoweekday() in prefs.working_days and prefs.working_hours.contains(
-        local.time()
-    )
+    return local.isoweekday() in prefs.working_days and prefs.working_hours.contains(local.time())
 
 
 def window_opens(prefs: Preferences, now: datetime) -> datetime | None:

@@ -41,6 +41,9 @@ from shared.tasks import cancel_and_wait
 log = logging.getLogger("guild.readmodel")
 
 CHUNK = 900_000
+BULK_LOAD = 10_000
+"""Changes after which loading a read model has freed enough memory to hand it back (the
+call walks the whole heap, so it is not made after small loads)."""
 T = TypeVar("T")
 
 
@@ -334,7 +337,8 @@ class BucketFollower:
         await self._catch_up(self._sub)
         if hasattr(self.projection, "caught_up"):
             self.projection.caught_up()
-        return_freed_memory()
+        if self.restored_from_snapshot or self.applied >= BULK_LOAD:
+            return_freed_memory()
         self._task = asyncio.create_task(self._follow())
         log.info(
             "read model ready",

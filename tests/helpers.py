@@ -23,9 +23,11 @@ T = TypeVar("T")
 S = TypeVar("S", bound=GuildSettings)
 
 FAST_RETRIES = {
+    # Short delays, and enough deliveries (about 1.5 s in all) that an event arriving before
+    # one it depends on (another consumer's, on a busy machine) is not given up too soon.
     "retry_first_delay": 0.05,
-    "retry_max_delay": 0.2,
-    "retry_max_deliver": 3,
+    "retry_max_delay": 0.5,
+    "retry_max_deliver": 6,
     "ack_wait": 10.0,
     "housekeeping_interval": 0.2,
 }

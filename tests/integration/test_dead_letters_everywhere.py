@@ -74,9 +74,9 @@ async def test_a_transient_failure_is_retried_then_dead_lettered_with_the_last_e
         return [d for d in await dead_letters(nc, region) if d.consumer == "content-ingest"]
 
     (found,) = await eventually(letter, what="dead letter after retries")
-    assert found.deliveries == 3
+    assert found.deliveries == 6
     assert found.reason == (
-        "failed on all 3 deliveries; last error: "
+        "failed on all 6 deliveries; last error: "
         "CommunityNotKnownYet: community 'never-created' is not known"
     )
 

@@ -21,7 +21,7 @@ async def test_applying_the_same_topology_twice_changes_nothing(nc, nats_url, re
     after = {s: (await js.stream_info(s)).config for s in Streams(region).all()}
     assert before == after
     consumer = await js.consumer_info(Streams(region).events, "matching-content")
-    assert consumer.config.max_deliver == 3
+    assert consumer.config.max_deliver == 6
     assert consumer.config.ack_policy == "explicit"
 
 

@@ -160,36 +160,49 @@ class KvStore(Generic[T]):
                 await self.js.delete_msg(self.stream, revision)
 
     async def items(self, key_filter: str = ">") -> AsyncIterator[tuple[str, Versioned[T]]]:
-        """The latest value of every key matching ``key_filter`` (e.g. ``'c-1.*'``)."""
-        watcher = await self.kv.watch(key_filter, ignore_deletes=True)
-        try:
-            async for entry in watcher:
-                if entry is None:  # the watcher's marker: every existing value has been sent
-                    return
-                if entry.value:
-                    yield entry.key, Versioned(self.decode(entry.value), entry.revision or 0)
-        finally:
-            await watcher.stop()
+        """The latest value of every key matching ``key_filter`` (e.g. ``'c-1.*'``).
+
+        Read with :func:`scan`, not nats-py's key watcher: the watcher can signal "nothing
+        more" before values already on their way, and a listing then misses a key written
+        a moment before."""
+        prefix = f"$KV.{self.bucket}."
+        async for sequence, subject, headers, data in scan(
+            self.js, self.stream, prefix + key_filter, latest_per_subject=True
+        ):
+            if data and not _DELETED.intersection(headers):
+                yield subject[len(prefix) :], Versioned(self.decode(data), sequence)
+
+
+_DELETED = {"KV-Operation", "Nats-Marker-Reason"}
+"""Headers of delete and purge markers (a value's message has neither)."""
 
 
 async def scan(
-    js: JetStreamContext, stream: str, subject: str = ">", *, batch: int = 500
+    js: JetStreamContext,
+    stream: str,
+    subject: str = ">",
+    *,
+    batch: int = 500,
+    latest_per_subject: bool = False,
 ) -> AsyncIterator[tuple[int, str, dict[str, str], bytes]]:
-    """Every message of ``stream`` on ``subject``: (sequence, subject, headers, data)."""
-    if (await js.stream_info(stream)).state.messages == 0:
-        return
+    """Every message of ``stream`` on ``subject`` (or only the latest of each subject):
+    (sequence, subject, headers, data). What is pending is counted when the scan starts,
+    so it neither stops early nor waits for messages that do not exist."""
+    policy = DeliverPolicy.LAST_PER_SUBJECT if latest_per_subject else DeliverPolicy.ALL
     sub = await js.pull_subscribe(
         subject,
         stream=stream,
         config=ConsumerConfig(
             name=f"scan-{uuid.uuid4().hex[:12]}",
-            deliver_policy=DeliverPolicy.ALL,
+            deliver_policy=policy,
             ack_policy=AckPolicy.NONE,
             inactive_threshold=30,
             mem_storage=True,
         ),
     )
     try:
+        if (await sub.consumer_info()).num_pending == 0:
+            return
         while True:
             try:
                 messages = await sub.fetch(batch, timeout=1.0)

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
-from services.notifications.channels import Channel, apprise_urls
+from services.notifications.channels import Channel, EndpointChannel, apprise_urls
 from services.notifications.channels.console import ConsoleChannel
 from services.notifications.channels.egress import Egress
 from services.notifications.channels.email import EmailChannel, SmtpServer
 from services.notifications.channels.inbox import InboxChannel
 from services.notifications.channels.webhooks import SlackChannel, TeamsChannel, WebhookChannel
-from services.notifications.delivery.outbox import Channel as MemberChannel
 from services.notifications.delivery.outbox import Outbox
 from services.notifications.delivery.pacing import Backoff
 from services.notifications.domain.endpoints import EndpointKind
@@ -83,10 +81,10 @@ def channels(names: list[str], publisher: JetStreamPublisher, region: str) -> tu
     return tuple(available[name] for name in names)
 
 
-def member_channels(settings: NotificationsSettings) -> dict[EndpointKind, MemberChannel]:
+def member_channels(settings: NotificationsSettings) -> dict[EndpointKind, EndpointChannel]:
     """The kinds of endpoint members may have in this region, each with its adapter."""
     egress = Egress(allow_loopback=settings.allow_loopback_receivers)
-    offered: dict[EndpointKind, MemberChannel] = {
+    offered: dict[EndpointKind, EndpointChannel] = {
         EndpointKind.WEBHOOK: WebhookChannel(egress),
         EndpointKind.SLACK: SlackChannel(egress),
         EndpointKind.TEAMS: TeamsChannel(egress),
@@ -111,9 +109,10 @@ def member_channels(settings: NotificationsSettings) -> dict[EndpointKind, Membe
     return offered
 
 
-def outbox(
+def add_outbox(
     app: ServiceApp, settings: NotificationsSettings, deps: Deps, inbox: InboxChannel
 ) -> Outbox:
+    """The worker that delivers to members' own endpoints, run while the service runs."""
     offered = member_channels(settings)
     backoff = Backoff(settings.delivery_first_retry, settings.delivery_max_retry,
                       settings.delivery_attempts)  # fmt: skip
@@ -151,8 +150,7 @@ def build_app(
     )
     app.stores += [store.contacts, store.ledger, store.endpoints, store.keys]
     app.on_start.append(store.bind_inbox)
-    inbox = InboxChannel(app.publisher, settings.region)
-    deps = replace(deps, outbox=outbox(app, settings, deps, inbox))
+    add_outbox(app, settings, deps, InboxChannel(app.publisher, settings.region))
     app.react_to(personal_consumer(settings), PERSONAL_REACTIONS, deps)
     app.react_to(alerts_consumer(settings), ALERT_REACTIONS, deps)
     app.answer_queries(QUERIES, deps, {})

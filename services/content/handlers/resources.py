@@ -105,8 +105,6 @@ async def claim_resource(command: c.ClaimResource, deps: Deps) -> c.ClaimResult:
     else:
         claim = held.value
     claims = [entry.value for entry in await deps.store.claims_of(offer.post_id)]
-    if all(c.claim_id != claim.claim_id for c in claims):
-        claims.append(claim)  # a listing may miss the key written a moment ago: not ours
     result = _result(offer, claim, claims)
     await publish(
         public.resource_claimed(offer, community, deps.region, claim, result.position or 0),

@@ -153,11 +153,12 @@ def job_fit(
         return None
     if not profile.available_on(today.date()):
         return None
-    have = [s for s in skills if profile.level_of(s)]
+    levels = profile.levels
+    have = [s for s in skills if s in levels]
     if not have:
         return None
-    score = sum(LEVEL_WEIGHT[profile.levels[s]] for s in have) / len(skills)
-    said = ["you know " + ", ".join(f"{s} ({profile.levels[s]})" for s in have)]
+    score = sum(LEVEL_WEIGHT[levels[s]] for s in have) / len(skills)
+    said = ["you know " + ", ".join(f"{s} ({levels[s]})" for s in have)]
     said.append("remote" if location == "remote" else f"based in {location}")
     said.append("only you see this: you said you are open to a move")
     return JobFit(profile.member_id, profile.home_region, tuple(have), score, tuple(said))
@@ -177,11 +178,12 @@ class Interest:
 def content_fit(tags: Sequence[str], profile: Profile) -> Interest | None:
     """How well a new article or announcement fits a member: topics they follow count most,
     then skills they work with."""
+    levels = profile.levels
     followed = [t for t in tags if t in profile.interests]
-    known = [t for t in tags if profile.level_of(t)]
+    known = [t for t in tags if t in levels]
     if not followed and not known:
         return None
-    score = 2.0 * len(followed) + sum(LEVEL_WEIGHT[profile.levels[t]] for t in known) / 4
+    score = 2.0 * len(followed) + sum(LEVEL_WEIGHT[levels[t]] for t in known) / 4
     said = []
     if followed:
         said.append("you follow " + ", ".join(followed))

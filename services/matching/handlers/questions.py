@@ -4,6 +4,7 @@ while nobody has, and what each routed person did (answered, ignored, declined).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
@@ -255,15 +256,7 @@ async def when_answer_posted_learn_and_stop(event: Envelope[c.AnswerPostedV1], d
         await deps.store.add_evidence(
             record.author_id, record.answer_id, inbound.evidence_of(record)
         )
-    question = await deps.store.questions.get(record.question_id)
-    if question is not None:
-        answers = question.value.answers + 1
-        await deps.store.put(
-            "questions",
-            deps.store.questions,
-            record.question_id,
-            replace(question.value, answers=answers),
-        )
+    await _change_question(record.question_id, deps, lambda q: replace(q, answers=q.answers + 1))
     state = deps.store.open_routing.get(record.question_id)
     await _settle_outcomes(record.question_id, record.author_id, state, deps)
     if state is not None:
@@ -298,14 +291,7 @@ async def when_answer_accepted_learn(event: Envelope[c.AnswerAcceptedV1], deps: 
             f"{record.answer_id}-{record.accepted}",
             inbound.evidence_of(record, ACCEPTED),
         )
-    question = await deps.store.questions.get(record.question_id)
-    if question is not None:
-        await deps.store.put(
-            "questions",
-            deps.store.questions,
-            record.question_id,
-            replace(question.value, accepted=True),
-        )
+    await _change_question(record.question_id, deps, lambda q: replace(q, accepted=True))
 
 
 async def when_post_deleted_forget_it(event: Envelope[c.PostDeletedV1], deps: Deps) -> None:
@@ -315,14 +301,7 @@ async def when_post_deleted_forget_it(event: Envelope[c.PostDeletedV1], deps: De
     if post.kind == c.PostKind.ANSWER:
         await _retract_answer(post.post_id, post.author.home_region == deps.region, deps)
     elif post.kind == c.PostKind.QUESTION:
-        question = await deps.store.questions.get(post.post_id)
-        if question is not None and not question.value.deleted:
-            await deps.store.put(
-                "questions",
-                deps.store.questions,
-                post.post_id,
-                replace(question.value, deleted=True),
-            )
+        await _change_question(post.post_id, deps, lambda q: replace(q, deleted=True))
         state = deps.store.open_routing.get(post.post_id)
         if state is not None:
             await _save_state(state.close("deleted"), deps)
@@ -344,14 +323,18 @@ async def _retract_answer(answer_id: str, home: bool, deps: Deps) -> None:
                 f"{answer_id}-{record.accepted}",
                 inbound.evidence_of(record, UNACCEPTED),
             )
-    question = await deps.store.questions.get(record.question_id)
-    if question is not None and question.value.answers > 0:
-        await deps.store.put(
-            "questions",
-            deps.store.questions,
-            record.question_id,
-            replace(question.value, answers=question.value.answers - 1),
-        )
+    await _change_question(
+        record.question_id, deps, lambda q: replace(q, answers=max(q.answers - 1, 0))
+    )
+
+
+async def _change_question(
+    question_id: str, deps: Deps, change: Callable[[QuestionRecord], QuestionRecord]
+) -> None:
+    """Store ``change(question)`` if matching knows the question and it changes anything."""
+    found = await deps.store.questions.get(question_id)
+    if found is not None and (changed := change(found.value)) != found.value:
+        await deps.store.put("questions", deps.store.questions, question_id, changed)
 
 
 # ------------------------------------------------------------------ commands

@@ -11,10 +11,9 @@ need that guarantee allow only schemes whose hosts are fixed services.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 from urllib.parse import urlsplit
 
-from services.notifications.channels.egress import Refused, Resolver, refusal
+from services.notifications.channels.egress import Refused, Resolver, public_addresses
 from services.notifications.domain.endpoints import (
     Endpoint,
     EndpointKind,
@@ -49,13 +48,10 @@ class AppriseChannel:
         if not parts.hostname:
             return
         try:
-            found = await self.resolver(parts.hostname, parts.port or 443)
+            await public_addresses(parts.hostname, parts.port or 443, resolver=self.resolver,
+                                   allow_loopback=self.allow_loopback)  # fmt: skip
         except OSError as error:
             raise Refused(f"cannot resolve {parts.hostname}: {error}") from None
-        for address in found:
-            why = refusal(ipaddress.ip_address(address), allow_loopback=self.allow_loopback)
-            if why:
-                raise Refused(f"{parts.hostname} resolves to {why}")
 
     async def send(self, message: Message, endpoint: Endpoint) -> Outcome:
         try:

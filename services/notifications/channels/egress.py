@@ -137,6 +137,22 @@ async def system_resolver(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
+async def public_addresses(
+    host: str, port: int, *, resolver: Resolver, allow_loopback: bool
+) -> list[IPAddress]:
+    """Every address ``host`` resolves to, if Guild may connect to all of them; else
+    :class:`Refused`. A name that does not resolve raises ``OSError``."""
+    literal = _literal(host)
+    found = [str(literal)] if literal is not None else await resolver(host, port)
+    addresses = [ipaddress.ip_address(a.split("%")[0]) for a in found]
+    if not addresses:
+        raise OSError(f"{host} resolves to no address")
+    for address in addresses:
+        if why := refusal(address, allow_loopback=allow_loopback):
+            raise Refused(f"{host} resolves to {why}")
+    return addresses
+
+
 class GuardedBackend(httpcore.AsyncNetworkBackend):
     """Resolves, checks every address, and connects to the one it checked."""
 
@@ -159,17 +175,12 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         )
 
     async def checked_address(self, host: str, port: int) -> IPAddress:
-        literal = _literal(host)
         try:
-            found = [str(literal)] if literal is not None else await self.resolver(host, port)
+            addresses = await public_addresses(
+                host, port, resolver=self.resolver, allow_loopback=self.allow_loopback
+            )
         except OSError as error:
             raise httpcore.ConnectError(f"cannot resolve {host}: {error}") from None
-        addresses = [ipaddress.ip_address(a.split("%")[0]) for a in found]
-        if not addresses:
-            raise httpcore.ConnectError(f"{host} resolves to no address")
-        for address in addresses:
-            if why := refusal(address, allow_loopback=self.allow_loopback):
-                raise Refused(f"{host} resolves to {why}")
         if port not in PORTS and not all(a.is_loopback for a in addresses):
             raise Refused(f"only ports {', '.join(map(str, PORTS))} are allowed")
         return addresses[0]

@@ -10,6 +10,7 @@ import base64
 import hashlib
 import hmac
 import json
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -36,7 +37,7 @@ def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
 
 
-class JsonWebhook:
+class JsonWebhook(ABC):
     """Posts a JSON rendering of the message to the endpoint's URL."""
 
     kind: EndpointKind
@@ -44,8 +45,9 @@ class JsonWebhook:
     def __init__(self, egress: Egress, clock: Clock = _now) -> None:
         self.egress, self.clock = egress, clock
 
+    @abstractmethod
     def payload(self, message: Message) -> bytes:
-        raise NotImplementedError
+        """The body as this kind of receiver expects it."""
 
     def headers(self, message: Message, endpoint: Endpoint, body: bytes) -> dict[str, str]:
         return {"content-type": "application/json"}

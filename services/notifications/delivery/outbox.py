@@ -36,11 +36,11 @@ from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from pydantic import TypeAdapter
 
+from services.notifications.channels import EndpointChannel
 from services.notifications.delivery.pacing import Backoff, RateLimits
 from services.notifications.domain.endpoints import (
     Endpoint,
     EndpointKind,
-    Message,
     Outcome,
     Parcel,
     Result,
@@ -60,12 +60,6 @@ QUEUED_PER_ENDPOINT = 4
 (so that an endpoint with a backlog, or a slow one, holds few of the worker's slots)."""
 BUSY_RETRY = 0.5
 """Seconds after which such a message comes back."""
-
-
-class Channel(Protocol):
-    kind: EndpointKind
-
-    async def send(self, message: Message, endpoint: Endpoint) -> Outcome: ...
 
 
 PARCEL = TypeAdapter(Parcel)
@@ -95,7 +89,7 @@ class Outbox:
         store: NotificationsStore,
         publisher: JetStreamPublisher,
         office: DeadLetterOffice,
-        channels: Mapping[EndpointKind, Channel],
+        channels: Mapping[EndpointKind, EndpointChannel],
         reporter: Reporter,
         durable: str,
         backoff: Backoff | None = None,

@@ -3,7 +3,6 @@
 from dataclasses import dataclass
 
 from services.notifications.channels import Channel
-from services.notifications.delivery.outbox import Outbox
 from services.notifications.store.buckets import NotificationsStore
 from shared.handlers import Deps as SharedDeps
 
@@ -11,5 +10,3 @@ from shared.handlers import Deps as SharedDeps
 @dataclass(frozen=True)
 class Deps(SharedDeps[NotificationsStore]):
     channels: tuple[Channel, ...] = ()
-    outbox: Outbox | None = None
-    """Where notifications for members' own endpoints go (None: inbox and console only)."""

@@ -11,7 +11,7 @@ from services.notifications.domain.endpoints import Endpoint, Outcome, Parcel
 from services.notifications.domain.model import Dispatch, Recipient, delivery_key, note
 from services.notifications.events import public
 from services.notifications.handlers import Deps
-from shared.contracts.notifications import NotificationStatus
+from shared.contracts.base import Contract
 from shared.ids import derived_id
 
 
@@ -19,23 +19,13 @@ class StatusReporter:
     def __init__(self, deps: Deps, inbox: InboxChannel) -> None:
         self.deps, self.inbox = deps, inbox
 
-    async def _publish(self, parcel: Parcel, status: NotificationStatus, *purpose: str) -> None:
-        if parcel.confidential:
-            return
-        await self.deps.events.publish(
-            status,
-            event_id=derived_id(status.TYPE, parcel.key, *purpose),
-            subject=parcel.member_id,
-        )
+    async def _publish(self, parcel: Parcel, event: Contract, event_id: str) -> None:
+        if not parcel.confidential:
+            await self.deps.events.publish(event, event_id=event_id, subject=parcel.member_id)
 
     async def delivered(self, parcel: Parcel, endpoint: Endpoint, outcome: Outcome) -> None:
-        if parcel.confidential:
-            return
-        await self.deps.events.publish(
-            public.parcel_delivered(parcel, endpoint.shown(), self.deps.clock()),
-            event_id=derived_id("notification_delivered", parcel.key),
-            subject=parcel.member_id,
-        )
+        delivered = public.parcel_delivered(parcel, endpoint.shown(), self.deps.clock())
+        await self._publish(parcel, delivered, derived_id("notification_delivered", parcel.key))
 
     async def retrying(
         self, parcel: Parcel, endpoint: Endpoint, outcome: Outcome, until: datetime, attempts: int
@@ -44,13 +34,13 @@ class StatusReporter:
             parcel, endpoint.shown(), f"retrying: {outcome.reason}", self.deps.clock(), until,
             attempts,
         )  # fmt: skip
-        await self._publish(parcel, status, str(attempts))
+        await self._publish(parcel, status, derived_id(status.TYPE, parcel.key, str(attempts)))
 
     async def failed(
         self, parcel: Parcel, channel: str, why: str, attempts: int, disabled: bool
     ) -> None:
         status = public.parcel_failed(parcel, channel, why, self.deps.clock(), attempts, disabled)
-        await self._publish(parcel, status)
+        await self._publish(parcel, status, derived_id(status.TYPE, parcel.key))
 
     async def endpoint_disabled(self, parcel: Parcel, endpoint: Endpoint, why: str) -> None:
         name = endpoint.label or f"your {endpoint.kind.value} endpoint"

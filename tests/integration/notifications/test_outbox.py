@@ -12,6 +12,7 @@ from standardwebhooks.webhooks import Webhook
 
 from guild_cli.receivers import HttpReceiver, Received, Reply
 from services.notifications.bootstrap import build_app
+from services.notifications.delivery.outbox import PARCEL
 from services.notifications.domain.endpoints import (
     Endpoint,
     EndpointKind,
@@ -63,8 +64,6 @@ async def enqueue(nc, region: str, member_id: str, endpoint: Endpoint, cause: st
     message = Message(key, "answer", f"Answer to {cause}", "Body", ("you asked it",), NOW)
     parcel = Parcel(member_id, region, endpoint.endpoint_id, message, cause,
                     "guild.content.answer_posted.v1", f"Answer to {cause}")  # fmt: skip
-    from services.notifications.delivery.outbox import PARCEL
-
     await nc.jetstream().publish(
         outbox_subject(region, member_id), PARCEL.dump_json(parcel),
         stream=Streams(region).outbox, headers={"Nats-Msg-Id": key},
@@ -138,7 +137,7 @@ async def test_retry_after_is_honoured_and_410_turns_the_endpoint_off_and_tells_
             endpoint = await store.endpoint("m1", hook.endpoint_id)
             return endpoint if endpoint.disabled_reason else None
 
-        endpoint = await turned_off_eventually(turned_off)
+        endpoint = await eventually(turned_off, what="the endpoint turned off")
         after = await enqueue(nc, region, "m1", hook, "c3")
 
         async def three_failures_or_more():
@@ -179,10 +178,6 @@ async def test_a_delivery_still_failing_after_its_attempts_is_dead_lettered_with
     )
     entry = (await store.ledger.get(key)).value
     assert (entry.status, entry.attempts) == ("failed", 3)
-
-
-async def turned_off_eventually(probe):
-    return await eventually(probe, what="the endpoint turned off")
 
 
 async def inbox_titles(store, member_id: str) -> list[str]:

@@ -19,6 +19,7 @@ from rich.table import Table
 
 from guild_cli.client import GuildClient, GuildError
 from guild_cli.demo import run_once, seed
+from guild_cli.demo_deliveries import DemoDeliveries
 from guild_cli.nats_server import EmbeddedNats, NatsServerError
 from guild_cli.supervisor import SERVICES, Supervisor
 from shared.contracts.notifications import NotificationDeliveredV1
@@ -139,15 +140,21 @@ async def _up(supervisor: Supervisor, demo: bool) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     client = await GuildClient.connect(supervisor.nats_url, supervisor.region)
+    receivers = DemoDeliveries(supervisor.data_dir / "deliveries", console.print)
     try:
         await _apply_region_streams(client)
+        if demo:
+            await receivers.start()
+            supervisor.extra_env |= receivers.env()
         supervisor.start_all()
         with console.status("starting membership, content, matching, notifications ..."):
             await supervisor.wait_ready(client)
-        _print_running(supervisor)
+        _print_running(supervisor, receivers if demo else None)
         if demo:
             with console.status("seeding the demo company (30 people, 4 communities) ..."):
                 await seed(client)
+                given = await receivers.configure(client)
+            console.print("[bold]Demo channels:[/] " + ", ".join(given))
             await run_once(client, console)
         await _tail_until_stopped(client, supervisor, stop)
     except (GuildError, RuntimeError) as error:
@@ -155,10 +162,11 @@ async def _up(supervisor: Supervisor, demo: bool) -> int:
         return 1
     finally:
         await client.close()
+        await receivers.stop()
     return 0
 
 
-def _print_running(supervisor: Supervisor) -> None:
+def _print_running(supervisor: Supervisor, receivers: DemoDeliveries | None) -> None:
     table = Table(title="Guild is up", show_header=True)
     table.add_column("what")
     table.add_column("where")
@@ -172,6 +180,10 @@ def _print_running(supervisor: Supervisor) -> None:
             f"health {health}, log {child.log_path}",
         )
     table.add_row("region", supervisor.region)
+    if receivers is not None:
+        table.add_row("demo mail sink", f"smtp://127.0.0.1:{receivers.mail.port}")
+        table.add_row("demo webhook receiver", receivers.webhook.url)
+        table.add_row("deliveries saved in", str(receivers.folder))
     console.print(table)
 
 

@@ -132,7 +132,14 @@ class MailSink:
     ``tls_context`` turns on STARTTLS (and requires it); ``logins`` (user -> password)
     requires authentication."""
 
-    def __init__(self, *, tls_context: Any = None, logins: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        tls_context: Any = None,
+        logins: dict[str, str] | None = None,
+        on_message: Callable[[EmailMessage, list[str]], None] | None = None,
+    ) -> None:
+        self.on_message = on_message
         self.messages: list[EmailMessage] = []
         self.unknown: set[str] = set()
         """Addresses answered with 550 (no such user)."""
@@ -182,4 +189,6 @@ class MailSink:
         assert isinstance(mail, EmailMessage)
         self.messages.append(mail)
         self.recipients.append(list(envelope.rcpt_tos))
+        if self.on_message is not None:
+            self.on_message(mail, list(envelope.rcpt_tos))
         return "250 Message accepted for delivery"

@@ -166,6 +166,8 @@ class ServiceApp:
     provider: TracerProvider | None = None
     connection_log: ConnectionLog = field(default_factory=lambda: ConnectionLog(""))
     ready: bool = False
+    api: Callable[..., Awaitable[None]] | None = None
+    """The service's own HTTP API (an ASGI app), served beside the health endpoints."""
 
     @classmethod
     def create(cls, service: Service, settings: GuildSettings, topology: Topology) -> ServiceApp:
@@ -415,10 +417,14 @@ class _HealthServer(uvicorn.Server):
 
 
 def health_app(app: ServiceApp) -> Callable[..., Awaitable[None]]:
-    """``/healthz`` (connected to NATS) and ``/readyz`` (subscribed and consuming), for probes."""
+    """``/healthz`` (connected to NATS) and ``/readyz`` (subscribed and consuming), for probes;
+    every other path goes to the service's API, if it has one."""
 
     async def asgi(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
+            return
+        if app.api is not None and scope["path"] not in ("/healthz", "/readyz"):
+            await app.api(scope, receive, send)
             return
         connected = app.connected
         checks = {"/healthz": connected, "/readyz": connected and app.status()["ready"]}

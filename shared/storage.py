@@ -115,6 +115,22 @@ class KvStore(Generic[T]):
             await self._erase_revision(revision)
         return new_revision
 
+    async def change(self, key: str, change: Callable[[T | None], T | None]) -> T | None:
+        """Set ``key`` to ``change(its value now)``, again if someone wrote it meanwhile
+        (optimistic concurrency); ``change`` returning None leaves the key as it is."""
+        while True:
+            found = await self.get(key)
+            changed = change(found.value if found else None)
+            if changed is None:
+                return found.value if found else None
+            if found is None:
+                if await self.create(key, changed) is not None:
+                    return changed
+                continue
+            with contextlib.suppress(StaleRevision):
+                await self.update(key, changed, revision=found.revision)
+                return changed
+
     async def delete(self, key: str) -> None:
         if self.secure:
             await self.erase(key)

@@ -148,6 +148,8 @@ def _value(name: str, annotation: Any) -> Any:
     annotation = _unwrap(annotation)
     if isinstance(annotation, type) and issubclass(annotation, Enum):
         return next(iter(annotation)).value
+    if typing.get_origin(annotation) is typing.Literal:
+        return typing.get_args(annotation)[0]
     if name in EXAMPLES:
         return EXAMPLES[name]
     if name in ID_LIKE:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
+from services.notifications.api import build_api
 from services.notifications.channels import Channel, EndpointChannel, apprise_urls
 from services.notifications.channels.console import ConsoleChannel
 from services.notifications.channels.egress import Egress
@@ -13,7 +16,10 @@ from services.notifications.channels.webhooks import SlackChannel, TeamsChannel,
 from services.notifications.delivery.outbox import Outbox
 from services.notifications.delivery.pacing import Backoff
 from services.notifications.domain.endpoints import EndpointKind
-from services.notifications.handlers import Deps, activity, matches, queries, reactions
+from services.notifications.domain.links import Links
+from services.notifications.handlers import Deps, activity, audience, matches, reactions
+from services.notifications.handlers.schedule import CHORES
+from services.notifications.handlers.selfservice import COMMANDS, LINK_SECRET, QUERIES
 from services.notifications.handlers.statuses import StatusReporter
 from services.notifications.settings import NotificationsSettings
 from services.notifications.store.buckets import NotificationsStore
@@ -28,11 +34,13 @@ from shared.contracts import matching as x
 from shared.contracts import membership as m
 from shared.contracts.membership import MemberContactV1
 from shared.contracts.notifications import (
-    GetInbox,
     NotificationDeferredV1,
     NotificationDeliveredV1,
+    NotificationDigestedV1,
     NotificationFailedV1,
+    NotificationSuppressedV1,
 )
+from shared.handlers import utc_now
 from shared.messaging.consumer import DeadLetterOffice
 from shared.messaging.publisher import JetStreamPublisher
 from shared.naming import Service
@@ -43,7 +51,11 @@ PERSONAL_REACTIONS = {
     x.JobMatchedV1: matches.when_job_matched_tell_member_alone,
 }
 ALERT_REACTIONS = {
-    m.MemberJoinedV1: reactions.when_member_joined_welcome_and_tell_facilitators,
+    m.MemberRegisteredV1: audience.when_member_profile_changed_keep_it,
+    m.MemberUpdatedV1: audience.when_member_profile_changed_keep_it,
+    m.MemberJoinedV1: audience.when_member_joined_remember_and_welcome,
+    m.MemberLeftV1: audience.when_member_left_forget_the_community,
+    c.QuestionPostedV1: audience.when_question_posted_tell_followers,
     x.ExpertsSuggestedV1: reactions.when_experts_suggested_alert_them,
     x.IntrosProposedV1: reactions.when_intros_proposed_tell_member,
     x.SimilarQuestionsFoundV1: matches.when_similar_questions_found_tell_asker,
@@ -67,9 +79,6 @@ ALERT_REACTIONS = {
     c.ResourceClaimDeclinedV1: activity.when_claim_declined_tell_claimant,
     c.CommunityPulseV1: activity.when_pulse_published_send_facilitators,
     c.SkillSuggestedV1: activity.when_skill_suggested_ask_member,
-}
-QUERIES = {
-    "inbox": (GetInbox, queries.get_inbox),
 }
 
 
@@ -109,36 +118,36 @@ def member_channels(settings: NotificationsSettings) -> dict[EndpointKind, Endpo
     return offered
 
 
-def add_outbox(
-    app: ServiceApp, settings: NotificationsSettings, deps: Deps, inbox: InboxChannel
+def outbox(
+    app: ServiceApp,
+    settings: NotificationsSettings,
+    store: NotificationsStore,
+    clock: Callable[[], datetime],
 ) -> Outbox:
     """The worker that delivers to members' own endpoints, run while the service runs."""
     offered = member_channels(settings)
     backoff = Backoff(settings.delivery_first_retry, settings.delivery_max_retry,
                       settings.delivery_attempts)  # fmt: skip
+    inbox = InboxChannel(app.publisher, settings.region)
     worker = Outbox(
         region=settings.region,
-        store=deps.store,
+        store=store,
         publisher=app.publisher,
         office=DeadLetterOffice(app.publisher, region=settings.region, service=app.service),
         channels=offered,
-        reporter=StatusReporter(deps, inbox),
+        reporter=StatusReporter(app.events, clock, inbox),
         durable=outbox_consumer(settings).durable,
         backoff=backoff,
-        clock=deps.clock,
+        clock=clock,
     )
-
-    async def keys(_: Any) -> None:
-        if isinstance(mail := offered.get(EndpointKind.EMAIL), EmailChannel):
-            mail.secret = await deps.store.secret("mail-ids")
-
-    app.on_start.append(keys)
     app.background(lambda: worker.work(app.js))
     return worker
 
 
 def build_app(
-    settings: NotificationsSettings, store: NotificationsStore | None = None
+    settings: NotificationsSettings,
+    store: NotificationsStore | None = None,
+    clock: Callable[[], datetime] = utc_now,
 ) -> ServiceApp:
     app = ServiceApp.create(Service.NOTIFICATIONS, settings, topology(settings))
     store = store or NotificationsStore.for_region(settings.region)
@@ -146,17 +155,32 @@ def build_app(
         store=store,
         events=app.events,
         region=settings.region,
+        clock=clock,
         channels=channels(settings.channels, app.publisher, settings.region),
+        outbox=outbox(app, settings, store, clock),
+        links=Links(settings.links_base()),
     )
-    app.stores += [store.contacts, store.ledger, store.endpoints, store.keys]
-    app.on_start.append(store.bind_inbox)
-    add_outbox(app, settings, deps, InboxChannel(app.publisher, settings.region))
+    app.stores += store.all()
+    app.followers += store.followers
+
+    async def keys(js: Any) -> None:
+        await store.bind_inbox(js)
+        deps.links.secret = await store.secret(LINK_SECRET)
+        if isinstance(mail := deps.outbox.channels.get(EndpointKind.EMAIL), EmailChannel):
+            mail.secret = await store.secret("mail-ids")
+
+    app.on_start.append(keys)
     app.react_to(personal_consumer(settings), PERSONAL_REACTIONS, deps)
     app.react_to(alerts_consumer(settings), ALERT_REACTIONS, deps)
+    app.answer_commands(COMMANDS, deps, {})
     app.answer_queries(QUERIES, deps, {})
+    app.every(settings.chores_interval, CHORES, deps)
+    app.api = build_api(deps, settings)
     app.publishes(
         NotificationDeliveredV1,
         NotificationDeferredV1,
+        NotificationDigestedV1,
         NotificationFailedV1,
+        NotificationSuppressedV1,
     )
     return app

@@ -48,3 +48,29 @@ class NotificationsSettings(GuildSettings):
         description='Apprise URL schemes members may use (JSON list, e.g. ["ntfys", '
         '"mailto"]); empty turns the Apprise channel off. Needs guild[apprise].',
     )
+    public_url: str = Field(
+        default="",
+        description="Address members reach this region's notifications API at, for the links "
+        "in messages (unsubscribe, turn a reason off); empty: http://127.0.0.1:<http port>.",
+    )
+    jwt_issuer: str | None = Field(
+        default=None,
+        description="Issuer ('iss') of the bearer tokens the member API accepts; unset: the "
+        "API refuses every signed-in request (links in messages still work).",
+    )
+    jwt_audience: str = Field(default="guild", description="Audience ('aud') tokens must name.")
+    jwks_url: str | None = Field(
+        default=None, description="Where the issuer publishes its signing keys (JWKS)."
+    )
+    jwks_file: str | None = Field(
+        default=None, description="Or: a JWKS file with the issuer's public keys."
+    )
+    jwt_member_claim: str = Field(
+        default="sub", description="Claim holding the member id (the HR person id)."
+    )
+    chores_interval: float = Field(
+        default=30.0, gt=0, description="Seconds between releases of held pushes and digests."
+    )
+
+    def links_base(self) -> str:
+        return self.public_url or f"http://127.0.0.1:{self.http_port or 8080}"

@@ -25,6 +25,7 @@ from shared.naming import (
 from shared.settings import GuildSettings
 
 PUBLIC_EVENTS = [
+    m.MemberRegisteredV1, m.MemberUpdatedV1, m.MemberLeftV1, c.QuestionPostedV1,
     m.MemberJoinedV1, m.JoinRequestedV1, m.JoinRequestDecidedV1, m.RoleChangedV1,
     m.MemberErasedV1, c.AnswerPostedV1, c.AnswerAcceptedV1, c.CommentAddedV1, c.PostEndorsedV1,
     c.PostFlaggedV1, c.PostModeratedV1, c.ResourceClaimedV1, c.ResourceHandedOverV1,
@@ -59,8 +60,9 @@ def alerts_consumer(settings: GuildSettings) -> ConsumerSpec:
             *(any_region_event_subject(Scope.PUBLIC, e.TYPE) for e in PUBLIC_EVENTS),
             *(e.subject_in(region) for e in LOCAL_EVENTS),
         ],
-        description="Events that should reach people: joins, requests, answers, claims, "
-        "flags, pulses, and matching's proposals; and erasures",
+        description="Events that should reach people: questions, joins, requests, answers, "
+        "claims, flags, pulses, and matching's proposals; profiles and memberships of members "
+        "homed here (who follows what); and erasures",
     )
 
 

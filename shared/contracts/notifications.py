@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from shared.contracts.base import Contract, Payload, Request
 from shared.contracts.values import Identifier, MemberRef
@@ -72,6 +74,22 @@ class NotificationFailedV1(NotificationStatus):
     )
 
 
+class NotificationDigestedV1(NotificationStatus):
+    """A notification will reach the member in their next digest instead of on its own: the
+    community is followed in the digest, or today's budget of interruptions is spent."""
+
+    TYPE = "guild.notifications.notification_digested.v1"
+
+    until: datetime = Field(description="When the digest carrying it is due.")
+
+
+class NotificationSuppressedV1(NotificationStatus):
+    """A notification is not sent at all, by the member's own choice (a muted community,
+    every reason for it turned off, digest off); ``why`` says which."""
+
+    TYPE = "guild.notifications.notification_suppressed.v1"
+
+
 class InboxItem(Payload):
     """One message in a member's in-app inbox."""
 
@@ -81,19 +99,214 @@ class InboxItem(Payload):
     title: str = Field(description="Headline.")
     body: str = Field(description="The message.")
     reasons: list[str] = Field(description="Why the member got it.")
+    reason_keys: list[str] = Field(
+        default_factory=list,
+        description="For each reason, the key that turns it off (e.g. 'tag:kubernetes').",
+    )
     cause_id: str = Field(description="Id of the event that caused it.")
     created_at: datetime = Field(description="When it was put in the inbox.")
 
 
+InboxView = Literal["inbox", "unread", "archived", "all"]
+InboxState = Literal["unread", "read", "archived"]
+
+
 class GetInbox(Request):
-    """Query: a member's inbox, newest first."""
+    """Query: a member's inbox, newest first, a page at a time."""
 
     member_id: Identifier = Field(description="Whose inbox.")
     limit: int = Field(default=20, ge=1, le=200, description="At most this many items.")
+    view: InboxView = Field(
+        default="inbox",
+        description="'inbox': all but archived; 'unread'; 'archived'; 'all'.",
+    )
+    before: int | None = Field(
+        default=None, ge=1, description="Only items older than this position (from a page's "
+        "next_before): the next page."
+    )  # fmt: skip
+
+
+class InboxEntry(InboxItem):
+    """An inbox item as its member sees it."""
+
+    state: InboxState = Field(default="unread", description="Unread, read or archived.")
+    position: int = Field(default=0, description="Its place in the inbox (for paging).")
 
 
 class InboxPage(BaseModel):
     """Reply to :class:`GetInbox`."""
 
     member_id: Identifier
-    items: list[InboxItem]
+    items: list[InboxEntry]
+    unread: int = Field(default=0, description="Unread items in the whole inbox.")
+    next_before: int | None = Field(
+        default=None, description="Pass as 'before' for the next page; null on the last page."
+    )
+
+
+class MarkInbox(Request):
+    """Command: mark some of a member's inbox items read, unread or archived."""
+
+    member_id: Identifier = Field(description="Whose inbox.")
+    notification_ids: list[str] = Field(min_length=1, max_length=500, description="Which items.")
+    state: InboxState = Field(description="The state they get.")
+
+
+class Marked(BaseModel):
+    changed: int = Field(description="Items whose state changed.")
+
+
+EndpointKindName = Literal["email", "slack", "teams", "webhook", "apprise"]
+
+
+class EndpointView(BaseModel):
+    """One of a member's own channels, as shown to them (the address masked)."""
+
+    endpoint_id: str
+    kind: EndpointKindName
+    label: str
+    address: str = Field(description="Masked: enough to recognise it, not to use it.")
+    enabled: bool
+    disabled_reason: str | None = Field(description="Why Guild turned it off, if it did.")
+    verified_at: datetime | None = Field(description="When a test message last got through.")
+
+
+class EndpointList(BaseModel):
+    member_id: Identifier
+    endpoints: list[EndpointView]
+    offered: list[EndpointKindName] = Field(description="Kinds this region can deliver to.")
+
+
+class ListEndpoints(Request):
+    """Query: a member's channels."""
+
+    member_id: Identifier
+
+
+class AddEndpoint(Request):
+    """Command: add a channel. Webhook URLs are checked: https, a public address, no
+    credentials in the URL."""
+
+    member_id: Identifier
+    kind: EndpointKindName
+    address: str = Field(min_length=3, max_length=2000, description="E-mail address or URL.")
+    label: str = Field(default="", max_length=80, description="A name the member chooses.")
+
+
+class EndpointBody(BaseModel):
+    """The body of an HTTP request adding a channel (the member is the token's)."""
+
+    kind: EndpointKindName
+    address: str = Field(min_length=3, max_length=2000, description="E-mail address or URL.")
+    label: str = Field(default="", max_length=80)
+
+
+class Switch(BaseModel):
+    enabled: bool
+
+
+class MarkBody(BaseModel):
+    notification_ids: list[str] = Field(min_length=1, max_length=500)
+    state: InboxState
+
+
+class EndpointAdded(BaseModel):
+    endpoint: EndpointView
+    signing_secret: str | None = Field(
+        default=None,
+        description="For a webhook: the Standard Webhooks secret (whsec_...). Shown once.",
+    )
+
+
+class EndpointRequest(Request):
+    """Command on one of a member's channels: remove, verify (send a test message now),
+    rotate its signing secret."""
+
+    member_id: Identifier
+    endpoint_id: str = Field(min_length=1, max_length=64)
+
+
+class SwitchEndpoint(EndpointRequest):
+    """Command: turn a channel on or off (on again also clears what Guild turned off)."""
+
+    enabled: bool
+
+
+class Verified(BaseModel):
+    delivered: bool
+    result: str = Field(description="delivered, accepted, retry, failed or gone.")
+    reason: str = Field(description="What the receiver said, if it did not take it.")
+
+
+class Window(BaseModel):
+    start: time
+    end: time
+
+
+class PreferencesDoc(BaseModel):
+    """A member's notification preferences. Omitted fields keep their defaults."""
+
+    timezone: str = Field(default="", description="IANA timezone; empty: the profile's.")
+    default_watch: Literal["everything", "for_me", "digest", "muted"] = "for_me"
+    watch: dict[str, Literal["everything", "for_me", "digest", "muted"]] = Field(
+        default_factory=dict, description="Watch level per community id."
+    )
+    quiet_hours: Window | None = Field(
+        default=Window(start=time(20), end=time(8)), description="No interruptions then."
+    )
+    working_hours_only: bool = False
+    working_hours: Window = Window(start=time(9), end=time(17))
+    working_days: list[int] = Field(default=[1, 2, 3, 4, 5], description="ISO weekdays.")
+    digest: Literal["off", "daily", "weekly"] = "daily"
+    digest_at: time = time(9)
+    digest_weekday: int = Field(default=1, ge=1, le=7)
+    daily_budget: int = Field(default=5, ge=0, le=1000)
+    reasons_off: list[str] = Field(
+        default_factory=list, description="Reason keys turned off, e.g. 'tag:kubernetes'."
+    )
+    channels_off: list[str] = Field(
+        default_factory=list,
+        description="'<kind>/<endpoint id>' not wanted on that channel ('*/<id>': nothing).",
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        if value:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"unknown timezone {value!r}") from None
+        return value
+
+    @field_validator("working_days")
+    @classmethod
+    def _weekdays(cls, value: list[int]) -> list[int]:
+        if any(day < 1 or day > 7 for day in value):
+            raise ValueError("weekdays are 1 (Monday) to 7 (Sunday)")
+        return sorted(set(value))
+
+
+class GetPreferences(Request):
+    """Query: a member's preferences (the defaults until they change them)."""
+
+    member_id: Identifier
+
+
+class SetPreferences(Request):
+    """Command: replace a member's preferences."""
+
+    member_id: Identifier
+    preferences: PreferencesDoc
+
+
+class Unsubscribe(Request):
+    """Command: follow a signed link from a message (turn a reason off, or one kind of
+    message off on one channel). Needs no sign-in: the link is the proof."""
+
+    token: str = Field(min_length=10, max_length=1000)
+
+
+class Unsubscribed(BaseModel):
+    member_id: Identifier
+    turned_off: str = Field(description="What was turned off, in words.")

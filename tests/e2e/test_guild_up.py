@@ -111,6 +111,12 @@ async def test_guild_up_demo_then_restart_keeps_everything(tmp_path):
         assert "knows " in output or "Nobody who fits is at work right now" in output, output
         assert "people matching proposed to meet" in output
         assert "both work with kubernetes" in output  # an intro, with its reason
+        # real deliveries: the facilitators' mail and webhooks, printed and saved as files
+        assert "✉ mail to e1001@demo.local: Priya Raman joined Kubernetes Operators" in output
+        assert "⇢ webhook for e2001: Priya Raman joined Kubernetes Operators" in output
+        saved = sorted(p.suffix for p in (data_dir / "deliveries").iterdir())
+        assert ".eml" in saved
+        assert ".json" in saved
         before = await snapshot(url)
     finally:
         assert first.interrupt() == 0, first.text()

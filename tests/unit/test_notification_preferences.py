@@ -62,7 +62,7 @@ def test_a_weekly_digest_is_due_on_its_weekday():
 def test_beyond_the_daily_budget_items_go_to_the_digest_except_high_priority():
     noon = datetime(2026, 11, 25, 11, tzinfo=UTC)
     over = verdict(at=noon, sent=5)
-    assert (over.action, over.why) == ("digest", "over today's budget of 5")
+    assert (over.action, over.why) == ("overflow", "over today's budget of 5")
     assert over.until == datetime(2026, 11, 26, 8, 0, tzinfo=UTC)  # tomorrow 09:00 Berlin
     assert verdict(at=noon, sent=4).action == "now"
     assert verdict(at=noon, sent=9, priority=Priority.HIGH).action == "now"

@@ -24,4 +24,8 @@ class EndpointChannel(Protocol):
 
     kind: EndpointKind
 
+    async def check(self, address: str) -> None:
+        """Raises :class:`~services.notifications.channels.egress.Refused` (with the reason)
+        unless ``address`` may be saved as an endpoint of this kind."""
+
     async def send(self, message: Message, endpoint: Endpoint) -> Outcome: ...

@@ -21,6 +21,6 @@ class ConsoleChannel:
                 "notification_id": dispatch.notification_id,
                 "member_id": notification.recipient.member_id,
                 "kind": notification.kind,
-                "reasons": list(notification.reasons),
+                "reasons": notification.reason_texts,
             },
         )

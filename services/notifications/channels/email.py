@@ -22,9 +22,11 @@ import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email import policy
 from email.message import EmailMessage
-from email.utils import format_datetime
+from email.utils import format_datetime, parseaddr
 
+from services.notifications.channels.egress import Refused
 from services.notifications.domain.endpoints import (
     Endpoint,
     EndpointKind,
@@ -32,6 +34,10 @@ from services.notifications.domain.endpoints import (
     Outcome,
     Result,
 )
+
+MAIL_POLICY = policy.default.clone(max_line_length=998)
+"""Header lines up to RFC 5322's limit: a long ``List-Unsubscribe`` URL must stay one URL,
+not be split into encoded words that mail programs do not read there."""
 
 
 @dataclass(frozen=True)
@@ -60,8 +66,14 @@ class EmailChannel:
         self.server, self.secret, self.clock = server, secret, clock
         """``secret`` keys the Message-IDs; the service sets the region's own at start-up."""
 
+    async def check(self, address: str) -> None:
+        name, parsed = parseaddr(address)
+        local, _, domain = parsed.rpartition("@")
+        if name or parsed != address.strip() or not local or "." not in domain or " " in parsed:
+            raise Refused("not an e-mail address (write it as name@example.com)")
+
     def compose(self, message: Message, to: str) -> EmailMessage:
-        mail = EmailMessage()
+        mail = EmailMessage(policy=MAIL_POLICY)
         mail["From"] = self.server.sender
         mail["To"] = to
         mail["Subject"] = message.title

@@ -26,7 +26,8 @@ class InboxChannel:
             kind=notification.kind,
             title=notification.title,
             body=notification.body,
-            reasons=list(notification.reasons),
+            reasons=notification.reason_texts,
+            reason_keys=[reason.key for reason in notification.reasons],
             cause_id=dispatch.cause_id,
             created_at=datetime.now(UTC),
         )

@@ -52,6 +52,9 @@ class JsonWebhook(ABC):
     def headers(self, message: Message, endpoint: Endpoint, body: bytes) -> dict[str, str]:
         return {"content-type": "application/json"}
 
+    async def check(self, address: str) -> None:
+        self.egress.check(address)
+
     async def send(self, message: Message, endpoint: Endpoint) -> Outcome:
         body = self.payload(message)
         headers = self.headers(message, endpoint, body)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+
+from services.notifications.domain.preferences import Priority
 
 
 @dataclass(frozen=True)
@@ -14,21 +16,78 @@ class Recipient:
 
 
 @dataclass(frozen=True)
+class Reason:
+    """Why a member gets a notification, and the key with which they can turn that off
+    ('community:<id>', 'tag:<tag>', 'mention', 'kind:<kind>' for everything of one kind)."""
+
+    key: str
+    text: str
+
+
+PRIORITY_OF_KIND = {
+    "question_for_you": Priority.HIGH,
+    "mention": Priority.HIGH,
+    "join_request": Priority.HIGH,
+    "flag": Priority.HIGH,
+    "endpoint_test": Priority.CRITICAL,
+    "endpoint_disabled": Priority.HIGH,
+    "content_recommended": Priority.LOW,
+    "people_to_meet": Priority.LOW,
+    "pulse": Priority.LOW,
+    "skill_suggestion": Priority.LOW,
+    "new_question": Priority.LOW,
+}
+"""Kinds not named here are NORMAL."""
+
+
+@dataclass(frozen=True)
 class Notification:
     recipient: Recipient
     kind: str
     title: str
     body: str
-    reasons: tuple[str, ...]
+    reasons: tuple[Reason, ...]
     headline: str = ""
     """The title without anyone's personal data: what may leave the inbox (in delivery events,
     which cannot be erased). Empty when the title has none."""
     confidential: bool = False
     """Only its recipient may learn it exists (a job match): no delivery event is published."""
 
+    community_id: str | None = None
+    """The community it is about, for the member's watch level of it (None: not about one)."""
+    for_me: bool = True
+    """Addressed to the member (their question, a mention, matching's pick), rather than
+    something happening in a community they belong to."""
+
     @property
     def public_title(self) -> str:
         return self.headline or self.title
+
+    @property
+    def priority(self) -> Priority:
+        return PRIORITY_OF_KIND.get(self.kind, Priority.NORMAL)
+
+    @property
+    def reason_texts(self) -> list[str]:
+        return [reason.text for reason in self.reasons]
+
+
+def one_per_member(notifications: Iterable[Notification]) -> list[Notification]:
+    """One notification per member: when several reach the same member for one event, the
+    first (most specific, as reactions list them) is kept with every reason of all."""
+    kept: dict[str, Notification] = {}
+    for notification in notifications:
+        member_id = notification.recipient.member_id
+        held = kept.get(member_id)
+        if held is None:
+            kept[member_id] = notification
+            continue
+        known = {reason.key for reason in held.reasons}
+        extra = tuple(r for r in notification.reasons if r.key not in known)
+        kept[member_id] = replace(
+            held, reasons=held.reasons + extra, for_me=held.for_me or notification.for_me
+        )
+    return list(kept.values())
 
 
 @dataclass(frozen=True)
@@ -60,6 +119,8 @@ class Delivery:
     at: str
     attempts: int = 0
     why: str = ""
+    until: str = ""
+    """For a routing decision held or kept for the digest: until when (ISO 8601)."""
 
 
 def delivery_key(cause_id: str, member_id: str, channel: str) -> str:
@@ -75,7 +136,7 @@ def welcome(newcomer: Recipient, community: str, role: str) -> Notification:
         kind="welcome",
         title=f"Welcome to {community}",
         body=f"You joined {community}.{role_line} People to meet are on their way.",
-        reasons=(f"you joined {community}",),
+        reasons=(Reason("kind:welcome", f"you joined {community}"),),
     )
 
 
@@ -88,7 +149,7 @@ def newcomer_alert(
         title=f"{newcomer} joined {community}",
         headline=f"A new member joined {community}",
         body=f"{newcomer} ({newcomer_facts}) joined {community}. A welcome goes a long way.",
-        reasons=(f"you facilitate {community}",),
+        reasons=(Reason("kind:member_joined", f"you facilitate {community}"),),
     )
 
 
@@ -100,7 +161,7 @@ def question_alert(
         kind="question_for_you",
         title=f"A question you may be able to answer: {title}",
         body=f"{asker} asked in {community}: {title}",
-        reasons=tuple(reasons),
+        reasons=tuple(Reason("kind:question_for_you", text) for text in reasons),
     )
 
 
@@ -110,7 +171,7 @@ def intros(member: Recipient, community: str, people: Sequence[str]) -> Notifica
         kind="people_to_meet",
         title=f"People to meet in {community}",
         body="\n".join(f"- {line}" for line in people),
-        reasons=(f"you joined {community}",),
+        reasons=(Reason("kind:people_to_meet", f"you joined {community}"),),
     )
 
 
@@ -129,7 +190,7 @@ def note(
         kind=kind,
         title=title,
         body=body,
-        reasons=reasons,
+        reasons=tuple(Reason(f"kind:{kind}", text) for text in reasons),
         headline=headline,
         confidential=confidential,
     )

@@ -65,7 +65,8 @@ class Preferences:
     useful and quiet: what is for them arrives (not between 20:00 and 08:00, at most five
     interruptions a day), everything else in a daily digest at 09:00."""
 
-    timezone: str = "UTC"
+    timezone: str = ""
+    """IANA timezone; empty: the one in the member's profile."""
     default_watch: Watch = Watch.FOR_ME
     watch: tuple[tuple[str, Watch], ...] = ()
     """(community id, watch level) for communities not at the default."""
@@ -81,10 +82,17 @@ class Preferences:
     """Interruptions a day; beyond it, all but high-priority items go to the digest."""
     reasons_off: frozenset[str] = field(default_factory=frozenset)
     """Reason keys the member turned off (e.g. 'tag:kubernetes', 'community:c1')."""
+    channels_off: frozenset[str] = field(default_factory=frozenset)
+    """'<kind>/<endpoint id>': kinds of notification a member does not want on one of their
+    endpoints (unsubscribing from one kind of mail adds one); '*/<endpoint id>' for all."""
 
     @property
     def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
+        return ZoneInfo(self.timezone or "UTC")
+
+    def wants(self, kind: str, endpoint_id: str) -> bool:
+        """Whether notifications of ``kind`` go to that endpoint."""
+        return not {f"{kind}/{endpoint_id}", f"*/{endpoint_id}"} & self.channels_off
 
     def watching(self, community_id: str | None) -> Watch:
         if community_id is None:
@@ -95,7 +103,10 @@ class Preferences:
 @dataclass(frozen=True)
 class Verdict:
     action: str
-    """'now', 'defer' (until ``until``), 'digest' or 'suppress'."""
+    """'now': the inbox and the member's endpoints; 'defer': the inbox now, the endpoints at
+    ``until``; 'overflow': the inbox now, the endpoints not at all (the item is in the digest
+    due at ``until``, if the member has one); 'digest': only in the digest due at ``until``;
+    'suppress': nothing."""
     why: str = ""
     until: datetime | None = None
 
@@ -116,7 +127,8 @@ def decide(
     """What to do with one notification for the member, by these rules in order: critical
     items go now; items whose every reason was turned off, or from a muted community, are
     not sent; what the watch level keeps out of interruptions goes to the digest; beyond the
-    daily budget, all but high-priority items go to the digest; inside quiet hours (or
+    daily budget, all but high-priority items go to the inbox and the digest instead of the
+    member's endpoints; inside quiet hours (or
     outside working hours, if the member asked for that) an item waits for the window."""
     if priority is Priority.CRITICAL:
         return NOW
@@ -128,7 +140,10 @@ def decide(
     if watch is Watch.DIGEST or (watch is Watch.FOR_ME and not for_me):
         return _to_digest(prefs, now, "you follow this community in your digest")
     if interruptions_today >= prefs.daily_budget and priority < Priority.HIGH:
-        return _to_digest(prefs, now, f"over today's budget of {prefs.daily_budget}")
+        why = f"over today's budget of {prefs.daily_budget}"
+        if prefs.digest is Cadence.OFF:
+            return Verdict("overflow", f"{why}, and your digest is off: in your inbox only")
+        return Verdict("overflow", why, next_digest(prefs, now))
     opens = window_opens(prefs, now)
     if opens is not None:
         why = "quiet hours" if _in_quiet_hours(prefs, now) else "outside your working hours"

@@ -10,7 +10,9 @@ from services.notifications.domain.model import Dispatch
 from shared.contracts.notifications import (
     NotificationDeferredV1,
     NotificationDeliveredV1,
+    NotificationDigestedV1,
     NotificationFailedV1,
+    NotificationSuppressedV1,
 )
 from shared.contracts.values import MemberRef
 
@@ -26,7 +28,7 @@ def notification_delivered(dispatch: Dispatch, at: datetime) -> NotificationDeli
         channel=dispatch.channel,
         kind=notification.kind,
         title=notification.public_title,
-        reasons=list(notification.reasons),
+        reasons=notification.reason_texts,
         cause_id=dispatch.cause_id,
         cause_type=dispatch.cause_type,
         delivered_at=at,
@@ -73,3 +75,29 @@ def parcel_failed(
 ) -> NotificationFailedV1:
     return NotificationFailedV1(**_facts(parcel, channel, why, at), attempts=attempts,
                                 endpoint_disabled=disabled)  # fmt: skip
+
+
+def _decided(dispatch: Dispatch, why: str, at: datetime) -> dict[str, Any]:
+    notification = dispatch.notification
+    return {
+        "notification_id": dispatch.notification_id,
+        "recipient": MemberRef(member_id=notification.recipient.member_id,
+                               home_region=notification.recipient.home_region),
+        "channel": dispatch.channel,
+        "kind": notification.kind,
+        "title": notification.public_title,
+        "cause_id": dispatch.cause_id,
+        "cause_type": dispatch.cause_type,
+        "why": why,
+        "at": at,
+    }  # fmt: skip
+
+
+def notification_digested(
+    dispatch: Dispatch, why: str, at: datetime, until: datetime
+) -> NotificationDigestedV1:
+    return NotificationDigestedV1(**_decided(dispatch, why, at), until=until)
+
+
+def notification_suppressed(dispatch: Dispatch, why: str, at: datetime) -> NotificationSuppressedV1:
+    return NotificationSuppressedV1(**_decided(dispatch, why, at))

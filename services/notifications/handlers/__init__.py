@@ -1,8 +1,12 @@
 """Notifications' use cases: turn events into messages and deliver each exactly once."""
 
-from dataclasses import dataclass
+from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 from services.notifications.channels import Channel
+from services.notifications.delivery.outbox import Outbox
+from services.notifications.domain.links import Links
 from services.notifications.store.buckets import NotificationsStore
 from shared.handlers import Deps as SharedDeps
 
@@ -10,3 +14,5 @@ from shared.handlers import Deps as SharedDeps
 @dataclass(frozen=True)
 class Deps(SharedDeps[NotificationsStore]):
     channels: tuple[Channel, ...] = ()
+    outbox: Outbox | None = None
+    links: Links = field(default_factory=lambda: Links("http://127.0.0.1:8080"))

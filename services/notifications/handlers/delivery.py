@@ -1,46 +1,141 @@
-"""Delivering notifications: each (cause, member, channel) at most once, through a ledger.
+"""Routing and delivering notifications: one message per event per member, at the right time,
+through the channels they chose, each (cause, member, channel) at most once.
 
-For every channel: claim the ledger entry, send, publish the delivery event, mark delivered.
-A redelivered or replayed cause finds 'delivered' and sends nothing. If a crash hits between
-sending and marking, the retry sends again; the inbox deduplicates that by notification id.
+For each member homed here, the notifications an event gives them become one (listing every
+reason), and their preferences decide (see :func:`~services.notifications.domain.preferences
+.decide`): *now* (the inbox and their endpoints), *defer* (the inbox now, their endpoints when
+quiet hours end), *digest* (kept for their next digest) or *suppress* (not sent, and why). The
+decision is kept in the ledger, so a redelivered or replayed event is decided once, counted
+against the day's budget once, and delivered once per channel (the inbox deduplicates by
+notification id, the outbox by its message id and the ledger).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from services.notifications.channels import Channel
+from services.notifications.domain.audience import DigestEntry, Held
+from services.notifications.domain.endpoints import Endpoint, Message, Parcel
 from services.notifications.domain.model import (
     Contact,
     Delivery,
     Dispatch,
     Notification,
     delivery_key,
+    one_per_member,
 )
+from services.notifications.domain.preferences import Preferences, Priority, Verdict, decide
 from services.notifications.events import public
 from services.notifications.handlers import Deps
 from shared.envelope import Envelope
 from shared.ids import derived_id
 
 
+@dataclass(frozen=True)
+class Cause:
+    """The event a notification comes from (a digest is its own cause)."""
+
+    id: str
+    type: str
+    envelope: Envelope[Any] | None = None
+
+    @classmethod
+    def of(cls, event: Envelope[Any]) -> Cause:
+        return cls(event.id, event.type, event)
+
+
 async def deliver(cause: Envelope[Any], notifications: Iterable[Notification], deps: Deps) -> None:
-    """Deliver each notification meant for a member homed in this region, on every channel."""
-    for notification in notifications:
-        if notification.recipient.home_region != deps.region:
-            continue  # that member's own region delivers to them
-        contact = await deps.store.contact(notification.recipient.member_id)
-        for channel in deps.channels:
-            await _deliver_once(cause, notification, channel, contact, deps)
+    """Route each member's notification (members homed here only: each region delivers to
+    its own)."""
+    for notification in one_per_member(notifications):
+        if notification.recipient.home_region == deps.region:
+            await route(Cause.of(cause), notification, deps)
+
+
+async def route(cause: Cause, notification: Notification, deps: Deps) -> Verdict:
+    member_id = notification.recipient.member_id
+    prefs = await deps.store.preferences_of(member_id)
+    verdict = await _decided_once(cause, notification, prefs, deps)
+    if verdict.action in ("now", "defer", "overflow"):
+        await send_to_inbox(cause, notification, deps)
+    if verdict.action == "now":
+        await push(template(cause, notification, deps), deps, prefs)
+    elif verdict.action == "defer":
+        await _hold(cause, notification, verdict, deps, prefs)
+    elif verdict.action in ("digest", "overflow") and verdict.until is not None:
+        await _keep_for_digest(cause, notification, verdict, deps)
+    else:
+        await _announce(cause, notification, "none", verdict, deps)
+    return verdict
+
+
+async def _decided_once(
+    cause: Cause, notification: Notification, prefs: Preferences, deps: Deps
+) -> Verdict:
+    """The decision for (cause, member), made the first time and kept in the ledger. (Two
+    copies of one event handled at the same moment may count twice against the budget;
+    they still deliver once.)"""
+    key = delivery_key(cause.id, notification.recipient.member_id, "route")
+    held = await deps.store.ledger.get(key)
+    if held is not None:
+        return _verdict_of(held.value)
+    now = deps.clock()
+    decided: list[Verdict] = []
+
+    def decide_and_count(spent: int | None) -> int | None:
+        """Decide with today's count; count it if it interrupts (compare-and-set, so that
+        concurrent notifications cannot all slip under the budget)."""
+        verdict = decide(
+            prefs,
+            now=now,
+            priority=notification.priority,
+            community_id=notification.community_id,
+            for_me=notification.for_me,
+            reasons=frozenset(reason.key for reason in notification.reasons),
+            interruptions_today=spent or 0,
+        )
+        decided[:] = [verdict]
+        interrupts = verdict.action in ("now", "defer")
+        return (
+            (spent or 0) + 1 if interrupts and notification.priority < Priority.CRITICAL else None
+        )
+
+    budget_key = _budget_key(notification.recipient.member_id, prefs, now)
+    await deps.store.budget.change(budget_key, decide_and_count)
+    verdict = decided[0]
+    until = verdict.until.isoformat() if verdict.until else ""
+    record = Delivery(verdict.action, now.isoformat(), why=verdict.why, until=until)
+    if await deps.store.ledger.create(key, record) is None:  # decided meanwhile (a redelivery)
+        found = await deps.store.ledger.get(key)
+        return _verdict_of(found.value) if found else verdict
+    return verdict
+
+
+def _verdict_of(record: Delivery) -> Verdict:
+    until = datetime.fromisoformat(record.until) if record.until else None
+    return Verdict(record.status, record.why, until)
+
+
+def _budget_key(member_id: str, prefs: Preferences, now: datetime) -> str:
+    return f"{member_id}.{now.astimezone(prefs.zone).date().isoformat()}"
+
+
+# ------------------------------------------------------------------ the inbox (built-in)
+
+
+async def send_to_inbox(cause: Cause, notification: Notification, deps: Deps) -> None:
+    """Through every built-in channel (the inbox, the console), once each."""
+    contact = await deps.store.contact(notification.recipient.member_id)
+    for channel in deps.channels:
+        await _deliver_once(cause, notification, channel, contact, deps)
 
 
 async def _deliver_once(
-    cause: Envelope[Any],
-    notification: Notification,
-    channel: Channel,
-    contact: Contact | None,
-    deps: Deps,
+    cause: Cause, notification: Notification, channel: Channel, contact: Contact | None, deps: Deps
 ) -> None:
     key = delivery_key(cause.id, notification.recipient.member_id, channel.name)
     held = await deps.store.ledger.get(key)
@@ -52,17 +147,123 @@ async def _deliver_once(
     await channel.send(dispatch, contact)
     delivered_at = deps.clock()
     if not notification.confidential:
-        await _announce_delivery(cause, dispatch, delivered_at, deps)
+        await deps.events.publish(
+            public.notification_delivered(dispatch, delivered_at),
+            event_id=derived_id("notification_delivered", dispatch.notification_id),
+            subject=notification.recipient.member_id,
+            cause=cause.envelope,
+        )
     await deps.store.ledger.put(key, Delivery("delivered", delivered_at.isoformat()))
 
 
-async def _announce_delivery(
-    cause: Envelope[Any], dispatch: Dispatch, delivered_at: datetime, deps: Deps
-) -> None:
-    notification = dispatch.notification
-    await deps.events.publish(
-        public.notification_delivered(dispatch, delivered_at),
-        event_id=derived_id("notification_delivered", dispatch.notification_id),
-        subject=notification.recipient.member_id,
-        cause=cause,
+# ------------------------------------------------------------------ the member's endpoints
+
+
+def template(cause: Cause, notification: Notification, deps: Deps) -> Parcel:
+    """The notification as every endpoint gets it, before the endpoint's own id and links."""
+    member_id = notification.recipient.member_id
+    links = tuple(
+        (f"Turn off: {reason.text}", deps.links.turn_off(member_id, reason.key))
+        for reason in notification.reasons
     )
+    message = Message(
+        notification_id="",
+        kind=notification.kind,
+        title=notification.title,
+        body=notification.body,
+        reasons=tuple(notification.reason_texts),
+        created_at=deps.clock(),
+        links=links,
+    )
+    return Parcel(
+        member_id=member_id,
+        home_region=notification.recipient.home_region,
+        endpoint_id="",
+        message=message,
+        cause_id=cause.id,
+        cause_type=cause.type,
+        headline=notification.public_title,
+        confidential=notification.confidential,
+    )
+
+
+def for_endpoint(parcel: Parcel, endpoint: Endpoint, deps: Deps) -> Parcel:
+    key = delivery_key(parcel.cause_id, parcel.member_id, endpoint.endpoint_id)
+    unsubscribe = deps.links.unsubscribe(parcel.member_id, parcel.message.kind,
+                                         endpoint.endpoint_id)  # fmt: skip
+    message = replace(parcel.message, notification_id=key, unsubscribe_url=unsubscribe)
+    return replace(parcel, endpoint_id=endpoint.endpoint_id, message=message)
+
+
+async def wanted_endpoints(
+    member_id: str, kind: str, prefs: Preferences, deps: Deps
+) -> list[Endpoint]:
+    endpoints = (await deps.store.member_endpoints(member_id)).endpoints
+    return [e for e in endpoints if e.active and prefs.wants(kind, e.endpoint_id)]
+
+
+async def push(parcel: Parcel, deps: Deps, prefs: Preferences) -> int:
+    """Queue ``parcel`` for each endpoint the member wants this kind on; how many."""
+    assert deps.outbox is not None, "the outbox is not wired"
+    endpoints = await wanted_endpoints(parcel.member_id, parcel.message.kind, prefs, deps)
+    for endpoint in endpoints:
+        await deps.outbox.put(for_endpoint(parcel, endpoint, deps))
+    return len(endpoints)
+
+
+async def _hold(
+    cause: Cause, notification: Notification, verdict: Verdict, deps: Deps, prefs: Preferences
+) -> None:
+    """Keep the pushes until the window opens (the release chore sends them then)."""
+    assert verdict.until is not None
+    parcel = template(cause, notification, deps)
+    member_id = notification.recipient.member_id
+    key = f"{member_id}.{delivery_key(cause.id, member_id, 'held')}"
+    await deps.store.held.put(key, Held(verdict.until, verdict.why, parcel))
+    if notification.confidential:
+        return
+    for endpoint in await wanted_endpoints(member_id, notification.kind, prefs, deps):
+        routed = for_endpoint(parcel, endpoint, deps)
+        status = public.parcel_deferred(routed, endpoint.shown(), verdict.why, deps.clock(),
+                                        verdict.until, 0)  # fmt: skip
+        await deps.events.publish(status, event_id=derived_id(status.TYPE, routed.key, "held"),
+                                  subject=member_id, cause=cause.envelope)  # fmt: skip
+
+
+# ------------------------------------------------------------------ digest and statuses
+
+
+async def _keep_for_digest(
+    cause: Cause, notification: Notification, verdict: Verdict, deps: Deps
+) -> None:
+    assert verdict.until is not None
+    member_id = notification.recipient.member_id
+    entry = DigestEntry(
+        due=verdict.until,
+        kind=notification.kind,
+        title=notification.title,
+        reasons=tuple(notification.reason_texts),
+        at=deps.clock(),
+        why=verdict.why,
+    )
+    await deps.store.digest.put(f"{member_id}.{delivery_key(cause.id, member_id, 'digest')}",
+                                entry)  # fmt: skip
+    await _announce(cause, notification, "digest", verdict, deps)
+
+
+async def _announce(
+    cause: Cause, notification: Notification, channel: str, verdict: Verdict, deps: Deps
+) -> None:
+    if notification.confidential:
+        return
+    key = delivery_key(cause.id, notification.recipient.member_id, channel)
+    dispatch = Dispatch(key, cause.id, cause.type, channel, notification)
+    now = deps.clock()
+    status = (
+        public.notification_digested(dispatch, verdict.why, now, verdict.until)
+        if verdict.until is not None
+        else public.notification_suppressed(dispatch, verdict.why, now)
+    )
+    await deps.events.publish(status, event_id=derived_id(status.TYPE, key),
+                              subject=notification.recipient.member_id,
+                              cause=cause.envelope)  # fmt: skip

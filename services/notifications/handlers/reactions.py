@@ -99,9 +99,7 @@ async def when_intros_proposed_tell_member(event: Envelope[IntrosProposedV1], de
 
 
 async def when_member_erased_forget_them(event: Envelope[MemberErasedV1], deps: Deps) -> None:
-    """Their contact and their inbox are securely erased."""
-    member_id = event.data.member.member_id
-    if event.data.member.home_region != deps.region:
-        return
-    await deps.store.contacts.erase(member_id)
-    await deps.store.erase_inbox(member_id)
+    """Everything kept about them here is securely erased: contact, channels, preferences,
+    what waits for them, their inbox."""
+    if event.data.member.home_region == deps.region:
+        await deps.store.forget(event.data.member.member_id)

@@ -4,34 +4,37 @@ one of their endpoints off. Confidential notifications (job matches) leave no st
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from services.notifications.channels.inbox import InboxChannel
 from services.notifications.domain.endpoints import Endpoint, Outcome, Parcel
 from services.notifications.domain.model import Dispatch, Recipient, delivery_key, note
 from services.notifications.events import public
-from services.notifications.handlers import Deps
 from shared.contracts.base import Contract
 from shared.ids import derived_id
+from shared.messaging.publisher import EventPublisher
 
 
 class StatusReporter:
-    def __init__(self, deps: Deps, inbox: InboxChannel) -> None:
-        self.deps, self.inbox = deps, inbox
+    def __init__(
+        self, events: EventPublisher, clock: Callable[[], datetime], inbox: InboxChannel
+    ) -> None:
+        self.events, self.clock, self.inbox = events, clock, inbox
 
     async def _publish(self, parcel: Parcel, event: Contract, event_id: str) -> None:
         if not parcel.confidential:
-            await self.deps.events.publish(event, event_id=event_id, subject=parcel.member_id)
+            await self.events.publish(event, event_id=event_id, subject=parcel.member_id)
 
     async def delivered(self, parcel: Parcel, endpoint: Endpoint, outcome: Outcome) -> None:
-        delivered = public.parcel_delivered(parcel, endpoint.shown(), self.deps.clock())
+        delivered = public.parcel_delivered(parcel, endpoint.shown(), self.clock())
         await self._publish(parcel, delivered, derived_id("notification_delivered", parcel.key))
 
     async def retrying(
         self, parcel: Parcel, endpoint: Endpoint, outcome: Outcome, until: datetime, attempts: int
     ) -> None:
         status = public.parcel_deferred(
-            parcel, endpoint.shown(), f"retrying: {outcome.reason}", self.deps.clock(), until,
+            parcel, endpoint.shown(), f"retrying: {outcome.reason}", self.clock(), until,
             attempts,
         )  # fmt: skip
         await self._publish(parcel, status, derived_id(status.TYPE, parcel.key, str(attempts)))
@@ -39,7 +42,7 @@ class StatusReporter:
     async def failed(
         self, parcel: Parcel, channel: str, why: str, attempts: int, disabled: bool
     ) -> None:
-        status = public.parcel_failed(parcel, channel, why, self.deps.clock(), attempts, disabled)
+        status = public.parcel_failed(parcel, channel, why, self.clock(), attempts, disabled)
         await self._publish(parcel, status, derived_id(status.TYPE, parcel.key))
 
     async def endpoint_disabled(self, parcel: Parcel, endpoint: Endpoint, why: str) -> None:

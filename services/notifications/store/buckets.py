@@ -2,20 +2,42 @@
 
 from __future__ import annotations
 
-import contextlib
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 
+from services.notifications.domain.audience import Audience, DigestEntry, Held
 from services.notifications.domain.endpoints import Endpoint, MemberEndpoints
 from services.notifications.domain.model import Contact, Delivery
+from services.notifications.domain.preferences import Preferences
 from shared.contracts.notifications import InboxItem
 from shared.messaging.provisioning import BucketSpec
 from shared.naming import Service, Streams, bucket_name, inbox_subject
-from shared.storage import KvStore, StaleRevision, erase_messages
+from shared.readmodel import BucketFollower, Table
+from shared.storage import KvStore, erase_messages, scan
+
+BUDGET_KEPT = 3 * 24 * 3600.0
+"""Seconds a member's count of interruptions for one day is kept."""
+BUCKETS = {
+    # purpose: (description, secure: securely erased with the member, time to live)
+    "contacts": ("Names and addresses of members homed here (personal data)", True, None),
+    "endpoints": ("Members' own channels: addresses, webhook URLs and secrets (personal data)",
+                  True, None),
+    "keys": ("This region's own secrets (signing links, mail ids)", True, None),
+    "ledger": ("One entry per (cause event, member, channel): claimed, then delivered", False,
+               None),
+    "audience": ("Members homed here: timezone, followed tags, communities", True, None),
+    "preferences": ("Members' notification preferences (defaults until they change them)", True,
+                    None),
+    "held": ("Pushes waiting for a member's quiet hours to end: <member>.<notification>", True,
+             None),
+    "digest": ("Items waiting for a member's next digest: <member>.<notification>", True, None),
+    "budget": ("Interruptions per member and local day: <member>.<yyyy-mm-dd>", False,
+               BUDGET_KEPT),
+    "inbox-state": ("Read or archived, per inbox item: <member>.<notification>", True, None),
+}  # fmt: skip
 
 
 def bucket_specs(region: str, replicas: int) -> list[BucketSpec]:
@@ -25,22 +47,26 @@ def bucket_specs(region: str, replicas: int) -> list[BucketSpec]:
             text,
             replicas=replicas,
             secure=secure,
+            ttl=ttl,
         )
-        for purpose, text, secure in (
-            ("contacts", "Names and addresses of members homed here (personal data)", True),
-            (
-                "endpoints",
-                "Members' own channels: addresses, webhook URLs and secrets (personal data)",
-                True,
-            ),
-            ("keys", "This region's own secrets (signing links, mail ids)", True),
-            (
-                "ledger",
-                "One entry per (cause event, member, channel): claimed, then delivered",
-                False,
-            ),
-        )
+        for purpose, (text, secure, ttl) in BUCKETS.items()
     ]
+
+
+class AudienceIndex(Table[Audience]):
+    """Members homed here by community and by followed tag."""
+
+    def __init__(self) -> None:
+        super().__init__(Audience, "audience-1")
+        self.by_community: dict[str, set[str]] = {}
+        self.by_tag: dict[str, set[str]] = {}
+
+    def changed(self, key: str, before: Audience | None, after: Audience | None) -> None:
+        for index, field in ((self.by_community, "communities"), (self.by_tag, "interests")):
+            for name in getattr(before, field, ()):
+                index.get(name, set()).discard(key)
+            for name in getattr(after, field, ()):
+                index.setdefault(name, set()).add(key)
 
 
 @dataclass
@@ -49,24 +75,72 @@ class NotificationsStore:
     ledger: KvStore[Delivery]
     endpoints: KvStore[MemberEndpoints]
     keys: KvStore[str]
+    audience: KvStore[Audience]
+    preferences: KvStore[Preferences]
+    held: KvStore[Held]
+    digest: KvStore[DigestEntry]
+    budget: KvStore[int]
+    inbox_state: KvStore[str]
     region: str
+    people: AudienceIndex
+    followers: list[BucketFollower]
     js: JetStreamContext | None = None
 
     @classmethod
     def for_region(cls, region: str) -> NotificationsStore:
+        def store(purpose: str, value_type: type) -> KvStore:  # type: ignore[type-arg]
+            name = bucket_name(Service.NOTIFICATIONS, purpose, region)
+            return KvStore(name, value_type, secure=BUCKETS[purpose][1])
+
+        people = AudienceIndex()
+        audience = store("audience", Audience)
         return cls(
-            contacts=KvStore(
-                bucket_name(Service.NOTIFICATIONS, "contacts", region), Contact, secure=True
-            ),
-            ledger=KvStore(bucket_name(Service.NOTIFICATIONS, "ledger", region), Delivery),
-            endpoints=KvStore(
-                bucket_name(Service.NOTIFICATIONS, "endpoints", region),
-                MemberEndpoints,
-                secure=True,
-            ),
-            keys=KvStore(bucket_name(Service.NOTIFICATIONS, "keys", region), str, secure=True),
+            contacts=store("contacts", Contact),
+            ledger=store("ledger", Delivery),
+            endpoints=store("endpoints", MemberEndpoints),
+            keys=store("keys", str),
+            audience=audience,
+            preferences=store("preferences", Preferences),
+            held=store("held", Held),
+            digest=store("digest", DigestEntry),
+            budget=store("budget", int),
+            inbox_state=store("inbox-state", str),
             region=region,
+            people=people,
+            followers=[
+                BucketFollower(
+                    audience.bucket,
+                    people,
+                    region=region,
+                    service=Service.NOTIFICATIONS,
+                    name="audience",
+                )
+            ],
         )
+
+    def all(self) -> list[KvStore]:  # type: ignore[type-arg]
+        return [
+            self.contacts, self.ledger, self.endpoints, self.keys, self.audience,
+            self.preferences, self.held, self.digest, self.budget, self.inbox_state,
+        ]  # fmt: skip
+
+    async def preferences_of(self, member_id: str) -> Preferences:
+        """What the member chose, or the defaults; in their profile's timezone unless they
+        chose another."""
+        found = await self.preferences.get(member_id)
+        prefs = found.value if found else Preferences()
+        if not prefs.timezone:
+            person = self.people.get(member_id)
+            prefs = replace(prefs, timezone=person.timezone if person else "UTC")
+        return prefs
+
+    async def forget(self, member_id: str) -> None:
+        """Securely erase everything kept about the member (their inbox included)."""
+        for kv in (self.contacts, self.endpoints, self.audience, self.preferences):
+            await kv.erase(member_id)
+        for kv in (self.held, self.digest, self.inbox_state):
+            await kv.erase_prefix(f"{member_id}.")
+        await self.erase_inbox(member_id)
 
     async def bind_inbox(self, js: JetStreamContext) -> None:
         self.js = js
@@ -111,39 +185,21 @@ class NotificationsStore:
     ) -> MemberEndpoints:
         """Apply ``change`` to the member's endpoints, again if someone changed them meanwhile
         (the self-service API and the delivery worker both write them)."""
-        while True:
-            found = await self.endpoints.get(member_id)
-            changed = change(found.value if found else MemberEndpoints(member_id))
-            if found is None:
-                if await self.endpoints.create(member_id, changed) is not None:
-                    return changed
-                continue
-            with contextlib.suppress(StaleRevision):
-                await self.endpoints.update(member_id, changed, revision=found.revision)
-                return changed
+        changed = await self.endpoints.change(
+            member_id, lambda held: change(held or MemberEndpoints(member_id))
+        )
+        assert changed is not None
+        return changed
 
     async def contact(self, member_id: str) -> Contact | None:
         found = await self.contacts.get(member_id)
         return found.value if found else None
 
-    async def inbox(self, member_id: str, limit: int) -> list[InboxItem]:
-        """The member's newest ``limit`` inbox items, newest first."""
+    async def inbox_items(self, member_id: str) -> list[tuple[int, InboxItem]]:
+        """Every item in the member's inbox with its position (stream sequence), oldest first."""
         assert self.js is not None, "inbox reader is not bound"
         stream, subject = Streams(self.region).inbox, inbox_subject(self.region, member_id)
-        info = await self.js.stream_info(stream, subjects_filter=subject)
-        if not (info.state.subjects or {}).get(subject):
-            return []
-        items: list[InboxItem] = []
-        sub = await self.js.subscribe(subject, stream=stream, ordered_consumer=True)
-        try:
-            while True:
-                with contextlib.suppress(NatsTimeoutError):
-                    msg = await sub.next_msg(timeout=2.0)
-                    items.append(InboxItem.model_validate_json(msg.data))
-                    if msg.metadata.num_pending == 0:
-                        break
-                    continue
-                break
-        finally:
-            await sub.unsubscribe()
-        return items[::-1][:limit]
+        return [
+            (sequence, InboxItem.model_validate_json(data))
+            async for sequence, _, _, data in scan(self.js, stream, subject)
+        ]

@@ -181,4 +181,4 @@ async def test_a_delivery_still_failing_after_its_attempts_is_dead_lettered_with
 
 
 async def inbox_titles(store, member_id: str) -> list[str]:
-    return [item.title for item in await store.inbox(member_id, 20)]
+    return [item.title for _, item in await store.inbox_items(member_id)][::-1]

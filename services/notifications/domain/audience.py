@@ -1,0 +1,67 @@
+"""Who is homed here and what they follow: enough to decide who hears of a new question."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from services.notifications.domain.endpoints import Parcel
+
+
+@dataclass(frozen=True)
+class Audience:
+    """One member homed in this region, as notifications needs them."""
+
+    member_id: str
+    timezone: str = "UTC"
+    interests: tuple[str, ...] = ()
+    """Tags they follow (from their profile)."""
+    communities: tuple[str, ...] = ()
+    revision: int = 0
+    """Of the profile last applied (joins carry a profile without one)."""
+
+    def with_profile(self, timezone: str, interests: list[str], revision: int) -> Audience:
+        """A profile carried by a join has no revision (0): it is used only until a
+        revisioned one arrives."""
+        if revision < self.revision:
+            return self
+        return replace(self, timezone=timezone, interests=tuple(interests), revision=revision)
+
+    def joined(self, community_id: str) -> Audience:
+        if community_id in self.communities:
+            return self
+        return replace(self, communities=(*self.communities, community_id))
+
+    def left(self, community_id: str) -> Audience:
+        return replace(self, communities=tuple(c for c in self.communities if c != community_id))
+
+
+MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9][A-Za-z0-9_.-]{0,127})")
+
+
+def mentioned(text: str) -> set[str]:
+    """Member ids mentioned as ``@member_id`` in ``text``."""
+    return {match.rstrip(".-") for match in MENTION.findall(text)}
+
+
+@dataclass(frozen=True)
+class Held:
+    """Pushes to a member's endpoints waiting for their quiet hours (or working hours) to end."""
+
+    due: datetime
+    why: str
+    parcel: Parcel
+    """For every endpoint the member will want it on then (``endpoint_id`` is empty)."""
+
+
+@dataclass(frozen=True)
+class DigestEntry:
+    """One item waiting for a member's next digest."""
+
+    due: datetime
+    kind: str
+    title: str
+    reasons: tuple[str, ...]
+    at: datetime
+    why: str

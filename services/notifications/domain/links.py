@@ -1,0 +1,63 @@
+"""Signed links a member can follow without signing in: turn a reason off, unsubscribe one
+endpoint from one kind of message (RFC 8058 one-click). A link carries the member and what
+to turn off, and an HMAC of both with the region's secret, so nobody can make one for
+someone else."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+
+
+class BadLink(Exception):
+    """The link was altered, cut short, or signed with another secret."""
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def sign(secret: bytes, member_id: str, scope: str) -> str:
+    """A token for ``member_id`` turning off ``scope`` ('reason:<key>' or
+    'channel:<kind>/<endpoint id>')."""
+    body = _b64(json.dumps([member_id, scope], separators=(",", ":")).encode())
+    mac = hmac.new(secret, body.encode(), hashlib.sha256).digest()[:18]
+    return f"{body}.{_b64(mac)}"
+
+
+def verify(secret: bytes, token: str) -> tuple[str, str]:
+    """(member id, scope) of a token made by :func:`sign` with the same secret."""
+    body, _, mac = token.partition(".")
+    expected = hmac.new(secret, body.encode(), hashlib.sha256).digest()[:18]
+    try:
+        valid = hmac.compare_digest(_unb64(mac), expected)
+        member_id, scope = json.loads(_unb64(body)) if valid else ("", "")
+    except (ValueError, TypeError) as error:
+        raise BadLink("this link is not valid (altered or cut short)") from error
+    if not valid or not isinstance(member_id, str) or not isinstance(scope, str):
+        raise BadLink("this link is not valid (altered or cut short)")
+    return member_id, scope
+
+
+class Links:
+    """The links put in messages, under the region's public API address."""
+
+    def __init__(self, base_url: str, secret: bytes = b"") -> None:
+        self.base_url = base_url.rstrip("/")
+        self.secret = secret
+        """Set at start-up from the region's key bucket."""
+
+    def turn_off(self, member_id: str, reason_key: str) -> str:
+        return self._link(member_id, f"reason:{reason_key}")
+
+    def unsubscribe(self, member_id: str, kind: str, endpoint_id: str) -> str:
+        return self._link(member_id, f"channel:{kind}/{endpoint_id}")
+
+    def _link(self, member_id: str, scope: str) -> str:
+        return f"{self.base_url}/v1/unsubscribe/{sign(self.secret, member_id, scope)}"

@@ -1,0 +1,270 @@
+"""The member self-service API: bearer tokens from the configured issuer and key set, a
+member reaching only their own data; channels, preferences, inbox and one-click unsubscribe
+over HTTP (in process, on a real nats-server), and the same operations over NATS."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import httpx
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+from standardwebhooks.webhooks import Webhook
+
+from guild_cli.receivers import HttpReceiver, MailSink
+from services.notifications.domain.endpoints import Endpoint, EndpointKind
+from services.notifications.domain.links import sign
+from tests.helpers import eventually, request, settled
+
+ISSUER = "https://sso.example.test"
+
+
+class Issuer:
+    """An identity provider: a key pair, its JWKS file, and tokens."""
+
+    def __init__(self, tmp_path, kid: str = "k1") -> None:
+        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.kid = kid
+        jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self.key.public_key()))
+        self.jwks = tmp_path / "jwks.json"
+        self.jwks.write_text(json.dumps({"keys": [{**jwk, "kid": kid, "use": "sig"}]}))
+
+    def token(self, member_id: str, *, expires_in: float = 600, issuer: str = ISSUER,
+              key=None) -> str:  # fmt: skip
+        now = int(time.time())
+        claims = {"sub": member_id, "iss": issuer, "aud": "guild", "iat": now,
+                  "exp": now + int(expires_in)}  # fmt: skip
+        return jwt.encode(claims, key or self.key, algorithm="RS256", headers={"kid": self.kid})
+
+
+@pytest.fixture
+def issuer(tmp_path) -> Issuer:
+    return Issuer(tmp_path)
+
+
+@pytest.fixture
+async def api(start_notifications, issuer):
+    n = await start_notifications(jwt_issuer=ISSUER, jwks_file=str(issuer.jwks))
+    transport = httpx.ASGITransport(app=n.app.api)
+    async with httpx.AsyncClient(transport=transport, base_url="http://guild") as client:
+        yield n, client
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def test_refused_without_a_token_with_another_members_or_an_expired_one(api, issuer):
+    n, client = api
+    other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    inbox = "/v1/members/ana/inbox"
+    refused = {
+        "no token": (await client.get(inbox)).status_code,
+        "bob's token": (await client.get(inbox, headers=bearer(issuer.token("bob")))).status_code,
+        "expired": (await client.get(inbox, headers=bearer(issuer.token("ana", expires_in=-60))))
+        .status_code,
+        "another issuer": (await client.get(
+            inbox, headers=bearer(issuer.token("ana", issuer="https://evil.test")))).status_code,
+        "another key": (await client.get(
+            inbox, headers=bearer(issuer.token("ana", key=other_key)))).status_code,
+        "not a token": (await client.get(inbox, headers=bearer("abc.def.ghi"))).status_code,
+    }  # fmt: skip
+    assert refused == {"no token": 401, "bob's token": 403, "expired": 401,
+                       "another issuer": 401, "another key": 401, "not a token": 401}  # fmt: skip
+    expired = await client.get(inbox, headers=bearer(issuer.token("ana", expires_in=-60)))
+    assert "expired" in expired.json()["detail"]
+    sneaky = await client.post(
+        "/v1/members/ana/endpoints",
+        headers=bearer(issuer.token("bob")),
+        json={"kind": "webhook", "address": "https://example.com/h"},
+    )
+    assert sneaky.status_code == 403
+    assert (await n.store.member_endpoints("ana")).endpoints == ()
+    own = await client.get(inbox, headers=bearer(issuer.token("ana")))
+    assert own.status_code == 200
+    assert own.json() == {"member_id": "ana", "items": [], "unread": 0, "next_before": None}
+
+
+async def test_a_member_manages_their_channels(api, issuer):
+    _, client = api
+    me = bearer(issuer.token("ana"))
+    base = "/v1/members/ana/endpoints"
+    private = await client.post(
+        base, headers=me, json={"kind": "webhook", "address": "https://10.1.2.3/hook"}
+    )
+    assert private.status_code == 422
+    assert "private" in private.json()["detail"]["message"]
+    async with HttpReceiver() as receiver:
+        added = await client.post(base, headers=me, json={
+            "kind": "webhook", "address": receiver.url + "/hook", "label": "my robot"})  # fmt: skip
+        assert added.status_code == 201, added.text
+        endpoint_id, secret = (
+            added.json()["endpoint"]["endpoint_id"],
+            added.json()["signing_secret"],
+        )
+        assert secret.startswith("whsec_")
+        listed = (await client.get(base, headers=me)).json()
+        assert listed["endpoints"][0]["address"] == f"http://127.0.0.1:{receiver.port}/..."
+        assert "webhook" in listed["offered"]
+
+        verified = await client.post(f"{base}/{endpoint_id}/verify", headers=me)
+        assert verified.json() == {"delivered": True, "result": "delivered", "reason": "HTTP 200"}
+        (test_message,) = receiver.requests
+        Webhook(secret).verify(test_message.body, test_message.headers)
+        assert json.loads(test_message.body)["data"]["kind"] == "endpoint_test"
+
+        rotated = (await client.post(f"{base}/{endpoint_id}/rotate-secret", headers=me)).json()
+        assert rotated["signing_secret"] not in (None, secret)
+        off = await client.put(f"{base}/{endpoint_id}/enabled", headers=me, json={"enabled": False})
+        assert off.json()["enabled"] is False
+    assert (await client.delete(f"{base}/{endpoint_id}", headers=me)).status_code == 204
+    assert (await client.get(base, headers=me)).json()["endpoints"] == []
+    assert (await client.delete(f"{base}/{endpoint_id}", headers=me)).status_code == 404
+
+
+async def test_preferences_and_the_inbox_pages_read_and_archive(api, issuer):
+    n, client = api
+    me = bearer(issuer.token("ana"))
+    prefs = (await client.get("/v1/members/ana/preferences", headers=me)).json()
+    assert (prefs["default_watch"], prefs["daily_budget"], prefs["digest"]) == (
+        "for_me",
+        5,
+        "daily",
+    )
+    assert prefs["quiet_hours"] == {"start": "20:00:00", "end": "08:00:00"}
+    bad = await client.put("/v1/members/ana/preferences", headers=me,
+                           json={**prefs, "timezone": "Mars/Olympus"})  # fmt: skip
+    assert bad.status_code == 422
+    prefs |= {"timezone": "Asia/Tokyo", "watch": {"c1": "muted"}, "daily_budget": 20}
+    saved = await client.put("/v1/members/ana/preferences", headers=me, json=prefs)
+    assert saved.status_code == 200, saved.text
+    assert (await client.get("/v1/members/ana/preferences", headers=me)).json() == saved.json()
+
+    await n.member("ana")
+    causes = [await n.answer("ana", "bob", f"Question {k}") for k in range(3)]
+
+    async def three():
+        return len(await n.inbox("ana")) == 3
+
+    await eventually(three, what="three inbox items")
+    page = (await client.get("/v1/members/ana/inbox?limit=2", headers=me)).json()
+    assert [i["cause_id"] for i in page["items"]] == causes[::-1][:2]
+    assert page["unread"] == 3
+    assert page["next_before"]
+    rest = (await client.get(f"/v1/members/ana/inbox?limit=2&before={page['next_before']}",
+                             headers=me)).json()  # fmt: skip
+    assert [i["cause_id"] for i in rest["items"]] == causes[:1]
+    assert rest["next_before"] is None
+    newest, older = page["items"][0]["notification_id"], page["items"][1]["notification_id"]
+    for ids, state in (([newest], "read"), ([older], "archived")):
+        marked = await client.post("/v1/members/ana/inbox/mark", headers=me,
+                                   json={"notification_ids": ids, "state": state})  # fmt: skip
+        assert marked.json() == {"changed": 1}
+    shown = (await client.get("/v1/members/ana/inbox", headers=me)).json()
+    assert [(i["notification_id"], i["state"]) for i in shown["items"]] == [
+        (newest, "read"),
+        (rest["items"][0]["notification_id"], "unread"),
+    ]
+    assert shown["unread"] == 1
+    archived = (await client.get("/v1/members/ana/inbox?view=archived", headers=me)).json()
+    assert [i["notification_id"] for i in archived["items"]] == [older]
+
+
+async def test_the_same_operations_over_nats_request_reply(notifications, nc, region):
+    async def command(name: str, **payload):
+        return await request(
+            nc, f"cmd.{region}.notifications.{name}", {"member_id": "ana", **payload}
+        )
+
+    async def query(name: str):
+        return await request(nc, f"qry.{region}.notifications.{name}", {"member_id": "ana"})
+
+    refused = await command("add_endpoint", kind="slack", address="https://169.254.169.254/x")
+    assert refused["error"]["code"] == "invalid_request"
+    no_mail = await command("add_endpoint", kind="email", address="ana@example.com")
+    assert "not offered" in no_mail["error"]["message"]  # no mail relay in this region
+    async with HttpReceiver() as receiver:
+        added = await command("add_endpoint", kind="webhook", address=receiver.url + "/h")
+        endpoint_id = added["result"]["endpoint"]["endpoint_id"]
+        verified = await command("verify_endpoint", endpoint_id=endpoint_id)
+        assert verified["result"]["delivered"] is True
+        assert len(receiver.requests) == 1
+    rotated = await command("rotate_secret", endpoint_id=endpoint_id)
+    assert rotated["result"]["signing_secret"] != added["result"]["signing_secret"]
+    switched = await command("switch_endpoint", endpoint_id=endpoint_id, enabled=False)
+    assert switched["result"]["enabled"] is False
+    listed = (await query("endpoints"))["result"]["endpoints"]
+    assert [(e["kind"], e["enabled"]) for e in listed] == [("webhook", False)]
+    assert (await command("remove_endpoint", endpoint_id=endpoint_id))["ok"]
+    assert (await query("endpoints"))["result"]["endpoints"] == []
+
+    prefs = (await query("preferences"))["result"]
+    assert prefs["daily_budget"] == 5
+    saved = await command("set_preferences", preferences={**prefs, "daily_budget": 9})
+    assert saved["result"]["daily_budget"] == 9
+    token = sign(await notifications.store.secret("links"), "ana", "reason:tag:etcd")
+    done = await request(nc, f"cmd.{region}.notifications.unsubscribe", {"token": token})
+    assert done["result"] == {"member_id": "ana", "turned_off": "notifications because tag:etcd"}
+    assert (await query("preferences"))["result"]["reasons_off"] == ["tag:etcd"]
+    forged = await request(nc, f"cmd.{region}.notifications.unsubscribe",
+                           {"token": token[:-4] + "AAAA"})  # fmt: skip
+    assert forged["error"]["code"] == "invalid_request"
+
+    await notifications.member("ana")
+    cause = await notifications.answer("ana", "bob", "Anything")
+
+    async def inbox():
+        return (await query("inbox"))["result"]["items"]
+
+    (item,) = await eventually(inbox, what="an inbox item")
+    assert item["cause_id"] == cause
+    marked = await command("mark_inbox", notification_ids=[item["notification_id"]], state="read")
+    assert marked["result"] == {"changed": 1}
+    assert (await query("inbox"))["result"]["unread"] == 0
+
+
+async def test_one_click_unsubscribe_really_turns_that_kind_of_mail_off(
+    start_notifications, nc, region
+):
+    sink = MailSink().start()
+    try:
+        n = await start_notifications(smtp_host="127.0.0.1", smtp_port=sink.port,
+                                      smtp_starttls=False)  # fmt: skip
+        await n.member("ana", timezone="UTC")
+        await n.store.save_endpoint("ana", Endpoint("mail", EndpointKind.EMAIL, "ana@example.com"))
+        await n.answer("ana", "bob", "First question")
+        await eventually(lambda: _mails(sink, 1), what="the first mail")
+        (mail,) = sink.messages
+        assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        raw = dict(mail.raw_items())["List-Unsubscribe"]
+        assert raw.startswith("<http://")
+        assert "=?" not in raw  # one URL, not encoded words
+        url = mail["List-Unsubscribe"].strip("<>")
+        transport = httpx.ASGITransport(app=n.app.api)
+        async with httpx.AsyncClient(transport=transport, base_url="http://guild") as client:
+            done = await client.post(
+                url,
+                content=b"List-Unsubscribe=One-Click",
+                headers={"content-type": "application/x-www-form-urlencoded"},
+            )
+            tampered = await client.post(url[:-3] + "abc")
+        assert done.status_code == 200, done.text
+        assert tampered.status_code == 422
+        assert (await n.store.preferences_of("ana")).channels_off == {"answer/mail"}
+
+        await n.answer("ana", "bob", "Second question")  # an answer: no more mail
+        await n.question("bob", "Over to you", "@ana please")  # another kind: still mailed
+        await eventually(lambda: _mails(sink, 2), what="the mention mailed")
+        await settled(nc, region)
+    finally:
+        sink.stop()
+    assert [m["Subject"] for m in sink.messages] == [
+        "A colleague answered your question: First question",
+        "A colleague mentioned you in Community c1: Over to you",
+    ]
+
+
+async def _mails(sink: MailSink, count: int) -> bool:
+    return len(sink.messages) >= count

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import httpx
 import nats
 import pytest
 
@@ -117,6 +119,7 @@ async def test_guild_up_demo_then_restart_keeps_everything(tmp_path):
         saved = sorted(p.suffix for p in (data_dir / "deliveries").iterdir())
         assert ".eml" in saved
         assert ".json" in saved
+        await _member_api_answers(output)
         before = await snapshot(url)
     finally:
         assert first.interrupt() == 0, first.text()
@@ -143,3 +146,14 @@ async def test_guild_up_demo_then_restart_keeps_everything(tmp_path):
         ids = [item["notification_id"] for item in kept]
         assert len(ids) == len(set(ids)), member_id
     assert after["events"] >= before["events"]
+
+
+async def _member_api_answers(output: str) -> None:
+    """The notifications process serves its member API beside its health endpoints."""
+    base = re.search(r"notifications\s.*?health (http://127\.0\.0\.1:\d+)/readyz", output)
+    assert base, output
+    async with httpx.AsyncClient(base_url=base.group(1)) as client:
+        described = (await client.get("/openapi.json")).json()
+        assert "/v1/members/{member_id}/inbox" in described["paths"]
+        anonymous = await client.get("/v1/members/e1001/inbox")
+    assert anonymous.status_code == 401

@@ -136,8 +136,9 @@ class NotificationsStore:
 
     async def forget(self, member_id: str) -> None:
         """Securely erase everything kept about the member (their inbox included)."""
-        for kv in (self.contacts, self.endpoints, self.audience, self.preferences):
+        for kv in (self.contacts, self.endpoints, self.preferences):
             await kv.erase(member_id)
+        await self.audience.remove(member_id)  # a delete marker: the index forgets them too
         for kv in (self.held, self.digest, self.inbox_state):
             await kv.erase_prefix(f"{member_id}.")
         await self.erase_inbox(member_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.content.store.buckets import bucket_specs
+from services.content.store.buckets import BUCKETS
 from shared.contracts import membership as m
 from shared.messaging.provisioning import ConsumerSpec, Topology, durable_consumer, streams_for
 from shared.naming import Scope, Service, Streams, any_region_event_subject
@@ -40,5 +40,5 @@ def topology(settings: GuildSettings) -> Topology:
     return Topology(
         streams=streams_for(settings),
         consumers=[ingest_consumer(settings), membership_consumer(settings)],
-        buckets=bucket_specs(settings.region, settings.stream_replicas),
+        buckets=BUCKETS.specs(settings.region, settings.stream_replicas),
     )

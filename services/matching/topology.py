@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.matching.store.buckets import bucket_specs
+from services.matching.store.buckets import BUCKETS
 from shared.contracts import content as c
 from shared.contracts import matching as x
 from shared.contracts import membership as m
@@ -74,5 +74,5 @@ def topology(settings: GuildSettings) -> Topology:
     return Topology(
         streams=streams_for(settings),
         consumers=consumers(settings),
-        buckets=bucket_specs(settings.region, settings.stream_replicas),
+        buckets=BUCKETS.specs(settings.region, settings.stream_replicas),
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.membership.store.buckets import bucket_specs
+from services.membership.store.buckets import BUCKETS
 from shared.contracts.content import SkillSuggestedV1
 from shared.messaging.provisioning import ConsumerSpec, Topology, durable_consumer, streams_for
 from shared.naming import Scope, Service, Streams, any_region_event_subject
@@ -36,5 +36,5 @@ def topology(settings: GuildSettings) -> Topology:
     return Topology(
         streams=streams_for(settings),
         consumers=[hr_consumer(settings), suggestions_consumer(settings)],
-        buckets=bucket_specs(settings.region, settings.stream_replicas),
+        buckets=BUCKETS.specs(settings.region, settings.stream_replicas),
     )

@@ -38,18 +38,25 @@ class Tokens:
         self.claim = settings.jwt_member_claim
         self._client = jwt.PyJWKClient(settings.jwks_url) if settings.jwks_url else None
         self._file = Path(settings.jwks_file) if settings.jwks_file else None
+        self._file_keys: tuple[float, jwt.PyJWKSet] | None = None
 
     @property
     def configured(self) -> bool:
         return bool(self.issuer and (self._client or self._file))
 
+    def _keys_from_file(self) -> jwt.PyJWKSet:
+        """The file's key set, read again only when the file changed (keys rotated)."""
+        assert self._file is not None
+        changed = self._file.stat().st_mtime
+        if self._file_keys is None or self._file_keys[0] != changed:
+            self._file_keys = (changed, jwt.PyJWKSet.from_json(self._file.read_text()))
+        return self._file_keys[1]
+
     def _key(self, token: str) -> Any:
         if self._client is not None:
             return self._client.get_signing_key_from_jwt(token).key
-        assert self._file is not None
-        keys = jwt.PyJWKSet.from_json(self._file.read_text())
         kid = jwt.get_unverified_header(token).get("kid")
-        for key in keys.keys:
+        for key in self._keys_from_file().keys:
             if kid is None or key.key_id == kid:
                 return key.key
         raise jwt.InvalidTokenError(f"no key {kid!r} in the issuer's key set")

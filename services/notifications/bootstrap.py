@@ -19,7 +19,7 @@ from services.notifications.domain.endpoints import EndpointKind
 from services.notifications.domain.links import Links
 from services.notifications.handlers import Deps, activity, audience, matches, reactions
 from services.notifications.handlers.schedule import CHORES
-from services.notifications.handlers.selfservice import COMMANDS, LINK_SECRET, QUERIES
+from services.notifications.handlers.selfservice import COMMANDS, QUERIES
 from services.notifications.handlers.statuses import StatusReporter
 from services.notifications.settings import NotificationsSettings
 from services.notifications.store.buckets import NotificationsStore
@@ -165,7 +165,7 @@ def build_app(
 
     async def keys(js: Any) -> None:
         await store.bind_inbox(js)
-        deps.links.secret = await store.secret(LINK_SECRET)
+        deps.links.secret = await store.secret("links")
         if isinstance(mail := deps.outbox.channels.get(EndpointKind.EMAIL), EmailChannel):
             mail.secret = await store.secret("mail-ids")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.notifications.store.buckets import bucket_specs
+from services.notifications.store.buckets import BUCKETS
 from shared.contracts import content as c
 from shared.contracts import matching as x
 from shared.contracts import membership as m
@@ -87,5 +87,5 @@ def topology(settings: GuildSettings) -> Topology:
             alerts_consumer(settings),
             outbox_consumer(settings),
         ],
-        buckets=bucket_specs(settings.region, settings.stream_replicas),
+        buckets=BUCKETS.specs(settings.region, settings.stream_replicas),
     )

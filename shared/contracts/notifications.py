@@ -144,12 +144,17 @@ class InboxPage(BaseModel):
     )
 
 
-class MarkInbox(Request):
+class MarkBody(BaseModel):
+    """Items to mark, and how (the HTTP body)."""
+
+    notification_ids: list[str] = Field(min_length=1, max_length=500, description="Which items.")
+    state: InboxState = Field(description="The state they get.")
+
+
+class MarkInbox(Request, MarkBody):
     """Command: mark some of a member's inbox items read, unread or archived."""
 
     member_id: Identifier = Field(description="Whose inbox.")
-    notification_ids: list[str] = Field(min_length=1, max_length=500, description="Which items.")
-    state: InboxState = Field(description="The state they get.")
 
 
 class Marked(BaseModel):
@@ -183,31 +188,23 @@ class ListEndpoints(Request):
     member_id: Identifier
 
 
-class AddEndpoint(Request):
-    """Command: add a channel. Webhook URLs are checked: https, a public address, no
-    credentials in the URL."""
+class EndpointBody(BaseModel):
+    """A channel to add. Webhook URLs are checked: https, a public address, no credentials
+    in the URL. (The HTTP body; the member is the token's.)"""
 
-    member_id: Identifier
     kind: EndpointKindName
     address: str = Field(min_length=3, max_length=2000, description="E-mail address or URL.")
     label: str = Field(default="", max_length=80, description="A name the member chooses.")
 
 
-class EndpointBody(BaseModel):
-    """The body of an HTTP request adding a channel (the member is the token's)."""
+class AddEndpoint(Request, EndpointBody):
+    """Command: add a channel to a member's."""
 
-    kind: EndpointKindName
-    address: str = Field(min_length=3, max_length=2000, description="E-mail address or URL.")
-    label: str = Field(default="", max_length=80)
+    member_id: Identifier
 
 
 class Switch(BaseModel):
-    enabled: bool
-
-
-class MarkBody(BaseModel):
-    notification_ids: list[str] = Field(min_length=1, max_length=500)
-    state: InboxState
+    enabled: bool = Field(description="On or off.")
 
 
 class EndpointAdded(BaseModel):
@@ -226,10 +223,8 @@ class EndpointRequest(Request):
     endpoint_id: str = Field(min_length=1, max_length=64)
 
 
-class SwitchEndpoint(EndpointRequest):
+class SwitchEndpoint(EndpointRequest, Switch):
     """Command: turn a channel on or off (on again also clears what Guild turned off)."""
-
-    enabled: bool
 
 
 class Verified(BaseModel):

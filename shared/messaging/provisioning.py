@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from nats.js import JetStreamContext
 from nats.js.api import (
@@ -28,8 +28,11 @@ from nats.js.api import (
 )
 from nats.js.errors import APIError, BadRequestError, NotFoundError
 
-from shared.naming import Service, Streams, consumer_name
+from shared.naming import Service, Streams, bucket_name, consumer_name
 from shared.settings import GuildSettings
+from shared.storage import KvStore
+
+T = TypeVar("T")
 
 log = logging.getLogger("guild.provision")
 
@@ -102,6 +105,36 @@ class BucketSpec:
     @property
     def kept_revisions(self) -> int:
         return max(self.history, 8) if self.secure else self.history
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """One of a service's buckets, as the service declares it."""
+
+    description: str
+    secure: bool = False
+    """Holds personal data (see :class:`BucketSpec`)."""
+    ttl: float | None = None
+
+
+@dataclass(frozen=True)
+class Buckets:
+    """A service's buckets by purpose: what to provision in a region, and the stores that use
+    them there."""
+
+    service: Service
+    declared: Mapping[str, Bucket]
+
+    def specs(self, region: str, replicas: int) -> list[BucketSpec]:
+        return [
+            BucketSpec(bucket_name(self.service, purpose, region), bucket.description,
+                       replicas=replicas, ttl=bucket.ttl, secure=bucket.secure)
+            for purpose, bucket in self.declared.items()
+        ]  # fmt: skip
+
+    def store(self, purpose: str, value_type: type[T], region: str) -> KvStore[T]:
+        name = bucket_name(self.service, purpose, region)
+        return KvStore(name, value_type, secure=self.declared[purpose].secure)
 
 
 @dataclass(frozen=True)

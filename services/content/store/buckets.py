@@ -20,28 +20,21 @@ from services.content.store.index import (
     communities_table,
     members_table,
 )
-from shared.messaging.provisioning import BucketSpec
-from shared.naming import Service, bucket_name
+from shared.messaging.provisioning import Bucket, Buckets
+from shared.naming import Service
 from shared.readmodel import BucketFollower, Table
 from shared.storage import KvStore, Versioned
 
 SERVICE = Service.CONTENT
-BUCKETS = {
-    "posts": "Posts of every kind, by post id",
-    "reactions": "Votes and endorsements: <post>.<member>",
-    "claims": "Claims on resource offers: <offer>.<claim>",
-    "communities": "Communities content has heard of (from membership's events)",
-    "joined": "Who is in which community: <community>.<member> (from membership's events)",
-    "members": "Members' work region and legal entity (from membership's events)",
-    "pulses": "Weekly pulses already published: <community>.<week>",
-}
-
-
-def bucket_specs(region: str, replicas: int) -> list[BucketSpec]:
-    return [
-        BucketSpec(bucket_name(SERVICE, purpose, region), description, replicas=replicas)
-        for purpose, description in BUCKETS.items()
-    ]
+BUCKETS = Buckets(SERVICE, {
+    "posts": Bucket("Posts of every kind, by post id"),
+    "reactions": Bucket("Votes and endorsements: <post>.<member>"),
+    "claims": Bucket("Claims on resource offers: <offer>.<claim>"),
+    "communities": Bucket("Communities content has heard of (from membership's events)"),
+    "joined": Bucket("Who is in which community: <community>.<member> (from membership's events)"),
+    "members": Bucket("Members' work region and legal entity (from membership's events)"),
+    "pulses": Bucket("Weekly pulses already published: <community>.<week>"),
+})  # fmt: skip
 
 
 @dataclass
@@ -63,7 +56,7 @@ class ContentStore:
     @classmethod
     def for_region(cls, region: str) -> ContentStore:
         def store(purpose: str, value_type: type) -> KvStore:  # type: ignore[type-arg]
-            return KvStore(bucket_name(SERVICE, purpose, region), value_type)
+            return BUCKETS.store(purpose, value_type, region)
 
         made = cls(
             posts=store("posts", Post),

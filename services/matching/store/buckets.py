@@ -27,31 +27,23 @@ from services.matching.domain.routing import RoutingState
 from services.matching.domain.sharing import Confidential, Need, Offer
 from services.matching.index.members import MemberModel
 from services.matching.index.questions import QuestionIndex
-from shared.messaging.provisioning import BucketSpec
-from shared.naming import Service, bucket_name
+from shared.messaging.provisioning import Bucket, Buckets
+from shared.naming import Service
 from shared.readmodel import BucketFollower, Table
 from shared.storage import KvStore
 
 SERVICE = Service.MATCHING
-BUCKETS = {
-    # purpose: (description, holds personal data)
-    "members": ("Per member: public profile, evidence of expertise, routing history", False),
-    "questions": ("Questions seen, for similar questions and routing", False),
-    "answers": ("Answers seen, to turn acceptances and deletions into evidence", False),
-    "routing": ("Open questions being routed: waves sent, when to look again", False),
-    "communities": ("Communities: visibility, facilitators, home region", False),
-    "mentoring": ("Mentoring proposals and agreements: <mentor>--<mentee>", False),
-    "meetings": ("Rounds of people to meet: <community>.<round> -> pairs", False),
-    "resources": ("Open resource offers and requests: offer.<post> / need.<post>", False),
-    "confidential": ("Open to a move, manager chain (home region only)", True),
-}
-
-
-def bucket_specs(region: str, replicas: int) -> list[BucketSpec]:
-    return [
-        BucketSpec(bucket_name(SERVICE, purpose, region), text, replicas=replicas, secure=secure)
-        for purpose, (text, secure) in BUCKETS.items()
-    ]
+BUCKETS = Buckets(SERVICE, {
+    "members": Bucket("Per member: public profile, evidence of expertise, routing history"),
+    "questions": Bucket("Questions seen, for similar questions and routing"),
+    "answers": Bucket("Answers seen, to turn acceptances and deletions into evidence"),
+    "routing": Bucket("Open questions being routed: waves sent, when to look again"),
+    "communities": Bucket("Communities: visibility, facilitators, home region"),
+    "mentoring": Bucket("Mentoring proposals and agreements: <mentor>--<mentee>"),
+    "meetings": Bucket("Rounds of people to meet: <community>.<round> -> pairs"),
+    "resources": Bucket("Open resource offers and requests: offer.<post> / need.<post>"),
+    "confidential": Bucket("Open to a move, manager chain (home region only)", secure=True),
+})  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -93,9 +85,8 @@ class MatchingStore:
 
     @classmethod
     def for_region(cls, region: str) -> MatchingStore:
-        def store(purpose: str, value_type: object) -> KvStore:  # type: ignore[type-arg]
-            secure = BUCKETS[purpose][1]
-            return KvStore(bucket_name(SERVICE, purpose, region), value_type, secure=secure)  # type: ignore[arg-type]
+        def store(purpose: str, value_type: type) -> KvStore:  # type: ignore[type-arg]
+            return BUCKETS.store(purpose, value_type, region)
 
         made = cls(
             members=store("members", bytes),

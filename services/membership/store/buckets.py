@@ -16,26 +16,19 @@ from services.membership.domain.model import (
     Membership,
     membership_key,
 )
-from shared.messaging.provisioning import BucketSpec
-from shared.naming import Service, bucket_name
+from shared.messaging.provisioning import Bucket, Buckets
+from shared.naming import Service
 from shared.readmodel import BucketFollower, pack, unpack
 from shared.storage import KvStore, Versioned
 
 SERVICE = Service.MEMBERSHIP
-BUCKETS = {
-    # purpose: (description, holds personal data)
-    "members": ("Members homed in this region, with their personal data", True),
-    "communities": ("Communities, by community id", False),
-    "memberships": ("Who is in which community: <community>.<member>", False),
-    "join_requests": ("Pending requests to join gated communities: <community>.<member>", True),
-}
-
-
-def bucket_specs(region: str, replicas: int) -> list[BucketSpec]:
-    return [
-        BucketSpec(bucket_name(SERVICE, purpose, region), text, replicas=replicas, secure=secure)
-        for purpose, (text, secure) in BUCKETS.items()
-    ]
+BUCKETS = Buckets(SERVICE, {
+    "members": Bucket("Members homed in this region, with their personal data", secure=True),
+    "communities": Bucket("Communities, by community id"),
+    "memberships": Bucket("Who is in which community: <community>.<member>"),
+    "join_requests": Bucket("Pending requests to join gated communities: <community>.<member>",
+                            secure=True),
+})  # fmt: skip
 
 
 class MembershipIndex:
@@ -190,16 +183,11 @@ class MembershipStore:
 
     @classmethod
     def for_region(cls, region: str) -> MembershipStore:
-        def store(purpose: str, value_type: type) -> KvStore:  # type: ignore[type-arg]
-            return KvStore(
-                bucket_name(SERVICE, purpose, region), value_type, secure=BUCKETS[purpose][1]
-            )
-
         made = cls(
-            members=store("members", Member),
-            communities=store("communities", Community),
-            memberships=store("memberships", Membership),
-            join_requests=store("join_requests", JoinRequest),
+            members=BUCKETS.store("members", Member, region),
+            communities=BUCKETS.store("communities", Community, region),
+            memberships=BUCKETS.store("memberships", Membership, region),
+            join_requests=BUCKETS.store("join_requests", JoinRequest, region),
         )
         made.followers = [
             BucketFollower(

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from datetime import datetime
-
-from services.notifications.domain.endpoints import Parcel
 
 
 @dataclass(frozen=True)
@@ -43,25 +40,3 @@ MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9][A-Za-z0-9_.-]{0,127})")
 def mentioned(text: str) -> set[str]:
     """Member ids mentioned as ``@member_id`` in ``text``."""
     return {match.rstrip(".-") for match in MENTION.findall(text)}
-
-
-@dataclass(frozen=True)
-class Held:
-    """Pushes to a member's endpoints waiting for their quiet hours (or working hours) to end."""
-
-    due: datetime
-    why: str
-    parcel: Parcel
-    """For every endpoint the member will want it on then (``endpoint_id`` is empty)."""
-
-
-@dataclass(frozen=True)
-class DigestEntry:
-    """One item waiting for a member's next digest."""
-
-    due: datetime
-    kind: str
-    title: str
-    reasons: tuple[str, ...]
-    at: datetime
-    why: str

@@ -45,6 +45,9 @@ def verify(secret: bytes, token: str) -> tuple[str, str]:
     return member_id, scope
 
 
+REASON, CHANNEL = "reason", "channel"
+
+
 class Links:
     """The links put in messages, under the region's public API address."""
 
@@ -54,10 +57,19 @@ class Links:
         """Set at start-up from the region's key bucket."""
 
     def turn_off(self, member_id: str, reason_key: str) -> str:
-        return self._link(member_id, f"reason:{reason_key}")
+        return self._link(member_id, f"{REASON}:{reason_key}")
 
     def unsubscribe(self, member_id: str, kind: str, endpoint_id: str) -> str:
-        return self._link(member_id, f"channel:{kind}/{endpoint_id}")
+        return self._link(member_id, f"{CHANNEL}:{kind}/{endpoint_id}")
 
     def _link(self, member_id: str, scope: str) -> str:
         return f"{self.base_url}/v1/unsubscribe/{sign(self.secret, member_id, scope)}"
+
+    def read(self, token: str) -> tuple[str, str, str]:
+        """(member id, what, value) of a link's token: what is :data:`REASON` (value: a
+        reason key) or :data:`CHANNEL` (value: '<kind>/<endpoint id>')."""
+        member_id, scope = verify(self.secret, token)
+        what, _, value = scope.partition(":")
+        if what not in (REASON, CHANNEL) or not value:
+            raise BadLink("this link is not valid (unknown kind of link)")
+        return member_id, what, value

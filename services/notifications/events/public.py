@@ -77,27 +77,13 @@ def parcel_failed(
                                 endpoint_disabled=disabled)  # fmt: skip
 
 
-def _decided(dispatch: Dispatch, why: str, at: datetime) -> dict[str, Any]:
-    notification = dispatch.notification
-    return {
-        "notification_id": dispatch.notification_id,
-        "recipient": MemberRef(member_id=notification.recipient.member_id,
-                               home_region=notification.recipient.home_region),
-        "channel": dispatch.channel,
-        "kind": notification.kind,
-        "title": notification.public_title,
-        "cause_id": dispatch.cause_id,
-        "cause_type": dispatch.cause_type,
-        "why": why,
-        "at": at,
-    }  # fmt: skip
-
-
-def notification_digested(
-    dispatch: Dispatch, why: str, at: datetime, until: datetime
+def parcel_digested(
+    parcel: Parcel, channel: str, why: str, at: datetime, until: datetime
 ) -> NotificationDigestedV1:
-    return NotificationDigestedV1(**_decided(dispatch, why, at), until=until)
+    return NotificationDigestedV1(**_facts(parcel, channel, why, at), until=until)
 
 
-def notification_suppressed(dispatch: Dispatch, why: str, at: datetime) -> NotificationSuppressedV1:
-    return NotificationSuppressedV1(**_decided(dispatch, why, at))
+def parcel_suppressed(
+    parcel: Parcel, channel: str, why: str, at: datetime
+) -> NotificationSuppressedV1:
+    return NotificationSuppressedV1(**_facts(parcel, channel, why, at))

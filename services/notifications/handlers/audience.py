@@ -60,7 +60,9 @@ async def when_member_left_forget_the_community(
                               lambda held: held.left(left.community_id))  # fmt: skip
 
 
-def _reasons(question: c.QuestionPostedV1, member_id: str, deps: Deps) -> tuple[Reason, ...]:
+def _reasons(
+    question: c.QuestionPostedV1, member_id: str, mentions: set[str], deps: Deps
+) -> tuple[Reason, ...]:
     person = deps.store.people.get(member_id)
     if person is None:
         return ()
@@ -68,7 +70,7 @@ def _reasons(question: c.QuestionPostedV1, member_id: str, deps: Deps) -> tuple[
     if question.visibility is Visibility.PRIVATE and not in_community:
         return ()  # private content reaches the community's members only
     reasons = []
-    if member_id in mentioned(f"{question.title}\n{question.text}"):
+    if member_id in mentions:
         reasons.append(Reason("mention", f"{question.asker.member_id} mentioned you"))
     reasons += [Reason(f"tag:{t}", f"you follow {t}") for t in question.tags
                 if t in person.interests]  # fmt: skip
@@ -87,13 +89,14 @@ async def when_question_posted_tell_followers(
     candidates = set(people.by_community.get(question.community_id, ()))
     for tag in question.tags:
         candidates |= people.by_tag.get(tag, set())
-    candidates |= {m for m in mentioned(f"{question.title}\n{question.text}") if people.get(m)}
+    mentions = mentioned(f"{question.title}\n{question.text}")
+    candidates |= {m for m in mentions if people.get(m)}
     candidates.discard(question.asker.member_id)
     asker = await shown_name(question.asker, deps)
     excerpt = question.text if len(question.text) <= EXCERPT else question.text[:EXCERPT] + "..."
     notifications = []
     for member_id in sorted(candidates):
-        reasons = _reasons(question, member_id, deps)
+        reasons = _reasons(question, member_id, mentions, deps)
         if not reasons:
             continue
         mention = reasons[0].key == "mention"

@@ -18,7 +18,6 @@ from datetime import datetime
 from typing import Any
 
 from services.notifications.channels import Channel
-from services.notifications.domain.audience import DigestEntry, Held
 from services.notifications.domain.endpoints import Endpoint, Message, Parcel
 from services.notifications.domain.model import (
     Contact,
@@ -29,6 +28,7 @@ from services.notifications.domain.model import (
     one_per_member,
 )
 from services.notifications.domain.preferences import Preferences, Priority, Verdict, decide
+from services.notifications.domain.waiting import DigestEntry, Held
 from services.notifications.events import public
 from services.notifications.handlers import Deps
 from shared.envelope import Envelope
@@ -254,16 +254,17 @@ async def _keep_for_digest(
 async def _announce(
     cause: Cause, notification: Notification, channel: str, verdict: Verdict, deps: Deps
 ) -> None:
+    """Say what became of it: kept for the digest (``verdict.until``), or not sent."""
     if notification.confidential:
         return
-    key = delivery_key(cause.id, notification.recipient.member_id, channel)
-    dispatch = Dispatch(key, cause.id, cause.type, channel, notification)
+    parcel = template(cause, notification, deps)
+    key = delivery_key(cause.id, parcel.member_id, channel)
+    parcel = replace(parcel, message=replace(parcel.message, notification_id=key))
     now = deps.clock()
     status = (
-        public.notification_digested(dispatch, verdict.why, now, verdict.until)
+        public.parcel_digested(parcel, channel, verdict.why, now, verdict.until)
         if verdict.until is not None
-        else public.notification_suppressed(dispatch, verdict.why, now)
+        else public.parcel_suppressed(parcel, channel, verdict.why, now)
     )
     await deps.events.publish(status, event_id=derived_id(status.TYPE, key),
-                              subject=notification.recipient.member_id,
-                              cause=cause.envelope)  # fmt: skip
+                              subject=parcel.member_id, cause=cause.envelope)  # fmt: skip

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from services.notifications.domain.audience import DigestEntry
 from services.notifications.domain.model import Notification, Reason, Recipient
+from services.notifications.domain.waiting import DigestEntry
 from services.notifications.handlers import Deps
 from services.notifications.handlers.delivery import Cause, push, send_to_inbox, template
 

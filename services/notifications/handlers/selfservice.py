@@ -19,7 +19,7 @@ from services.notifications.domain.endpoints import (
     Message,
     new_signing_secret,
 )
-from services.notifications.domain.links import BadLink, verify
+from services.notifications.domain.links import REASON, BadLink
 from services.notifications.domain.model import delivery_key
 from services.notifications.domain.preferences import Preferences
 from services.notifications.handlers import Deps
@@ -27,7 +27,6 @@ from shared.contracts import notifications as n
 from shared.messaging.rpc import ErrorDetail, Rejected, not_found
 
 PREFERENCES = TypeAdapter(Preferences)
-LINK_SECRET = "links"
 
 
 def _offered(deps: Deps) -> dict[EndpointKind, EndpointChannel]:
@@ -95,6 +94,15 @@ async def _endpoint(command: n.EndpointRequest, deps: Deps) -> Endpoint:
     return endpoint
 
 
+async def _changed(
+    command: n.EndpointRequest, deps: Deps, change: Callable[[Endpoint], Endpoint]
+) -> Endpoint:
+    changed = await deps.store.change_endpoint(command.member_id, command.endpoint_id, change)
+    if changed is None:
+        raise not_found("endpoint", command.endpoint_id)
+    return changed
+
+
 async def remove_endpoint(command: n.EndpointRequest, deps: Deps) -> None:
     """Remove a channel; what was on its way there is not sent."""
     await _endpoint(command, deps)
@@ -104,26 +112,21 @@ async def remove_endpoint(command: n.EndpointRequest, deps: Deps) -> None:
 
 async def switch_endpoint(command: n.SwitchEndpoint, deps: Deps) -> n.EndpointView:
     """Turn a channel on or off; on again clears a stop Guild made (410, failures)."""
-    await _endpoint(command, deps)
 
     def switched(endpoint: Endpoint) -> Endpoint:
         if command.enabled:
             return replace(endpoint, enabled=True, disabled_reason=None, permanent_failures=0)
         return replace(endpoint, enabled=False)
 
-    await deps.store.change_endpoint(command.member_id, command.endpoint_id, switched)
-    return view(await _endpoint(command, deps))
+    return view(await _changed(command, deps, switched))
 
 
 async def rotate_secret(command: n.EndpointRequest, deps: Deps) -> n.EndpointAdded:
     """A new signing secret for a webhook; the old one still signs for 24 hours."""
-    endpoint = await _endpoint(command, deps)
-    if endpoint.kind is not EndpointKind.WEBHOOK:
+    if (await _endpoint(command, deps)).kind is not EndpointKind.WEBHOOK:
         raise Rejected("invalid_request", "only webhooks have a signing secret")
     now = deps.clock()
-    await deps.store.change_endpoint(command.member_id, command.endpoint_id,
-                                     lambda held: held.rotated(now))  # fmt: skip
-    rotated = await _endpoint(command, deps)
+    rotated = await _changed(command, deps, lambda held: held.rotated(now))
     return n.EndpointAdded(endpoint=view(rotated), signing_secret=rotated.secrets[0].secret)
 
 
@@ -140,8 +143,7 @@ async def verify_endpoint(command: n.EndpointRequest, deps: Deps) -> n.Verified:
                       ("you asked for a test message",), now)  # fmt: skip
     outcome = await channel.send(message, endpoint)
     if outcome.reached:
-        await deps.store.change_endpoint(command.member_id, command.endpoint_id,
-                                         lambda held: replace(held, verified_at=now))  # fmt: skip
+        await _changed(command, deps, lambda held: replace(held, verified_at=now))
     return n.Verified(delivered=outcome.reached, result=outcome.result.value,
                       reason=outcome.reason)  # fmt: skip
 
@@ -213,18 +215,14 @@ async def mark_inbox(command: n.MarkInbox, deps: Deps) -> n.Marked:
 async def unsubscribe(command: n.Unsubscribe, deps: Deps) -> n.Unsubscribed:
     """Apply a signed link: a reason off, or one kind of message off on one channel."""
     try:
-        member_id, scope = verify(await deps.store.secret(LINK_SECRET), command.token)
+        member_id, what, value = deps.links.read(command.token)
     except BadLink as bad:
         raise Rejected("invalid_request", str(bad)) from None
-    what, _, value = scope.partition(":")
-    if what == "reason":
-        change, words = _turned_off("reasons_off", value), f"notifications because {value}"
-    elif what == "channel":
-        change = _turned_off("channels_off", value)
-        words = f"{value.partition('/')[0]} messages on that channel"
+    if what == REASON:
+        field, words = "reasons_off", f"notifications because {value}"
     else:
-        raise Rejected("invalid_request", "this link is not valid (unknown kind of link)")
-    await deps.store.preferences.change(member_id, change)
+        field, words = "channels_off", f"{value.partition('/')[0]} messages on that channel"
+    await deps.store.preferences.change(member_id, _turned_off(field, value))
     return n.Unsubscribed(member_id=member_id, turned_off=words)
 
 

@@ -8,49 +8,37 @@ from dataclasses import dataclass, replace
 
 from nats.js import JetStreamContext
 
-from services.notifications.domain.audience import Audience, DigestEntry, Held
+from services.notifications.domain.audience import Audience
 from services.notifications.domain.endpoints import Endpoint, MemberEndpoints
 from services.notifications.domain.model import Contact, Delivery
 from services.notifications.domain.preferences import Preferences
+from services.notifications.domain.waiting import DigestEntry, Held
 from shared.contracts.notifications import InboxItem
-from shared.messaging.provisioning import BucketSpec
-from shared.naming import Service, Streams, bucket_name, inbox_subject
+from shared.messaging.provisioning import Bucket, Buckets
+from shared.naming import Service, Streams, inbox_subject
 from shared.readmodel import BucketFollower, Table
 from shared.storage import KvStore, erase_messages, scan
 
 BUDGET_KEPT = 3 * 24 * 3600.0
 """Seconds a member's count of interruptions for one day is kept."""
-BUCKETS = {
-    # purpose: (description, secure: securely erased with the member, time to live)
-    "contacts": ("Names and addresses of members homed here (personal data)", True, None),
-    "endpoints": ("Members' own channels: addresses, webhook URLs and secrets (personal data)",
-                  True, None),
-    "keys": ("This region's own secrets (signing links, mail ids)", True, None),
-    "ledger": ("One entry per (cause event, member, channel): claimed, then delivered", False,
-               None),
-    "audience": ("Members homed here: timezone, followed tags, communities", True, None),
-    "preferences": ("Members' notification preferences (defaults until they change them)", True,
-                    None),
-    "held": ("Pushes waiting for a member's quiet hours to end: <member>.<notification>", True,
-             None),
-    "digest": ("Items waiting for a member's next digest: <member>.<notification>", True, None),
-    "budget": ("Interruptions per member and local day: <member>.<yyyy-mm-dd>", False,
-               BUDGET_KEPT),
-    "inbox-state": ("Read or archived, per inbox item: <member>.<notification>", True, None),
-}  # fmt: skip
-
-
-def bucket_specs(region: str, replicas: int) -> list[BucketSpec]:
-    return [
-        BucketSpec(
-            bucket_name(Service.NOTIFICATIONS, purpose, region),
-            text,
-            replicas=replicas,
-            secure=secure,
-            ttl=ttl,
-        )
-        for purpose, (text, secure, ttl) in BUCKETS.items()
-    ]
+BUCKETS = Buckets(Service.NOTIFICATIONS, {
+    "contacts": Bucket("Names and addresses of members homed here (personal data)", secure=True),
+    "endpoints": Bucket("Members' own channels: addresses, webhook URLs and secrets (personal "
+                        "data)", secure=True),
+    "keys": Bucket("This region's own secrets (signing links, mail ids)", secure=True),
+    "ledger": Bucket("One entry per (cause event, member, channel): claimed, then delivered"),
+    "audience": Bucket("Members homed here: timezone, followed tags, communities", secure=True),
+    "preferences": Bucket("Members' notification preferences (defaults until they change "
+                          "them)", secure=True),
+    "held": Bucket("Pushes waiting for a member's quiet hours to end: <member>.<notification>",
+                   secure=True),
+    "digest": Bucket("Items waiting for a member's next digest: <member>.<notification>",
+                     secure=True),
+    "budget": Bucket("Interruptions per member and local day: <member>.<yyyy-mm-dd>",
+                     ttl=BUDGET_KEPT),
+    "inbox-state": Bucket("Read or archived, per inbox item: <member>.<notification>",
+                          secure=True),
+})  # fmt: skip
 
 
 class AudienceIndex(Table[Audience]):
@@ -89,8 +77,7 @@ class NotificationsStore:
     @classmethod
     def for_region(cls, region: str) -> NotificationsStore:
         def store(purpose: str, value_type: type) -> KvStore:  # type: ignore[type-arg]
-            name = bucket_name(Service.NOTIFICATIONS, purpose, region)
-            return KvStore(name, value_type, secure=BUCKETS[purpose][1])
+            return BUCKETS.store(purpose, value_type, region)
 
         people = AudienceIndex()
         audience = store("audience", Audience)
@@ -172,14 +159,15 @@ class NotificationsStore:
 
     async def change_endpoint(
         self, member_id: str, endpoint_id: str, change: Callable[[Endpoint], Endpoint]
-    ) -> None:
-        """Change one endpoint as it is now (nothing if it was removed meanwhile)."""
+    ) -> Endpoint | None:
+        """Change one endpoint as it is now; the endpoint changed, or None if there is none
+        (it was removed meanwhile)."""
 
         def changed(held: MemberEndpoints) -> MemberEndpoints:
             endpoint = held.get(endpoint_id)
             return held.with_endpoint(change(endpoint)) if endpoint else held
 
-        await self.change_endpoints(member_id, changed)
+        return (await self.change_endpoints(member_id, changed)).get(endpoint_id)
 
     async def change_endpoints(
         self, member_id: str, change: Callable[[MemberEndpoints], MemberEndpoints]

@@ -100,15 +100,21 @@ class KvStore(Generic[T]):
 
     async def create(self, key: str, value: T) -> int | None:
         """Set ``key`` only if it does not exist; returns the revision, or None if it existed."""
+        return await self.create_raw(key, self.encode(value))
+
+    async def create_raw(self, key: str, data: bytes) -> int | None:
         try:
-            return await self.kv.create(key, self.encode(value))
+            return await self.kv.create(key, data)
         except KeyWrongLastSequenceError:
             return None
 
     async def update(self, key: str, value: T, *, revision: int) -> int:
         """Set ``key`` only if it is still at ``revision``."""
+        return await self.update_raw(key, self.encode(value), revision=revision)
+
+    async def update_raw(self, key: str, data: bytes, *, revision: int) -> int:
         try:
-            new_revision = await self.kv.update(key, self.encode(value), last=revision)
+            new_revision = await self.kv.update(key, data, last=revision)
         except KeyWrongLastSequenceError as error:
             raise StaleRevision(f"{self.bucket}/{key} changed since revision {revision}") from error
         if self.secure:
@@ -117,19 +123,39 @@ class KvStore(Generic[T]):
 
     async def change(self, key: str, change: Callable[[T | None], T | None]) -> T | None:
         """Set ``key`` to ``change(its value now)``, again if someone wrote it meanwhile
-        (optimistic concurrency); ``change`` returning None leaves the key as it is."""
+        (optimistic concurrency); ``change`` returning None leaves the key as it is. Returns
+        the value the key has afterwards."""
+        result: list[T | None] = []
+
+        def encoded(data: bytes | None) -> bytes | None:
+            held = self.decode(data) if data is not None else None
+            changed = change(held)
+            result[:] = [held if changed is None else changed]
+            return None if changed is None else self.encode(changed)
+
+        await self.change_raw(key, encoded)
+        return result[0]
+
+    async def change_raw(
+        self, key: str, change: Callable[[bytes | None], bytes | None]
+    ) -> int | None:
+        """:meth:`change` on the stored bytes; returns the new revision (None: unchanged)."""
         while True:
-            found = await self.get(key)
-            changed = change(found.value if found else None)
+            try:
+                entry = await self.kv.get(key)
+                data, revision = entry.value, entry.revision
+            except KeyNotFoundError:
+                data, revision = None, None
+            changed = change(data or None)
             if changed is None:
-                return found.value if found else None
-            if found is None:
-                if await self.create(key, changed) is not None:
-                    return changed
+                return None
+            if revision is None or data is None:
+                created = await self.create_raw(key, changed)
+                if created is not None:
+                    return created
                 continue
             with contextlib.suppress(StaleRevision):
-                await self.update(key, changed, revision=found.revision)
-                return changed
+                return await self.update_raw(key, changed, revision=revision)
 
     async def delete(self, key: str) -> None:
         if self.secure:

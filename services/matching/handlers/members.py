@@ -14,15 +14,15 @@ from shared.contracts.values import MemberRef
 from shared.envelope import Envelope
 
 
-async def _keep_profile(profile: Profile, deps: Deps) -> Profile:
+async def _keep_profile(profile: Profile, deps: Deps) -> None:
     """Store a newer profile, keeping the communities matching learned from joins."""
-    held = deps.store.model.profile(profile.member_id)
-    if held is not None:
-        if not profile.newer_than(held):
-            return held
-        profile = replace(profile, communities=held.communities)
-    await deps.store.save_profile(profile)
-    return profile
+
+    def newer(held: Profile | None) -> Profile | None:
+        if held is None:
+            return profile
+        return replace(profile, communities=held.communities) if profile.newer_than(held) else None
+
+    await deps.store.change_profile(profile.member_id, newer)
 
 
 async def when_member_registered_keep_profile(
@@ -39,9 +39,13 @@ async def when_member_updated_keep_profile(event: Envelope[m.MemberUpdatedV1], d
 
 async def when_member_left_forget_membership(event: Envelope[m.MemberLeftV1], deps: Deps) -> None:
     """No longer proposed to meet in that community, nor asked about its private questions."""
-    held = deps.store.model.profile(event.data.member.member_id)
-    if held is not None and event.data.community_id in held.communities:
-        await deps.store.save_profile(held.with_community(event.data.community_id, False))
+    community_id = event.data.community_id
+
+    def without(held: Profile | None) -> Profile | None:
+        in_it = held is not None and community_id in held.communities
+        return held.with_community(community_id, False) if in_it and held else None
+
+    await deps.store.change_profile(event.data.member.member_id, without)
 
 
 async def when_member_deactivated_forget_them(
@@ -77,10 +81,13 @@ async def when_member_joined_propose_intros(event: Envelope[m.MemberJoinedV1], d
     """Record the membership; a newcomer homed here gets people to meet at once, with times
     inside both working hours."""
     joined = event.data
-    held = deps.store.model.profile(joined.member.member_id)
-    profile = held or inbound.profile_of(joined.member, revision=0)
-    profile = profile.with_community(joined.community_id, True)
-    await deps.store.save_profile(profile)
+
+    def with_community(held: Profile | None) -> Profile:
+        known = held or inbound.profile_of(joined.member, revision=0)
+        return known.with_community(joined.community_id, True)
+
+    profile = await deps.store.change_profile(joined.member.member_id, with_community)
+    assert profile is not None  # with_community always gives one
     limit = deps.policy.intros_per_newcomer
     if profile.home_region != deps.region or limit == 0 or not profile.open_to_intros:
         return

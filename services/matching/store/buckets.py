@@ -6,6 +6,7 @@ read models can be rebuilt at any time (from a snapshot plus the changes since).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pydantic import TypeAdapter
@@ -141,8 +142,24 @@ class MatchingStore:
         await self.settled("members", revision)
         return revision
 
-    async def save_profile(self, profile: Profile) -> None:
-        await self.put_member_fact(profile_key(profile.member_id), profile, _PROFILE)
+    async def change_profile(
+        self, member_id: str, change: Callable[[Profile | None], Profile | None]
+    ) -> Profile | None:
+        """Change a member's profile as stored now (not as the read model has it yet: a join
+        and a registration handled at once must not undo each other); ``change`` returning
+        None changes nothing. Returns the profile as it is afterwards."""
+        result: list[Profile | None] = []
+
+        def changed(data: bytes | None) -> bytes | None:
+            held = _PROFILE.validate_json(data) if data is not None else None
+            profile = change(held)
+            result[:] = [profile or held]
+            return _PROFILE.dump_json(profile) if profile is not None else None
+
+        revision = await self.members.change_raw(profile_key(member_id), changed)
+        if revision is not None:
+            await self.settled("members", revision)
+        return result[0]
 
     async def add_evidence(self, member_id: str, answer_id: str, evidence: Evidence) -> None:
         await self.put_member_fact(

@@ -159,6 +159,11 @@ class MarkInbox(Request, MarkBody):
 
 class Marked(BaseModel):
     changed: int = Field(description="Items whose state changed.")
+    not_found: list[str] = Field(
+        default_factory=list,
+        description="Ids the member's inbox does not hold (unknown, or another member's): "
+        "nothing was changed for them.",
+    )
 
 
 EndpointKindName = Literal["email", "slack", "teams", "webhook", "apprise"]

@@ -152,7 +152,8 @@ class MarkBody(BaseModel):
 
 
 class MarkInbox(Request, MarkBody):
-    """Command: mark some of a member's inbox items read, unread or archived."""
+    """Command: mark some of a member's inbox items read, unread or archived. Only items of
+    their own inbox change; the reply names the ids it does not hold."""
 
     member_id: Identifier = Field(description="Whose inbox.")
 

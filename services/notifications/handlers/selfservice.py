@@ -193,7 +193,6 @@ def _in_view(state: str, view: str) -> bool:
 
 
 async def mark_inbox(command: n.MarkInbox, deps: Deps) -> n.Marked:
-    """Set the state of the member's own items; says which ids their inbox does not hold."""
     held = {item.notification_id for _, item in await deps.store.inbox_items(command.member_id)}
     wanted = list(dict.fromkeys(command.notification_ids))
     changed = 0

@@ -131,15 +131,19 @@ class BoundedBodies:
             await self.app(scope, receive, send)
             return
         body = await self._read(scope, receive)
-        problem = "the body is too large" if body is None else None
-        if body is not None and body and _parsed_as_json(scope):
-            problem = json_problem(body)
-        if problem is not None:
-            status = 413 if body is None or len(body) > MAX_BODY_BYTES else 400
-            response = error_response(status, ErrorBody(code=CODE[status], message=problem))
-            await response(scope, receive, send)
+        if body is None:
+            too_large = f"the body is larger than {MAX_BODY_BYTES} bytes"
+            await self._refuse(413, too_large, scope, receive, send)
             return
-        await self.app(scope, _replaying(body or b"", receive), send)
+        if body and _parsed_as_json(scope) and (problem := json_problem(body)):
+            await self._refuse(400, problem, scope, receive, send)
+            return
+        await self.app(scope, _replaying(body, receive), send)
+
+    @staticmethod
+    async def _refuse(status: int, why: str, scope: Scope, receive: Receive, send: Send) -> None:
+        response = error_response(status, ErrorBody(code=CODE[status], message=why))
+        await response(scope, receive, send)
 
     async def _read(self, scope: Scope, receive: Receive) -> bytes | None:
         """The whole body, or None once it is larger than the bound."""

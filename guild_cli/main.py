@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -375,6 +376,25 @@ def eval_routing(
     command = [sys.executable, "-m", "services.matching.evaluation", "--data", str(data.resolve())]
     root = Path(__file__).resolve().parent.parent
     raise typer.Exit(subprocess.call([*command, *(["--json"] if as_json else [])], cwd=root))
+
+
+@app.command()
+def token(
+    member_id: Annotated[str, typer.Argument(help="The member, e.g. e1001.")],
+    data_dir: DataDir = Path(".guild"),
+) -> None:
+    """Print a short-lived (15 min) token for a member, from the demo's identity provider,
+    for the member API: curl -H "Authorization: Bearer $(./guild token e1001)" ..."""
+    from guild_cli.identity import DemoIdentity, IdentityError
+    from shared.naming import TOKEN_PATTERN
+
+    try:
+        if not re.fullmatch(TOKEN_PATTERN, member_id):
+            raise IdentityError(f"{member_id!r} is not a member id (letters, digits, - or _)")
+        print(DemoIdentity.open(data_dir.resolve()).token(member_id))
+    except (IdentityError, OSError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        raise typer.Exit(1) from None
 
 
 def run() -> None:

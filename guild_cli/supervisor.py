@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from guild_cli.client import GuildClient
+from guild_cli.identity import DemoIdentity
 from shared.naming import Service
 
 SERVICES = (Service.MEMBERSHIP, Service.CONTENT, Service.MATCHING, Service.NOTIFICATIONS)
@@ -77,8 +78,10 @@ class Supervisor:
     children: list[ServiceProcess] = field(default_factory=list)
 
     def start_all(self) -> None:
+        sign_in = DemoIdentity.create(self.data_dir).settings_env()  # the member API's issuer
         for service in SERVICES:
             env = {
+                **(sign_in if service is Service.NOTIFICATIONS else {}),
                 **os.environ,
                 "NATS_URL": self.nats_url,
                 "GUILD_REGION": self.region,

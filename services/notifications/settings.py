@@ -65,6 +65,15 @@ class NotificationsSettings(GuildSettings):
     jwks_file: str | None = Field(
         default=None, description="Or: a JWKS file with the issuer's public keys."
     )
+    jwks_timeout: float = Field(
+        default=5.0, gt=0, description="Longest wait for the JWKS (s); then sign-in answers 503."
+    )
+    jwks_max_age: float = Field(
+        default=300.0,
+        gt=0,
+        description="Seconds before the JWKS is fetched again, in the "
+        "background (requests go on with the keys held).",
+    )
     jwt_member_claim: str = Field(
         default="sub", description="Claim holding the member id (the HR person id)."
     )

@@ -152,13 +152,19 @@ class MarkBody(BaseModel):
 
 
 class MarkInbox(Request, MarkBody):
-    """Command: mark some of a member's inbox items read, unread or archived."""
+    """Command: mark some of a member's inbox items read, unread or archived. Only items of
+    their own inbox change; the reply names the ids it does not hold."""
 
     member_id: Identifier = Field(description="Whose inbox.")
 
 
 class Marked(BaseModel):
     changed: int = Field(description="Items whose state changed.")
+    not_found: list[str] = Field(
+        default_factory=list,
+        description="Ids the member's inbox does not hold (unknown, or another member's): "
+        "nothing was changed for them.",
+    )
 
 
 EndpointKindName = Literal["email", "slack", "teams", "webhook", "apprise"]

@@ -257,8 +257,8 @@ class Outbox:
         gone = outcome.result is Result.GONE or failures >= DISABLE_AFTER
 
         def counted(now: Endpoint) -> Endpoint:
-            turned_off = outcome.reason if gone else now.disabled_reason
-            return replace(now, permanent_failures=failures, disabled_reason=turned_off)
+            counted = replace(now, permanent_failures=failures)
+            return counted.turned_off(outcome.reason) if gone else counted
 
         await self.store.change_endpoint(parcel.member_id, endpoint.endpoint_id, counted)
         if gone:

@@ -42,6 +42,19 @@ def new_signing_secret(now: datetime) -> SigningSecret:
     )
 
 
+class OffBy(StrEnum):
+    MEMBER = "member"
+    GUILD = "guild"
+
+
+@dataclass(frozen=True)
+class Off:
+    """An endpoint turned off: by the member, or by Guild with the receiver's reason."""
+
+    by: OffBy
+    reason: str = ""
+
+
 @dataclass(frozen=True)
 class Endpoint:
     """One place a member receives notifications."""
@@ -53,12 +66,35 @@ class Endpoint:
     label: str = ""
     secrets: tuple[SigningSecret, ...] = ()
     """Webhook signing secrets, newest first."""
-    enabled: bool = True
+    off: Off | None = None
+    """Why it is off, and who turned it off; None while it is on. The one place that says
+    whether it is on, so what lists it and what delivers to it cannot disagree."""
     verified_at: datetime | None = None
-    disabled_reason: str | None = None
-    """Set when Guild turned it off (410 Gone, or failing permanently again and again)."""
     permanent_failures: int = 0
     """Permanent failures in a row; a success resets it."""
+
+    @property
+    def enabled(self) -> bool:
+        return self.off is None
+
+    @property
+    def active(self) -> bool:
+        return self.enabled
+
+    @property
+    def disabled_reason(self) -> str | None:
+        """Why Guild turned it off (410 Gone, failing permanently again and again), if it did."""
+        return self.off.reason if self.off is not None and self.off.by is OffBy.GUILD else None
+
+    def switched(self, *, on: bool) -> Endpoint:
+        """The member's switch: on again also clears a stop Guild made and its count."""
+        if on:
+            return replace(self, off=None, permanent_failures=0)
+        return self if self.off is not None else replace(self, off=Off(OffBy.MEMBER))
+
+    def turned_off(self, reason: str) -> Endpoint:
+        """Guild turns it off: the receiver said 410 Gone, or it keeps failing for good."""
+        return replace(self, off=Off(OffBy.GUILD, reason))
 
     def signing_secrets(self, now: datetime) -> list[str]:
         """The secrets to sign with now: the newest, and any not yet retired."""
@@ -72,10 +108,6 @@ class Endpoint:
             if s.retires_at is None or s.retires_at > now
         )
         return replace(self, secrets=(new_signing_secret(now), *kept))
-
-    @property
-    def active(self) -> bool:
-        return self.enabled and self.disabled_reason is None
 
     def shown(self) -> str:
         """How the endpoint is named in logs and events: its kind and id, never the address."""

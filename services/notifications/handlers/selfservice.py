@@ -112,13 +112,7 @@ async def remove_endpoint(command: n.EndpointRequest, deps: Deps) -> None:
 
 async def switch_endpoint(command: n.SwitchEndpoint, deps: Deps) -> n.EndpointView:
     """Turn a channel on or off; on again clears a stop Guild made (410, failures)."""
-
-    def switched(endpoint: Endpoint) -> Endpoint:
-        if command.enabled:
-            return replace(endpoint, enabled=True, disabled_reason=None, permanent_failures=0)
-        return replace(endpoint, enabled=False)
-
-    return view(await _changed(command, deps, switched))
+    return view(await _changed(command, deps, lambda held: held.switched(on=command.enabled)))
 
 
 async def rotate_secret(command: n.EndpointRequest, deps: Deps) -> n.EndpointAdded:
@@ -199,14 +193,16 @@ def _in_view(state: str, view: str) -> bool:
 
 
 async def mark_inbox(command: n.MarkInbox, deps: Deps) -> n.Marked:
+    held = {item.notification_id for _, item in await deps.store.inbox_items(command.member_id)}
+    wanted = list(dict.fromkeys(command.notification_ids))
     changed = 0
-    for notification_id in dict.fromkeys(command.notification_ids):
+    for notification_id in (i for i in wanted if i in held):
         key = f"{command.member_id}.{notification_id}"
-        held = await deps.store.inbox_state.get(key)
-        if (held.value if held else "unread") != command.state:
+        state = await deps.store.inbox_state.get(key)
+        if (state.value if state else "unread") != command.state:
             await deps.store.inbox_state.put(key, command.state)
             changed += 1
-    return n.Marked(changed=changed)
+    return n.Marked(changed=changed, not_found=[i for i in wanted if i not in held])
 
 
 # ------------------------------------------------------------------ links in messages

@@ -13,7 +13,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from standardwebhooks.webhooks import Webhook
 
-from guild_cli.receivers import HttpReceiver, MailSink
+from guild_cli.receivers import HttpReceiver, MailSink, Reply
 from services.notifications.domain.endpoints import Endpoint, EndpointKind
 from services.notifications.domain.links import sign
 from tests.helpers import eventually, request, settled
@@ -74,7 +74,7 @@ async def test_refused_without_a_token_with_another_members_or_an_expired_one(ap
     assert refused == {"no token": 401, "bob's token": 403, "expired": 401,
                        "another issuer": 401, "another key": 401, "not a token": 401}  # fmt: skip
     expired = await client.get(inbox, headers=bearer(issuer.token("ana", expires_in=-60)))
-    assert "expired" in expired.json()["detail"]
+    assert "expired" in expired.json()["error"]["message"]
     sneaky = await client.post(
         "/v1/members/ana/endpoints",
         headers=bearer(issuer.token("bob")),
@@ -95,7 +95,7 @@ async def test_a_member_manages_their_channels(api, issuer):
         base, headers=me, json={"kind": "webhook", "address": "https://10.1.2.3/hook"}
     )
     assert private.status_code == 422
-    assert "private" in private.json()["detail"]["message"]
+    assert "private" in private.json()["error"]["message"]
     async with HttpReceiver() as receiver:
         added = await client.post(base, headers=me, json={
             "kind": "webhook", "address": receiver.url + "/hook", "label": "my robot"})  # fmt: skip
@@ -161,7 +161,7 @@ async def test_preferences_and_the_inbox_pages_read_and_archive(api, issuer):
     for ids, state in (([newest], "read"), ([older], "archived")):
         marked = await client.post("/v1/members/ana/inbox/mark", headers=me,
                                    json={"notification_ids": ids, "state": state})  # fmt: skip
-        assert marked.json() == {"changed": 1}
+        assert marked.json() == {"changed": 1, "not_found": []}
     shown = (await client.get("/v1/members/ana/inbox", headers=me)).json()
     assert [(i["notification_id"], i["state"]) for i in shown["items"]] == [
         (newest, "read"),
@@ -221,7 +221,7 @@ async def test_the_same_operations_over_nats_request_reply(notifications, nc, re
     (item,) = await eventually(inbox, what="an inbox item")
     assert item["cause_id"] == cause
     marked = await command("mark_inbox", notification_ids=[item["notification_id"]], state="read")
-    assert marked["result"] == {"changed": 1}
+    assert marked["result"] == {"changed": 1, "not_found": []}
     assert (await query("inbox"))["result"]["unread"] == 0
 
 
@@ -268,3 +268,176 @@ async def test_one_click_unsubscribe_really_turns_that_kind_of_mail_off(
 
 async def _mails(sink: MailSink, count: int) -> bool:
     return len(sink.messages) >= count
+
+
+async def test_an_overlong_link_or_id_and_a_deep_or_huge_body_get_a_4xx_with_the_error_body(
+    api, issuer
+):
+    _, client = api
+    me = bearer(issuer.token("ana"))
+    nested = b"[" * 10_000 + b"]" * 10_000
+    answers = {
+        "5000-character link": await client.post("/v1/unsubscribe/" + "a" * 5000),
+        "5000-character link, GET": await client.get("/v1/unsubscribe/" + "a" * 5000),
+        "overlong member id": await client.get("/v1/members/" + "a" * 5000 + "/inbox", headers=me),
+        "overlong endpoint id": await client.post(
+            "/v1/members/ana/endpoints/" + "e" * 5000 + "/verify", headers=me
+        ),
+        "10,000-level body": await client.put(
+            "/v1/members/ana/preferences", headers={**me, "content-type": "application/json"},
+            content=nested,
+        ),
+        "10,000-level body, no content type": await client.post(
+            "/v1/members/ana/inbox/mark", headers=me, content=nested
+        ),
+        "10 MB body": await client.post(
+            "/v1/members/ana/endpoints", headers={**me, "content-type": "application/json"},
+            content=b'{"label": "' + b"x" * 10_000_000 + b'"}',
+        ),
+    }  # fmt: skip
+    assert {what: answer.status_code for what, answer in answers.items()} == {
+        "5000-character link": 422,
+        "5000-character link, GET": 422,
+        "overlong member id": 422,
+        "overlong endpoint id": 422,
+        "10,000-level body": 400,
+        "10,000-level body, no content type": 400,
+        "10 MB body": 413,
+    }
+    for what, answer in answers.items():
+        assert set(answer.json()) == {"error"}, what
+        assert set(answer.json()["error"]) == {"code", "message", "details"}, what
+    assert answers["10,000-level body"].json()["error"]["code"] == "invalid_json"
+    assert answers["10 MB body"].json()["error"]["code"] == "too_large"
+    assert answers["5000-character link"].json()["error"]["details"][0]["field"] == "token"
+    still = await client.get("/v1/members/ana/preferences", headers=me)
+    assert still.status_code == 200
+
+
+def _declared(described: dict, path: str, method: str) -> dict:
+    return described["paths"][path][method.lower()]["responses"]
+
+
+async def test_every_status_each_route_answers_is_in_its_openapi_with_the_error_shape(
+    start_notifications, issuer, tmp_path
+):
+    """Drive every route into each status it can answer, and check the OpenAPI document
+    declares that status for that operation, with the error body's schema."""
+    n = await start_notifications(jwt_issuer=ISSUER, jwks_file=str(issuer.jwks))
+    closed = HttpReceiver()  # its port, once stopped, refuses connections: the IdP is down
+    await closed.start()
+    await closed.stop()
+    down = await start_notifications(jwt_issuer=ISSUER, jwks_url=closed.url + "/jwks",
+                                     jwks_timeout=2.0)  # fmt: skip
+    ana, bob = bearer(issuer.token("ana")), bearer(issuer.token("bob"))
+    bodies = {"/endpoints": {"kind": "webhook", "address": closed.url + "/hook"},
+              "/endpoints/{endpoint_id}/enabled": {"enabled": True}, "/preferences": {},
+              "/inbox/mark": {"notification_ids": ["x"], "state": "read"}}  # fmt: skip
+    invalid = {"/endpoints": {"kind": "pigeon", "address": "x"},
+               "/endpoints/{endpoint_id}/enabled": {"enabled": "maybe"},
+               "/preferences": {"timezone": "Mars/Olympus"},
+               "/inbox/mark": {"notification_ids": [], "state": "read"}}  # fmt: skip
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=n.app.api),
+                                 base_url="http://guild") as client, httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=down.app.api), base_url="http://guild"
+    ) as client_down:  # fmt: skip
+        described = (await client.get("/openapi.json")).json()
+        routes = [(path, method.upper()) for path, operations in described["paths"].items()
+                  for method in operations]  # fmt: skip
+        assert len(routes) == 12
+        seen: list[tuple[str, str, int, httpx.Response]] = []
+
+        async def call(c: httpx.AsyncClient, method: str, template: str, *, member: str = "ana",
+                       endpoint: str = "nope", token: str = "a" * 40, **kwargs) -> int:  # fmt: skip
+            url = template.format(member_id=member, endpoint_id=endpoint, token=token)
+            answer = await c.request(method, url, **kwargs)
+            seen.append((template, method, answer.status_code, answer))
+            return answer.status_code
+
+        for path, method in routes:
+            tail = path.removeprefix("/v1/members/{member_id}")
+            json_body = bodies.get(tail) if method in ("POST", "PUT") else None
+            nested = b"[" * 10_000 + b"]" * 10_000
+            assert await call(client, method, path, headers=ana, content=nested) == 400
+            assert await call(client, method, path, headers=ana,
+                              content=b"[" + b"0," * 100_000 + b"0]") == 413  # fmt: skip
+            if not path.startswith("/v1/members/"):
+                assert await call(client, method, path, token="a" * 5000) == 422
+                assert await call(client, method, path, token="a" * 40) in (200, 422)
+                continue
+            assert await call(client, method, path, json=json_body) == 401
+            assert await call(client, method, path, headers=bob, json=json_body) == 403
+            assert await call(client_down, method, path, headers=ana, json=json_body) == 503
+            assert await call(client, method, path, headers=ana, member="a" * 100,
+                              json=json_body) == 422  # fmt: skip
+            if tail in invalid and method in ("POST", "PUT"):
+                assert await call(client, method, path, headers=ana, json=invalid[tail]) == 422
+            if "{endpoint_id}" in path:
+                assert await call(client, method, path, headers=ana, json=json_body) == 404
+            else:
+                assert await call(client, method, path, headers=ana, json=json_body) < 300
+
+    missing = [(path, method, status) for path, method, status, _ in seen
+               if str(status) not in _declared(described, path, method)]  # fmt: skip
+    assert missing == []
+    for path, method, status, answer in seen:
+        if status < 400:
+            continue
+        body = answer.json()
+        assert set(body) == {"error"}, (path, method, status, body)
+        assert set(body["error"]) == {"code", "message", "details"}, (path, method, status)
+        schema = _declared(described, path, method)[str(status)]["content"]["application/json"]
+        assert schema["schema"] == {"$ref": "#/components/schemas/ErrorReply"}, (path, status)
+    assert described["components"]["schemas"]["ErrorReply"]["required"] == ["error"]
+
+
+async def test_marking_counts_only_what_really_changed_in_the_members_own_inbox(api, issuer):
+    n, client = api
+    await n.member("ana")
+    await n.member("bob")
+    await n.answer("ana", "carol", "Ana's question")
+    await n.answer("bob", "carol", "Bob's question")
+    (own,) = await eventually(lambda: n.inbox("ana"), what="ana's item")
+    (bobs,) = await eventually(lambda: n.inbox("bob"), what="bob's item")
+    me = bearer(issuer.token("ana"))
+
+    async def mark(ids: list[str], state: str = "read") -> dict:
+        answer = await client.post("/v1/members/ana/inbox/mark", headers=me,
+                                   json={"notification_ids": ids, "state": state})  # fmt: skip
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    ids = [own.notification_id, bobs.notification_id, "no-such-item"]
+    assert await mark(ids) == {"changed": 1, "not_found": ids[1:]}
+    assert await mark(ids) == {"changed": 0, "not_found": ids[1:]}
+    assert await mark(["no-such-item"], "archived") == {"changed": 0, "not_found": ["no-such-item"]}
+    bob_sees = await client.get("/v1/members/bob/inbox", headers=bearer(issuer.token("bob")))
+    assert bob_sees.json()["unread"] == 1
+    assert [k async for k, _ in n.store.inbox_state.items("ana.*")] == [
+        f"ana.{own.notification_id}"
+    ]
+
+
+async def test_an_endpoint_the_delivery_path_turned_off_is_listed_as_disabled(api, issuer):
+    n, client = api
+    me = bearer(issuer.token("ana"))
+    await n.member("ana")
+    async with HttpReceiver(lambda _: Reply(410, {}, b"gone")) as receiver:
+        hook = await n.webhook("ana", receiver.url + "/hook")
+        await n.answer("ana", "bob", "Anything")
+
+        async def turned_off():
+            endpoint = await n.store.endpoint("ana", hook.endpoint_id)
+            return endpoint if endpoint and endpoint.disabled_reason else None
+
+        await eventually(turned_off, what="the endpoint turned off by the 410")
+    (listed,) = (await client.get("/v1/members/ana/endpoints", headers=me)).json()["endpoints"]
+    assert (listed["enabled"], listed["disabled_reason"]) == (
+        False,
+        "HTTP 410: the endpoint no longer exists",
+    )
+    url = f"/v1/members/ana/endpoints/{hook.endpoint_id}/enabled"
+    on = (await client.put(url, headers=me, json={"enabled": True})).json()
+    assert (on["enabled"], on["disabled_reason"]) == (True, None)
+    off = (await client.put(url, headers=me, json={"enabled": False})).json()
+    assert (off["enabled"], off["disabled_reason"]) == (False, None)

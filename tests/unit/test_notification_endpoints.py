@@ -1,0 +1,29 @@
+"""A member's endpoint is on or off in one place: an endpoint Guild turned off (410 Gone,
+repeated failures) is not enabled, and turning it on again clears why it was off."""
+
+from dataclasses import replace
+
+from services.notifications.domain.endpoints import Endpoint, EndpointKind
+
+
+def hook() -> Endpoint:
+    return Endpoint("e1", EndpointKind.WEBHOOK, "https://hooks.example.com/x")
+
+
+def test_an_endpoint_guild_turned_off_is_disabled_with_its_reason() -> None:
+    off = hook().turned_off("HTTP 410: the endpoint no longer exists")
+    assert (off.enabled, off.active) == (False, False)
+    assert off.disabled_reason == "HTTP 410: the endpoint no longer exists"
+
+
+def test_the_member_turning_it_on_again_clears_guilds_stop() -> None:
+    failing = replace(hook(), permanent_failures=2)
+    on = failing.turned_off("failing").switched(on=True)
+    assert (on.enabled, on.disabled_reason, on.permanent_failures) == (True, None, 0)
+
+
+def test_the_member_turning_it_off_gives_no_reason_and_keeps_guilds() -> None:
+    mine = hook().switched(on=False)
+    assert (mine.enabled, mine.disabled_reason) == (False, None)
+    theirs = hook().turned_off("HTTP 410").switched(on=False)
+    assert (theirs.enabled, theirs.disabled_reason) == (False, "HTTP 410")

@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from enum import StrEnum
 
-from services.notifications.domain.preferences import Priority
+from services.notifications.domain.preferences import Action, Priority
 
 
 @dataclass(frozen=True)
@@ -109,18 +110,42 @@ class Contact:
     revision: int
 
 
+class Status(StrEnum):
+    """Where one (cause, member, channel) stands (kept in the ledger as its value)."""
+
+    QUEUED = "queued"
+    """In the outbox, not tried yet (never stored: the ledger has no entry until a try)."""
+    CLAIMED = "claimed"
+    """Being sent to the inbox."""
+    RETRYING = "retrying"
+    """A member's endpoint did not take it yet; tried again later."""
+    DELIVERED = "delivered"
+    ACCEPTED = "accepted"
+    """Taken by the endpoint, not yet shown (Teams Workflows answer 202)."""
+    FAILED = "failed"
+    """Given up: it will not get through this endpoint."""
+
+
 @dataclass(frozen=True)
 class Delivery:
-    """The ledger's record of one (cause, member, channel)."""
+    """The ledger's record of one (cause, member, channel): its :class:`Status`, or, for the
+    'route' channel, the routing decision (an :class:`Action`) made once for the member."""
 
-    status: str
-    """'claimed' while being sent to the inbox, then 'delivered'; for a member's endpoint:
-    'retrying', then 'delivered', 'accepted' (taken, not yet shown) or 'failed'."""
+    status: Status | Action
     at: str
     attempts: int = 0
     why: str = ""
     until: str = ""
     """For a routing decision held or kept for the digest: until when (ISO 8601)."""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.status, Status | Action):
+            raise TypeError(f"a delivery's status is a Status or an Action, not {self.status!r}")
+
+    @property
+    def decision(self) -> Action | None:
+        """The routing decision this record keeps, if it is one."""
+        return self.status if isinstance(self.status, Action) else None
 
 
 def delivery_key(cause_id: str, member_id: str, channel: str) -> str:

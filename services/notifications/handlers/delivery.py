@@ -27,6 +27,7 @@ from services.notifications.domain.model import (
     Status,
     delivery_key,
     one_per_member,
+    turn_offs,
 )
 from services.notifications.domain.preferences import (
     Action,
@@ -169,9 +170,9 @@ async def _deliver_once(
 def template(cause: Cause, notification: Notification, deps: Deps) -> Parcel:
     """The notification as every endpoint gets it, before the endpoint's own id and links."""
     member_id = notification.recipient.member_id
-    links = tuple(
-        (f"Turn off: {reason.text}", deps.links.turn_off(member_id, reason.key))
-        for reason in notification.reasons
+    links = post_links(notification, deps) + tuple(
+        (label, deps.links.turn_off(member_id, key))
+        for key, label in turn_offs(notification.reasons)
     )
     message = Message(
         notification_id="",
@@ -192,6 +193,11 @@ def template(cause: Cause, notification: Notification, deps: Deps) -> Parcel:
         headline=notification.public_title,
         confidential=notification.confidential,
     )
+
+
+def post_links(notification: Notification, deps: Deps) -> tuple[tuple[str, str], ...]:
+    """(label, URL) of each post the notification is about, in the portal."""
+    return tuple((post.label, deps.links.post(post)) for post in notification.posts)
 
 
 def for_endpoint(parcel: Parcel, endpoint: Endpoint, deps: Deps) -> Parcel:
@@ -252,6 +258,7 @@ async def _keep_for_digest(
         reasons=tuple(notification.reason_texts),
         at=deps.clock(),
         why=verdict.why,
+        links=post_links(notification, deps),
     )
     await deps.store.digest.put(f"{member_id}.{delivery_key(cause.id, member_id, 'digest')}",
                                 entry)  # fmt: skip

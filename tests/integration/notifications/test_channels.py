@@ -222,6 +222,7 @@ async def test_apprise_urls_reach_their_target_when_the_scheme_is_allowed():
         )
     assert sent.result is Result.DELIVERED
     assert b"pods cannot reach the API" in target.requests[0].body
+    assert b"https://guild.example/q/1" in target.requests[0].body  # its links too
     assert refused.result is Result.FAILED
     assert "not allowed" in refused.reason
     assert private.result is Result.FAILED

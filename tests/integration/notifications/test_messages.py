@@ -1,0 +1,93 @@
+"""What members read, as their endpoints receive it: a link to the post each message is
+about (the portal's URL template), one way to turn off each distinct reason, words that
+speak to the member."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import time
+
+from guild_cli.receivers import HttpReceiver
+from services.notifications.domain.preferences import Watch
+from shared.contracts import content as c
+from shared.contracts import matching as x
+from shared.naming import Service
+from tests.helpers import eventually
+from tools.docs import example
+
+PORTAL = "https://intranet.example/guild/{community_id}/posts/{post_id}"
+
+
+def _links(request) -> list[tuple[str, str]]:
+    return [(link["label"], link["url"]) for link in json.loads(request.body)["data"]["links"]]
+
+
+async def test_an_answer_reaches_the_asker_with_a_link_to_their_question(start_notifications):
+    n = await start_notifications(portal_url=PORTAL)
+    await n.member("ana")
+    await n.member("bob")
+    question_id = str(uuid.uuid4())
+    answered = c.AnswerPostedV1.model_validate({
+        **example(c.AnswerPostedV1), "asker": n.ref("ana"), "question_id": question_id,
+        "question_title": "How do we rotate etcd certificates?",
+        "answer": {**example(c.PostRef), "community_id": "platform", "author": n.ref("bob")},
+    })  # fmt: skip
+    async with HttpReceiver() as receiver:
+        await n.webhook("ana", receiver.url + "/ana")
+        await n.publish(answered, Service.CONTENT)
+        (request,) = await receiver.wait_for(1)
+    links = _links(request)
+    assert links[0] == (
+        "Open the question",
+        f"https://intranet.example/guild/platform/posts/{question_id}",
+    )
+    assert [label for label, _ in links[1:]] == ["Turn off: answers to your questions"]
+
+
+async def test_a_question_routed_to_an_expert_has_one_turn_off_link_for_its_reasons(
+    start_notifications,
+):
+    n = await start_notifications(portal_url=PORTAL)
+    await n.member("ana")
+    suggested = x.ExpertsSuggestedV1.model_validate({
+        **example(x.ExpertsSuggestedV1), "question_id": "q42", "community_id": "platform",
+        "asker_id": "bob", "title": "Pods cannot reach the API after the upgrade",
+        "suggestions": [{"member": n.ref("ana"), "score": 0.9, "reasons": [
+            "answered 6 questions on kubernetes, 2 accepted",
+            "working hours now (12:00 your time)"]}],
+    })  # fmt: skip
+    async with HttpReceiver() as receiver:
+        await n.webhook("ana", receiver.url + "/ana")
+        await n.publish(suggested, Service.MATCHING)
+        (request,) = await receiver.wait_for(1)
+    data = json.loads(request.body)["data"]
+    assert len(data["reasons"]) == 2
+    assert _links(request)[0] == (
+        "Open the question",
+        "https://intranet.example/guild/platform/posts/q42",
+    )
+    turn_off = [link for link in _links(request) if link[0].startswith("Turn off")]
+    assert [label for label, _ in turn_off] == ["Turn off: questions matched to you"]
+
+
+async def test_a_digest_links_to_each_post_it_lists(start_notifications):
+    n = await start_notifications(portal_url=PORTAL)
+    await n.member("ana")
+    await n.member("bob")
+    await n.join("ana")
+    await n.prefer("ana", watch=(("c1", Watch.DIGEST),), digest_at=time(13))
+    await n.question("bob", "Which CNI do you run?")
+
+    async def kept():
+        return [key async for key, _ in n.store.digest.items("ana.*")]
+
+    await eventually(kept, what="the question kept for ana's digest")
+    n.advance(hours=3)
+
+    async def digest():
+        return [i for i in await n.inbox("ana") if i.kind == "digest"]
+
+    (item,) = await eventually(digest, what="ana's digest")
+    assert "Which CNI do you run?" in item.body
+    assert "https://intranet.example/guild/c1/posts/" in item.body

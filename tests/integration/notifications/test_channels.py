@@ -318,3 +318,19 @@ async def test_mail_html_shows_what_people_wrote_as_text_not_markup():
     assert "&lt;https://evil.example|your SSO login&gt;" in html
     assert 'href="https://evil.example"' not in html
     assert "&lt;!here&gt;" in html
+
+
+async def test_a_title_with_line_breaks_is_one_subject_line_and_adds_no_header():
+    sink = MailSink().start()
+    try:
+        server = SmtpServer(host="127.0.0.1", port=sink.port, starttls=False)
+        channel = EmailChannel(server, b"k", lambda: NOW)
+        broken = replace(MESSAGE, title="Pods down\r\nBcc: everyone@corp.example\n  again")
+        sent = await channel.send(broken, endpoint(EndpointKind.EMAIL, "ana@corp.example"))
+    finally:
+        sink.stop()
+    assert sent.result is Result.DELIVERED
+    mail = sink.messages[0]
+    assert mail["Subject"] == "Pods down Bcc: everyone@corp.example again"
+    assert mail["Bcc"] is None
+    assert sink.recipients == [["ana@corp.example"]]

@@ -9,6 +9,7 @@ import uuid
 from datetime import time
 
 from guild_cli.receivers import HttpReceiver
+from services.notifications.domain.model import Contact
 from services.notifications.domain.preferences import Watch
 from shared.contracts import content as c
 from shared.contracts import matching as x
@@ -91,3 +92,24 @@ async def test_a_digest_links_to_each_post_it_lists(start_notifications):
     (item,) = await eventually(digest, what="ana's digest")
     assert "Which CNI do you run?" in item.body
     assert "https://intranet.example/guild/c1/posts/" in item.body
+
+
+async def test_a_pulse_names_the_most_helpful_people_instead_of_their_ids(notifications):
+    n = notifications
+    await n.member("fac")
+    await n.store.contacts.put("ana", Contact("ana", "Ana Lima", "ana@corp.example", 1))
+    pulse = c.CommunityPulseV1.model_validate({
+        **example(c.CommunityPulseV1), "community_name": "Platform",
+        "facilitators": [n.ref("fac")],
+        "figures": {**example(c.PulseFigures), "most_helpful": [
+            {"member": n.ref("ana"), "answers": 4, "accepted": 2, "upvotes": 9},
+            {"member": {"member_id": "kim", "home_region": "apac"}, "answers": 1,
+             "accepted": 0, "upvotes": 1}]},
+    })  # fmt: skip
+    await n.publish(pulse, Service.CONTENT)
+
+    async def told():
+        return [i for i in await n.inbox("fac") if i.kind == "pulse"]
+
+    (item,) = await eventually(told, what="the pulse in fac's inbox")
+    assert "Most helpful: Ana Lima, a colleague from apac." in item.body

@@ -113,3 +113,32 @@ async def test_a_pulse_names_the_most_helpful_people_instead_of_their_ids(notifi
 
     (item,) = await eventually(told, what="the pulse in fac's inbox")
     assert "Most helpful: Ana Lima, a colleague from apac." in item.body
+
+
+async def test_a_matched_offer_links_each_side_to_the_other_post_without_raw_ids(
+    start_notifications,
+):
+    n = await start_notifications(portal_url=PORTAL)
+    await n.member("ana")
+    await n.member("bob")
+    offer = {**example(c.PostRef), "post_id": "offer7", "community_id": "tools",
+             "kind": "resource_offer", "author": n.ref("bob")}  # fmt: skip
+    request = {**offer, "post_id": "request9", "kind": "resource_request", "author": n.ref("ana")}
+    matched = x.ResourceMatchedV1.model_validate({
+        **example(x.ResourceMatchedV1), "offer": offer, "request": request, "position": 2,
+        "item": "JetBrains seat", "reasons": ["offered to eu, where you work"],
+    })  # fmt: skip
+    async with HttpReceiver() as receiver:
+        await n.webhook("ana", receiver.url + "/ana")
+        await n.webhook("bob", receiver.url + "/bob")
+        await n.publish(matched, Service.MATCHING)
+        requests = await receiver.wait_for(2)
+    told = {r.path: json.loads(r.body)["data"] for r in requests}
+    assert told["/ana"]["links"][0] == {
+        "label": "Open the offer",
+        "url": "https://intranet.example/guild/tools/posts/offer7",
+    }
+    assert told["/bob"]["links"][0]["label"] == "Open the request"
+    assert "offer7" not in told["/ana"]["body"]
+    assert "request9" not in told["/bob"]["body"]
+    assert "you are number 2" in told["/ana"]["body"]

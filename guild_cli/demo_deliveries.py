@@ -9,12 +9,11 @@ import contextlib
 import json
 import re
 from collections.abc import Callable
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 from guild_cli.client import GuildClient, GuildError
-from guild_cli.receivers import HttpReceiver, MailSink, Received, Reply
+from guild_cli.receivers import HttpReceiver, Mailed, MailSink, Received, Reply
 from shared.naming import Service
 
 DEMO_LABEL = "demo"
@@ -97,11 +96,11 @@ class DemoDeliveries:
         path.write_bytes(data)
         return path
 
-    def _mailed(self, mail: EmailMessage, recipients: list[str]) -> None:
-        path = self._save(f"{_slug(', '.join(recipients))}-{_slug(str(mail['Subject']))}.eml",
-                          mail.as_bytes())  # fmt: skip
-        self.show(f"[cyan]✉[/] mail to {', '.join(recipients)}: {mail['Subject']} "
-                  f"[dim](saved {path})[/]")  # fmt: skip
+    def _mailed(self, mailed: Mailed) -> None:
+        """Saved as the bytes received, so the file reads as the mail program got it."""
+        to, subject = ", ".join(mailed.recipients), str(mailed.message["Subject"])
+        path = self._save(f"{_slug(to)}-{_slug(subject)}.eml", mailed.raw)
+        self.show(f"[cyan]✉[/] mail to {to}: {subject} [dim](saved {path})[/]")
 
     def _hooked(self, request: Received) -> Reply:
         body: dict[str, Any] = {}

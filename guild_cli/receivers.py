@@ -126,6 +126,17 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@dataclass(frozen=True)
+class Mailed:
+    """One mail the sink accepted: the bytes as received, and the message parsed from them."""
+
+    raw: bytes
+    """Exactly what the client sent after DATA (save these: re-serialising the parsed
+    message refolds its headers)."""
+    message: EmailMessage
+    recipients: list[str]
+
+
 class MailSink:
     """An SMTP server (aiosmtpd) that keeps every message it accepts.
 
@@ -137,9 +148,10 @@ class MailSink:
         *,
         tls_context: Any = None,
         logins: dict[str, str] | None = None,
-        on_message: Callable[[EmailMessage, list[str]], None] | None = None,
+        on_message: Callable[[Mailed], None] | None = None,
     ) -> None:
         self.on_message = on_message
+        self.mailed: list[Mailed] = []
         self.messages: list[EmailMessage] = []
         self.unknown: set[str] = set()
         """Addresses answered with 550 (no such user)."""
@@ -185,10 +197,13 @@ class MailSink:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        mail = message_from_bytes(envelope.original_content, policy=policy.default)
+        raw: bytes = envelope.original_content
+        mail = message_from_bytes(raw, policy=policy.default)
         assert isinstance(mail, EmailMessage)
+        mailed = Mailed(raw, mail, list(envelope.rcpt_tos))
+        self.mailed.append(mailed)
         self.messages.append(mail)
-        self.recipients.append(list(envelope.rcpt_tos))
+        self.recipients.append(mailed.recipients)
         if self.on_message is not None:
-            self.on_message(mail, list(envelope.rcpt_tos))
+            self.on_message(mailed)
         return "250 Message accepted for delivery"

@@ -158,7 +158,7 @@ def build_app(
         clock=clock,
         channels=channels(settings.channels, app.publisher, settings.region),
         outbox=outbox(app, settings, store, clock),
-        links=Links(settings.links_base()),
+        links=Links(settings.links_base(), portal_url=settings.portal_url),
     )
     app.stores += store.all()
     app.followers += store.followers

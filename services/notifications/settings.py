@@ -2,8 +2,9 @@
 
 from typing import ClassVar, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 
+from services.notifications.domain.links import DEFAULT_PORTAL_URL, check_portal_url
 from shared.settings import GuildSettings
 
 
@@ -53,6 +54,12 @@ class NotificationsSettings(GuildSettings):
         description="Address members reach this region's notifications API at, for the links "
         "in messages (unsubscribe, turn a reason off); empty: http://127.0.0.1:<http port>.",
     )
+    portal_url: str = Field(
+        default=DEFAULT_PORTAL_URL,
+        description="Where members open a post in the company's portal, for the link in every "
+        "message about one: a URL template with {post_id} and, if it needs it, {community_id}. "
+        "Checked at start-up. The default suits the demo only.",
+    )
     jwt_issuer: str | None = Field(
         default=None,
         description="Issuer ('iss') of the bearer tokens the member API accepts; unset: the "
@@ -80,6 +87,11 @@ class NotificationsSettings(GuildSettings):
     chores_interval: float = Field(
         default=30.0, gt=0, description="Seconds between releases of held pushes and digests."
     )
+
+    @field_validator("portal_url")
+    @classmethod
+    def _portal_url_makes_links(cls, value: str) -> str:
+        return check_portal_url(value)
 
     def links_base(self) -> str:
         return self.public_url or f"http://127.0.0.1:{self.http_port or 8080}"

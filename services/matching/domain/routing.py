@@ -168,7 +168,7 @@ def _spread(available: list[tuple[float, Candidate]], how_many: int) -> list[Can
 
 
 def reasons(candidate: Candidate, load: Load, now: datetime) -> tuple[str, ...]:
-    """Why someone is asked, in words they can read."""
+    """Why someone is asked, in words they can read: told to them, so in the second person."""
     said: list[str] = []
     tags = [e for e in candidate.evidence if e.term.startswith("#") and e.answers > 0]
     for found in sorted(tags, key=lambda e: (-e.answers, e.term))[:2]:
@@ -190,9 +190,9 @@ def reasons(candidate: Candidate, load: Load, now: datetime) -> tuple[str, ...]:
     routed = load.answered + load.ignored + load.declined
     if routed:
         said.append(
-            f"answered {load.answered} of the last {_count(routed, 'question')} sent to them"
+            f"answered {load.answered} of the last {_count(routed, 'question')} sent to you"
         )
-    said.append(f"working hours now ({local_time(candidate.profile, now):%H:%M} their time)")
+    said.append(f"working hours now ({local_time(candidate.profile, now):%H:%M} your time)")
     return tuple(said)
 
 

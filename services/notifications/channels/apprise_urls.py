@@ -63,8 +63,18 @@ class AppriseChannel:
         sender = apprise.Apprise()
         if not sender.add(endpoint.address):
             return Outcome(Result.FAILED, "Apprise does not understand this URL")
-        body = message.body + ("\n\nWhy: " + "; ".join(message.reasons) if message.reasons else "")
-        sent = await asyncio.to_thread(sender.notify, body=body, title=message.title)
+        sent = await asyncio.to_thread(
+            sender.notify, body=_text(message), title=message.title, body_format="text"
+        )
         if sent:
             return Outcome(Result.DELIVERED, "sent through Apprise")
         return Outcome(Result.RETRY, "Apprise could not send it (its log says why)")
+
+
+def _text(message: Message) -> str:
+    """Plain text (Apprise escapes it for targets that read markup), with the links."""
+    lines = [message.body]
+    if message.reasons:
+        lines += ["", "Why you get this: " + "; ".join(message.reasons)]
+    lines += [f"{label}: {url}" for label, url in message.links]
+    return "\n".join(lines)

@@ -76,7 +76,7 @@ class EmailChannel:
         mail = EmailMessage(policy=MAIL_POLICY)
         mail["From"] = self.server.sender
         mail["To"] = to
-        mail["Subject"] = message.title
+        mail["Subject"] = one_line(message.title)
         mail["Date"] = format_datetime(self.clock())
         mail["Message-ID"] = self._message_id(message.notification_id)
         mail["X-Notification-Id"] = message.notification_id
@@ -116,6 +116,12 @@ class EmailChannel:
         except (OSError, smtplib.SMTPException) as error:
             return Outcome(Result.RETRY, f"mail server unreachable: {type(error).__name__}")
         return Outcome(Result.DELIVERED, "accepted by the mail server")
+
+
+def one_line(text: str) -> str:
+    """A header value from what people wrote: its line breaks would end the header (the
+    mail library refuses them), so every run of whitespace is one space."""
+    return " ".join(text.split())
 
 
 def _answer(code: int, said: bytes | str) -> Outcome:

@@ -102,39 +102,51 @@ def _why(message: Message) -> str:
     return "Why you get this: " + "; ".join(message.reasons) if message.reasons else ""
 
 
+def slack_escaped(text: str) -> str:
+    """Text Slack shows as written: ``&``, ``<`` and ``>`` are its control characters (a
+    ``<!channel>`` pings everyone, a ``<url|label>`` is a link with any label)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 class SlackChannel(JsonWebhook):
-    """A Slack incoming webhook: Block Kit, with a plain-text fallback."""
+    """A Slack incoming webhook: Block Kit, with a plain-text fallback. Every text is
+    escaped (people wrote the titles, bodies, names and community names); only Guild's own
+    links are mrkdwn."""
 
     kind = EndpointKind.SLACK
 
     def payload(self, message: Message) -> bytes:
-        links = " | ".join(f"<{url}|{label}>" for label, url in message.links)
+        e = slack_escaped
+        links = " | ".join(f"<{e(url)}|{e(label)}>" for label, url in message.links)
         blocks: list[dict[str, Any]] = [
-            {"type": "section", "text": {"type": "mrkdwn", "text": f"*{message.title}*"}},
-            {"type": "section", "text": {"type": "mrkdwn", "text": message.body[:2900]}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": f"*{e(message.title)}*"}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": e(message.body[:2900])}},
         ]
-        context = [t for t in (_why(message), links) if t]
+        context = [t for t in (e(_why(message)), links) if t]
         if context:
             blocks.append(
                 {"type": "context", "elements": [{"type": "mrkdwn", "text": t} for t in context]}
             )
-        return _json({"text": f"{message.title}\n{message.body}", "blocks": blocks})
+        return _json({"text": e(f"{message.title}\n{message.body}"), "blocks": blocks})
+
+
+def _plain(text: str, **style: object) -> dict[str, Any]:
+    """A RichTextBlock of one TextRun: Adaptive Cards read a TextBlock's text as markdown
+    (``[label](url)`` is a link with any label), never a TextRun's."""
+    return {"type": "RichTextBlock", "inlines": [{"type": "TextRun", "text": text, **style}]}
 
 
 class TeamsChannel(JsonWebhook):
     """A Teams Workflows webhook: a message with one Adaptive Card (version 1.2, which
-    webhooks render). Workflows answer 202: the card is accepted, not yet shown."""
+    webhooks render). What people wrote is plain text in it; Guild's links are its actions.
+    Workflows answer 202: the card is accepted, not yet shown."""
 
     kind = EndpointKind.TEAMS
 
     def payload(self, message: Message) -> bytes:
-        body: list[dict[str, Any]] = [
-            {"type": "TextBlock", "text": message.title, "weight": "Bolder", "wrap": True},
-            {"type": "TextBlock", "text": message.body, "wrap": True},
-        ]
+        body = [_plain(message.title, weight="Bolder"), _plain(message.body)]
         if message.reasons:
-            body.append({"type": "TextBlock", "text": _why(message), "isSubtle": True,
-                         "wrap": True, "size": "Small"})  # fmt: skip
+            body.append(_plain(_why(message), isSubtle=True, size="Small"))
         card = {
             "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
             "type": "AdaptiveCard",

@@ -45,7 +45,7 @@ from services.notifications.domain.endpoints import (
     Parcel,
     Result,
 )
-from services.notifications.domain.model import Delivery
+from services.notifications.domain.model import Delivery, Status
 from services.notifications.store.buckets import NotificationsStore
 from shared.messaging.consumer import DeadLetterOffice
 from shared.messaging.publisher import JetStreamPublisher
@@ -168,8 +168,8 @@ class Outbox:
             await msg.term()
             return
         held = await self.store.ledger.get(parcel.key)
-        ledger = held.value if held else Delivery("queued", self.clock().isoformat())
-        if ledger.status in ("delivered", "accepted", "failed"):
+        ledger = held.value if held else Delivery(Status.QUEUED, self.clock().isoformat())
+        if ledger.status in (Status.DELIVERED, Status.ACCEPTED, Status.FAILED):
             await msg.ack()  # a duplicate, or a redelivery after a crash
             return
         endpoint = await self.store.endpoint(parcel.member_id, parcel.endpoint_id)
@@ -211,7 +211,7 @@ class Outbox:
         now = self.clock()
         if outcome.reached:
             await self.store.ledger.put(
-                parcel.key, Delivery(outcome.result.value, now.isoformat(), attempts)
+                parcel.key, Delivery(Status(outcome.result.value), now.isoformat(), attempts)
             )
             if endpoint.permanent_failures:
                 await self.store.change_endpoint(parcel.member_id, endpoint.endpoint_id, _healthy)
@@ -238,9 +238,8 @@ class Outbox:
             self.limits.pause(endpoint.endpoint_id, endpoint.kind,
                               time.monotonic() + outcome.retry_after)  # fmt: skip
         until = self.clock() + timedelta(seconds=delay)
-        await self.store.ledger.put(
-            parcel.key, Delivery("retrying", self.clock().isoformat(), attempts, outcome.reason)
-        )
+        retrying = Delivery(Status.RETRYING, self.clock().isoformat(), attempts, outcome.reason)
+        await self.store.ledger.put(parcel.key, retrying)
         await self.reporter.retrying(parcel, endpoint, outcome, until, attempts)
         log.info(
             "delivery will be retried",
@@ -277,7 +276,7 @@ class Outbox:
     ) -> None:
         now = self.clock()
         await self.store.ledger.put(
-            parcel.key, Delivery("failed", now.isoformat(), ledger.attempts, why)
+            parcel.key, Delivery(Status.FAILED, now.isoformat(), ledger.attempts, why)
         )
         await self.office.record(msg, reason=f"{channel}: {why}", error_type="DeliveryFailed")
         await self.reporter.failed(parcel, channel, why, ledger.attempts, disabled)

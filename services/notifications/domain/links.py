@@ -1,7 +1,8 @@
-"""Signed links a member can follow without signing in: turn a reason off, unsubscribe one
-endpoint from one kind of message (RFC 8058 one-click). A link carries the member and what
-to turn off, and an HMAC of both with the region's secret, so nobody can make one for
-someone else."""
+"""The links put in messages: to the post a message is about, in the company's portal (from
+its URL template); and signed links a member can follow without signing in: turn a reason
+off, unsubscribe one endpoint from one kind of message (RFC 8058 one-click). A signed link
+carries the member and what to turn off, and an HMAC of both with the region's secret, so
+nobody can make one for someone else."""
 
 from __future__ import annotations
 
@@ -9,6 +10,35 @@ import base64
 import hashlib
 import hmac
 import json
+from string import Formatter
+from urllib.parse import quote, urlsplit
+
+from services.notifications.domain.model import Post
+
+DEFAULT_PORTAL_URL = "http://portal.localhost/communities/{community_id}/posts/{post_id}"
+"""Where the demo says a post is: set ``GUILD_NOTIFICATIONS_PORTAL_URL`` to the portal's."""
+PORTAL_PLACEHOLDERS = frozenset({"post_id", "community_id"})
+
+
+def check_portal_url(template: str) -> str:
+    """``template`` if it makes an http(s) link to a post from ``{post_id}`` (and, if it
+    wants it, ``{community_id}``); else ValueError saying what is wrong."""
+    try:
+        fields = [field for _, field, _, _ in Formatter().parse(template) if field is not None]
+    except ValueError as error:
+        raise ValueError(f"the portal URL template cannot be read: {error}") from None
+    unknown = set(fields) - PORTAL_PLACEHOLDERS
+    if unknown:
+        raise ValueError(f"the portal URL template may only use {{post_id}} and "
+                         f"{{community_id}}, not {sorted(unknown)}")  # fmt: skip
+    if "post_id" not in fields:
+        raise ValueError("the portal URL template must say where the post goes: {post_id}")
+    parts = urlsplit(template.format(post_id="p", community_id="c"))
+    if parts.scheme not in ("http", "https"):
+        raise ValueError("the portal URL template must be an http or https URL")
+    if not parts.hostname:
+        raise ValueError("the portal URL template must name the portal's host")
+    return template
 
 
 class BadLink(Exception):
@@ -49,12 +79,20 @@ REASON, CHANNEL = "reason", "channel"
 
 
 class Links:
-    """The links put in messages, under the region's public API address."""
+    """The links put in messages: posts in the portal; signed links under the region's
+    public API address."""
 
-    def __init__(self, base_url: str, secret: bytes = b"") -> None:
+    def __init__(
+        self, base_url: str, secret: bytes = b"", portal_url: str = DEFAULT_PORTAL_URL
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.secret = secret
         """Set at start-up from the region's key bucket."""
+        self.portal_url = check_portal_url(portal_url)
+
+    def post(self, post: Post) -> str:
+        return self.portal_url.format(post_id=quote(post.post_id, safe=""),
+                                      community_id=quote(post.community_id, safe=""))  # fmt: skip
 
     def turn_off(self, member_id: str, reason_key: str) -> str:
         return self._link(member_id, f"{REASON}:{reason_key}")

@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from enum import StrEnum
 
-from services.notifications.domain.preferences import Priority
+from services.notifications.domain.preferences import Action, Priority
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,19 @@ class Reason:
     text: str
 
 
+@dataclass(frozen=True)
+class Post:
+    """A post a notification is about: every message about it links to it in the portal."""
+
+    post_id: str
+    community_id: str
+    label: str = "Open the post"
+
+    @classmethod
+    def question(cls, question_id: str, community_id: str) -> Post:
+        return cls(question_id, community_id, "Open the question")
+
+
 PRIORITY_OF_KIND = {
     "question_for_you": Priority.HIGH,
     "mention": Priority.HIGH,
@@ -38,6 +52,58 @@ PRIORITY_OF_KIND = {
     "new_question": Priority.LOW,
 }
 """Kinds not named here are NORMAL."""
+
+TURNED_OFF_WITH_KIND = {
+    "welcome": "welcomes to communities you join",
+    "member_joined": "members joining communities you facilitate",
+    "question_for_you": "questions matched to you",
+    "people_to_meet": "people to meet",
+    "join_request": "requests to join communities you facilitate",
+    "join_decision": "answers to your requests to join",
+    "role_changed": "changes to your role in a community",
+    "answer": "answers to your questions",
+    "answer_accepted": "your answers being accepted",
+    "comment": "comments on your posts",
+    "endorsement": "endorsements of your posts",
+    "flag": "flagged posts in communities you facilitate",
+    "moderation": "facilitators hiding or restoring your posts",
+    "claim": "claims on your offers",
+    "claim_served": "hand-overs of what you claimed",
+    "claim_declined": "claims of yours that could not be served",
+    "pulse": "weekly pulses of communities you facilitate",
+    "skill_suggestion": "skill suggestions",
+    "similar_questions": "answered questions like yours",
+    "meeting_proposed": "people to meet",
+    "mentoring_proposed": "mentoring proposals",
+    "mentoring_agreed": "agreed mentoring",
+    "mentoring_declined": "declined mentoring proposals",
+    "resource_matched": "offers and requests that fit yours",
+    "job_matched": "openings for you",
+    "content_recommended": "recommended articles and software",
+    "digest": "your digest",
+    "endpoint_disabled": "notices about your channels",
+}
+"""What a member turns off with a 'kind:<kind>' link, in their words."""
+
+
+def turn_offs(reasons: Iterable[Reason]) -> list[tuple[str, str]]:
+    """(reason key, link label) for each distinct reason key, in order: one link per thing
+    that can be turned off, named after what it turns off (a kind of notification, all
+    mentions) or, for a community or a tag, after the reason itself."""
+    labels: dict[str, str] = {}
+    for reason in reasons:
+        if reason.key not in labels:
+            labels[reason.key] = "Turn off: " + _turned_off(reason)
+    return list(labels.items())
+
+
+def _turned_off(reason: Reason) -> str:
+    if reason.key == "mention":
+        return "mentions of you"
+    if reason.key.startswith("kind:"):
+        return TURNED_OFF_WITH_KIND.get(reason.key.removeprefix("kind:"), "notifications "
+                                        "like this one")  # fmt: skip
+    return reason.text
 
 
 @dataclass(frozen=True)
@@ -58,6 +124,8 @@ class Notification:
     for_me: bool = True
     """Addressed to the member (their question, a mention, matching's pick), rather than
     something happening in a community they belong to."""
+    posts: tuple[Post, ...] = ()
+    """The posts it is about, each linked from every message."""
 
     @property
     def public_title(self) -> str:
@@ -109,18 +177,42 @@ class Contact:
     revision: int
 
 
+class Status(StrEnum):
+    """Where one (cause, member, channel) stands (kept in the ledger as its value)."""
+
+    QUEUED = "queued"
+    """In the outbox, not tried yet (never stored: the ledger has no entry until a try)."""
+    CLAIMED = "claimed"
+    """Being sent to the inbox."""
+    RETRYING = "retrying"
+    """A member's endpoint did not take it yet; tried again later."""
+    DELIVERED = "delivered"
+    ACCEPTED = "accepted"
+    """Taken by the endpoint, not yet shown (Teams Workflows answer 202)."""
+    FAILED = "failed"
+    """Given up: it will not get through this endpoint."""
+
+
 @dataclass(frozen=True)
 class Delivery:
-    """The ledger's record of one (cause, member, channel)."""
+    """The ledger's record of one (cause, member, channel): its :class:`Status`, or, for the
+    'route' channel, the routing decision (an :class:`Action`) made once for the member."""
 
-    status: str
-    """'claimed' while being sent to the inbox, then 'delivered'; for a member's endpoint:
-    'retrying', then 'delivered', 'accepted' (taken, not yet shown) or 'failed'."""
+    status: Status | Action
     at: str
     attempts: int = 0
     why: str = ""
     until: str = ""
     """For a routing decision held or kept for the digest: until when (ISO 8601)."""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.status, Status | Action):
+            raise TypeError(f"a delivery's status is a Status or an Action, not {self.status!r}")
+
+    @property
+    def decision(self) -> Action | None:
+        """The routing decision this record keeps, if it is one."""
+        return self.status if isinstance(self.status, Action) else None
 
 
 def delivery_key(cause_id: str, member_id: str, channel: str) -> str:
@@ -154,7 +246,12 @@ def newcomer_alert(
 
 
 def question_alert(
-    expert: Recipient, community: str, title: str, asker: str, reasons: Sequence[str]
+    expert: Recipient,
+    community: str,
+    title: str,
+    asker: str,
+    reasons: Sequence[str],
+    question: Post,
 ) -> Notification:
     return Notification(
         recipient=expert,
@@ -162,6 +259,7 @@ def question_alert(
         title=f"A question you may be able to answer: {title}",
         body=f"{asker} asked in {community}: {title}",
         reasons=tuple(Reason("kind:question_for_you", text) for text in reasons),
+        posts=(question,),
     )
 
 
@@ -183,8 +281,10 @@ def note(
     *reasons: str,
     headline: str = "",
     confidential: bool = False,
+    posts: Sequence[Post] = (),
 ) -> Notification:
-    """A notification of any other kind; ``headline`` is its title without personal names."""
+    """A notification of any other kind; ``headline`` is its title without personal names,
+    ``posts`` the posts it is about."""
     return Notification(
         recipient=recipient,
         kind=kind,
@@ -193,4 +293,5 @@ def note(
         reasons=tuple(Reason(f"kind:{kind}", text) for text in reasons),
         headline=headline,
         confidential=confidential,
+        posts=tuple(posts),
     )

@@ -100,18 +100,43 @@ class Preferences:
         return dict(self.watch).get(community_id, self.default_watch)
 
 
+class Action(StrEnum):
+    """What is done with one notification for one member (kept in the ledger as its value)."""
+
+    NOW = "now"
+    """The inbox and the member's endpoints."""
+    DEFER = "defer"
+    """The inbox now, the endpoints at ``until``."""
+    OVERFLOW = "overflow"
+    """The inbox now, the endpoints not at all (the item is in the digest due at ``until``,
+    if the member has one)."""
+    DIGEST = "digest"
+    """Only in the digest due at ``until``."""
+    SUPPRESS = "suppress"
+    """Nothing."""
+
+    @property
+    def to_inbox(self) -> bool:
+        return self in (Action.NOW, Action.DEFER, Action.OVERFLOW)
+
+    @property
+    def interrupts(self) -> bool:
+        """Counted against the day's budget: it reaches the member's endpoints."""
+        return self in (Action.NOW, Action.DEFER)
+
+
 @dataclass(frozen=True)
 class Verdict:
-    action: str
-    """'now': the inbox and the member's endpoints; 'defer': the inbox now, the endpoints at
-    ``until``; 'overflow': the inbox now, the endpoints not at all (the item is in the digest
-    due at ``until``, if the member has one); 'digest': only in the digest due at ``until``;
-    'suppress': nothing."""
+    action: Action
     why: str = ""
     until: datetime | None = None
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.action, Action):
+            raise TypeError(f"a verdict's action is an Action, not {self.action!r}")
 
-NOW = Verdict("now")
+
+NOW = Verdict(Action.NOW)
 
 
 def decide(
@@ -133,28 +158,28 @@ def decide(
     if priority is Priority.CRITICAL:
         return NOW
     if reasons and reasons <= prefs.reasons_off:
-        return Verdict("suppress", "you turned off every reason for it")
+        return Verdict(Action.SUPPRESS, "you turned off every reason for it")
     watch = prefs.watching(community_id)
     if watch is Watch.MUTED:
-        return Verdict("suppress", "you muted this community")
+        return Verdict(Action.SUPPRESS, "you muted this community")
     if watch is Watch.DIGEST or (watch is Watch.FOR_ME and not for_me):
         return _to_digest(prefs, now, "you follow this community in your digest")
     if interruptions_today >= prefs.daily_budget and priority < Priority.HIGH:
         why = f"over today's budget of {prefs.daily_budget}"
         if prefs.digest is Cadence.OFF:
-            return Verdict("overflow", f"{why}, and your digest is off: in your inbox only")
-        return Verdict("overflow", why, next_digest(prefs, now))
+            return Verdict(Action.OVERFLOW, f"{why}, and your digest is off: in your inbox only")
+        return Verdict(Action.OVERFLOW, why, next_digest(prefs, now))
     opens = window_opens(prefs, now)
     if opens is not None:
         why = "quiet hours" if _in_quiet_hours(prefs, now) else "outside your working hours"
-        return Verdict("defer", why, opens)
+        return Verdict(Action.DEFER, why, opens)
     return NOW
 
 
 def _to_digest(prefs: Preferences, now: datetime, why: str) -> Verdict:
     if prefs.digest is Cadence.OFF:
-        return Verdict("suppress", f"{why}, and your digest is off")
-    return Verdict("digest", why, next_digest(prefs, now))
+        return Verdict(Action.SUPPRESS, f"{why}, and your digest is off")
+    return Verdict(Action.DIGEST, why, next_digest(prefs, now))
 
 
 def _local(prefs: Preferences, now: datetime) -> datetime:

@@ -29,3 +29,5 @@ class DigestEntry:
     reasons: tuple[str, ...]
     at: datetime
     why: str
+    links: tuple[tuple[str, str], ...] = ()
+    """(label, URL) of the posts it is about, listed with it in the digest."""

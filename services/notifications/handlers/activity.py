@@ -7,10 +7,10 @@ with a ``headline`` that does not, for the delivery events that leave the inbox.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from services.notifications.domain.model import note
+from services.notifications.domain.model import Post, note
 from services.notifications.handlers import Deps
 from services.notifications.handlers.delivery import deliver
 from services.notifications.handlers.reactions import name_of, recipient
@@ -29,9 +29,15 @@ async def tell(
     body: str,
     reason: str,
     headline: str = "",
+    about: Sequence[Post] = (),
 ) -> None:
-    notes = [note(recipient(ref), kind, title, body, reason, headline=headline) for ref in to]
+    notes = [note(recipient(ref), kind, title, body, reason, headline=headline, posts=about)
+             for ref in to]  # fmt: skip
     await deliver(event, notes, deps)
+
+
+def post_of(ref: c.PostRef, label: str = "Open the post") -> Post:
+    return Post(ref.post_id, ref.community_id, label)
 
 
 async def shown_name(ref: MemberRef, deps: Deps, fallback: str = "A colleague") -> str:
@@ -119,6 +125,7 @@ async def when_answer_posted_tell_asker(event: Envelope[c.AnswerPostedV1], deps:
         title,
         "you asked this question",
         headline=f"Your question was answered: {answered.question_title}",
+        about=[Post.question(answered.question_id, answered.answer.community_id)],
     )
 
 
@@ -135,6 +142,7 @@ async def when_answer_accepted_thank_answerer(
         "Your answer was accepted",
         f"Your answer was accepted in {accepted.answer.community_name}. Thank you!",
         "you answered this question",
+        about=[Post.question(accepted.question_id, accepted.answer.community_id)],
     )
 
 
@@ -154,6 +162,7 @@ async def when_comment_added_tell_author(event: Envelope[c.CommentAddedV1], deps
         title,
         "you wrote this post",
         headline=f"A comment on your post in {community}",
+        about=[Post(added.on_post_id, added.comment.community_id)],
     )
 
 
@@ -175,6 +184,7 @@ async def when_post_endorsed_tell_author(event: Envelope[c.PostEndorsedV1], deps
         title,
         "you wrote this post",
         headline=f"Your post in {community} was endorsed",
+        about=[post_of(endorsed.post)],
     )
 
 
@@ -190,6 +200,7 @@ async def when_post_flagged_ask_facilitators(event: Envelope[c.PostFlaggedV1], d
         title,
         f"{title}: {flagged.reason}. Hide it, or leave it as it is.",
         f"you facilitate {flagged.post.community_name}",
+        about=[post_of(flagged.post)],
     )
 
 
@@ -199,9 +210,8 @@ async def when_post_moderated_tell_author(event: Envelope[c.PostModeratedV1], de
     verb = "hidden" if moderated.hidden else "restored"
     title = f"Your post in {moderated.post.community_name} was {verb} by a facilitator"
     body = title + (f": {moderated.reason}" if moderated.reason else ".")
-    await tell(
-        event, deps, [moderated.post.author], "moderation", title, body, "you wrote this post"
-    )
+    await tell(event, deps, [moderated.post.author], "moderation", title, body,
+               "you wrote this post", about=[post_of(moderated.post)])  # fmt: skip
 
 
 async def when_resource_claimed_tell_offerer(
@@ -220,6 +230,7 @@ async def when_resource_claimed_tell_offerer(
         f"{title}; they are number {claimed.position} in the queue. Hand over when you can.",
         "you made this offer",
         headline=f"Your offer was claimed ({community})",
+        about=[post_of(claimed.offer, "Open the offer")],
     )
 
 
@@ -237,6 +248,7 @@ async def when_resource_handed_over_tell_claimant(
         title,
         f"{title} ({handed.offer.community_name}).",
         "you claimed it",
+        about=[post_of(handed.offer, "Open the offer")],
     )
 
 
@@ -254,6 +266,7 @@ async def when_claim_declined_tell_claimant(
         title,
         f"{title}: {declined.reason}.",
         "you claimed it",
+        about=[post_of(declined.offer, "Open the offer")],
     )
 
 
@@ -268,7 +281,13 @@ async def when_pulse_published_send_facilitators(
         if f.median_minutes_to_first_answer is not None
         else "no answers yet"
     )
-    helpful = ", ".join(h.member.member_id for h in f.most_helpful) or "nobody yet"
+    helpful = ", ".join(
+        [
+            await shown_name(h.member, deps, f"a colleague from {h.member.home_region}")
+            for h in f.most_helpful
+        ]
+    )
+    helpful = helpful or "nobody yet"
     body = (
         f"New members: {joined}. Questions: {f.questions_asked} asked, "
         f"{f.questions_answered} answered, median time to a first answer {wait}; "

@@ -24,10 +24,18 @@ from services.notifications.domain.model import (
     Delivery,
     Dispatch,
     Notification,
+    Status,
     delivery_key,
     one_per_member,
+    turn_offs,
 )
-from services.notifications.domain.preferences import Preferences, Priority, Verdict, decide
+from services.notifications.domain.preferences import (
+    Action,
+    Preferences,
+    Priority,
+    Verdict,
+    decide,
+)
 from services.notifications.domain.waiting import DigestEntry, Held
 from services.notifications.events import public
 from services.notifications.handlers import Deps
@@ -60,13 +68,13 @@ async def route(cause: Cause, notification: Notification, deps: Deps) -> Verdict
     member_id = notification.recipient.member_id
     prefs = await deps.store.preferences_of(member_id)
     verdict = await _decided_once(cause, notification, prefs, deps)
-    if verdict.action in ("now", "defer", "overflow"):
+    if verdict.action.to_inbox:
         await send_to_inbox(cause, notification, deps)
-    if verdict.action == "now":
+    if verdict.action is Action.NOW:
         await push(template(cause, notification, deps), deps, prefs)
-    elif verdict.action == "defer":
+    elif verdict.action is Action.DEFER:
         await _hold(cause, notification, verdict, deps, prefs)
-    elif verdict.action in ("digest", "overflow") and verdict.until is not None:
+    elif verdict.action in (Action.DIGEST, Action.OVERFLOW) and verdict.until is not None:
         await _keep_for_digest(cause, notification, verdict, deps)
     else:
         await _announce(cause, notification, "none", verdict, deps)
@@ -99,10 +107,8 @@ async def _decided_once(
             interruptions_today=spent or 0,
         )
         decided[:] = [verdict]
-        interrupts = verdict.action in ("now", "defer")
-        return (
-            (spent or 0) + 1 if interrupts and notification.priority < Priority.CRITICAL else None
-        )
+        counted = verdict.action.interrupts and notification.priority < Priority.CRITICAL
+        return (spent or 0) + 1 if counted else None
 
     budget_key = _budget_key(notification.recipient.member_id, prefs, now)
     await deps.store.budget.change(budget_key, decide_and_count)
@@ -116,8 +122,10 @@ async def _decided_once(
 
 
 def _verdict_of(record: Delivery) -> Verdict:
+    if record.decision is None:
+        raise TypeError(f"the route entry holds a delivery status, not a decision: {record}")
     until = datetime.fromisoformat(record.until) if record.until else None
-    return Verdict(record.status, record.why, until)
+    return Verdict(record.decision, record.why, until)
 
 
 def _budget_key(member_id: str, prefs: Preferences, now: datetime) -> str:
@@ -139,10 +147,10 @@ async def _deliver_once(
 ) -> None:
     key = delivery_key(cause.id, notification.recipient.member_id, channel.name)
     held = await deps.store.ledger.get(key)
-    if held is not None and held.value.status == "delivered":
+    if held is not None and held.value.status is Status.DELIVERED:
         return
     if held is None:
-        await deps.store.ledger.create(key, Delivery("claimed", deps.clock().isoformat()))
+        await deps.store.ledger.create(key, Delivery(Status.CLAIMED, deps.clock().isoformat()))
     dispatch = Dispatch(key, cause.id, cause.type, channel.name, notification)
     await channel.send(dispatch, contact)
     delivered_at = deps.clock()
@@ -153,7 +161,7 @@ async def _deliver_once(
             subject=notification.recipient.member_id,
             cause=cause.envelope,
         )
-    await deps.store.ledger.put(key, Delivery("delivered", delivered_at.isoformat()))
+    await deps.store.ledger.put(key, Delivery(Status.DELIVERED, delivered_at.isoformat()))
 
 
 # ------------------------------------------------------------------ the member's endpoints
@@ -162,9 +170,9 @@ async def _deliver_once(
 def template(cause: Cause, notification: Notification, deps: Deps) -> Parcel:
     """The notification as every endpoint gets it, before the endpoint's own id and links."""
     member_id = notification.recipient.member_id
-    links = tuple(
-        (f"Turn off: {reason.text}", deps.links.turn_off(member_id, reason.key))
-        for reason in notification.reasons
+    links = post_links(notification, deps) + tuple(
+        (label, deps.links.turn_off(member_id, key))
+        for key, label in turn_offs(notification.reasons)
     )
     message = Message(
         notification_id="",
@@ -185,6 +193,11 @@ def template(cause: Cause, notification: Notification, deps: Deps) -> Parcel:
         headline=notification.public_title,
         confidential=notification.confidential,
     )
+
+
+def post_links(notification: Notification, deps: Deps) -> tuple[tuple[str, str], ...]:
+    """(label, URL) of each post the notification is about, in the portal."""
+    return tuple((post.label, deps.links.post(post)) for post in notification.posts)
 
 
 def for_endpoint(parcel: Parcel, endpoint: Endpoint, deps: Deps) -> Parcel:
@@ -245,6 +258,7 @@ async def _keep_for_digest(
         reasons=tuple(notification.reason_texts),
         at=deps.clock(),
         why=verdict.why,
+        links=post_links(notification, deps),
     )
     await deps.store.digest.put(f"{member_id}.{delivery_key(cause.id, member_id, 'digest')}",
                                 entry)  # fmt: skip

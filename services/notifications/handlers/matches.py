@@ -3,9 +3,9 @@ openings and recommended content, each told to the people it is for, with matchi
 
 from __future__ import annotations
 
-from services.notifications.domain.model import note
+from services.notifications.domain.model import Post, note
 from services.notifications.handlers import Deps
-from services.notifications.handlers.activity import shown_name, tell
+from services.notifications.handlers.activity import post_of, shown_name, tell
 from services.notifications.handlers.delivery import deliver
 from services.notifications.handlers.reactions import recipient
 from shared.contracts import matching as x
@@ -23,6 +23,7 @@ async def when_similar_questions_found_tell_asker(
         f"Answered questions like \"{found.title}\"",
         "These were asked and answered before; one may already solve it:\n" + "\n".join(lines),
         "you asked a question",
+        about=[Post(s.question_id, s.community_id, f"Open: {s.title}") for s in found.similar],
     )  # fmt: skip
 
 
@@ -86,21 +87,24 @@ async def when_resource_matched_tell_both(event: Envelope[x.ResourceMatchedV1], 
     await deliver(event, [
         note(recipient(matched.request.author), "resource_matched",
              f"An offer fits your request: {matched.item}",
-             f"{why}. Claim it on offer {matched.offer.post_id} (place {matched.position}).",
-             "you requested it"),
+             f"{why}. Claim it from the offer; you are number {matched.position} among the "
+             "requests it fits.", "you requested it",
+             posts=[post_of(matched.offer, "Open the offer")]),
         note(recipient(matched.offer.author), "resource_matched",
              f"A request fits your offer of {matched.item}",
-             f"{why}. The request {matched.request.post_id} may claim it.", "you offered it"),
+             f"{why}. Its author may claim it from your offer.", "you offered it",
+             posts=[post_of(matched.request, "Open the request")]),
     ], deps)  # fmt: skip
 
 
 async def when_job_matched_tell_member_alone(event: Envelope[x.JobMatchedV1], deps: Deps) -> None:
     """Confidential: only the member hears of it, and no delivery event says so."""
     job = event.data
-    body = f"{job.title}: " + "; ".join(job.reasons) + f". See posting {job.job.post_id}."
+    body = f"{job.title}: " + "; ".join(job.reasons) + "."
     await deliver(event, [note(recipient(job.member), "job_matched", f"An opening for you: "
                                f"{job.title}", body, "you said you are open to a move",
-                               confidential=True)], deps)  # fmt: skip
+                               confidential=True, posts=[post_of(job.job, "Open the posting")])],
+                  deps)  # fmt: skip
 
 
 async def when_content_recommended_tell_recipients(
@@ -108,10 +112,14 @@ async def when_content_recommended_tell_recipients(
 ) -> None:
     """Each recipient hears of the post, with why it fits them."""
     recommended = event.data
-    kind = "Software" if recommended.kind.value == "software" else "Practice"
+    software = recommended.kind.value == "software"
+    kind, label = (
+        ("Software", "Open the announcement") if software else ("Practice", "Open the article")
+    )
     await deliver(event, [
         note(recipient(r.member), "content_recommended", f"{kind} for you: {recommended.title}",
              f"{recommended.title} ({', '.join(recommended.tags)}) in "
-             f"{recommended.post.community_name}.", *r.reasons)
+             f"{recommended.post.community_name}.", *r.reasons,
+             posts=[post_of(recommended.post, label)])
         for r in recommended.recipients
     ], deps)  # fmt: skip

@@ -74,11 +74,17 @@ async def when_experts_suggested_alert_them(
     """Alert each suggested expert, with matching's reasons."""
     suggested = event.data
     asker = await name_of(suggested.asker_id, deps, "A colleague")
+    question = model.Post.question(suggested.question_id, suggested.community_id)
     await deliver(
         event,
         [
             model.question_alert(
-                recipient(s.member), suggested.community_name, suggested.title, asker, s.reasons
+                recipient(s.member),
+                suggested.community_name,
+                suggested.title,
+                asker,
+                s.reasons,
+                question,
             )
             for s in suggested.suggestions
         ],

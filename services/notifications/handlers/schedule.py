@@ -42,7 +42,7 @@ async def _send_digest(member_id: str, entries: list[tuple[str, DigestEntry]], d
     first_due = min(entry.due for _, entry in entries)
     cause = Cause(f"digest:{member_id}:{first_due.isoformat()}", DIGEST_TYPE)
     count = len(entries)
-    lines = [f"- {entry.title} ({'; '.join(entry.reasons)})" for _, entry in entries]
+    lines = [_digest_line(entry) for _, entry in entries]
     digest = Notification(
         recipient=Recipient(member_id, deps.region),
         kind="digest",
@@ -54,6 +54,11 @@ async def _send_digest(member_id: str, entries: list[tuple[str, DigestEntry]], d
     await push(template(cause, digest, deps), deps, await deps.store.preferences_of(member_id))
     for key, _ in entries:
         await deps.store.digest.delete(key)
+
+
+def _digest_line(entry: DigestEntry) -> str:
+    links = "".join(f"\n  {label}: {url}" for label, url in entry.links)
+    return f"- {entry.title} ({'; '.join(entry.reasons)}){links}"
 
 
 CHORES = (release_held_pushes, send_due_digests)

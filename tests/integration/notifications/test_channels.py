@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import json
 import ssl
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -201,8 +202,6 @@ async def test_teams_like_endpoint_gets_an_adaptive_card_and_202_counts_as_accep
         hook = endpoint(EndpointKind.TEAMS, teams.url + "/workflows/x?sig=abc")
         outcomes = [await channel.send(MESSAGE, hook) for _ in range(3)]
     assert [o.result for o in outcomes] == [Result.ACCEPTED, Result.RETRY, Result.GONE]
-    import json
-
     card = json.loads(teams.requests[0].body)
     assert card["type"] == "message"
     attachment = card["attachments"][0]
@@ -223,8 +222,115 @@ async def test_apprise_urls_reach_their_target_when_the_scheme_is_allowed():
         )
     assert sent.result is Result.DELIVERED
     assert b"pods cannot reach the API" in target.requests[0].body
+    assert b"https://guild.example/q/1" in target.requests[0].body  # its links too
     assert refused.result is Result.FAILED
     assert "not allowed" in refused.reason
     assert private.result is Result.FAILED
     assert "loopback" in private.reason
     assert len(target.requests) == 1
+
+
+# ------------------------------------------------------------------ what people wrote
+
+HOSTILE = replace(
+    MESSAGE,
+    title="<!channel> pods & nodes: [your SSO login](https://evil.example)",
+    body="Log in again at <https://evil.example|your SSO login> **now**",
+    reasons=("you are a member of <!here> Platform",),
+    links=(
+        ("Open the question", "https://guild.example/q/1?from=mail&x=1"),
+        ("Turn off: you are a member of <!here> Platform", "https://guild.example/v1/u/t"),
+    ),
+    unsubscribe_url=None,
+)
+
+
+def _strings(document: object) -> list[str]:
+    """Every string in a JSON document."""
+    if isinstance(document, str):
+        return [document]
+    if isinstance(document, dict):
+        return [s for value in document.values() for s in _strings(value)]
+    if isinstance(document, list):
+        return [s for value in document for s in _strings(value)]
+    return []
+
+
+def _slack_texts(payload: dict) -> list[str]:
+    """Every text Slack parses as mrkdwn: the fallback and each mrkdwn element."""
+    texts = [payload["text"]]
+    for block in payload["blocks"]:
+        elements = [block.get("text"), *block.get("elements", [])]
+        texts += [e["text"] for e in elements if e and e.get("type") == "mrkdwn"]
+    return texts
+
+
+async def test_slack_gets_what_people_wrote_escaped_so_it_cannot_ping_or_disguise_a_link(egress):
+    async with HttpReceiver() as slack:
+        hook = endpoint(EndpointKind.SLACK, slack.url + "/services/T1/B1/x")
+        outcome = await SlackChannel(egress, lambda: NOW).send(HOSTILE, hook)
+    assert outcome.result is Result.DELIVERED
+    texts = _slack_texts(json.loads(slack.requests[0].body))
+    everything = "\n".join(texts)
+    assert "<!channel>" not in everything
+    assert "<!here>" not in everything
+    assert "<https://evil.example" not in everything
+    assert "&lt;!channel&gt; pods &amp; nodes" in texts[0]
+    assert "&lt;https://evil.example|your SSO login&gt;" in everything
+    # Guild's own links stay links (the URL's & escaped too, as Slack reads it)
+    assert "<https://guild.example/q/1?from=mail&amp;x=1|Open the question>" in everything
+    turn_off = "<https://guild.example/v1/u/t|Turn off: you are a member of &lt;!here&gt; Platform>"
+    assert turn_off in everything
+
+
+async def test_teams_shows_what_people_wrote_as_plain_text_never_as_a_markdown_link(egress):
+    async with HttpReceiver(scripted(Reply(202, {}, b""))) as teams:
+        hook = endpoint(EndpointKind.TEAMS, teams.url + "/workflows/x?sig=abc")
+        outcome = await TeamsChannel(egress, lambda: NOW).send(HOSTILE, hook)
+    assert outcome.result is Result.ACCEPTED
+    card = json.loads(teams.requests[0].body)["attachments"][0]["content"]
+    markdown = [e["text"] for e in card["body"] if e["type"] == "TextBlock"]
+    assert not any("](https://evil" in text for text in markdown)
+    plain = [
+        run["text"]
+        for element in card["body"]
+        if element["type"] == "RichTextBlock"
+        for run in element["inlines"]
+    ]
+    assert HOSTILE.title in plain  # shown as written: a TextRun is never read as markdown
+    assert HOSTILE.body in plain
+    urls = [a["url"] for a in card["actions"]]
+    assert urls == [url for _, url in HOSTILE.links]
+    assert "https://evil.example" not in urls
+
+
+async def test_mail_html_shows_what_people_wrote_as_text_not_markup():
+    sink = MailSink().start()
+    try:
+        server = SmtpServer(host="127.0.0.1", port=sink.port, starttls=False)
+        channel = EmailChannel(server, b"k", lambda: NOW)
+        sent = await channel.send(HOSTILE, endpoint(EndpointKind.EMAIL, "ana@corp.example"))
+    finally:
+        sink.stop()
+    assert sent.result is Result.DELIVERED
+    html = sink.messages[0].get_body(("html",)).get_content()
+    assert "<https://evil.example" not in html
+    assert "&lt;https://evil.example|your SSO login&gt;" in html
+    assert 'href="https://evil.example"' not in html
+    assert "&lt;!here&gt;" in html
+
+
+async def test_a_title_with_line_breaks_is_one_subject_line_and_adds_no_header():
+    sink = MailSink().start()
+    try:
+        server = SmtpServer(host="127.0.0.1", port=sink.port, starttls=False)
+        channel = EmailChannel(server, b"k", lambda: NOW)
+        broken = replace(MESSAGE, title="Pods down\r\nBcc: everyone@corp.example\n  again")
+        sent = await channel.send(broken, endpoint(EndpointKind.EMAIL, "ana@corp.example"))
+    finally:
+        sink.stop()
+    assert sent.result is Result.DELIVERED
+    mail = sink.messages[0]
+    assert mail["Subject"] == "Pods down Bcc: everyone@corp.example again"
+    assert mail["Bcc"] is None
+    assert sink.recipients == [["ana@corp.example"]]

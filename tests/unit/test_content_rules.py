@@ -13,6 +13,8 @@ from services.content.domain.model import (
     MemberInfo,
     NotAllowed,
     Post,
+    UnknownCommunity,
+    UnknownPost,
 )
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
@@ -96,3 +98,16 @@ def test_an_unknown_or_departed_member_does_not_post():
 def test_nobody_posts_in_an_archived_community():
     with pytest.raises(InvalidChange):
         model.require_can_post(community(archived=True), author(), is_member=True)
+
+
+def test_a_community_hidden_from_the_viewer_is_unknown_to_them():
+    with pytest.raises(UnknownCommunity):
+        model.require_visible("k8s", community("private"), viewer_is_member=False)
+    with pytest.raises(UnknownCommunity):
+        model.require_visible("k8s", None, viewer_is_member=True)
+    assert model.require_visible("k8s", community("private"), viewer_is_member=True)
+
+
+def test_only_an_offer_has_offer_details():
+    with pytest.raises(UnknownPost):
+        model.offer_details(post())

@@ -207,6 +207,15 @@ def can_see(community: CommunityInfo, is_member: bool) -> bool:
     return not community.private or is_member
 
 
+def require_visible(
+    community_id: str, community: CommunityInfo | None, *, viewer_is_member: bool
+) -> CommunityInfo:
+    """The community, if the viewer may know it exists; to anyone else it does not."""
+    if community is None or not can_see(community, viewer_is_member):
+        raise UnknownCommunity(f"community {community_id!r} does not exist")
+    return community
+
+
 def can_see_post(post: Post, community: CommunityInfo, viewer: str, is_member: bool) -> bool:
     if post.deleted or not can_see(community, is_member):
         return False

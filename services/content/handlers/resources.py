@@ -119,8 +119,6 @@ async def hand_over(command: c.HandOver, deps: Deps) -> c.ClaimResult:
     while True:
         found, community = await post_for(command.offer_id, command.actor_id, deps)
         model.require_author_or_facilitator(found.value, community, command.actor_id)
-        if found.value.kind != RESOURCE_OFFER:
-            raise model.UnknownPost(f"offer {command.offer_id!r} does not exist")
         claims = [entry.value for entry in await deps.store.claims_of(found.value.post_id)]
         offer, claim = model.hand_over_next(found.value, claims, deps.clock())
         try:
@@ -144,8 +142,6 @@ async def close_offer(command: c.CloseOffer, deps: Deps) -> c.PostView:
     """The offerer (or a facilitator) closes an offer; claims still waiting are declined."""
     found, community = await post_for(command.offer_id, command.actor_id, deps)
     model.require_author_or_facilitator(found.value, community, command.actor_id)
-    if found.value.kind != RESOURCE_OFFER:
-        raise model.UnknownPost(f"offer {command.offer_id!r} does not exist")
     offer = model.closed(found.value, "closed", deps.clock())
     await _save_offer(found, offer, deps)
     claims = [entry.value for entry in await deps.store.claims_of(offer.post_id)]

@@ -203,21 +203,19 @@ def post(company: Company, total: int) -> content_model.Post:
     return made
 
 
-def details(kind: str, company: Company) -> dict[str, object]:
+def details(kind: str, company: Company) -> content_model.Details:
     in_a_month = company.now + timedelta(days=30)
     if kind == content_model.SOFTWARE:
-        return {"repository_url": "https://git.example.com/platform/lib", "language": "Go",
-                "licence": "internal", "maintainers": []}  # fmt: skip
+        return content_model.SoftwareDetails(
+            "https://git.example.com/platform/lib", "Go", "internal"
+        )
     if kind == content_model.JOB:
-        closing = in_a_month.date().isoformat()
-        return {"skills": ["go"], "location": "remote", "closing_date": closing}
+        return content_model.JobDetails(("go",), "remote", in_a_month.date())
     if kind == content_model.RESOURCE_OFFER:
-        return {"resource_kind": "licence_seats", "item": "IDE seat", "quantity": 2,
-                "expires_at": in_a_month.isoformat(), "allowed_regions": [],
-                "allowed_legal_entities": [], "handed_to": [], "closed": None}  # fmt: skip
+        return content_model.OfferDetails("licence_seats", "IDE seat", 2, expires_at=in_a_month)
     if kind == content_model.RESOURCE_REQUEST:
-        return {"resource_kind": "hardware", "item": "GPU box", "quantity": 1, "needed_by": None}
-    return {}
+        return content_model.RequestDetails("hardware", "GPU box", 1)
+    return content_model.NoDetails()
 
 
 def remember(company: Company, made: content_model.Post) -> None:

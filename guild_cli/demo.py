@@ -228,11 +228,20 @@ def _expected(watch: Watch, run: DemoRun) -> list[tuple[str, str, set[str]]]:
     return expected
 
 
+QUIET = 1.0
+"""Seconds without a new delivery after which the other channels are taken to be done."""
+
+
 async def _wait_for_outcome(watch: Watch, run: DemoRun, timeout: float) -> None:
+    """Until everyone expected got something, and no delivery came for :data:`QUIET` seconds
+    (the other channels of the last ones: mail and webhooks come a little later)."""
     deadline = time.monotonic() + timeout
+    seen, quiet_since = -1, time.monotonic()
     while time.monotonic() < deadline:
-        if all(watch.delivered(*item) for item in _expected(watch, run)):
-            await asyncio.sleep(0.5)  # the other channels of the last ones
+        if len(watch.deliveries) != seen:
+            seen, quiet_since = len(watch.deliveries), time.monotonic()
+        everyone = all(watch.delivered(*item) for item in _expected(watch, run))
+        if everyone and time.monotonic() - quiet_since >= QUIET:
             return
         await asyncio.sleep(0.1)
 
@@ -286,6 +295,11 @@ def _intros_table(watch: Watch, run: DemoRun, names: dict[str, str]) -> Table:
     return table
 
 
+def channel_kind(channel: str) -> str:
+    """'email' for 'email:<endpoint id>': which kind of channel, not which of the member's."""
+    return channel.split(":", 1)[0]
+
+
 def _table(deliveries: list[NotificationDeliveredV1], names: dict[str, str]) -> Table:
     table = Table(expand=True)
     table.add_column("who was alerted")
@@ -299,7 +313,7 @@ def _table(deliveries: list[NotificationDeliveredV1], names: dict[str, str]) -> 
         first = group[0]
         table.add_row(
             f"{names.get(member_id, member_id)} ({member_id})",
-            ", ".join(sorted({d.channel for d in group})),
+            ", ".join(sorted({channel_kind(d.channel) for d in group})),
             first.title,
             "; ".join(first.reasons),
         )

@@ -364,7 +364,12 @@ def dlq_replay(
 @eval_app.command("routing")
 def eval_routing(
     data: Annotated[
-        Path, typer.Option("--data", help="A Stack Exchange site's folder (Posts.xml, ...).")
+        Path,
+        typer.Option(
+            "--data",
+            help="A Stack Exchange site's folder holding questions.jsonl and answers.jsonl "
+            "(one JSON object per line), as in ../shared/data/stackexchange/<site>.",
+        ),
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:

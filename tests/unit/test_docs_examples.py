@@ -14,6 +14,7 @@ from shared.contracts.content import PostQuestion
 from shared.contracts.membership import CreateCommunity, JoinCommunity
 from shared.contracts.notifications import GetInbox
 from shared.envelope import Envelope
+from shared.naming import Scope
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "events.md"
 REQUESTS = {
@@ -41,3 +42,15 @@ def test_each_example_is_valid(what, example):
     else:
         envelope = Envelope[REGISTRY[what]].model_validate(example)
         assert envelope.type == what
+
+
+def test_every_count_of_events_the_document_states_is_the_codes():
+    own = sum(1 for contract in REGISTRY.values() if contract.SCOPE is not Scope.INGEST)
+    stated = [int(n) for n in re.findall(r"\ball (\d+)\b", DOC.read_text())]
+    assert all(n == own for n in stated), (stated, own)
+
+
+def test_every_event_type_the_document_names_exists():
+    named = set(re.findall(r"`(guild\.[a-z_.]+\.v\d+)`", DOC.read_text()))
+    assert named, "the document names no event types"
+    assert sorted(named - set(REGISTRY)) == []

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from pydantic import TypeAdapter
 
-from services.content.domain.model import Joined, Post, Reaction
+from services.content.domain.model import Joined, OfferDetails, Post, Reaction
 from services.content.store.index import JoinedIndex, PostIndex, ReactionIndex
 from services.membership.domain.model import Community, Member, Membership, Skill
 from services.membership.store.buckets import CommunityIndex, MembershipIndex, OrgIndex
@@ -48,8 +48,8 @@ def post_changes() -> tuple[list[Change], list[Change]]:
     a1 = post("a1", 2, "answer", parent_id="q1", author_id="e2", tags=())
     c1 = post("c1", 3, "comment", parent_id="q1", author_id="e3", tags=())
     p1 = post("p1", 4, "practice", community_id="sre", tags=("slo", "alerts"))
-    expires = (T0 + timedelta(days=3)).isoformat()
-    o1 = post("o1", 5, "resource_offer", tags=(), details={"expires_at": expires, "closed": None})
+    offer = OfferDetails("licence", "IDE seats", 1, expires_at=T0 + timedelta(days=3))
+    o1 = post("o1", 5, "resource_offer", tags=(), details=offer)
     early = post("a9", 6, "answer", parent_id="q9", tags=())  # arrives before its question
     before = [(p.post_id, encoded(p)) for p in (q1, a1, c1, p1, o1, early)]
     q9 = post("q9", 7, community_id="sre", author_id="e4", tags=("slo",))
@@ -60,7 +60,7 @@ def post_changes() -> tuple[list[Change], list[Change]]:
         ("a1", encoded(replace(a1, deleted=True))),
         ("p1", encoded(replace(p1, tags=("slo", "paging")))),
         ("q1", encoded(replace(q1, hidden=True, accepted_answer_id="a2"))),
-        ("o1", encoded(replace(o1, details={"expires_at": expires, "closed": "handed over"}))),
+        ("o1", encoded(replace(o1, details=replace(offer, closed="handed_over")))),
         ("c1", None),
     ]
     return before, after

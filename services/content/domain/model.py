@@ -82,6 +82,64 @@ class Joined:
 
 
 @dataclass(frozen=True)
+class NoDetails:
+    """Practices, questions, answers and comments: nothing beyond title, body and tags."""
+
+
+@dataclass(frozen=True)
+class SoftwareDetails:
+    repository_url: str
+    language: str
+    licence: str
+    maintainers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class OfferDetails:
+    """A resource offer, and the one record of its hand-overs (a claim's state follows)."""
+
+    resource_kind: str
+    item: str
+    quantity: int
+    expires_at: datetime | None = None
+    allowed_regions: tuple[str, ...] = ()
+    allowed_legal_entities: tuple[str, ...] = ()
+    handed_to: tuple[str, ...] = ()
+    """The claims served so far, in order."""
+    closed: str | None = None
+    """Why it closed: 'handed_over', 'closed' (by the offerer) or 'expired'."""
+    closed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class RequestDetails:
+    resource_kind: str
+    item: str
+    quantity: int
+    needed_by: date | None = None
+
+
+@dataclass(frozen=True)
+class JobDetails:
+    skills: tuple[str, ...]
+    location: str
+    closing_date: date
+
+
+Details = SoftwareDetails | OfferDetails | RequestDetails | JobDetails | NoDetails
+DETAILS_OF_KIND: dict[str, type[Details]] = {
+    PRACTICE: NoDetails,
+    SOFTWARE: SoftwareDetails,
+    QUESTION: NoDetails,
+    ANSWER: NoDetails,
+    RESOURCE_OFFER: OfferDetails,
+    RESOURCE_REQUEST: RequestDetails,
+    JOB: JobDetails,
+    COMMENT: NoDetails,
+}
+
+
+@dataclass(frozen=True)
 class Post:
     post_id: str
     kind: str
@@ -97,10 +155,16 @@ class Post:
     deleted: bool = False
     hidden: bool = False
     accepted_answer_id: str | None = None
-    details: dict[str, object] = field(default_factory=dict)
-    """Kind-specific: repository_url, language, licence, maintainers (software); resource_kind,
-    item, quantity, expires_at, allowed_regions, allowed_legal_entities, handed_over, closed
-    (offers); needed_by (requests); skills, location, closing_date (jobs)."""
+    details: Details = field(default_factory=NoDetails)
+    """The record of its kind (:data:`DETAILS_OF_KIND`)."""
+
+    def __post_init__(self) -> None:
+        expected = DETAILS_OF_KIND.get(self.kind)
+        if expected is None or type(self.details) is not expected:
+            raise ValueError(
+                f"a {self.kind} post has {expected.__name__ if expected else 'no'} details, "
+                f"not {type(self.details).__name__}"
+            )
 
     @property
     def visible(self) -> bool:
@@ -143,6 +207,15 @@ def can_see(community: CommunityInfo, is_member: bool) -> bool:
     return not community.private or is_member
 
 
+def require_visible(
+    community_id: str, community: CommunityInfo | None, *, viewer_is_member: bool
+) -> CommunityInfo:
+    """The community, if the viewer may know it exists; to anyone else it does not."""
+    if community is None or not can_see(community, viewer_is_member):
+        raise UnknownCommunity(f"community {community_id!r} does not exist")
+    return community
+
+
 def can_see_post(post: Post, community: CommunityInfo, viewer: str, is_member: bool) -> bool:
     if post.deleted or not can_see(community, is_member):
         return False
@@ -183,7 +256,7 @@ def new_post(
     now: datetime,
     origin: str,
     parent_id: str | None = None,
-    details: dict[str, object] | None = None,
+    details: Details | None = None,
 ) -> Post:
     """A post; duplicate tags are dropped, order kept."""
     return Post(
@@ -197,7 +270,7 @@ def new_post(
         posted_at=now,
         origin=origin,
         parent_id=parent_id,
-        details=details or {},
+        details=details or NoDetails(),
     )
 
 
@@ -231,19 +304,21 @@ def edited(post: Post, actor: str, changes: dict[str, object], now: datetime) ->
 # ------------------------------------------------------------------ resources
 
 
-def _offer_detail(offer: Post, name: str) -> object:
-    return offer.details.get(name)
+def offer_details(offer: Post) -> OfferDetails:
+    if not isinstance(offer.details, OfferDetails) or offer.deleted:
+        raise UnknownPost(f"offer {offer.post_id!r} does not exist")
+    return offer.details
 
 
 def handed_to(offer: Post) -> list[str]:
     """The claims served so far, in order. The offer is the one record of hand-overs, so a
     hand-over is one optimistic update of it, and a claim's state follows from it."""
-    return list(_offer_detail(offer, "handed_to") or [])  # type: ignore[call-overload]
+    return list(offer_details(offer).handed_to)
 
 
 def offer_remaining(offer: Post) -> int:
-    quantity = int(_offer_detail(offer, "quantity") or 0)  # type: ignore[call-overload]
-    return quantity - len(handed_to(offer))
+    details = offer_details(offer)
+    return details.quantity - len(details.handed_to)
 
 
 def claim_status(offer: Post, claim: Claim) -> str:
@@ -262,20 +337,21 @@ def hand_over_next(offer: Post, claims: list[Claim], now: datetime) -> tuple[Pos
     if reason := offer_closed(offer):
         raise InvalidChange(f"the offer is closed ({reason})")
     if offer_expired(offer, now):
-        raise Expired(f"the offer expired at {_offer_detail(offer, 'expires_at')}")
+        raise Expired(f"the offer expired at {offer_details(offer).expires_at}")
     waiting = open_claims(offer, claims)
     if not waiting:
         raise InvalidChange("nobody is waiting for this offer")
-    served = with_detail(offer, handed_to=[*handed_to(offer), waiting[0].claim_id])
-    if offer_remaining(served) <= 0:
-        served = with_detail(served, closed="handed_over", closed_at=now.isoformat())
-    return served, waiting[0]
+    details = offer_details(offer)
+    served = replace(details, handed_to=(*details.handed_to, waiting[0].claim_id))
+    if served.quantity - len(served.handed_to) <= 0:
+        served = replace(served, closed=HANDED_OVER, closed_at=now)
+    return replace(offer, details=served), waiting[0]
 
 
 def closed(offer: Post, reason: str, now: datetime) -> Post:
     if already := offer_closed(offer):
         raise InvalidChange(f"the offer is closed ({already})")
-    return with_detail(offer, closed=reason, closed_at=now.isoformat())
+    return replace(offer, details=replace(offer_details(offer), closed=reason, closed_at=now))
 
 
 DECLINE_REASONS = {
@@ -286,36 +362,31 @@ DECLINE_REASONS = {
 
 
 def offer_closed(offer: Post) -> str | None:
-    closed = _offer_detail(offer, "closed")
-    return str(closed) if closed else None
+    return offer_details(offer).closed
 
 
 def offer_expired(offer: Post, now: datetime) -> bool:
-    expires = _offer_detail(offer, "expires_at")
-    return bool(expires) and now >= datetime.fromisoformat(str(expires))
+    expires = offer_details(offer).expires_at
+    return expires is not None and now >= expires
 
 
 def require_claimable(offer: Post, claimant: MemberInfo | None, now: datetime) -> None:
     if offer.kind != RESOURCE_OFFER or offer.deleted:
         raise UnknownPost(f"offer {offer.post_id!r} does not exist")
+    details = offer_details(offer)
     if claimant is None or not claimant.active:
         raise NotAllowed("only active members claim")
     if claimant.member_id == offer.author_id:
         raise InvalidChange("you cannot claim your own offer")
     if offer_expired(offer, now):
-        raise Expired(f"the offer expired at {_offer_detail(offer, 'expires_at')}")
+        raise Expired(f"the offer expired at {details.expires_at}")
     if closed := offer_closed(offer):
         raise InvalidChange(f"the offer is closed ({closed})")
-    regions = list(_offer_detail(offer, "allowed_regions") or [])  # type: ignore[call-overload]
-    if regions and claimant.region not in regions:
-        raise NotAllowed(f"the offer is for members in {', '.join(regions)}")
-    entities = list(_offer_detail(offer, "allowed_legal_entities") or [])  # type: ignore[call-overload]
+    if details.allowed_regions and claimant.region not in details.allowed_regions:
+        raise NotAllowed(f"the offer is for members in {', '.join(details.allowed_regions)}")
+    entities = details.allowed_legal_entities
     if entities and claimant.legal_entity not in entities:
         raise NotAllowed(f"the offer is for members of {', '.join(entities)}")
-
-
-def with_detail(post: Post, **changes: object) -> Post:
-    return replace(post, details={**post.details, **changes})
 
 
 def week_of(moment: datetime) -> str:

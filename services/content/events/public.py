@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import date, datetime
 
-from services.content.domain.model import Claim, CommunityInfo, Post, offer_remaining
+from services.content.domain.model import (
+    Claim,
+    CommunityInfo,
+    JobDetails,
+    OfferDetails,
+    Post,
+    RequestDetails,
+    SoftwareDetails,
+    offer_details,
+    offer_remaining,
+)
 from shared.contracts import content as c
 from shared.contracts.values import MemberRef, Visibility
 
@@ -71,7 +82,47 @@ def answer_accepted(
 def published(post: Post, community: CommunityInfo, home: str) -> object:
     """The event a new post of any kind publishes."""
     ref = post_ref(post, community, home)
-    d = post.details
+    match post.details:
+        case SoftwareDetails() as d:
+            return c.SoftwareAnnouncedV1(
+                post=ref,
+                title=post.title,
+                repository_url=d.repository_url,
+                language=d.language,
+                licence=d.licence,
+                maintainers=list(d.maintainers),
+                tags=list(post.tags),
+                announced_at=post.posted_at,
+            )
+        case OfferDetails() as d:
+            return c.ResourceOfferedV1(
+                post=ref,
+                resource_kind=c.ResourceKind(d.resource_kind),
+                item=d.item,
+                quantity=d.quantity,
+                expires_at=d.expires_at,
+                allowed_regions=list(d.allowed_regions),
+                allowed_legal_entities=list(d.allowed_legal_entities),
+                offered_at=post.posted_at,
+            )
+        case RequestDetails() as d:
+            return c.ResourceRequestedV1(
+                post=ref,
+                resource_kind=c.ResourceKind(d.resource_kind),
+                item=d.item,
+                quantity=d.quantity,
+                needed_by=d.needed_by,
+                requested_at=post.posted_at,
+            )
+        case JobDetails() as d:
+            return c.JobPostedV1(
+                post=ref,
+                title=post.title,
+                skills=list(d.skills),
+                location=d.location,
+                closing_date=d.closing_date,
+                posted_at=post.posted_at,
+            )
     match post.kind:
         case "question":
             return question_posted(post, community, home)
@@ -83,55 +134,7 @@ def published(post: Post, community: CommunityInfo, home: str) -> object:
                 tags=list(post.tags),
                 published_at=post.posted_at,
             )
-        case "software":
-            return c.SoftwareAnnouncedV1(
-                post=ref,
-                title=post.title,
-                repository_url=str(d["repository_url"]),
-                language=str(d["language"]),
-                licence=str(d["licence"]),
-                maintainers=list(d.get("maintainers") or []),  # type: ignore[call-overload]
-                tags=list(post.tags),
-                announced_at=post.posted_at,
-            )
-        case "resource_offer":
-            return c.ResourceOfferedV1(
-                post=ref,
-                resource_kind=c.ResourceKind(str(d["resource_kind"])),
-                item=str(d["item"]),
-                quantity=int(d["quantity"]),  # type: ignore[call-overload]
-                expires_at=_datetime(d.get("expires_at")),
-                allowed_regions=list(d.get("allowed_regions") or []),  # type: ignore[call-overload]
-                allowed_legal_entities=list(d.get("allowed_legal_entities") or []),  # type: ignore[call-overload]
-                offered_at=post.posted_at,
-            )
-        case "resource_request":
-            return c.ResourceRequestedV1(
-                post=ref,
-                resource_kind=c.ResourceKind(str(d["resource_kind"])),
-                item=str(d["item"]),
-                quantity=int(d["quantity"]),  # type: ignore[call-overload]
-                needed_by=_date(d.get("needed_by")),
-                requested_at=post.posted_at,
-            )
-        case "job":
-            return c.JobPostedV1(
-                post=ref,
-                title=post.title,
-                skills=list(d["skills"]),  # type: ignore[call-overload]
-                location=str(d["location"]),
-                closing_date=_date(d["closing_date"]),
-                posted_at=post.posted_at,
-            )
     raise ValueError(f"no published event for {post.kind} posts")  # answers, comments
-
-
-def _datetime(value: object) -> datetime | None:
-    return datetime.fromisoformat(str(value)) if value else None
-
-
-def _date(value: object) -> date:
-    return date.fromisoformat(str(value)) if value else None  # type: ignore[return-value]
 
 
 def comment_added(comment: Post, on: Post, community: CommunityInfo, home: str) -> c.CommentAddedV1:
@@ -230,7 +233,7 @@ def claim_declined(
 def offer_closed(
     offer: Post, community: CommunityInfo, home: str, reason: str, at: datetime
 ) -> c.ResourceOfferClosedV1:
-    handed = len(offer.details.get("handed_to") or [])  # type: ignore[arg-type]
+    handed = len(offer_details(offer).handed_to)
     return c.ResourceOfferClosedV1(
         offer=post_ref(offer, community, home), reason=reason, handed_over=handed, closed_at=at
     )
@@ -263,9 +266,7 @@ def community_pulse(
 
 
 def post_view(post: Post, *, answers: int = 0, score: int = 0, endorsements: int = 0) -> c.PostView:
-    details = {k: v for k, v in post.details.items() if k != "handed_to"}
-    if post.kind == "resource_offer":
-        details["remaining"] = offer_remaining(post)
+    details = details_view(post)
     return c.PostView(
         post_id=post.post_id,
         kind=c.PostKind(post.kind),
@@ -284,3 +285,22 @@ def post_view(post: Post, *, answers: int = 0, score: int = 0, endorsements: int
         endorsements=endorsements,
         details=details,
     )
+
+
+def details_view(post: Post) -> dict[str, object]:
+    """A post's details in the public view's shape: its record's fields as JSON values (dates
+    as ISO strings), an offer's hand-overs as what ``remaining`` there is."""
+    shown = {
+        f.name: _json_value(getattr(post.details, f.name))
+        for f in fields(post.details)
+        if f.name != "handed_to"
+    }
+    if isinstance(post.details, OfferDetails):
+        shown["remaining"] = offer_remaining(post)
+    return shown
+
+
+def _json_value(value: object) -> object:
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return list(value) if isinstance(value, tuple) else value

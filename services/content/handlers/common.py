@@ -6,10 +6,9 @@ from services.content.domain.model import (
     CommunityInfo,
     MemberInfo,
     Post,
-    UnknownCommunity,
     UnknownPost,
-    can_see,
     can_see_post,
+    require_visible,
 )
 from services.content.handlers import Deps
 from shared.contracts.base import Contract
@@ -19,10 +18,10 @@ from shared.storage import Versioned
 
 def community_for(community_id: str, viewer_id: str, deps: Deps) -> CommunityInfo:
     """The community, if ``viewer_id`` may know it exists (a private one: only members)."""
-    community = deps.store.community(community_id)
-    if community is None or not can_see(community, deps.store.is_member(community_id, viewer_id)):
-        raise UnknownCommunity(f"community {community_id!r} does not exist")
-    return community
+    is_member = deps.store.is_member(community_id, viewer_id)
+    return require_visible(
+        community_id, deps.store.community(community_id), viewer_is_member=is_member
+    )
 
 
 async def post_for(

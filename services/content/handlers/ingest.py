@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.content.domain.model import QUESTION, SOFTWARE
+from services.content.domain.model import QUESTION, SOFTWARE, SoftwareDetails
 from services.content.events import public
 from services.content.handlers import Deps
 from services.content.handlers.common import publish
@@ -66,12 +66,12 @@ async def when_software_catalogued_announce_it(
     post_id = derived_id("software", event.source, entry.catalogue_ref)
     if await deps.store.post(post_id) is not None:
         return await _republish(post_id, deps)
-    details = {
-        "repository_url": entry.repository_url,
-        "language": entry.language,
-        "licence": entry.licence,
-        "maintainers": entry.maintainer_ids,
-    }
+    details = SoftwareDetails(
+        repository_url=entry.repository_url,
+        language=entry.language,
+        licence=entry.licence,
+        maintainers=tuple(entry.maintainer_ids),
+    )
     await publish_new_post(
         kind=SOFTWARE,
         community_id=entry.community_id,

@@ -40,7 +40,7 @@ async def publish_new_post(
     body: str,
     tags: list[str],
     deps: Deps,
-    details: dict[str, object] | None = None,
+    details: model.Details | None = None,
     post_id: str | None = None,
     origin: str = "guild",
 ) -> Post:
@@ -98,12 +98,12 @@ async def post_practice(command: c.PostPractice, deps: Deps) -> c.PostView:
 
 async def announce_software(command: c.AnnounceSoftware, deps: Deps) -> c.PostView:
     """Announce reusable internal software."""
-    details = {
-        "repository_url": command.repository_url,
-        "language": command.language,
-        "licence": command.licence,
-        "maintainers": command.maintainer_ids,
-    }
+    details = model.SoftwareDetails(
+        repository_url=command.repository_url,
+        language=command.language,
+        licence=command.licence,
+        maintainers=tuple(command.maintainer_ids),
+    )
     post = await publish_new_post(
         kind=SOFTWARE,
         community_id=command.community_id,
@@ -135,11 +135,11 @@ async def post_job(command: c.PostJob, deps: Deps) -> c.PostView:
     """Post an internal job."""
     if command.closing_date < deps.clock().date():
         raise InvalidChange("the closing date has passed")
-    details = {
-        "skills": command.skills,
-        "location": command.location,
-        "closing_date": command.closing_date.isoformat(),
-    }
+    details = model.JobDetails(
+        skills=tuple(command.skills),
+        location=command.location,
+        closing_date=command.closing_date,
+    )
     post = await publish_new_post(
         kind=JOB,
         community_id=command.community_id,

@@ -29,16 +29,14 @@ async def offer_resource(command: c.OfferResource, deps: Deps) -> c.PostView:
     """Offer spare resources to a community."""
     if command.expires_at is not None and command.expires_at <= deps.clock():
         raise model.InvalidChange("expires_at is in the past")
-    details = {
-        "resource_kind": command.resource_kind.value,
-        "item": command.item,
-        "quantity": command.quantity,
-        "expires_at": command.expires_at.isoformat() if command.expires_at else None,
-        "allowed_regions": command.allowed_regions,
-        "allowed_legal_entities": command.allowed_legal_entities,
-        "handed_to": [],
-        "closed": None,
-    }
+    details = model.OfferDetails(
+        resource_kind=command.resource_kind.value,
+        item=command.item,
+        quantity=command.quantity,
+        expires_at=command.expires_at,
+        allowed_regions=tuple(command.allowed_regions),
+        allowed_legal_entities=tuple(command.allowed_legal_entities),
+    )
     post = await publish_new_post(
         kind=RESOURCE_OFFER,
         community_id=command.community_id,
@@ -54,12 +52,12 @@ async def offer_resource(command: c.OfferResource, deps: Deps) -> c.PostView:
 
 async def request_resource(command: c.RequestResource, deps: Deps) -> c.PostView:
     """Ask a community for a resource."""
-    details = {
-        "resource_kind": command.resource_kind.value,
-        "item": command.item,
-        "quantity": command.quantity,
-        "needed_by": command.needed_by.isoformat() if command.needed_by else None,
-    }
+    details = model.RequestDetails(
+        resource_kind=command.resource_kind.value,
+        item=command.item,
+        quantity=command.quantity,
+        needed_by=command.needed_by,
+    )
     post = await publish_new_post(
         kind=RESOURCE_REQUEST,
         community_id=command.community_id,
@@ -121,8 +119,6 @@ async def hand_over(command: c.HandOver, deps: Deps) -> c.ClaimResult:
     while True:
         found, community = await post_for(command.offer_id, command.actor_id, deps)
         model.require_author_or_facilitator(found.value, community, command.actor_id)
-        if found.value.kind != RESOURCE_OFFER:
-            raise model.UnknownPost(f"offer {command.offer_id!r} does not exist")
         claims = [entry.value for entry in await deps.store.claims_of(found.value.post_id)]
         offer, claim = model.hand_over_next(found.value, claims, deps.clock())
         try:
@@ -146,8 +142,6 @@ async def close_offer(command: c.CloseOffer, deps: Deps) -> c.PostView:
     """The offerer (or a facilitator) closes an offer; claims still waiting are declined."""
     found, community = await post_for(command.offer_id, command.actor_id, deps)
     model.require_author_or_facilitator(found.value, community, command.actor_id)
-    if found.value.kind != RESOURCE_OFFER:
-        raise model.UnknownPost(f"offer {command.offer_id!r} does not exist")
     offer = model.closed(found.value, "closed", deps.clock())
     await _save_offer(found, offer, deps)
     claims = [entry.value for entry in await deps.store.claims_of(offer.post_id)]

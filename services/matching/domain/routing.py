@@ -177,12 +177,7 @@ def reasons(candidate: Candidate, load: Load, now: datetime) -> tuple[str, ...]:
     words = [e.term for e in candidate.evidence if not e.term.startswith("#") and e.answers > 0]
     if not tags and words:
         said.append("answered questions about " + ", ".join(words[:3]))
-    declared = {e.term.removeprefix("#"): e.declared for e in candidate.evidence if e.declared}
-    if declared:
-        said.append(
-            "knows "
-            + ", ".join(f"{skill} ({level})" for skill, level in list(declared.items())[:3])
-        )
+    said += _declared_skills(candidate.evidence)
     if candidate.recent_answers >= 1:
         said.append(
             f"answered about {_count(round(candidate.recent_answers), 'question')} this month"
@@ -194,6 +189,26 @@ def reasons(candidate: Candidate, load: Load, now: datetime) -> tuple[str, ...]:
         )
     said.append(f"working hours now ({local_time(candidate.profile, now):%H:%M} your time)")
     return tuple(said)
+
+
+def _declared_skills(evidence: Sequence[TermCount]) -> list[str]:
+    """The skills they declared that the question is about, and where the question says so:
+    in its tags, or (for a skill not tagged) in its title."""
+    tagged = {e.term[1:]: e.declared for e in evidence if e.declared and e.term.startswith("#")}
+    titled = {
+        e.term: e.declared
+        for e in evidence
+        if e.declared and not e.term.startswith("#") and e.term not in tagged
+    }
+    said = []
+    for skills, where in (
+        (tagged, "the question is tagged with"),
+        (titled, "the question's title names"),
+    ):
+        if skills:
+            listed = ", ".join(f"{skill} ({level})" for skill, level in list(skills.items())[:3])
+            said.append(f"knows {listed}, which {where}")
+    return said
 
 
 def _count(n: int, noun: str) -> str:

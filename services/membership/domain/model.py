@@ -268,6 +268,15 @@ def can_see(community: Community, viewer_is_member: bool) -> bool:
     return community.access != PRIVATE or viewer_is_member
 
 
+def require_visible(
+    community_id: str, community: Community | None, *, viewer_is_member: bool
+) -> Community:
+    """The community, if the viewer may know it exists; to anyone else it does not."""
+    if community is None or not can_see(community, viewer_is_member):
+        raise UnknownCommunity(f"community {community_id!r} does not exist")
+    return community
+
+
 def join(community: Community, member: Member, now: datetime) -> Membership:
     """``member`` joins ``community``; facilitators join with their role."""
     community.require_open()
@@ -279,13 +288,13 @@ def join(community: Community, member: Member, now: datetime) -> Membership:
 
 
 def join_directly(community: Community, member: Member, now: datetime) -> Membership:
-    """Joining on one's own: only public communities (gated ones need approval)."""
+    """Joining on one's own: only public communities (gated ones need approval; a private
+    one does not exist for anyone outside it: its facilitators add its members)."""
+    require_visible(community.community_id, community, viewer_is_member=False)
     if community.access == GATED:
         raise ApprovalRequired(
             f"{community.name} is approval-gated: send request_to_join; a facilitator decides"
         )
-    if community.access == PRIVATE:
-        raise NotAllowed(f"{community.name} is private: a facilitator adds its members")
     return join(community, member, now)
 
 

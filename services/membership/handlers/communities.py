@@ -11,7 +11,6 @@ from services.membership.domain.model import (
     InvalidChange,
     Member,
     Membership,
-    UnknownCommunity,
     UnknownMember,
 )
 from services.membership.events import public
@@ -48,10 +47,9 @@ async def active_member(member_id: str, deps: Deps) -> Member:
 async def visible_community(community_id: str, viewer_id: str, deps: Deps) -> Versioned[Community]:
     """The community, if ``viewer_id`` may know it exists (a private one: only its members)."""
     found = await deps.store.community(community_id)
-    if found is None or not model.can_see(
-        found.value, deps.store.index.is_member(community_id, viewer_id)
-    ):
-        raise UnknownCommunity(f"community {community_id!r} does not exist")
+    is_member = deps.store.index.is_member(community_id, viewer_id)
+    model.require_visible(community_id, found.value if found else None, viewer_is_member=is_member)
+    assert found is not None  # require_visible refuses a missing community
     return found
 
 

@@ -73,7 +73,7 @@ async def test_only_people_at_work_are_alerted_with_reasons_they_can_read(matchi
     assert datetime.fromisoformat(waiting["cho"]["not_before"]).hour == 0
     assert "answered 1 question on go" in by_id["ben"]["reasons"]
     assert "working hours now (12:00 your time)" in by_id["ben"]["reasons"]  # told to ben
-    assert "knows go (beginner)" in by_id["eve"]["reasons"]
+    assert "knows go (beginner), which the question is tagged with" in by_id["eve"]["reasons"]
     alert = [i for i in await matching.inbox("ben") if i["kind"] == "question_for_you"]
     assert alert
     assert "answered 1 question on go" in alert[0]["reasons"]

@@ -1,0 +1,120 @@
+"""Membership's handlers on in-memory fakes of its store and publisher: what they store and
+publish for a hire and a join, without a server."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from services.membership.domain.model import UnknownCommunity
+from services.membership.handlers import Deps
+from services.membership.handlers.communities import create_community, join_community
+from services.membership.handlers.hr import when_person_hired_register_member
+from shared.contracts import membership as m
+from shared.contracts.ingest import PersonHiredV1
+from shared.envelope import new_envelope
+from tests import fakes
+
+NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def deps() -> Deps:
+    return Deps(
+        store=fakes.membership_store(),
+        events=fakes.FakePublisher(),  # type: ignore[arg-type]
+        region="eu",
+        clock=lambda: NOW,
+    )
+
+
+def hired(person_id: str, name: str = "Ana Example", event_id: str | None = None):
+    data = PersonHiredV1.model_validate(
+        {
+            "person_id": person_id,
+            "display_name": name,
+            "email": f"{person_id}@example.com",
+            "region": "eu",
+            "timezone": "Europe/Berlin",
+            "skills": [{"name": "go", "level": "advanced"}],
+        }
+    )
+    return new_envelope(
+        event_id=event_id or f"hire-{person_id}-{name}",
+        source="/hr-directory",
+        event_type=PersonHiredV1.TYPE,
+        data=data,
+        region="eu",
+        time=NOW,
+    )
+
+
+async def test_a_hire_stores_the_member_and_publishes_profile_contact_and_confidential(deps):
+    await when_person_hired_register_member(hired("ana"), deps)
+
+    stored = await deps.store.member("ana")
+    assert stored is not None
+    assert (stored.value.display_name, stored.value.timezone) == ("Ana Example", "Europe/Berlin")
+    published = deps.events
+    (registered,) = published.of(m.MemberRegisteredV1)
+    assert registered.member.member_id == "ana"
+    assert "Ana Example" not in registered.model_dump_json()  # the public event holds no name
+    assert [c.display_name for c in published.of(m.MemberContactV1)] == ["Ana Example"]
+    assert len(published.of(m.MemberConfidentialV1)) == 1
+
+
+async def test_the_same_hire_twice_stores_and_publishes_nothing_new(deps):
+    await when_person_hired_register_member(hired("ana"), deps)
+    revision = deps.store.members.revision
+    count = len(deps.events.published)
+
+    await when_person_hired_register_member(hired("ana"), deps)
+
+    assert deps.store.members.revision == revision
+    assert len(deps.events.published) == count
+
+
+async def test_a_changed_hire_updates_the_member_and_publishes_the_new_contact(deps):
+    await when_person_hired_register_member(hired("ana"), deps)
+    await when_person_hired_register_member(hired("ana", name="Ana B. Example"), deps)
+
+    stored = await deps.store.member("ana")
+    assert stored is not None
+    assert stored.value.display_name == "Ana B. Example"
+    assert len(deps.events.of(m.MemberRegisteredV1)) == 1
+    assert [c.display_name for c in deps.events.of(m.MemberContactV1)] == [
+        "Ana Example",
+        "Ana B. Example",
+    ]
+
+
+async def _community(deps: Deps, access: str) -> None:
+    for person in ("fac", "ana"):
+        await when_person_hired_register_member(hired(person), deps)
+    await create_community(
+        m.CreateCommunity(
+            actor_id="fac", community_id="k8s", name="Kubernetes Operators", access=access
+        ),
+        deps,
+    )
+
+
+async def test_joining_a_public_community_publishes_one_join_however_often_it_is_asked(deps):
+    await _community(deps, "public")
+
+    first = await join_community(m.JoinCommunity(community_id="k8s", member_id="ana"), deps)
+    again = await join_community(m.JoinCommunity(community_id="k8s", member_id="ana"), deps)
+
+    assert (first.already_member, again.already_member) == (False, True)
+    joined = [e.member.member_id for e in deps.events.of(m.MemberJoinedV1)]
+    assert joined.count("ana") == 1
+    assert deps.store.index.is_member("k8s", "ana")
+
+
+async def test_joining_a_private_community_from_outside_finds_no_community(deps):
+    await _community(deps, "private")
+
+    with pytest.raises(UnknownCommunity):
+        await join_community(m.JoinCommunity(community_id="k8s", member_id="ana"), deps)
+    assert not deps.store.index.is_member("k8s", "ana")

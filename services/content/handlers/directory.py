@@ -123,7 +123,7 @@ async def when_member_erased_forget_them(event: Envelope[m.MemberErasedV1], deps
                 found.value.post_id, replace(found.value, author_id=alias), revision=found.revision
             )
     for key in [k for k in deps.store.votes.held if k.endswith(f".{member_id}")]:
-        await deps.store.reactions.delete(key)
+        await deps.store.reactions.erase(key)
     for community_id in list(deps.store.membership.member_of.get(member_id, ())):
-        await deps.store.joined.delete(f"{community_id}.{member_id}")
-    await deps.store.members.delete(member_id)
+        await deps.store.joined.erase(f"{community_id}.{member_id}")
+    await deps.store.members.erase(member_id)

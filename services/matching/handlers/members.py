@@ -64,16 +64,16 @@ async def forget_member(member_id: str, deps: Deps) -> None:
     store = deps.store
     await store.erase_member(member_id)
     if store.secrets.get(member_id) is not None:
-        await store.remove("confidential", store.confidential, member_id)
+        await store.erase("confidential", store.confidential, member_id)
     for key, mentorship in list(store.mentorships.items.items()):
         if member_id in (mentorship.mentor_id, mentorship.mentee_id):
-            await store.remove("mentoring", store.mentoring, key)
+            await store.erase("mentoring", store.mentoring, key)
     for key, resource in list(store.shared.items.items()):
         if member_id in (
             getattr(resource, "offerer_id", None),
             getattr(resource, "requester_id", None),
         ):
-            await store.remove("resources", store.resources, key)
+            await store.erase("resources", store.resources, key)
     await erase_personal_events(member_id, deps)
 
 

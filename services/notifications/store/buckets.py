@@ -123,10 +123,9 @@ class NotificationsStore:
 
     async def forget(self, member_id: str) -> None:
         """Securely erase everything kept about the member (their inbox included)."""
-        for kv in (self.contacts, self.endpoints, self.preferences):
+        for kv in (self.contacts, self.endpoints, self.preferences, self.audience):
             await kv.erase(member_id)
-        await self.audience.remove(member_id)  # a delete marker: the index forgets them too
-        for kv in (self.held, self.digest, self.inbox_state):
+        for kv in (self.held, self.digest, self.inbox_state, self.budget):
             await kv.erase_prefix(f"{member_id}.")
         await self.erase_inbox(member_id)
 

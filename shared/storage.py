@@ -221,6 +221,38 @@ class KvStore(Generic[T]):
             with contextlib.suppress(NotFoundError):
                 await self.js.delete_msg(self.stream, revision)
 
+    async def rewrite_all(self, rewrite: Callable[[bytes], bytes | None]) -> int:
+        """Set every key whose stored bytes ``rewrite`` changes (None: leave it) to what it
+        gives, compare-and-set; in a secure bucket the replaced bytes are securely deleted.
+        Returns how many keys changed."""
+        prefix = f"$KV.{self.bucket}."
+        keys = [
+            subject[len(prefix) :]
+            async for _, subject, headers, data in scan(
+                self.js, self.stream, prefix + ">", latest_per_subject=True
+            )
+            if data and not _DELETED.intersection(headers) and rewrite(data) is not None
+        ]
+        for key in keys:
+            await self._rewrite(key, rewrite)
+        return len(keys)
+
+    async def _rewrite(self, key: str, rewrite: Callable[[bytes], bytes | None]) -> None:
+        while True:
+            try:
+                entry = await self.kv.get(key)
+            except KeyNotFoundError:
+                return
+            changed = rewrite(entry.value) if entry.value else None
+            if changed is None or not entry.revision:
+                return
+            try:
+                await self.kv.update(key, changed, last=entry.revision)
+            except KeyWrongLastSequenceError:
+                continue  # written meanwhile: rewrite what it holds now
+            await self._erase_revision(entry.revision)
+            return
+
     async def items(self, key_filter: str = ">") -> AsyncIterator[tuple[str, Versioned[T]]]:
         """The latest value of every key matching ``key_filter`` (e.g. ``'c-1.*'``).
 
@@ -288,15 +320,57 @@ async def erase_messages(
     stream: str,
     subject: str,
     holds: Callable[[str, dict[str, str], bytes], bool] = lambda *_: True,
+    *,
+    work_queue: bool = False,
 ) -> int:
     """Securely delete the messages of ``stream`` on ``subject`` for which ``holds(subject,
-    headers, data)`` is true; returns how many."""
-    doomed = [
-        seq
-        async for seq, subj, headers, data in scan(js, stream, subject)
-        if holds(subj, headers, data)
-    ]
+    headers, data)`` is true; returns how many. A ``work_queue`` stream is read with
+    :func:`walk`."""
+    reader = walk(js, stream, subject) if work_queue else scan(js, stream, subject)
+    doomed = [seq async for seq, subj, headers, data in reader if holds(subj, headers, data)]
     for sequence in doomed:
         with contextlib.suppress(NotFoundError):
             await js.delete_msg(stream, sequence)
     return len(doomed)
+
+
+async def walk(
+    js: JetStreamContext, stream: str, subject: str = ">"
+) -> AsyncIterator[tuple[int, str, dict[str, str], bytes]]:
+    """Every message of ``stream`` on ``subject``, read one by one without a consumer (a
+    work-queue stream admits no second consumer on its subjects): as :func:`scan` yields."""
+    sequence = 1
+    while True:
+        try:
+            msg = await js.get_msg(stream, seq=sequence, subject=subject, next=True)
+        except NotFoundError:
+            return
+        yield msg.seq, msg.subject or "", dict(msg.headers or {}), msg.data or b""
+        sequence = msg.seq + 1
+
+
+async def rewrite_messages(
+    js: JetStreamContext,
+    stream: str,
+    subject: str,
+    rewrite: Callable[[bytes], bytes | None],
+    *,
+    work_queue: bool = False,
+) -> int:
+    """Replace every message of ``stream`` on ``subject`` for which ``rewrite(data)`` gives new
+    bytes: the new message goes on the same subject (after the stream's newest), then the old
+    one is securely deleted. Safe to repeat: a copy already made is not made twice. Returns
+    how many were replaced."""
+    reader = walk(js, stream, subject) if work_queue else scan(js, stream, subject)
+    replaced = [
+        (sequence, subj, headers, new)
+        async for sequence, subj, headers, data in reader
+        if (new := rewrite(data)) is not None
+    ]
+    for sequence, subj, headers, new in replaced:
+        kept = {k: v for k, v in headers.items() if not k.startswith("Nats-")}
+        kept["Nats-Msg-Id"] = f"rewritten:{stream}:{sequence}"
+        await js.publish(subj, new, headers=kept, stream=stream)
+        with contextlib.suppress(NotFoundError):
+            await js.delete_msg(stream, sequence)
+    return len(replaced)

@@ -95,6 +95,15 @@ class Names:
         if code is not None:
             self.names[code] = ""
 
+    def rename(self, code: int, name: str) -> None:
+        """Code ``code`` stands for ``name`` from now on (an erased member's pseudonym takes
+        the place of their id), unless ``name`` has a code of its own already."""
+        if name in self.codes:
+            return
+        self.codes.pop(self.names[code], None)
+        self.names[code] = name
+        self.codes[name] = code
+
 
 def pack(columns: dict[str, array[Any] | Sequence[str] | bytes]) -> bytes:
     """Columns (numeric arrays, lists of strings, raw bytes) in one blob."""

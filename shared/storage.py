@@ -234,10 +234,13 @@ class KvStore(Generic[T]):
             if data and not _DELETED.intersection(headers) and rewrite(data) is not None
         ]
         for key in keys:
-            await self._rewrite(key, rewrite)
+            await self.rewrite(key, rewrite)
         return len(keys)
 
-    async def _rewrite(self, key: str, rewrite: Callable[[bytes], bytes | None]) -> None:
+    async def rewrite(self, key: str, rewrite: Callable[[bytes], bytes | None]) -> None:
+        """Set ``key`` to ``rewrite(its stored bytes)`` (None: leave it), compare-and-set, and
+        securely delete the replaced bytes, in any bucket: for records that stay after an
+        erasure with the person taken out."""
         while True:
             try:
                 entry = await self.kv.get(key)

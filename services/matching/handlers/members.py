@@ -8,7 +8,7 @@ from services.matching.domain.meetings import pair_reasons, shared_slots
 from services.matching.domain.profiles import Profile
 from services.matching.events import inbound, public
 from services.matching.handlers import Deps
-from services.matching.handlers.personal import erase_personal_events
+from services.matching.handlers.personal import erase_personal_events, pseudonymise_questions
 from shared.contracts import membership as m
 from shared.contracts.values import MemberRef
 from shared.envelope import Envelope
@@ -56,8 +56,10 @@ async def when_member_deactivated_forget_them(
 
 
 async def when_member_erased_forget_them(event: Envelope[m.MemberErasedV1], deps: Deps) -> None:
-    """Nothing of an erased member stays in matching."""
+    """Nothing of an erased member stays in matching; the questions they asked stay under
+    their pseudonym."""
     await forget_member(event.data.member.member_id, deps)
+    await pseudonymise_questions(event.data.member.member_id, deps)
 
 
 async def forget_member(member_id: str, deps: Deps) -> None:

@@ -8,11 +8,12 @@ log file as it would in production, and are restarted once after the erasure so 
 snapshots are written and read again.
 
 Kept on purpose: content keeps the member's posts (threads keep their sense) under the
-pseudonym ``erased-<hash>``, so the question's text is not searched for. The HR person id is
-not searched for in the stores: it remains as the key (subject) of the delete and purge
-markers that tell read models the key went, in the public events (immutable facts that carry
-ids, never personal fields), and in records that other members' data refers to (a question's
-asker in matching). See docs/architecture.md, "Personal data and erasure".
+pseudonym ``erased-<hash of the id>`` (so does matching with the questions they asked), so
+the question's text is not searched for. The HR person id is searched for in what every
+stream and bucket holds (bodies and headers) but not in the raw files: it stays as the key
+(subject) of the delete and purge markers that tell read models the key went, and in the
+public events, immutable facts that carry ids, never personal fields. See
+docs/architecture.md, "Personal data and erasure".
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import nats
 
 from shared.contracts import membership as m
 from shared.naming import Streams
+from shared.storage import scan, walk
 from tests.helpers import FAST_RETRIES, events_of_type, eventually, publish_raw, settled
 from tests.slice import World, hire_data
 
@@ -56,6 +58,23 @@ def region_files(store: Path, region: str) -> list[Path]:
 
 def raw_hits(files: list[Path], searched: tuple[str, ...]) -> list[str]:
     return [f"{path}: {s!r}" for path in files for s in searched if s.encode() in path.read_bytes()]
+
+
+async def stored_ids(nc, region: str) -> list[str]:
+    """Where the HR person id is in what the region's streams and buckets hold (bodies and
+    headers; the keys of markers aside), public events aside."""
+    js, hits = nc.jetstream(), []
+    for info in await js.streams_info():
+        stream = info.config.name or ""
+        if not stream.lower().endswith(f"_{region}") or stream == Streams(region).events:
+            continue
+        reader = walk(js, stream) if stream == Streams(region).outbox else scan(js, stream)
+        hits += [
+            f"{stream} #{sequence} {subject}"
+            async for sequence, subject, headers, data in reader
+            if PERSON.encode() in data or PERSON in json.dumps(headers)
+        ]
+    return hits
 
 
 def free_port() -> int:
@@ -135,6 +154,7 @@ async def test_after_erasure_nothing_of_the_region_holds_the_personal_data(
         assert kept["post"]["author_id"].startswith("erased-")
         assert not await _named_in_inbox(world, "fac")
         await _restart_and_settle(processes, ports, logs, url, region, nc)
+        assert await stored_ids(nc, region) == []
     finally:
         stop(processes)
     await nc.drain()

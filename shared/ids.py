@@ -6,6 +6,7 @@ JetStream's duplicate window (``Nats-Msg-Id``) drops the second copy.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 
 GUILD_NAMESPACE = uuid.UUID("6f1c0d1e-3b7a-5c2e-9a41-0c4d5e6f7a80")
@@ -16,6 +17,12 @@ def derived_id(*parts: str) -> str:
     if not parts:
         raise ValueError("derived_id needs at least one part")
     return str(uuid.uuid5(GUILD_NAMESPACE, "\x1f".join(parts)))
+
+
+def erased_member_id(member_id: str) -> str:
+    """The pseudonym that stands for an erased member where records of theirs stay (the posts
+    they wrote, the questions they asked): the same in every service, from the id alone."""
+    return "erased-" + hashlib.sha256(member_id.encode()).hexdigest()[:12]
 
 
 def new_id() -> str:

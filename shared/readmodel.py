@@ -11,7 +11,11 @@ A :class:`BucketFollower` keeps such an index current on every replica of the se
 
 Snapshots live in the region's ``SNAPSHOTS`` stream as ~1 MB chunks plus a manifest (which
 generation, how many chunks, the bucket sequence covered, a checksum); a snapshot that fails
-its checksum or was written by another index version is ignored.
+its checksum or was written by another index version is ignored. A new snapshot replaces the
+previous one, which is then securely deleted (its bytes overwritten, as :mod:`shared.storage`
+explains). When a key is erased (a purge marker in the bucket), the follower writes a new
+snapshot at once, so no snapshot holds the erased data for longer than it takes to write one;
+an older snapshot restored after a crash replays the purge marker, which drops the key again.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from nats.js.errors import APIError, NotFoundError
 from pydantic import TypeAdapter
 
 from shared.naming import Service, Streams
+from shared.storage import erase_messages
 from shared.tasks import cancel_and_wait
 
 log = logging.getLogger("guild.readmodel")
@@ -89,6 +94,15 @@ class Names:
         code = self.codes.pop(name, None)
         if code is not None:
             self.names[code] = ""
+
+    def rename(self, code: int, name: str) -> None:
+        """Code ``code`` stands for ``name`` from now on (an erased member's pseudonym takes
+        the place of their id), unless ``name`` has a code of its own already."""
+        if name in self.codes:
+            return
+        self.codes.pop(self.names[code], None)
+        self.names[code] = name
+        self.codes[name] = code
 
 
 def pack(columns: dict[str, array[Any] | Sequence[str] | bytes]) -> bytes:
@@ -219,11 +233,9 @@ class SnapshotStore:
         await self.js.publish(
             f"{self.prefix}.manifest", json.dumps(manifest.__dict__).encode(), stream=self.stream
         )
-        if previous is not None:
+        if previous is not None and previous.generation != generation:
             with contextlib.suppress(APIError):
-                await self.js.purge_stream(
-                    self.stream, subject=f"{self.prefix}.{previous.generation}.>"
-                )
+                await erase_messages(self.js, self.stream, f"{self.prefix}.{previous.generation}.>")
 
     async def _manifest(self) -> Manifest | None:
         try:
@@ -321,6 +333,8 @@ class BucketFollower:
         self._task: asyncio.Task[None] | None = None
         self._sub: Any = None
         self._advanced = asyncio.Condition()
+        self._erased = False
+        """A key was erased since the last snapshot, which may still hold its data."""
         self.restored_from_snapshot = False
 
     async def start(self, js: JetStreamContext) -> None:
@@ -339,6 +353,7 @@ class BucketFollower:
             self.projection.caught_up()
         if self.restored_from_snapshot or self.applied >= BULK_LOAD:
             return_freed_memory()
+        await self._snapshot_if_erased()
         self._task = asyncio.create_task(self._follow())
         log.info(
             "read model ready",
@@ -388,6 +403,7 @@ class BucketFollower:
         for msg in messages:
             operation = (msg.headers or {}).get("KV-Operation")
             value = None if operation in ("DEL", "PURGE") else msg.data
+            self._erased = self._erased or operation == "PURGE"
             self.projection.apply(msg.subject[prefix:], value)
             self.applied = msg.metadata.sequence.stream
         async with self._advanced:
@@ -400,6 +416,7 @@ class BucketFollower:
                 messages = await self._fetch(self._sub, timeout=1.0)
                 if messages:
                     await self._apply(messages)
+                    await self._snapshot_if_erased()
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # the consumer may be gone (NATS restarted): recreate
@@ -431,6 +448,12 @@ class BucketFollower:
         )
         self._snapshotted = sequence
         log.info("snapshot saved", extra={"bucket": self.bucket, "sequence": sequence})
+
+    async def _snapshot_if_erased(self) -> None:
+        """After an erasure, a snapshot without the erased key replaces the one with it."""
+        if self._erased:
+            self._erased = False
+            await self._try_snapshot()
 
     async def _try_snapshot(self) -> None:
         """A snapshot that cannot be written costs the next start time, not data: say so."""

@@ -7,8 +7,16 @@ Personal data needs more than a delete. JetStream removes a message it drops by 
 bucket's history, a purge, an age) from its index, but the bytes stay in the block file until
 the block is rewritten; only a *secure* delete (``STREAM.MSG.DELETE``, which overwrites the
 message) takes them off the disk. So a store created with ``secure=True`` securely deletes the
-revision a write replaces, and :meth:`KvStore.erase` securely deletes every revision of a key;
-:func:`erase_messages` does the same for any stream.
+revision a write replaces; :func:`erase_messages` securely deletes messages of any stream.
+
+A key goes in one of two ways, both leaving a marker that followers of the bucket (read
+models, and through them their snapshots) see:
+
+* :meth:`KvStore.delete`: a delete marker (``KV-Operation: DEL``); earlier revisions stay as
+  long as the bucket's history allows (a secure bucket keeps none: they are securely deleted);
+* :meth:`KvStore.erase`: every stored revision securely deleted, then a purge marker
+  (``KV-Operation: PURGE``), which tells followers that the key's data must also leave their
+  snapshots. For personal data.
 """
 
 from __future__ import annotations
@@ -42,7 +50,8 @@ class Versioned(Generic[T]):
 
 
 class KvStore(Generic[T]):
-    """Typed get/put/create/update/delete/erase, and a bulk read of the latest values."""
+    """Typed get/put/create/update, delete or erase (see the module doc), and a bulk read
+    of the latest values."""
 
     def __init__(self, bucket: str, value_type: type[T], *, secure: bool = False) -> None:
         self.bucket = bucket
@@ -157,20 +166,31 @@ class KvStore(Generic[T]):
             with contextlib.suppress(StaleRevision):
                 return await self.update_raw(key, changed, revision=revision)
 
-    async def delete(self, key: str) -> None:
+    async def delete(self, key: str) -> int:
+        """Delete ``key``: a delete marker, holding no data, that followers of the bucket see.
+        Earlier revisions stay as the bucket's history allows; in a secure bucket they are
+        securely deleted, as :meth:`erase` does. Returns the marker's revision."""
         if self.secure:
-            await self.erase(key)
-        else:
-            await self.kv.delete(key)
+            return await self.erase(key)
+        return await self._mark(key, _DELETE_MARKER)
 
-    async def remove(self, key: str) -> int:
-        """Delete ``key`` so that followers of the bucket see it go (a delete marker, holding
-        no data; in a secure bucket every earlier revision is securely deleted first).
-        Returns the marker's revision."""
-        if self.secure:
-            await self.erase(key)
+    async def erase(self, key: str) -> int:
+        """Erase ``key``: every stored revision securely deleted (its bytes overwritten on
+        disk), then a purge marker that followers see (they drop the key and leave it out of
+        their next snapshot). Safe to repeat. Returns the marker's revision."""
+        for revision in await self._revisions(key):
+            await self._erase_revision(revision)
+        return await self._mark(key, _PURGE_MARKER)
+
+    async def _revisions(self, key: str) -> list[int]:
+        try:
+            return [entry.revision for entry in await self.kv.history(key) if entry.revision]
+        except NoKeysError:
+            return []
+
+    async def _mark(self, key: str, marker: dict[str, str]) -> int:
         ack = await self.js.publish(
-            f"$KV.{self.bucket}.{key}", b"", headers={"KV-Operation": "DEL"}, stream=self.stream
+            f"$KV.{self.bucket}.{key}", b"", headers=marker, stream=self.stream
         )
         return int(ack.seq)
 
@@ -182,24 +202,59 @@ class KvStore(Generic[T]):
         return revision
 
     async def erase_prefix(self, prefix: str) -> int:
-        """Securely delete every message of every key starting with ``prefix`` (a whole
-        token path such as ``"e1001."``); returns how many."""
-        return await erase_messages(self.js, self.stream, f"$KV.{self.bucket}.{prefix}>")
+        """:meth:`erase` every key starting with ``prefix`` (a whole token path such as
+        ``"e1001."``); returns how many keys."""
+        subject_prefix = f"$KV.{self.bucket}."
+        keys: set[str] = set()
 
-    async def erase(self, key: str) -> int:
-        """Securely delete every stored revision of ``key``; returns how many there were."""
-        try:
-            history = await self.kv.history(key)
-        except NoKeysError:
-            return 0
-        for entry in history:
-            await self._erase_revision(entry.revision)
-        return len(history)
+        def note_key(subject: str, _headers: dict[str, str], _data: bytes) -> bool:
+            keys.add(subject[len(subject_prefix) :])
+            return True
+
+        await erase_messages(self.js, self.stream, f"{subject_prefix}{prefix}>", note_key)
+        for key in sorted(keys):
+            await self._mark(key, _PURGE_MARKER)
+        return len(keys)
 
     async def _erase_revision(self, revision: int | None) -> None:
         if revision:
             with contextlib.suppress(NotFoundError):
                 await self.js.delete_msg(self.stream, revision)
+
+    async def rewrite_all(self, rewrite: Callable[[bytes], bytes | None]) -> int:
+        """Set every key whose stored bytes ``rewrite`` changes (None: leave it) to what it
+        gives, compare-and-set; in a secure bucket the replaced bytes are securely deleted.
+        Returns how many keys changed."""
+        prefix = f"$KV.{self.bucket}."
+        keys = [
+            subject[len(prefix) :]
+            async for _, subject, headers, data in scan(
+                self.js, self.stream, prefix + ">", latest_per_subject=True
+            )
+            if data and not _DELETED.intersection(headers) and rewrite(data) is not None
+        ]
+        for key in keys:
+            await self.rewrite(key, rewrite)
+        return len(keys)
+
+    async def rewrite(self, key: str, rewrite: Callable[[bytes], bytes | None]) -> None:
+        """Set ``key`` to ``rewrite(its stored bytes)`` (None: leave it), compare-and-set, and
+        securely delete the replaced bytes, in any bucket: for records that stay after an
+        erasure with the person taken out."""
+        while True:
+            try:
+                entry = await self.kv.get(key)
+            except KeyNotFoundError:
+                return
+            changed = rewrite(entry.value) if entry.value else None
+            if changed is None or not entry.revision:
+                return
+            try:
+                await self.kv.update(key, changed, last=entry.revision)
+            except KeyWrongLastSequenceError:
+                continue  # written meanwhile: rewrite what it holds now
+            await self._erase_revision(entry.revision)
+            return
 
     async def items(self, key_filter: str = ">") -> AsyncIterator[tuple[str, Versioned[T]]]:
         """The latest value of every key matching ``key_filter`` (e.g. ``'c-1.*'``).
@@ -217,6 +272,10 @@ class KvStore(Generic[T]):
 
 _DELETED = {"KV-Operation", "Nats-Marker-Reason"}
 """Headers of delete and purge markers (a value's message has neither)."""
+_DELETE_MARKER = {"KV-Operation": "DEL"}
+_PURGE_MARKER = {"KV-Operation": "PURGE"}
+"""A purge marker without ``Nats-Rollup``: the revisions are already securely deleted, and a
+rollup would only drop (not overwrite) a value written meanwhile."""
 
 
 async def scan(
@@ -264,15 +323,57 @@ async def erase_messages(
     stream: str,
     subject: str,
     holds: Callable[[str, dict[str, str], bytes], bool] = lambda *_: True,
+    *,
+    work_queue: bool = False,
 ) -> int:
     """Securely delete the messages of ``stream`` on ``subject`` for which ``holds(subject,
-    headers, data)`` is true; returns how many."""
-    doomed = [
-        seq
-        async for seq, subj, headers, data in scan(js, stream, subject)
-        if holds(subj, headers, data)
-    ]
+    headers, data)`` is true; returns how many. A ``work_queue`` stream is read with
+    :func:`walk`."""
+    reader = walk(js, stream, subject) if work_queue else scan(js, stream, subject)
+    doomed = [seq async for seq, subj, headers, data in reader if holds(subj, headers, data)]
     for sequence in doomed:
         with contextlib.suppress(NotFoundError):
             await js.delete_msg(stream, sequence)
     return len(doomed)
+
+
+async def walk(
+    js: JetStreamContext, stream: str, subject: str = ">"
+) -> AsyncIterator[tuple[int, str, dict[str, str], bytes]]:
+    """Every message of ``stream`` on ``subject``, read one by one without a consumer (a
+    work-queue stream admits no second consumer on its subjects): as :func:`scan` yields."""
+    sequence = 1
+    while True:
+        try:
+            msg = await js.get_msg(stream, seq=sequence, subject=subject, next=True)
+        except NotFoundError:
+            return
+        yield msg.seq, msg.subject or "", dict(msg.headers or {}), msg.data or b""
+        sequence = msg.seq + 1
+
+
+async def rewrite_messages(
+    js: JetStreamContext,
+    stream: str,
+    subject: str,
+    rewrite: Callable[[bytes], bytes | None],
+    *,
+    work_queue: bool = False,
+) -> int:
+    """Replace every message of ``stream`` on ``subject`` for which ``rewrite(data)`` gives new
+    bytes: the new message goes on the same subject (after the stream's newest), then the old
+    one is securely deleted. Safe to repeat: a copy already made is not made twice. Returns
+    how many were replaced."""
+    reader = walk(js, stream, subject) if work_queue else scan(js, stream, subject)
+    replaced = [
+        (sequence, subj, headers, new)
+        async for sequence, subj, headers, data in reader
+        if (new := rewrite(data)) is not None
+    ]
+    for sequence, subj, headers, new in replaced:
+        kept = {k: v for k, v in headers.items() if not k.startswith("Nats-")}
+        kept["Nats-Msg-Id"] = f"rewritten:{stream}:{sequence}"
+        await js.publish(subj, new, headers=kept, stream=stream)
+        with contextlib.suppress(NotFoundError):
+            await js.delete_msg(stream, sequence)
+    return len(replaced)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import replace
 
 from services.content.domain.model import CommunityInfo, Joined, MemberInfo
 from services.content.handlers import Deps
 from shared.contracts import membership as m
 from shared.envelope import Envelope
+from shared.ids import erased_member_id
 
 
 async def _keep_community(info: CommunityInfo, deps: Deps) -> None:
@@ -105,25 +105,23 @@ async def when_member_deactivated_stop_them(
         await deps.store.members.put(held.member_id, replace(held, active=False))
 
 
-def pseudonym(member_id: str) -> str:
-    return "erased-" + hashlib.sha256(member_id.encode()).hexdigest()[:12]
-
-
 async def when_member_erased_forget_them(event: Envelope[m.MemberErasedV1], deps: Deps) -> None:
-    """Their posts stay (threads keep their sense) under a pseudonym; their votes, memberships
-    and what content knew of them go."""
+    """Their posts stay (threads keep their sense) under a pseudonym, the revisions naming
+    them securely deleted; their votes, memberships and what content knew of them go."""
     member_id = event.data.member.member_id
-    alias = pseudonym(member_id)
+    alias = erased_member_id(member_id)
+    posts = deps.store.posts
+
+    def by_alias(data: bytes) -> bytes | None:
+        post = posts.decode(data)
+        return posts.encode(replace(post, author_id=alias)) if post.author_id == member_id else None
+
     author = deps.store.index.members.get(member_id)
     positions = list(deps.store.index.by_author.get(author, ())) if author is not None else []
-    for at in positions:
-        found = await deps.store.post(deps.store.index.ids[at])
-        if found is not None and found.value.author_id == member_id:
-            await deps.store.posts.update(
-                found.value.post_id, replace(found.value, author_id=alias), revision=found.revision
-            )
+    for post_id in [deps.store.index.ids[at] for at in positions]:
+        await posts.rewrite(post_id, by_alias)
     for key in [k for k in deps.store.votes.held if k.endswith(f".{member_id}")]:
-        await deps.store.reactions.delete(key)
+        await deps.store.reactions.erase(key)
     for community_id in list(deps.store.membership.member_of.get(member_id, ())):
-        await deps.store.joined.delete(f"{community_id}.{member_id}")
-    await deps.store.members.delete(member_id)
+        await deps.store.joined.erase(f"{community_id}.{member_id}")
+    await deps.store.members.erase(member_id)

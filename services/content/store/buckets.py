@@ -31,8 +31,10 @@ BUCKETS = Buckets(SERVICE, {
     "reactions": Bucket("Votes and endorsements: <post>.<member>"),
     "claims": Bucket("Claims on resource offers: <offer>.<claim>"),
     "communities": Bucket("Communities content has heard of (from membership's events)"),
-    "joined": Bucket("Who is in which community: <community>.<member> (from membership's events)"),
-    "members": Bucket("Members' work region and legal entity (from membership's events)"),
+    "joined": Bucket("Who is in which community: <community>.<member> (from membership's events)",
+                     secure=True),
+    "members": Bucket("Members' work region and legal entity (from membership's events)",
+                      secure=True),
     "pulses": Bucket("Weekly pulses already published: <community>.<week>"),
 })  # fmt: skip
 

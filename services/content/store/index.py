@@ -106,6 +106,7 @@ class PostIndex:
         after_tags = tuple(self.tag_names.code(t) for t in post.get("tags") or ())  # type: ignore[attr-defined]
         self._accepted_by_id(at, post)
         self._track_offer(self.ids[at], post)
+        self.members.rename(self.author[at], str(post["author_id"]))  # erased: a pseudonym
         if after_tags != before_tags:
             self.tags[at] = after_tags
             if self.loaded:

@@ -8,7 +8,7 @@ from services.matching.domain.meetings import pair_reasons, shared_slots
 from services.matching.domain.profiles import Profile
 from services.matching.events import inbound, public
 from services.matching.handlers import Deps
-from services.matching.handlers.personal import erase_personal_events
+from services.matching.handlers.personal import erase_personal_events, pseudonymise_questions
 from shared.contracts import membership as m
 from shared.contracts.values import MemberRef
 from shared.envelope import Envelope
@@ -56,24 +56,26 @@ async def when_member_deactivated_forget_them(
 
 
 async def when_member_erased_forget_them(event: Envelope[m.MemberErasedV1], deps: Deps) -> None:
-    """Nothing of an erased member stays in matching."""
+    """Nothing of an erased member stays in matching; the questions they asked stay under
+    their pseudonym."""
     await forget_member(event.data.member.member_id, deps)
+    await pseudonymise_questions(event.data.member.member_id, deps)
 
 
 async def forget_member(member_id: str, deps: Deps) -> None:
     store = deps.store
     await store.erase_member(member_id)
     if store.secrets.get(member_id) is not None:
-        await store.remove("confidential", store.confidential, member_id)
+        await store.erase("confidential", store.confidential, member_id)
     for key, mentorship in list(store.mentorships.items.items()):
         if member_id in (mentorship.mentor_id, mentorship.mentee_id):
-            await store.remove("mentoring", store.mentoring, key)
+            await store.erase("mentoring", store.mentoring, key)
     for key, resource in list(store.shared.items.items()):
         if member_id in (
             getattr(resource, "offerer_id", None),
             getattr(resource, "requester_id", None),
         ):
-            await store.remove("resources", store.resources, key)
+            await store.erase("resources", store.resources, key)
     await erase_personal_events(member_id, deps)
 
 

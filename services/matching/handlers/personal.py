@@ -1,8 +1,12 @@
-"""Matching's personal events (job matches) are a member's own: erased with them."""
+"""What matching erases of a member beyond their profile: their personal events (job matches
+are a member's own), and their id on the questions they asked, which stay for others."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from services.matching.handlers import Deps
+from shared.ids import erased_member_id
 from shared.naming import Streams, personal_key_filter
 from shared.storage import erase_messages
 
@@ -14,3 +18,22 @@ async def erase_personal_events(member_id: str, deps: Deps) -> int:
         Streams(deps.region).personal,
         personal_key_filter(deps.region, "matching", member_id),
     )
+
+
+async def pseudonymise_questions(member_id: str, deps: Deps) -> int:
+    """The questions they asked stay (similar questions, routing) under their pseudonym, the
+    revisions with their id securely deleted; returns how many."""
+    questions, alias = deps.store.questions, erased_member_id(member_id)
+    asked = f'"asker_id":"{member_id}"'.encode()
+
+    def by_alias(data: bytes) -> bytes | None:
+        if asked not in data:
+            return None
+        record = questions.decode(data)
+        return (
+            questions.encode(replace(record, asker_id=alias))
+            if record.asker_id == member_id
+            else None
+        )
+
+    return await questions.rewrite_all(by_alias)

@@ -219,7 +219,7 @@ async def _say_who_waits(
 async def _save_state(state: RoutingState, deps: Deps) -> None:
     if state.closed:
         if deps.store.open_routing.get(state.question_id) is not None:
-            await deps.store.remove("routing", deps.store.routing, state.question_id)
+            await deps.store.delete("routing", deps.store.routing, state.question_id)
     else:
         await deps.store.put("routing", deps.store.routing, state.question_id, state)
 

@@ -137,7 +137,7 @@ async def when_offer_closed_forget_it(event: Envelope[c.ResourceOfferClosedV1], 
     """A closed offer is matched to nobody any more."""
     key = f"offer.{event.data.offer.post_id}"
     if deps.store.shared.get(key) is not None:
-        await deps.store.remove("resources", deps.store.resources, key)
+        await deps.store.delete("resources", deps.store.resources, key)
 
 
 # ------------------------------------------------------------------ jobs

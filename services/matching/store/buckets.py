@@ -182,8 +182,11 @@ class MatchingStore:
         await self.settled(name, revision)
         return revision
 
-    async def remove(self, name: str, store: KvStore, key: str) -> None:  # type: ignore[type-arg]
-        await self.settled(name, await store.remove(key))
+    async def delete(self, name: str, store: KvStore, key: str) -> None:  # type: ignore[type-arg]
+        await self.settled(name, await store.delete(key))
+
+    async def erase(self, name: str, store: KvStore, key: str) -> None:  # type: ignore[type-arg]
+        await self.settled(name, await store.erase(key))
 
 
 _PROFILE = TypeAdapter(Profile)

@@ -197,7 +197,10 @@ async def remove_from_community(
         event_id=derived_id("member_left", membership.key, membership.joined_at.isoformat()),
         subject=member.member_id,
     )
-    await deps.store.memberships.delete(membership.key)
+    if reason is LeaveReason.ERASED:
+        await deps.store.memberships.erase(membership.key)
+    else:
+        await deps.store.memberships.delete(membership.key)
     if community != found.value:
         await _store_community(found, community, member.member_id, deps)
     if successor and successor in community.facilitator_ids:

@@ -150,8 +150,10 @@ async def when_erasure_requested_erase_member(
         await remove_from_community(community_id, ref, LeaveReason.ERASED, deps)
         report.memberships += 1
     for request in await deps.store.requests_of(person_id):
-        report.join_requests += await deps.store.join_requests.erase(request.key)
-    report.member_records = await deps.store.members.erase(person_id)
+        await deps.store.join_requests.erase(request.key)
+        report.join_requests += 1
+    report.member_records = int(await deps.store.member(person_id) is not None)
+    await deps.store.members.erase(person_id)  # a purge marker: the org chart forgets them
     streams, js = Streams(deps.region), deps.store.members.js
     report.contact_messages = await erase_messages(
         js, streams.personal, personal_key_filter(deps.region, "membership", person_id)
@@ -173,7 +175,7 @@ async def when_erasure_requested_erase_member(
         subject=person_id,
         cause=event,
     )
-    log.info("member erased", extra={"member_id": person_id, **report.__dict__})
+    log.info("member erased", extra={"request_ref": event.data.request_ref, **report.__dict__})
 
 
 def about_person(person_id: str) -> Callable[[str, dict[str, str], bytes], bool]:

@@ -1,4 +1,9 @@
-"""The console channel: one log line per notification (for development and demos)."""
+"""The console channel: one log line per notification (for development and demos).
+
+The line says which notification went out, of what kind and why (reason keys such as
+``community:golang``), never what it says: titles and bodies quote people, and logs carry
+ids only (docs/operations.md). ``guild up`` shows what was delivered from the delivery
+events it reads over NATS."""
 
 from __future__ import annotations
 
@@ -15,12 +20,11 @@ class ConsoleChannel:
     async def send(self, dispatch: Dispatch, contact: Contact | None) -> None:
         notification = dispatch.notification
         log.info(
-            "notification: %s",
-            notification.title,
+            "notification",
             extra={
                 "notification_id": dispatch.notification_id,
-                "member_id": notification.recipient.member_id,
+                "cause_id": dispatch.cause_id,
                 "kind": notification.kind,
-                "reasons": notification.reason_texts,
+                "reasons": [reason.key for reason in notification.reasons],
             },
         )

@@ -10,14 +10,15 @@ from nats.js import JetStreamContext
 
 from services.notifications.domain.audience import Audience
 from services.notifications.domain.endpoints import Endpoint, MemberEndpoints
+from services.notifications.domain.erasure import Erased
 from services.notifications.domain.model import Contact, Delivery
 from services.notifications.domain.preferences import Preferences
 from services.notifications.domain.waiting import DigestEntry, Held
 from shared.contracts.notifications import InboxItem
 from shared.messaging.provisioning import Bucket, Buckets
-from shared.naming import Service, Streams, inbox_subject
+from shared.naming import Service, Streams, inbox_subject, outbox_subject
 from shared.readmodel import BucketFollower, Table
-from shared.storage import KvStore, erase_messages, scan
+from shared.storage import KvStore, erase_messages, rewrite_messages, scan
 
 BUDGET_KEPT = 3 * 24 * 3600.0
 """Seconds a member's count of interruptions for one day is kept."""
@@ -122,13 +123,35 @@ class NotificationsStore:
         return prefs
 
     async def forget(self, member_id: str) -> None:
-        """Securely erase everything kept about the member (their inbox included)."""
-        for kv in (self.contacts, self.endpoints, self.preferences):
+        """Securely erase everything kept about the member (their inbox and outbox included),
+        and rewrite what other members were told about them (see :meth:`rewrite_mentions`)."""
+        contact = await self.contact(member_id)
+        if contact is not None:  # first, while their contact is there to say what to rewrite
+            await self.rewrite_mentions(Erased.of(contact.display_name, contact.email))
+        for kv in (self.contacts, self.endpoints, self.preferences, self.audience):
             await kv.erase(member_id)
-        await self.audience.remove(member_id)  # a delete marker: the index forgets them too
-        for kv in (self.held, self.digest, self.inbox_state):
+        for kv in (self.held, self.digest, self.inbox_state, self.budget):
             await kv.erase_prefix(f"{member_id}.")
         await self.erase_inbox(member_id)
+        assert self.js is not None, "outbox is not bound"
+        outbox = Streams(self.region).outbox
+        await erase_messages(self.js, outbox, outbox_subject(self.region, member_id),
+                             work_queue=True)  # fmt: skip
+
+    async def rewrite_mentions(self, erased: Erased) -> int:
+        """Every record that quotes the erased member (other members' inbox items, pushes
+        held for quiet hours or waiting in the outbox, digest items) rewritten to speak of a
+        former member; the old bytes securely deleted. Returns how many records."""
+        assert self.js is not None, "inbox is not bound"
+        streams, everyone = Streams(self.region), f"{self.region}.>"
+        rewritten = await rewrite_messages(
+            self.js, streams.inbox, f"inbox.{everyone}", erased.rewritten_json
+        )
+        rewritten += await rewrite_messages(self.js, streams.outbox, f"outbox.{everyone}",
+                                            erased.rewritten_json, work_queue=True)  # fmt: skip
+        for kv in (self.held, self.digest, self.ledger):
+            rewritten += await kv.rewrite_all(erased.rewritten_json)
+        return rewritten
 
     async def bind_inbox(self, js: JetStreamContext) -> None:
         self.js = js

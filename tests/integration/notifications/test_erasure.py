@@ -1,0 +1,83 @@
+"""After a member is erased, nothing notifications holds for other members quotes them: the
+inbox item "X joined ...", the push held for quiet hours, the digest item and the message
+waiting in the outbox are rewritten to speak of a former member, and the old bytes go."""
+
+from __future__ import annotations
+
+from datetime import time
+
+from services.notifications.domain.erasure import FORMER_MEMBER
+from services.notifications.domain.model import Contact
+from services.notifications.domain.preferences import Window
+from shared.contracts import membership as m
+from shared.naming import Service, Streams
+from shared.storage import scan, walk
+from tests.helpers import eventually
+from tools.docs import example
+
+NAME, EMAIL = "Zdenka Quibbleworth", "zdenka.quibbleworth@example.com"
+
+
+async def test_what_others_were_told_about_an_erased_member_no_longer_quotes_them(notifications):
+    n = notifications
+    for member in ("lena", "uma", "ana", "zq"):
+        await n.member(member)
+    await n.store.contacts.put("zq", Contact("zq", NAME, EMAIL, 1))
+    await n.prefer("lena", quiet_hours=Window(time(0), time(23, 59)))  # pushes held
+    await n.prefer("uma", daily_budget=0)  # to the digest
+    await n.prefer("ana", quiet_hours=None)
+    await n.webhook("ana", "http://127.0.0.1:9/never-answers")  # stays in the outbox
+    await n.publish(joined("zq", facilitators=("lena", "uma", "ana"), n=n), Service.MEMBERSHIP)
+
+    await eventually(lambda: _all_told(n), what="the facilitators told who joined")
+    assert await stored_quotes(n), "the test must first find what it then expects rewritten"
+
+    erased = m.MemberErasedV1(member=n.ref("zq"), erased_at=n.clock.now, request_ref="PRIV-1")
+    await n.publish(erased, Service.MEMBERSHIP)
+
+    await eventually(lambda: _none(stored_quotes(n)), what="no record quoting zq")
+    (item,) = [i for i in await n.inbox("lena") if i.kind == "member_joined"]
+    assert item.title.startswith(f"{FORMER_MEMBER} joined")
+    assert await n.inbox("zq") == []
+
+
+def joined(member_id: str, *, facilitators: tuple[str, ...], n) -> m.MemberJoinedV1:
+    profile = {**example(m.MemberProfile), **n.ref(member_id), "region": n.region,
+               "timezone": "Europe/Berlin"}  # fmt: skip
+    return m.MemberJoinedV1.model_validate({
+        **example(m.MemberJoinedV1), "community_id": "c1", "community_name": "Go",
+        "member": profile, "facilitators": [n.ref(f) for f in facilitators],
+        "joined_at": n.clock.now,
+    })  # fmt: skip
+
+
+async def _all_told(n) -> bool:
+    inboxes = [await n.inbox(member) for member in ("lena", "uma", "ana")]
+    told = all(any(NAME in item.title for item in inbox) for inbox in inboxes)
+    held = [key async for key, _ in n.store.held.items("lena.*")]
+    digest = [key async for key, _ in n.store.digest.items("uma.*")]
+    return told and bool(held) and bool(digest) and bool(await _outbox(n))
+
+
+async def _outbox(n) -> list[bytes]:
+    js = n.store.js
+    return [data async for *_, data in walk(js, Streams(n.region).outbox)]
+
+
+async def stored_quotes(n) -> list[str]:
+    """Every stored message (each revision, for buckets) of the inbox, the outbox, the held,
+    digest and ledger buckets that holds the name or the e-mail address."""
+    js, streams = n.store.js, Streams(n.region)
+    found = [(streams.outbox, data) for data in await _outbox(n)]
+    for stream in (streams.inbox, *(f"KV_{kv.bucket}" for kv in
+                   (n.store.held, n.store.digest, n.store.ledger))):  # fmt: skip
+        found += [(stream, data) async for *_, data in scan(js, stream)]
+    return [
+        f"{stream}: {data[:80]!r}"
+        for stream, data in found
+        if NAME.encode() in data or EMAIL.encode() in data
+    ]
+
+
+async def _none(probe) -> bool:
+    return not await probe

@@ -69,15 +69,14 @@ class FakeKvStore(Generic[T]):
 
     async def change(self, key: str, change: Callable[[T | None], T | None]) -> T | None:
         found = await self.get(key)
-        changed = change(found.value if found else None)
-        if changed is not None:
-            self._write(key, self.encode(changed))
+        held = found.value if found else None
+        changed = change(held)
+        if changed is None:
+            return held
+        self._write(key, self.encode(changed))
         return changed
 
-    async def delete(self, key: str) -> None:
-        self._forget(key)
-
-    async def remove(self, key: str) -> int:
+    async def delete(self, key: str) -> int:
         self._forget(key)
         return self.revision
 

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any
 
+import httpx
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -21,6 +22,13 @@ from guild_cli.client import GuildClient, GuildError
 from guild_cli.demo import run_once, seed
 from guild_cli.demo_deliveries import DemoDeliveries
 from guild_cli.nats_server import EmbeddedNats, NatsServerError
+from guild_cli.state import (
+    DEFAULT_DATA_DIR,
+    DataDirLock,
+    RunningGuild,
+    state_file,
+    write_state,
+)
 from guild_cli.supervisor import SERVICES, Supervisor
 from shared.contracts.notifications import NotificationDeliveredV1
 from shared.messaging.consumer import DeadLetter
@@ -75,7 +83,8 @@ def _free_port() -> int:
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
-    console.print(f"[red]error:[/] {message}")
+    """One line on stderr, whatever the terminal's width; the caller raises the exit."""
+    print(f"error: {message}", file=sys.stderr)
     return typer.Exit(code)
 
 
@@ -94,50 +103,93 @@ def _run(url: str, region: str, work: Any) -> Any:
         raise _fail(str(error)) from None
 
 
+STOP_SIGNALS = (signal.SIGHUP, signal.SIGINT, signal.SIGTERM)
+
+
+class Interrupted(Exception):
+    """A stop signal (a closed terminal, Ctrl-C, SIGTERM) arrived before the services ran."""
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise Interrupted(signal.Signals(signum).name)
+
+
+def _on_stop_signals(handler: Any) -> None:
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, handler)
+
+
+def _say(text: str) -> None:
+    """Print, unless the terminal is gone (after SIGHUP): stopping must go on regardless."""
+    with contextlib.suppress(OSError):
+        console.print(text)
+
+
 @app.command()
 def up(
     demo: Annotated[
         bool, typer.Option(help="Seed demo data and show a new member and question.")
     ] = False,
-    data_dir: DataDir = Path(".guild"),
+    data_dir: DataDir = DEFAULT_DATA_DIR,
     region: Region = DEFAULT_REGION,
     nats_port: Annotated[int, typer.Option(help="NATS client port (0: any free port).")] = 4222,
     http: Annotated[bool, typer.Option(help="Serve each service's /healthz and /readyz.")] = True,
 ) -> None:
-    """Start NATS (JetStream on local disk) and the four services; Ctrl-C stops everything."""
+    """Start NATS (JetStream on local disk) and the four services; Ctrl-C, SIGTERM or closing
+    the terminal stops everything, the services first."""
     check_region(region)
     data_dir = data_dir.resolve()
-    if nats_port and not _port_free(nats_port):
-        console.print(f"port {nats_port} is taken; NATS will use a free port instead")
-        nats_port = 0
-    server = EmbeddedNats(data_dir / "nats", port=nats_port)
+    lock = DataDirLock(data_dir)
+    if not lock.acquire():
+        held = lock.holder()
+        raise _fail(
+            f"Guild is already running on {data_dir} (pid {held.get('pid', '?')}, NATS "
+            f"{held.get('nats_url', '?')}); stop it first, or use another --data-dir"
+        )
+    _on_stop_signals(_interrupt)
+    server = EmbeddedNats(data_dir / "nats", port=nats_port, die_with_parent=True)
+    supervisor: Supervisor | None = None
+    code = 1
     try:
+        if nats_port and not _port_free(nats_port):
+            console.print(f"port {nats_port} is taken; NATS will use a free port instead")
+            server.port = 0
         with console.status("starting nats-server (JetStream on local disk) ..."):
             server.start()
-    except NatsServerError as error:
-        raise _fail(str(error)) from None
-    ports = {service: _free_port() for service in SERVICES} if http else {}
-    supervisor = Supervisor(server.url, region, data_dir, http_ports=ports)
-    _state_file(data_dir).write_text(
-        json.dumps({"nats_url": server.url, "region": region, "pid": os.getpid()})
-    )
-    code = 0
-    try:
+        lock.record(nats_url=server.url)
+        ports = {service: _free_port() for service in SERVICES} if http else {}
+        supervisor = Supervisor(server.url, region, data_dir, http_ports=ports)
         code = asyncio.run(_up(supervisor, demo))
+    except NatsServerError as error:
+        _say(f"[red]error:[/] {error}")
+    except Interrupted as interrupted:
+        _say(f"{interrupted} received while starting")
     finally:
-        with console.status("stopping the services, then NATS ..."):
-            exits = supervisor.stop_all()
-            server.stop()
-        _state_file(data_dir).unlink(missing_ok=True)
-        console.print(f"stopped: {', '.join(f'{n} (exit {c})' for n, c in exits.items())}, nats")
-        console.print(f"state kept in {data_dir}; `guild up` again carries on from it")
+        _on_stop_signals(signal.SIG_IGN)  # the stop below is not to be cut short
+        _stop(supervisor, server, data_dir)
+        lock.release()
     raise typer.Exit(code)
+
+
+def _stop(supervisor: Supervisor | None, server: EmbeddedNats, data_dir: Path) -> None:
+    """The services first, each waited for (killed after a grace period); NATS last."""
+    _say("stopping the services, then NATS ...")
+    exits = supervisor.stop_all() if supervisor is not None else {}
+    server.stop()
+    state_file(data_dir).unlink(missing_ok=True)
+    _say(f"stopped: {', '.join(f'{n} (exit {c})' for n, c in exits.items())}, nats")
+    _say(f"state kept in {data_dir}; `guild up` again carries on from it")
+
+
+def _write_state(supervisor: Supervisor) -> None:
+    running = RunningGuild(os.getpid(), supervisor.nats_url, supervisor.region, supervisor.pids())
+    write_state(supervisor.data_dir, running)
 
 
 async def _up(supervisor: Supervisor, demo: bool) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in STOP_SIGNALS:
         loop.add_signal_handler(sig, stop.set)
     client = await GuildClient.connect(supervisor.nats_url, supervisor.region)
     receivers = DemoDeliveries(supervisor.data_dir / "deliveries", console.print)
@@ -147,8 +199,11 @@ async def _up(supervisor: Supervisor, demo: bool) -> int:
             await receivers.start()
             supervisor.extra_env |= receivers.env()
         supervisor.start_all()
+        _write_state(supervisor)
         with console.status("starting membership, content, matching, notifications ..."):
-            await supervisor.wait_ready(client)
+            await _until_ready_or_stopped(supervisor, client, stop)
+        if stop.is_set():
+            return 0
         _print_running(supervisor, receivers if demo else None)
         if demo:
             with console.status("seeding the demo company (30 people, 4 communities) ..."):
@@ -158,12 +213,24 @@ async def _up(supervisor: Supervisor, demo: bool) -> int:
             await run_once(client, console)
         await _tail_until_stopped(client, supervisor, stop)
     except (GuildError, RuntimeError) as error:
-        console.print(f"[red]error:[/] {error}")
+        _say(f"[red]error:[/] {error}")
         return 1
     finally:
         await client.close()
         await receivers.stop()
     return 0
+
+
+async def _until_ready_or_stopped(
+    supervisor: Supervisor, client: GuildClient, stop: asyncio.Event
+) -> None:
+    ready = asyncio.create_task(supervisor.wait_ready(client))
+    stopped = asyncio.create_task(stop.wait())
+    await asyncio.wait({ready, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    for task in (ready, stopped):
+        task.cancel()
+    if ready.done() and not ready.cancelled():
+        ready.result()
 
 
 def _print_running(supervisor: Supervisor, receivers: DemoDeliveries | None) -> None:
@@ -198,16 +265,20 @@ async def _tail_until_stopped(
         )
 
     await client.nc.subscribe(NotificationDeliveredV1.subject_in(client.region), cb=on_delivered)
-    console.print(
+    _say(
         "Guild is running. New deliveries are shown below. Try, in another terminal: "
         "[bold]./guild status[/], [bold]./guild inbox e1001[/], [bold]./guild demo[/]. "
         "Press Ctrl-C to stop."
     )
-    while not stop.is_set():
-        for note in supervisor.restart_exited():
-            console.print(f"[yellow]{note}[/]")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), 1.0)
+    async with httpx.AsyncClient() as probes:
+        while not stop.is_set():
+            notes = supervisor.restart_exited() + await supervisor.restart_stuck(probes)
+            for note in notes:
+                _say(f"[yellow]{note}[/]")
+            if notes:
+                _write_state(supervisor)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 1.0)
 
 
 async def _apply_region_streams(client: GuildClient) -> None:

@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+from importlib.metadata import version
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -26,6 +27,8 @@ from guild_cli.state import (
     DEFAULT_DATA_DIR,
     DataDirLock,
     RunningGuild,
+    data_dir_or_default,
+    running_guild,
     state_file,
     write_state,
 )
@@ -57,18 +60,46 @@ NatsUrl = Annotated[
     str | None,
     typer.Option("--nats-url", envvar="NATS_URL", help="NATS to talk to (default: guild up's)."),
 ]
+ClientDataDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        envvar="GUILD_DATA_DIR",
+        help="The data directory of the `guild up` to talk to (default .guild).",
+    ),
+]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
-def _state_file(data_dir: Path) -> Path:
-    return data_dir / "state.json"
+def _version(shown: bool) -> None:
+    if shown:
+        print(f"guild {version('guild')}")
+        raise typer.Exit()
 
 
-def _resolve_url(url: str | None, data_dir: Path = Path(".guild")) -> str:
+@app.callback()
+def _options(
+    show_version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """Guild: Communities of Practice on NATS JetStream. Start it, inspect it, operate it."""
+
+
+def _resolve_url(url: str | None, data_dir: Path | None = None) -> str:
+    """The NATS to talk to: ``url`` if given, else that of the ``guild up`` running on
+    ``data_dir`` (``GUILD_DATA_DIR``, ``.guild``); exits with one line if none runs there."""
     if url:
         return url
-    with contextlib.suppress(OSError, ValueError, KeyError):
-        return str(json.loads(_state_file(data_dir).read_text())["nats_url"])
-    return "nats://127.0.0.1:4222"
+    folder = data_dir_or_default(data_dir).resolve()
+    running = running_guild(folder)
+    if running is None:
+        raise _fail(
+            f"Guild is not running on {folder} (start it with `guild up`, or give "
+            "--data-dir or --nats-url)"
+        )
+    return running.nats_url
 
 
 def _port_free(port: int) -> bool:
@@ -97,10 +128,13 @@ async def _with_client(url: str, region: str, work: Any) -> Any:
 
 
 def _run(url: str, region: str, work: Any) -> Any:
+    """Run ``work(client)``; any failure is one line on stderr and exit code 1."""
     try:
         return asyncio.run(_with_client(url, region, work))
     except GuildError as error:
         raise _fail(str(error)) from None
+    except Exception as error:  # the CLI's edge: one line, never a traceback
+        raise _fail(f"{type(error).__name__}: {error}") from None
 
 
 STOP_SIGNALS = (signal.SIGHUP, signal.SIGINT, signal.SIGTERM)
@@ -286,7 +320,9 @@ async def _apply_region_streams(client: GuildClient) -> None:
 
 
 @app.command()
-def demo(nats_url: NatsUrl = None, region: Region = DEFAULT_REGION) -> None:
+def demo(
+    nats_url: NatsUrl = None, region: Region = DEFAULT_REGION, data_dir: ClientDataDir = None
+) -> None:
     """Seed the demo company into a running Guild and show a new member and a new question."""
 
     async def work(client: GuildClient) -> None:
@@ -294,20 +330,45 @@ def demo(nats_url: NatsUrl = None, region: Region = DEFAULT_REGION) -> None:
             await seed(client)
         await run_once(client, console)
 
-    _run(_resolve_url(nats_url), region, work)
+    _run(_resolve_url(nats_url, data_dir), region, work)
 
 
 @app.command()
-def status(nats_url: NatsUrl = None, region: Region = DEFAULT_REGION) -> None:
-    """Whether each service answers and is consuming."""
+def status(
+    nats_url: NatsUrl = None,
+    region: Region = DEFAULT_REGION,
+    data_dir: ClientDataDir = None,
+    as_json: AsJson = False,
+) -> None:
+    """Whether each service answers and is consuming (exit code 1 if one does not)."""
 
     async def work(client: GuildClient) -> list[tuple[Service, dict[str, Any] | None]]:
         return [(service, await client.status(service)) for service in SERVICES]
 
+    results = _run(_resolve_url(nats_url, data_dir), region, work)
+    if as_json:
+        print(json.dumps([_service_state(service, state) for service, state in results]))
+    else:
+        _print_status(region, results)
+    if any(state is None or not state["ready"] for _, state in results):
+        raise typer.Exit(1)
+
+
+def _service_state(service: Service, state: dict[str, Any] | None) -> dict[str, Any]:
+    if state is None:
+        return {"service": service.value, "answers": False, "ready": False, "consumers": []}
+    return {
+        "service": service.value,
+        "answers": True,
+        "ready": bool(state["ready"]),
+        "consumers": state["consumers"],
+    }
+
+
+def _print_status(region: str, results: list[tuple[Service, dict[str, Any] | None]]) -> None:
     table = Table(title=f"Guild services in region {region}")
     for column in ("service", "ready", "consumers"):
         table.add_column(column)
-    results = _run(_resolve_url(nats_url), region, work)
     for service, state in results:
         if state is None:
             table.add_row(service.value, "[red]no answer[/]", "")
@@ -315,16 +376,16 @@ def status(nats_url: NatsUrl = None, region: Region = DEFAULT_REGION) -> None:
             ready = "[green]yes[/]" if state["ready"] else "[yellow]starting[/]"
             table.add_row(service.value, ready, ", ".join(state["consumers"]))
     console.print(table)
-    if any(state is None or not state["ready"] for _, state in results):
-        raise typer.Exit(1)
 
 
 @app.command()
-def provision(nats_url: NatsUrl = None, region: Region = DEFAULT_REGION) -> None:
+def provision(
+    nats_url: NatsUrl = None, region: Region = DEFAULT_REGION, data_dir: ClientDataDir = None
+) -> None:
     """Create or update the region's streams, then each service's consumers and buckets.
 
     For deployments where services run with GUILD_PROVISION=false and no admin rights."""
-    url = _resolve_url(nats_url)
+    url = _resolve_url(nats_url, data_dir)
     _run(url, region, _apply_region_streams)
     console.print(f"streams of region {region}: {', '.join(Streams(region).all())}")
     env = {**os.environ, "NATS_URL": url, "GUILD_REGION": region}
@@ -337,7 +398,8 @@ def provision(nats_url: NatsUrl = None, region: Region = DEFAULT_REGION) -> None
             check=False,
         )
         if result.returncode != 0:
-            raise _fail(f"{service.value}: {result.stderr.strip()[-2000:]}")
+            last = (result.stderr.strip().splitlines() or ["(no output)"])[-1]
+            raise _fail(f"{service.value} could not provision: {last}")
         console.print(f"{service.value}: consumers and buckets applied")
 
 
@@ -347,14 +409,20 @@ def inbox(
     limit: int = 20,
     nats_url: NatsUrl = None,
     region: Region = DEFAULT_REGION,
+    data_dir: ClientDataDir = None,
+    as_json: AsJson = False,
 ) -> None:
     """A member's in-app inbox, newest first."""
 
     async def work(client: GuildClient) -> Any:
+        await _known_member(client, member_id)
         payload = {"member_id": member_id, "limit": limit}
         return await client.query(Service.NOTIFICATIONS, "inbox", payload)
 
-    page = _run(_resolve_url(nats_url), region, work)
+    page = _run(_resolve_url(nats_url, data_dir), region, work)
+    if as_json:
+        print(json.dumps(page))
+        return
     table = Table(title=f"inbox of {member_id}")
     for column in ("when", "what", "why"):
         table.add_column(column)
@@ -365,14 +433,29 @@ def inbox(
     console.print(table)
 
 
+async def _known_member(client: GuildClient, member_id: str) -> None:
+    """Membership knows ``member_id`` (an unknown id is said so, not shown an empty inbox)."""
+    try:
+        await client.query(
+            Service.MEMBERSHIP, "get_member", {"viewer_id": member_id, "member_id": member_id}
+        )
+    except GuildError as error:
+        if error.code == "not_found":
+            raise GuildError(f"member {member_id!r} is unknown") from None
+        raise
+
+
 @app.command()
 def publish(
     subject: str,
     file: Annotated[Path, typer.Argument(help="A CloudEvent as JSON (structured mode).")],
     nats_url: NatsUrl = None,
     region: Region = DEFAULT_REGION,
+    data_dir: ClientDataDir = None,
 ) -> None:
     """Publish a test event to JetStream; its 'id' becomes the Nats-Msg-Id."""
+    if not file.is_file():
+        raise _fail(f"no such file: {file}")
     body = file.read_bytes()
     try:
         event_id = str(json.loads(body)["id"])
@@ -382,7 +465,7 @@ def publish(
     async def work(client: GuildClient) -> int:
         return await client.publish(subject, body, msg_id=event_id)
 
-    sequence = _run(_resolve_url(nats_url), region, work)
+    sequence = _run(_resolve_url(nats_url, data_dir), region, work)
     console.print(f"stored as sequence {sequence}")
 
 

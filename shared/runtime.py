@@ -141,6 +141,37 @@ def create_broker(
     )
 
 
+@dataclass
+class ConsumerWatch:
+    """Which of a service's pull consumers are stalled: messages wait for it, it has room for
+    more in hand (below its max_ack_pending) and none was delivered since the last look, so its
+    pull loop no longer fetches (nats-py
+    can lose a pull subscription after a server restart, nats.py#504; a loop can also end).
+    A subscriber in that state still says it runs; readiness must not."""
+
+    _delivered: dict[str, int] = field(default_factory=dict)
+    stalled: set[str] = field(default_factory=set)
+
+    async def look(self, js: JetStreamContext, subscribers: Sequence[Any]) -> None:
+        for subscriber in subscribers:
+            durable = getattr(getattr(subscriber, "config", None), "durable_name", None)
+            stream = getattr(getattr(subscriber, "stream", None), "name", None)
+            if not durable or not stream:
+                continue
+            try:
+                info = await js.consumer_info(stream, durable)
+            except Exception:  # NATS away: readiness says so already
+                continue
+            delivered = info.delivered.stream_seq or 0
+            room = (info.num_ack_pending or 0) < (info.config.max_ack_pending or 1)
+            waiting = (info.num_pending or 0) > 0 and room
+            if waiting and self._delivered.get(durable) == delivered:
+                self.stalled.add(durable)
+            else:
+                self.stalled.discard(durable)
+            self._delivered[durable] = delivered
+
+
 def _exempt_from_garbage_collection() -> None:
     """Move the read models just loaded out of the collector's sight: a full collection
     would otherwise walk millions of long-lived objects and stall every request for a
@@ -167,6 +198,7 @@ class ServiceApp:
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     provider: TracerProvider | None = None
     connection_log: ConnectionLog = field(default_factory=lambda: ConnectionLog(""))
+    consumer_watch: ConsumerWatch = field(default_factory=ConsumerWatch)
     ready: bool = False
     api: Callable[..., Awaitable[None]] | None = None
     """The service's own HTTP API (an ASGI app), served beside the health endpoints."""
@@ -206,6 +238,7 @@ class ServiceApp:
             stores=[ledger_store],
         )
         broker.subscriber(status_subject(settings.region, service), title="status")(app._status)
+        app.every(settings.consumer_check_interval, [look_for_stalled_consumers], app)
         if unsettled is not None:
             app._dead_letter_unsettled(unsettled, office)
         return app
@@ -319,12 +352,14 @@ class ServiceApp:
 
     def status(self) -> dict[str, Any]:
         subscribers = self.broker.subscribers
+        stalled = sorted(self.consumer_watch.stalled)
         return {
             "service": self.service.value,
             "region": self.settings.region,
-            "ready": self.ready and all(s.running for s in subscribers),
+            "ready": self.ready and all(s.running for s in subscribers) and not stalled,
             "subscribers": len(subscribers),
             "consumers": [spec.durable for spec in self.topology.consumers],
+            "stalled": stalled,
         }
 
     @property
@@ -383,6 +418,10 @@ class ServiceApp:
             await apply(self.js, self.topology)
         finally:
             await self.broker.stop()
+
+
+async def look_for_stalled_consumers(app: ServiceApp) -> None:
+    await app.consumer_watch.look(app.js, app.broker.subscribers)
 
 
 async def _verify(js: JetStreamContext, topology: Topology) -> None:

@@ -70,6 +70,12 @@ class GuildSettings(BaseSettings):
         gt=0,
         description="Seconds the event loop may go without turning before /healthz answers 503.",
     )
+    consumer_check_interval: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds between looks at the consumers; one with messages waiting and "
+        "nothing delivered or in hand at two looks in a row is stalled (/readyz 503).",
+    )
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR.")
     log_format: Literal["json", "text"] = Field(default="json", description="Log line format.")
     otel_exporter: Literal["none", "console", "otlp"] = Field(

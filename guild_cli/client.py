@@ -13,12 +13,18 @@ from nats.aio.client import Client
 from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.api import ConsumerConfig, DeliverPolicy
+from nats.js.errors import NoStreamResponseError
 
 from shared.naming import Service, command_subject, query_subject, status_subject
 
 
 class GuildError(RuntimeError):
-    """A request was refused or nobody answered; the message says which and why."""
+    """A request was refused or nobody answered; the message says which and why, ``code`` is
+    the refusal's error code (``not_found``, ...) when a service gave one."""
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,11 @@ def cloudevent(event_type: str, data: dict[str, Any], *, source: str, event_id: 
     ).encode()
 
 
+async def _quiet(error: Exception) -> None:
+    """nats-py's error callback: a failed connection becomes one :class:`GuildError` instead
+    of nats-py's own log lines with a traceback."""
+
+
 class GuildClient:
     def __init__(self, nc: Client, region: str) -> None:
         self.nc = nc
@@ -55,9 +66,13 @@ class GuildClient:
     @classmethod
     async def connect(cls, url: str, region: str) -> GuildClient:
         try:
-            nc = await nats.connect(url, connect_timeout=3, max_reconnect_attempts=3)
+            nc = await nats.connect(
+                url, connect_timeout=3, max_reconnect_attempts=3, error_cb=_quiet
+            )
         except Exception as error:
-            raise GuildError(f"cannot reach NATS at {url}: {error!r}") from None
+            raise GuildError(
+                f"cannot reach NATS at {url} ({type(error).__name__}): is Guild running?"
+            ) from None
         return cls(nc, region)
 
     async def close(self) -> None:
@@ -73,7 +88,8 @@ class GuildClient:
         document = json.loads(reply.data)
         if not document.get("ok"):
             error = document.get("error", {})
-            raise GuildError(f"{error.get('code', 'error')}: {error.get('message', document)}")
+            code = error.get("code", "error")
+            raise GuildError(f"{code}: {error.get('message', document)}", code=code)
         return document.get("result")
 
     async def command(
@@ -99,7 +115,10 @@ class GuildClient:
     ) -> int:
         """Publish to JetStream (waiting for the PubAck); returns the stream sequence."""
         all_headers = {**(headers or {}), "Nats-Msg-Id": msg_id}
-        ack = await self.nc.jetstream().publish(subject, body, headers=all_headers)
+        try:
+            ack = await self.nc.jetstream().publish(subject, body, headers=all_headers)
+        except NoStreamResponseError:
+            raise GuildError(f"no stream stores subject {subject}") from None
         return ack.seq
 
     async def read_stream(

@@ -11,9 +11,11 @@ import signal
 import socket
 import subprocess
 import sys
+from importlib.metadata import version
 from pathlib import Path
 from typing import Annotated, Any
 
+import httpx
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -22,6 +24,15 @@ from guild_cli.client import GuildClient, GuildError
 from guild_cli.demo import run_once, seed
 from guild_cli.demo_deliveries import DemoDeliveries
 from guild_cli.nats_server import EmbeddedNats, NatsServerError
+from guild_cli.state import (
+    DEFAULT_DATA_DIR,
+    DataDirLock,
+    RunningGuild,
+    data_dir_or_default,
+    running_guild,
+    state_file,
+    write_state,
+)
 from guild_cli.supervisor import SERVICES, Supervisor
 from shared.contracts.notifications import NotificationDeliveredV1
 from shared.messaging.consumer import DeadLetter
@@ -50,18 +61,46 @@ NatsUrl = Annotated[
     str | None,
     typer.Option("--nats-url", envvar="NATS_URL", help="NATS to talk to (default: guild up's)."),
 ]
+ClientDataDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        envvar="GUILD_DATA_DIR",
+        help="The data directory of the `guild up` to talk to (default .guild).",
+    ),
+]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
-def _state_file(data_dir: Path) -> Path:
-    return data_dir / "state.json"
+def _version(shown: bool) -> None:
+    if shown:
+        print(f"guild {version('guild')}")
+        raise typer.Exit()
 
 
-def _resolve_url(url: str | None, data_dir: Path = Path(".guild")) -> str:
+@app.callback()
+def _options(
+    show_version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """Guild: Communities of Practice on NATS JetStream. Start it, inspect it, operate it."""
+
+
+def _resolve_url(url: str | None, data_dir: Path | None = None) -> str:
+    """The NATS to talk to: ``url`` if given, else that of the ``guild up`` running on
+    ``data_dir`` (``GUILD_DATA_DIR``, ``.guild``); exits with one line if none runs there."""
     if url:
         return url
-    with contextlib.suppress(OSError, ValueError, KeyError):
-        return str(json.loads(_state_file(data_dir).read_text())["nats_url"])
-    return "nats://127.0.0.1:4222"
+    folder = data_dir_or_default(data_dir).resolve()
+    running = running_guild(folder)
+    if running is None:
+        raise _fail(
+            f"Guild is not running on {folder} (start it with `guild up`, or give "
+            "--data-dir or --nats-url)"
+        )
+    return running.nats_url
 
 
 def _port_free(port: int) -> bool:
@@ -76,7 +115,8 @@ def _free_port() -> int:
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
-    console.print(f"[red]error:[/] {message}")
+    """One line on stderr, whatever the terminal's width; the caller raises the exit."""
+    print(f"error: {message}", file=sys.stderr)
     return typer.Exit(code)
 
 
@@ -89,10 +129,35 @@ async def _with_client(url: str, region: str, work: Any) -> Any:
 
 
 def _run(url: str, region: str, work: Any) -> Any:
+    """Run ``work(client)``; any failure is one line on stderr and exit code 1."""
     try:
         return asyncio.run(_with_client(url, region, work))
     except GuildError as error:
         raise _fail(str(error)) from None
+    except Exception as error:  # the CLI's edge: one line, never a traceback
+        raise _fail(f"{type(error).__name__}: {error}") from None
+
+
+STOP_SIGNALS = (signal.SIGHUP, signal.SIGINT, signal.SIGTERM)
+
+
+class Interrupted(Exception):
+    """A stop signal (a closed terminal, Ctrl-C, SIGTERM) arrived before the services ran."""
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise Interrupted(signal.Signals(signum).name)
+
+
+def _on_stop_signals(handler: Any) -> None:
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, handler)
+
+
+def _say(text: str) -> None:
+    """Print, unless the terminal is gone (after SIGHUP): stopping must go on regardless."""
+    with contextlib.suppress(OSError):
+        console.print(text)
 
 
 @app.command()
@@ -100,45 +165,66 @@ def up(
     demo: Annotated[
         bool, typer.Option(help="Seed demo data and show a new member and question.")
     ] = False,
-    data_dir: DataDir = Path(".guild"),
+    data_dir: DataDir = DEFAULT_DATA_DIR,
     region: Region = DEFAULT_REGION,
     nats_port: Annotated[int, typer.Option(help="NATS client port (0: any free port).")] = 4222,
     http: Annotated[bool, typer.Option(help="Serve each service's /healthz and /readyz.")] = True,
 ) -> None:
-    """Start NATS (JetStream on local disk) and the four services; Ctrl-C stops everything."""
+    """Start NATS (JetStream on local disk) and the four services; Ctrl-C, SIGTERM or closing
+    the terminal stops everything, the services first."""
     check_region(region)
     data_dir = data_dir.resolve()
-    if nats_port and not _port_free(nats_port):
-        console.print(f"port {nats_port} is taken; NATS will use a free port instead")
-        nats_port = 0
-    server = EmbeddedNats(data_dir / "nats", port=nats_port)
+    lock = DataDirLock(data_dir)
+    if not lock.acquire():
+        held = lock.holder()
+        raise _fail(
+            f"Guild is already running on {data_dir} (pid {held.get('pid', '?')}, NATS "
+            f"{held.get('nats_url', '?')}); stop it first, or use another --data-dir"
+        )
+    _on_stop_signals(_interrupt)
+    server = EmbeddedNats(data_dir / "nats", port=nats_port, die_with_parent=True)
+    supervisor: Supervisor | None = None
+    code = 1
     try:
+        if nats_port and not _port_free(nats_port):
+            console.print(f"port {nats_port} is taken; NATS will use a free port instead")
+            server.port = 0
         with console.status("starting nats-server (JetStream on local disk) ..."):
             server.start()
-    except NatsServerError as error:
-        raise _fail(str(error)) from None
-    ports = {service: _free_port() for service in SERVICES} if http else {}
-    supervisor = Supervisor(server.url, region, data_dir, http_ports=ports)
-    _state_file(data_dir).write_text(
-        json.dumps({"nats_url": server.url, "region": region, "pid": os.getpid()})
-    )
-    code = 0
-    try:
+        lock.record(nats_url=server.url)
+        ports = {service: _free_port() for service in SERVICES} if http else {}
+        supervisor = Supervisor(server.url, region, data_dir, http_ports=ports)
         code = asyncio.run(_up(supervisor, demo))
+    except NatsServerError as error:
+        _say(f"[red]error:[/] {error}")
+    except Interrupted as interrupted:
+        _say(f"{interrupted} received while starting")
     finally:
-        with console.status("stopping the services, then NATS ..."):
-            exits = supervisor.stop_all()
-            server.stop()
-        _state_file(data_dir).unlink(missing_ok=True)
-        console.print(f"stopped: {', '.join(f'{n} (exit {c})' for n, c in exits.items())}, nats")
-        console.print(f"state kept in {data_dir}; `guild up` again carries on from it")
+        _on_stop_signals(signal.SIG_IGN)  # the stop below is not to be cut short
+        _stop(supervisor, server, data_dir)
+        lock.release()
     raise typer.Exit(code)
+
+
+def _stop(supervisor: Supervisor | None, server: EmbeddedNats, data_dir: Path) -> None:
+    """The services first, each waited for (killed after a grace period); NATS last."""
+    _say("stopping the services, then NATS ...")
+    exits = supervisor.stop_all() if supervisor is not None else {}
+    server.stop()
+    state_file(data_dir).unlink(missing_ok=True)
+    _say(f"stopped: {', '.join(f'{n} (exit {c})' for n, c in exits.items())}, nats")
+    _say(f"state kept in {data_dir}; `guild up` again carries on from it")
+
+
+def _write_state(supervisor: Supervisor) -> None:
+    running = RunningGuild(os.getpid(), supervisor.nats_url, supervisor.region, supervisor.pids())
+    write_state(supervisor.data_dir, running)
 
 
 async def _up(supervisor: Supervisor, demo: bool) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in STOP_SIGNALS:
         loop.add_signal_handler(sig, stop.set)
     client = await GuildClient.connect(supervisor.nats_url, supervisor.region)
     receivers = DemoDeliveries(supervisor.data_dir / "deliveries", console.print)
@@ -148,8 +234,11 @@ async def _up(supervisor: Supervisor, demo: bool) -> int:
             await receivers.start()
             supervisor.extra_env |= receivers.env()
         supervisor.start_all()
+        _write_state(supervisor)
         with console.status("starting membership, content, matching, notifications ..."):
-            await supervisor.wait_ready(client)
+            await _until_ready_or_stopped(supervisor, client, stop)
+        if stop.is_set():
+            return 0
         _print_running(supervisor, receivers if demo else None)
         if demo:
             with console.status("seeding the demo company (30 people, 4 communities) ..."):
@@ -159,12 +248,24 @@ async def _up(supervisor: Supervisor, demo: bool) -> int:
             await run_once(client, console)
         await _tail_until_stopped(client, supervisor, stop)
     except (GuildError, RuntimeError) as error:
-        console.print(f"[red]error:[/] {error}")
+        _say(f"[red]error:[/] {error}")
         return 1
     finally:
         await client.close()
         await receivers.stop()
     return 0
+
+
+async def _until_ready_or_stopped(
+    supervisor: Supervisor, client: GuildClient, stop: asyncio.Event
+) -> None:
+    ready = asyncio.create_task(supervisor.wait_ready(client))
+    stopped = asyncio.create_task(stop.wait())
+    await asyncio.wait({ready, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    for task in (ready, stopped):
+        task.cancel()
+    if ready.done() and not ready.cancelled():
+        ready.result()
 
 
 def _print_running(supervisor: Supervisor, receivers: DemoDeliveries | None) -> None:
@@ -199,16 +300,20 @@ async def _tail_until_stopped(
         )
 
     await client.nc.subscribe(NotificationDeliveredV1.subject_in(client.region), cb=on_delivered)
-    console.print(
+    _say(
         "Guild is running. New deliveries are shown below. Try, in another terminal: "
         "[bold]./guild status[/], [bold]./guild inbox e1001[/], [bold]./guild demo[/]. "
         "Press Ctrl-C to stop."
     )
-    while not stop.is_set():
-        for note in supervisor.restart_exited():
-            console.print(f"[yellow]{note}[/]")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), 1.0)
+    async with httpx.AsyncClient() as probes:
+        while not stop.is_set():
+            notes = supervisor.restart_exited() + await supervisor.restart_stuck(probes)
+            for note in notes:
+                _say(f"[yellow]{note}[/]")
+            if notes:
+                _write_state(supervisor)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 1.0)
 
 
 async def _apply_region_streams(client: GuildClient) -> None:
@@ -216,7 +321,9 @@ async def _apply_region_streams(client: GuildClient) -> None:
 
 
 @app.command()
-def demo(nats_url: NatsUrl = None, region: Region = DEFAULT_REGION) -> None:
+def demo(
+    nats_url: NatsUrl = None, region: Region = DEFAULT_REGION, data_dir: ClientDataDir = None
+) -> None:
     """Seed the demo company into a running Guild and show a new member and a new question."""
 
     async def work(client: GuildClient) -> None:
@@ -224,20 +331,45 @@ def demo(nats_url: NatsUrl = None, region: Region = DEFAULT_REGION) -> None:
             await seed(client)
         await run_once(client, console)
 
-    _run(_resolve_url(nats_url), region, work)
+    _run(_resolve_url(nats_url, data_dir), region, work)
 
 
 @app.command()
-def status(nats_url: NatsUrl = None, region: Region = DEFAULT_REGION) -> None:
-    """Whether each service answers and is consuming."""
+def status(
+    nats_url: NatsUrl = None,
+    region: Region = DEFAULT_REGION,
+    data_dir: ClientDataDir = None,
+    as_json: AsJson = False,
+) -> None:
+    """Whether each service answers and is consuming (exit code 1 if one does not)."""
 
     async def work(client: GuildClient) -> list[tuple[Service, dict[str, Any] | None]]:
         return [(service, await client.status(service)) for service in SERVICES]
 
+    results = _run(_resolve_url(nats_url, data_dir), region, work)
+    if as_json:
+        print(json.dumps([_service_state(service, state) for service, state in results]))
+    else:
+        _print_status(region, results)
+    if any(state is None or not state["ready"] for _, state in results):
+        raise typer.Exit(1)
+
+
+def _service_state(service: Service, state: dict[str, Any] | None) -> dict[str, Any]:
+    if state is None:
+        return {"service": service.value, "answers": False, "ready": False, "consumers": []}
+    return {
+        "service": service.value,
+        "answers": True,
+        "ready": bool(state["ready"]),
+        "consumers": state["consumers"],
+    }
+
+
+def _print_status(region: str, results: list[tuple[Service, dict[str, Any] | None]]) -> None:
     table = Table(title=f"Guild services in region {region}")
     for column in ("service", "ready", "consumers"):
         table.add_column(column)
-    results = _run(_resolve_url(nats_url), region, work)
     for service, state in results:
         if state is None:
             table.add_row(service.value, "[red]no answer[/]", "")
@@ -245,16 +377,16 @@ def status(nats_url: NatsUrl = None, region: Region = DEFAULT_REGION) -> None:
             ready = "[green]yes[/]" if state["ready"] else "[yellow]starting[/]"
             table.add_row(service.value, ready, ", ".join(state["consumers"]))
     console.print(table)
-    if any(state is None or not state["ready"] for _, state in results):
-        raise typer.Exit(1)
 
 
 @app.command()
-def provision(nats_url: NatsUrl = None, region: Region = DEFAULT_REGION) -> None:
+def provision(
+    nats_url: NatsUrl = None, region: Region = DEFAULT_REGION, data_dir: ClientDataDir = None
+) -> None:
     """Create or update the region's streams, then each service's consumers and buckets.
 
     For deployments where services run with GUILD_PROVISION=false and no admin rights."""
-    url = _resolve_url(nats_url)
+    url = _resolve_url(nats_url, data_dir)
     _run(url, region, _apply_region_streams)
     console.print(f"streams of region {region}: {', '.join(Streams(region).all())}")
     env = {**os.environ, "NATS_URL": url, "GUILD_REGION": region}
@@ -267,7 +399,8 @@ def provision(nats_url: NatsUrl = None, region: Region = DEFAULT_REGION) -> None
             check=False,
         )
         if result.returncode != 0:
-            raise _fail(f"{service.value}: {result.stderr.strip()[-2000:]}")
+            last = (result.stderr.strip().splitlines() or ["(no output)"])[-1]
+            raise _fail(f"{service.value} could not provision: {last}")
         console.print(f"{service.value}: consumers and buckets applied")
 
 
@@ -277,14 +410,20 @@ def inbox(
     limit: int = 20,
     nats_url: NatsUrl = None,
     region: Region = DEFAULT_REGION,
+    data_dir: ClientDataDir = None,
+    as_json: AsJson = False,
 ) -> None:
     """A member's in-app inbox, newest first."""
 
     async def work(client: GuildClient) -> Any:
+        await _known_member(client, member_id)
         payload = {"member_id": member_id, "limit": limit}
         return await client.query(Service.NOTIFICATIONS, "inbox", payload)
 
-    page = _run(_resolve_url(nats_url), region, work)
+    page = _run(_resolve_url(nats_url, data_dir), region, work)
+    if as_json:
+        print(json.dumps(page))
+        return
     table = Table(title=f"inbox of {member_id}")
     for column in ("when", "what", "why"):
         table.add_column(column)
@@ -295,14 +434,29 @@ def inbox(
     console.print(table)
 
 
+async def _known_member(client: GuildClient, member_id: str) -> None:
+    """Membership knows ``member_id`` (an unknown id is said so, not shown an empty inbox)."""
+    try:
+        await client.query(
+            Service.MEMBERSHIP, "get_member", {"viewer_id": member_id, "member_id": member_id}
+        )
+    except GuildError as error:
+        if error.code == "not_found":
+            raise GuildError(f"member {member_id!r} is unknown") from None
+        raise
+
+
 @app.command()
 def publish(
     subject: str,
     file: Annotated[Path, typer.Argument(help="A CloudEvent as JSON (structured mode).")],
     nats_url: NatsUrl = None,
     region: Region = DEFAULT_REGION,
+    data_dir: ClientDataDir = None,
 ) -> None:
     """Publish a test event to JetStream; its 'id' becomes the Nats-Msg-Id."""
+    if not file.is_file():
+        raise _fail(f"no such file: {file}")
     body = file.read_bytes()
     try:
         event_id = str(json.loads(body)["id"])
@@ -312,7 +466,7 @@ def publish(
     async def work(client: GuildClient) -> int:
         return await client.publish(subject, body, msg_id=event_id)
 
-    sequence = _run(_resolve_url(nats_url), region, work)
+    sequence = _run(_resolve_url(nats_url, data_dir), region, work)
     console.print(f"stored as sequence {sequence}")
 
 

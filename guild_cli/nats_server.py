@@ -21,6 +21,8 @@ import urllib.request
 from pathlib import Path
 from types import TracebackType
 
+from guild_cli.processes import die_with_parent
+
 LOOPBACK = "127.0.0.1"
 
 
@@ -59,12 +61,14 @@ class EmbeddedNats:
         monitor_port: int = 0,
         server_name: str = "guild-local",
         sync_interval: str | None = None,
+        die_with_parent: bool = False,
     ) -> None:
         self.data_dir = Path(data_dir)
         self.port = port
         self.monitor_port = monitor_port
         self.server_name = server_name
         self.sync_interval = sync_interval
+        self.die_with_parent = die_with_parent
         self.process: subprocess.Popen[bytes] | None = None
         self.url = ""
         self.monitor_url = ""
@@ -103,8 +107,15 @@ class EmbeddedNats:
             "-m", str(self.monitor_port or -1),
             "--ports_file_dir", str(ports_dir),
         ]  # fmt: skip
+        self.url = self.monitor_url = ""  # a restart may be given other ports
         with self.log_file.open("ab") as log:
-            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(
+                command,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=die_with_parent() if self.die_with_parent else None,
+            )
         try:
             self._wait_until_ready(ports_dir, time.monotonic() + timeout)
         except BaseException:

@@ -1,9 +1,11 @@
 """Running the four services as child processes, each on its own, as in production.
 
 Each service is ``python -m services.<name>`` with its settings in the environment and its
-log in ``<data dir>/logs/<name>.log``. Children run in their own session, so Ctrl-C reaches
-only ``guild``, which then stops the services first and NATS last. A service that exits on
-its own is restarted with a growing pause.
+log in ``<data dir>/logs/<name>.log``. Children run in their own session, so Ctrl-C or a
+closed terminal reaches only ``guild``, which then stops the services first (SIGTERM, then
+SIGKILL after a grace period) and NATS last; if ``guild`` itself is killed, the kernel stops
+them (see :mod:`guild_cli.processes`). A service that exits on its own is restarted with a
+growing pause; so is one whose ``/healthz`` says its event loop is stuck, or stops answering.
 """
 
 from __future__ import annotations
@@ -17,11 +19,20 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
+
 from guild_cli.client import GuildClient
 from guild_cli.identity import DemoIdentity
+from guild_cli.processes import die_with_parent
 from shared.naming import Service
 
 SERVICES = (Service.MEMBERSHIP, Service.CONTENT, Service.MATCHING, Service.NOTIFICATIONS)
+STOP_GRACE = 20.0
+"""Seconds a service has to finish the messages in hand after SIGTERM, before SIGKILL."""
+STUCK_GRACE = 5.0
+"""The same for a service whose loop is stuck (it cannot act on SIGTERM until it turns)."""
+MISSED_PROBES = 3
+"""Unanswered /healthz probes in a row (after a first answer) that make a service stuck."""
 
 
 @dataclass
@@ -30,11 +41,15 @@ class ServiceProcess:
     env: dict[str, str]
     log_path: Path
     process: subprocess.Popen[bytes] | None = None
+    http_port: int | None = None
     restarts: int = 0
     next_start: float = 0.0
+    answered: bool = False
+    missed: int = 0
 
     def start(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self.answered, self.missed = False, 0
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", f"services.{self.service.value}"],
@@ -42,7 +57,25 @@ class ServiceProcess:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                preexec_fn=die_with_parent(),
             )
+
+    @property
+    def pid(self) -> int | None:
+        return None if self.process is None else self.process.pid
+
+    async def stuck(self, client: httpx.AsyncClient) -> bool:
+        """Whether the service says its loop is stuck (503 on /healthz), or has stopped
+        answering its probes after it once did."""
+        if self.http_port is None or self.exit_code() is not None:
+            return False
+        try:
+            response = await client.get(f"http://127.0.0.1:{self.http_port}/healthz", timeout=2)
+        except httpx.HTTPError:
+            self.missed += 1
+            return self.answered and self.missed >= MISSED_PROBES
+        self.answered, self.missed = True, 0
+        return response.status_code == 503
 
     def exit_code(self) -> int | None:
         return None if self.process is None else self.process.poll()
@@ -51,7 +84,7 @@ class ServiceProcess:
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
 
-    def wait_stopped(self, timeout: float = 20.0) -> int | None:
+    def wait_stopped(self, timeout: float = STOP_GRACE) -> int | None:
         """Wait for the exit that :meth:`signal_stop` asked for; kill if it does not come."""
         if self.process is None:
             return None
@@ -88,9 +121,11 @@ class Supervisor:
                 "PYTHONUNBUFFERED": "1",
                 **self.extra_env,
             }
-            if port := self.http_ports.get(service):
+            port = self.http_ports.get(service)
+            if port:
                 env[f"GUILD_{service.value.upper()}_HTTP_PORT"] = str(port)
-            child = ServiceProcess(service, env, self.data_dir / "logs" / f"{service.value}.log")
+            log = self.data_dir / "logs" / f"{service.value}.log"
+            child = ServiceProcess(service, env, log, http_port=port)
             child.start()
             self.children.append(child)
 
@@ -130,6 +165,25 @@ class Supervisor:
             child.next_start = now + pause
             child.start()
         return notes
+
+    async def restart_stuck(self, client: httpx.AsyncClient) -> list[str]:
+        """Restart services whose event loop is stuck; returns what happened, for the user."""
+        notes = []
+        for child in self.children:
+            if not await child.stuck(client):
+                continue
+            child.restarts += 1
+            notes.append(
+                f"{child.service.value} is stuck (its /healthz says its loop does not turn, or "
+                f"it stopped answering); restarting it (restart {child.restarts})"
+            )
+            child.signal_stop()
+            await asyncio.to_thread(child.wait_stopped, STUCK_GRACE)
+            child.start()
+        return notes
+
+    def pids(self) -> dict[str, int]:
+        return {c.service.value: c.pid for c in self.children if c.pid is not None}
 
     def stop_all(self) -> dict[str, int | None]:
         """SIGTERM every service at once (each finishes what it holds), then wait for each."""

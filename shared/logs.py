@@ -64,15 +64,46 @@ class TextFormatter(logging.Formatter):
         return text.rstrip()
 
 
+LIBRARY_LOGGERS = ("faststream", "uvicorn", "uvicorn.error", "uvicorn.access", "nats")
+"""Loggers that FastStream and uvicorn give handlers of their own (colourised text, not
+propagated): their records are sent to Guild's handler instead."""
+
+
+class RoutineFetchTimeouts(logging.Filter):
+    """FastStream 0.7.8 restarts a pull loop whose fetch raised a plain ``TimeoutError``
+    (nats-py 2.16 raises one, not its own, when a fetch's deadline passes between its two
+    requests, as happens under CPU load) and logs that at ERROR with a traceback, asking for an
+    issue to be opened. Nothing is lost or late: it is a debug line. Any other failure of a
+    pull loop stays an error, with its traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        routine = (
+            record.name.startswith("faststream")
+            and isinstance(error, TimeoutError)
+            and "raised an exception, retrying" in str(record.msg)
+        )
+        if not routine:
+            return True
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        record.msg, record.args, record.exc_info = "pull fetch timed out; fetching again", (), None
+        return logging.getLogger().isEnabledFor(logging.DEBUG)
+
+
 def configure_logging(*, service: str, region: str, level: str, fmt: str) -> None:
-    """Send every log record to stderr, one line each."""
+    """Send every log record to stderr, one line each, the libraries' records included."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
         JsonFormatter({"service": service, "region": region}) if fmt == "json" else TextFormatter()
     )
+    handler.addFilter(RoutineFetchTimeouts())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    for name in LIBRARY_LOGGERS:
+        library = logging.getLogger(name)
+        library.handlers.clear()
+        library.propagate = True
     # FastStream logs two INFO lines per message by default, which costs about a quarter of
     # consumer throughput; Guild logs what matters itself.
     logging.getLogger("faststream").setLevel(max(logging.WARNING, root.level))

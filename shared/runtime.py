@@ -13,6 +13,8 @@ import json
 import logging
 import signal
 import sys
+import threading
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -139,6 +141,37 @@ def create_broker(
     )
 
 
+@dataclass
+class ConsumerWatch:
+    """Which of a service's pull consumers are stalled: messages wait for it, it has room for
+    more in hand (below its max_ack_pending) and none was delivered since the last look, so its
+    pull loop no longer fetches (nats-py
+    can lose a pull subscription after a server restart, nats.py#504; a loop can also end).
+    A subscriber in that state still says it runs; readiness must not."""
+
+    _delivered: dict[str, int] = field(default_factory=dict)
+    stalled: set[str] = field(default_factory=set)
+
+    async def look(self, js: JetStreamContext, subscribers: Sequence[Any]) -> None:
+        for subscriber in subscribers:
+            durable = getattr(getattr(subscriber, "config", None), "durable_name", None)
+            stream = getattr(getattr(subscriber, "stream", None), "name", None)
+            if not durable or not stream:
+                continue
+            try:
+                info = await js.consumer_info(stream, durable)
+            except Exception:  # NATS away: readiness says so already
+                continue
+            delivered = info.delivered.stream_seq or 0
+            room = (info.num_ack_pending or 0) < (info.config.max_ack_pending or 1)
+            waiting = (info.num_pending or 0) > 0 and room
+            if waiting and self._delivered.get(durable) == delivered:
+                self.stalled.add(durable)
+            else:
+                self.stalled.discard(durable)
+            self._delivered[durable] = delivered
+
+
 def _exempt_from_garbage_collection() -> None:
     """Move the read models just loaded out of the collector's sight: a full collection
     would otherwise walk millions of long-lived objects and stall every request for a
@@ -165,6 +198,7 @@ class ServiceApp:
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     provider: TracerProvider | None = None
     connection_log: ConnectionLog = field(default_factory=lambda: ConnectionLog(""))
+    consumer_watch: ConsumerWatch = field(default_factory=ConsumerWatch)
     ready: bool = False
     api: Callable[..., Awaitable[None]] | None = None
     """The service's own HTTP API (an ASGI app), served beside the health endpoints."""
@@ -204,6 +238,7 @@ class ServiceApp:
             stores=[ledger_store],
         )
         broker.subscriber(status_subject(settings.region, service), title="status")(app._status)
+        app.every(settings.consumer_check_interval, [look_for_stalled_consumers], app)
         if unsettled is not None:
             app._dead_letter_unsettled(unsettled, office)
         return app
@@ -317,12 +352,14 @@ class ServiceApp:
 
     def status(self) -> dict[str, Any]:
         subscribers = self.broker.subscribers
+        stalled = sorted(self.consumer_watch.stalled)
         return {
             "service": self.service.value,
             "region": self.settings.region,
-            "ready": self.ready and all(s.running for s in subscribers),
+            "ready": self.ready and all(s.running for s in subscribers) and not stalled,
             "subscribers": len(subscribers),
             "consumers": [spec.durable for spec in self.topology.consumers],
+            "stalled": stalled,
         }
 
     @property
@@ -383,6 +420,10 @@ class ServiceApp:
             await self.broker.stop()
 
 
+async def look_for_stalled_consumers(app: ServiceApp) -> None:
+    await app.consumer_watch.look(app.js, app.broker.subscribers)
+
+
 async def _verify(js: JetStreamContext, topology: Topology) -> None:
     """With provisioning off, fail fast and clearly if something was not provisioned."""
     missing = []
@@ -408,6 +449,27 @@ async def _verify(js: JetStreamContext, topology: Topology) -> None:
         )
 
 
+class LoopHeartbeat:
+    """When the service's event loop last turned: a task on the loop writes the time, the
+    health thread reads it. A loop that has not turned for ``stall_after`` seconds is stuck."""
+
+    def __init__(self, stall_after: float) -> None:
+        self.stall_after = stall_after
+        self.last = time.monotonic()
+
+    async def beat(self) -> None:
+        while True:
+            self.last = time.monotonic()
+            await asyncio.sleep(min(0.5, self.stall_after / 4))
+
+    def stalled_for(self) -> float:
+        return max(0.0, time.monotonic() - self.last)
+
+    @property
+    def turning(self) -> bool:
+        return self.stalled_for() < self.stall_after
+
+
 class _HealthServer(uvicorn.Server):
     """uvicorn without its own signal handling: the service owns SIGTERM and SIGINT."""
 
@@ -416,29 +478,97 @@ class _HealthServer(uvicorn.Server):
         yield
 
 
-def health_app(app: ServiceApp) -> Callable[..., Awaitable[None]]:
-    """``/healthz`` (connected to NATS) and ``/readyz`` (subscribed and consuming), for probes;
-    every other path goes to the service's API, if it has one."""
+ASGIApp = Callable[..., Awaitable[None]]
+
+
+def health_app(
+    app: ServiceApp, heartbeat: LoopHeartbeat, service_loop: asyncio.AbstractEventLoop
+) -> ASGIApp:
+    """``/healthz`` (the process is alive: its event loop turns) and ``/readyz`` (connected to
+    NATS and consuming), answered on the health thread's own loop, so they answer even when the
+    service's loop is stuck; every other path goes to the service's API, run on its loop."""
+
+    def probe(path: str) -> tuple[int, dict[str, Any]]:
+        alive, connected = heartbeat.turning, app.connected
+        status = app.status()
+        checks = {"/healthz": alive, "/readyz": alive and connected and status["ready"]}
+        body = {
+            **status,
+            "connected": connected,
+            "loop_turning": alive,
+            "loop_stalled_for": round(heartbeat.stalled_for(), 1),
+        }
+        return (200 if checks[path] else 503), body
 
     async def asgi(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return
-        if app.api is not None and scope["path"] not in ("/healthz", "/readyz"):
-            await app.api(scope, receive, send)
+        path = scope["path"]
+        if app.api is not None and path not in ("/healthz", "/readyz"):
+            await _on_loop(service_loop, app.api, scope, receive, send)
             return
-        connected = app.connected
-        checks = {"/healthz": connected, "/readyz": connected and app.status()["ready"]}
-        if scope["path"] not in checks:
-            status, body = 404, {"error": "not found; try /healthz or /readyz"}
+        if path in ("/healthz", "/readyz"):
+            status, body = probe(path)
         else:
-            ok = checks[scope["path"]]
-            status, body = (200 if ok else 503), {**app.status(), "connected": connected}
-        payload = json.dumps(body).encode()
+            status, body = 404, {"error": "not found; try /healthz or /readyz"}
         headers = [(b"content-type", b"application/json")]
         await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": payload})
+        await send({"type": "http.response.body", "body": json.dumps(body).encode()})
 
     return asgi
+
+
+async def _on_loop(
+    loop: asyncio.AbstractEventLoop, api: ASGIApp, scope: dict[str, Any], receive: Any, send: Any
+) -> None:
+    """Run the ASGI ``api`` on ``loop`` (the service's, where its stores live), its receive
+    and send coming back to the HTTP server's loop."""
+    here = asyncio.get_running_loop()
+
+    async def receive_here() -> Any:
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(receive(), here))
+
+    async def send_here(message: Any) -> None:
+        await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(send(message), here))
+
+    running = asyncio.run_coroutine_threadsafe(api(scope, receive_here, send_here), loop)
+    await asyncio.wrap_future(running)
+
+
+class HealthEndpoints:
+    """The health endpoints (and the service's API) over HTTP, served by uvicorn on a thread
+    and an event loop of its own."""
+
+    def __init__(self, app: ServiceApp, heartbeat: LoopHeartbeat) -> None:
+        self.app = app
+        self.heartbeat = heartbeat
+        self.server: _HealthServer | None = None
+        self.thread: threading.Thread | None = None
+
+    async def start(self, timeout: float = 10.0) -> None:
+        port = self.app.settings.http_port
+        config = uvicorn.Config(
+            health_app(self.app, self.heartbeat, asyncio.get_running_loop()),
+            host=self.app.settings.http_host,
+            port=port or 0,
+            lifespan="off",
+            log_level="warning",
+            log_config=None,  # records go to Guild's handler, as JSON lines
+        )
+        self.server = server = _HealthServer(config)
+        self.thread = threading.Thread(target=server.run, name="health", daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + timeout
+        while not server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"the health endpoints could not listen on port {port}")
+            await asyncio.sleep(0.02)
+
+    async def stop(self) -> None:
+        if self.server is None or self.thread is None:
+            return
+        self.server.should_exit = True
+        await asyncio.to_thread(self.thread.join, 10.0)
 
 
 async def serve(app: ServiceApp) -> None:
@@ -447,18 +577,11 @@ async def serve(app: ServiceApp) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    http: _HealthServer | None = None
-    http_task: asyncio.Task[None] | None = None
+    heartbeat = LoopHeartbeat(app.settings.loop_stall_after)
+    beating = asyncio.create_task(heartbeat.beat())
+    http = HealthEndpoints(app, heartbeat)
     if app.settings.http_port is not None:
-        config = uvicorn.Config(
-            health_app(app),
-            host=app.settings.http_host,
-            port=app.settings.http_port,
-            lifespan="off",
-            log_level="warning",
-        )
-        http = _HealthServer(config)
-        http_task = asyncio.create_task(http.serve())
+        await http.start()
     try:
         starting = asyncio.create_task(app.start())
         stopping = asyncio.create_task(stop.wait())
@@ -470,9 +593,8 @@ async def serve(app: ServiceApp) -> None:
             await cancel_and_wait(starting)
     finally:
         await app.stop()
-        if http is not None and http_task is not None:
-            http.should_exit = True
-            await http_task
+        await http.stop()
+        await cancel_and_wait(beating)
 
 
 S = TypeVar("S", bound=GuildSettings)

@@ -65,6 +65,17 @@ class GuildSettings(BaseSettings):
     http_port: int | None = Field(
         default=None, ge=0, le=65535, description="Port of /healthz and /readyz; unset = off."
     )
+    loop_stall_after: float = Field(
+        default=10.0,
+        gt=0,
+        description="Seconds the event loop may go without turning before /healthz answers 503.",
+    )
+    consumer_check_interval: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds between looks at the consumers; one with messages waiting and "
+        "nothing delivered or in hand at two looks in a row is stalled (/readyz 503).",
+    )
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR.")
     log_format: Literal["json", "text"] = Field(default="json", description="Log line format.")
     otel_exporter: Literal["none", "console", "otlp"] = Field(

@@ -13,6 +13,7 @@ Error codes: ``invalid_json``, ``invalid_request`` (with the fields and why), ``
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -26,6 +27,7 @@ from pydantic import BaseModel, Field, ValidationError
 from shared.contracts.base import Request
 from shared.ids import new_id
 from shared.storage import KvStore, StaleRevision
+from shared.tasks import cancel_and_wait
 
 log = logging.getLogger("guild.rpc")
 
@@ -91,21 +93,28 @@ class StoredReply(BaseModel):
     fingerprint: str = Field(description="Hash of the request without its request_id.")
     reply: Reply | None = Field(description="The reply, once there is one.")
     started_at: datetime = Field(description="When the first copy arrived.")
+    renewed_at: datetime | None = Field(
+        default=None,
+        description="When the running copy last renewed its claim (its lease); a claim not "
+        "renewed for a lease is abandoned and a retry takes it over.",
+    )
 
 
 class RequestLedger:
     """Makes commands idempotent on the client's ``request_id`` (kept 24 hours).
 
-    The first copy claims the id; a repeat gets the first reply; a repeat that arrives while
-    the first is still running is told so (``in_progress``); the same id with a different
-    payload is a ``conflict``. Internal errors and lost races (``concurrent_update``) are not
-    kept, so a retry runs again.
+    The first copy claims the id with a short lease that it renews while its handler runs; a
+    repeat gets the first reply; a repeat that arrives while the first still holds its lease
+    is told so (``in_progress``); once a lease lapses (the handler's process died) a repeat
+    takes the claim over and runs. The same id with a different payload is a ``conflict``.
+    Internal errors and lost races (``concurrent_update``) are not kept, so a retry runs again.
     """
 
-    STALE_AFTER = timedelta(minutes=2)
+    LEASE = timedelta(seconds=5)
 
-    def __init__(self, store: KvStore[StoredReply]) -> None:
+    def __init__(self, store: KvStore[StoredReply], *, lease: timedelta = LEASE) -> None:
         self.store = store
+        self.lease = lease
 
     async def run(self, request: Request, execute: Callable[[], Awaitable[Reply]]) -> Reply:
         if request.request_id is None:
@@ -114,22 +123,49 @@ class RequestLedger:
         fingerprint = hashlib.sha256(
             request.model_dump_json(exclude={"request_id"}).encode()
         ).hexdigest()
-        claim = StoredReply(fingerprint=fingerprint, reply=None, started_at=datetime.now(UTC))
-        if await self.store.create(key, claim) is None:
-            held = await self.store.get(key)
-            if held is not None:
-                if earlier := self._earlier_reply(held.value, fingerprint):
-                    return earlier
-                try:  # the first copy was abandoned (its process died): take over
-                    await self.store.update(key, claim, revision=held.revision)
-                except StaleRevision:
-                    return _in_progress()
-        reply = await execute()
+        now = datetime.now(UTC)
+        claim = StoredReply(fingerprint=fingerprint, reply=None, started_at=now, renewed_at=now)
+        claimed = await self._claim(key, claim)
+        if isinstance(claimed, dict):
+            return claimed
+        renewing = asyncio.create_task(self._renew(key, claim, claimed))
+        try:
+            reply = await execute()
+        finally:
+            await cancel_and_wait(renewing)
         if reply.get("error", {}).get("code") in ("internal", RETRYABLE):
             await self.store.delete(key)
         else:
             await self.store.put(key, claim.model_copy(update={"reply": reply}))
         return reply
+
+    async def _claim(self, key: str, claim: StoredReply) -> int | Reply:
+        """The revision of this copy's claim, or the reply that answers it instead."""
+        if (revision := await self.store.create(key, claim)) is not None:
+            return revision
+        held = await self.store.get(key)
+        if held is None:  # the holder's reply was just dropped (an internal error)
+            revision = await self.store.create(key, claim)
+            return _in_progress() if revision is None else revision
+        if earlier := self._earlier_reply(held.value, claim.fingerprint):
+            return earlier
+        try:  # the holder's lease lapsed (its process died): take over
+            return await self.store.update(key, claim, revision=held.revision)
+        except StaleRevision:
+            return _in_progress()
+
+    async def _renew(self, key: str, claim: StoredReply, revision: int) -> None:
+        """Renew the lease three times per lease, for as long as the handler runs."""
+        while True:
+            await asyncio.sleep(self.lease.total_seconds() / 3)
+            renewed = claim.model_copy(update={"renewed_at": datetime.now(UTC)})
+            try:
+                revision = await self.store.update(key, renewed, revision=revision)
+            except StaleRevision:
+                log.warning("request claim taken over by a retry", extra={"key": key})
+                return
+            except Exception as error:  # NATS away for a moment: try again at the next turn
+                log.warning("request claim not renewed", extra={"key": key, "error": repr(error)})
 
     def _earlier_reply(self, held: StoredReply, fingerprint: str) -> Reply | None:
         if held.fingerprint != fingerprint:
@@ -143,7 +179,7 @@ class RequestLedger:
             )
         if held.reply is not None:
             return held.reply
-        if datetime.now(UTC) - held.started_at < self.STALE_AFTER:
+        if datetime.now(UTC) - (held.renewed_at or held.started_at) < self.lease:
             return _in_progress()
         return None
 

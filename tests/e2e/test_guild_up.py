@@ -3,6 +3,7 @@ and starting it again keeps the members, the posts and the inboxes."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -10,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 import httpx
@@ -24,9 +26,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 class GuildUp:
     """``guild up`` as a user runs it, in a terminal of 200 columns."""
 
-    def __init__(self, data_dir: Path, *args: str) -> None:
+    def __init__(self, data_dir: Path, *args: str, env: dict[str, str] | None = None) -> None:
         self.output = data_dir.parent / f"guild-up-{time.monotonic_ns()}.out"
-        env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
+        env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1", **(env or {})}
         env.pop("NATS_URL", None)
         with self.output.open("wb") as out:
             self.process = subprocess.Popen(
@@ -58,13 +60,40 @@ class GuildUp:
         await eventually(said_running, deadline=120, what="guild up running")
         return json.loads((self.data_dir / "state.json").read_text())["nats_url"]
 
-    def interrupt(self) -> int:
-        self.process.send_signal(signal.SIGINT)  # Ctrl-C
+    def interrupt(self, sig: signal.Signals = signal.SIGINT) -> int:
+        self.process.send_signal(sig)  # Ctrl-C by default
         try:
             return self.process.wait(timeout=60)
         finally:
             if self.process.poll() is None:
                 self.process.kill()
+
+    def children(self) -> dict[int, str]:
+        """The processes guild up started (pid: command line), as the kernel knows them."""
+        found = {}
+        for task in Path(f"/proc/{self.process.pid}/task").iterdir():
+            for pid in (task / "children").read_text().split():
+                with contextlib.suppress(OSError):
+                    found[int(pid)] = Path(f"/proc/{pid}/cmdline").read_bytes().decode()
+        return found
+
+    def service_pid(self, name: str) -> int | None:
+        return next((p for p, c in self.children().items() if f"services.{name}" in c), None)
+
+
+def alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie, dead but not yet reaped, does not)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+async def all_gone(pids: Iterable[int]) -> None:
+    async def none_alive() -> bool:
+        return not [pid for pid in pids if alive(pid)]
+
+    await eventually(none_alive, deadline=60, what="every process of guild up to exit")
 
 
 async def snapshot(url: str) -> dict:
@@ -157,3 +186,68 @@ async def _member_api_answers(output: str) -> None:
         assert "/v1/members/{member_id}/inbox" in described["paths"]
         anonymous = await client.get("/v1/members/e1001/inbox")
     assert anonymous.status_code == 401
+
+
+@pytest.mark.parametrize("sig", [signal.SIGHUP, signal.SIGTERM], ids=["sighup", "sigterm"])
+async def test_closing_the_terminal_stops_every_process_of_guild_up(tmp_path, sig):
+    guild = GuildUp(tmp_path / "guild-data")
+    try:
+        await guild.running()
+        started = guild.children()
+        assert len(started) == 5, started  # nats-server and the four services
+        assert guild.interrupt(sig) == 0, guild.text()
+    finally:
+        if guild.process.poll() is None:
+            guild.process.kill()
+    await all_gone(started)
+    assert "stopped: membership (exit 0), content (exit 0)" in guild.text()
+
+
+async def test_no_process_of_guild_up_outlives_it_when_it_is_killed(tmp_path):
+    guild = GuildUp(tmp_path / "guild-data")
+    try:
+        await guild.running()
+        started = guild.children()
+    finally:
+        guild.process.kill()
+        guild.process.wait()
+    await all_gone(started)
+
+
+async def test_a_second_guild_up_on_the_same_data_directory_is_refused(tmp_path):
+    data_dir = tmp_path / "guild-data"
+    first = GuildUp(data_dir)
+    try:
+        url = await first.running()
+        second = GuildUp(data_dir)
+        code = second.process.wait(timeout=60)
+        assert first.process.poll() is None
+    finally:
+        first.interrupt()
+    assert code == 1
+    (line,) = second.text().strip().splitlines()
+    assert f"pid {first.process.pid}" in line
+    assert url in line
+    assert "already running" in line
+
+
+async def test_guild_up_restarts_a_service_whose_loop_is_stuck(tmp_path):
+    hook = Path(__file__).parent / "stuck_loop"
+    guild = GuildUp(
+        tmp_path / "guild-data",
+        env={"PYTHONPATH": str(hook), "GUILD_LOOP_STALL_AFTER": "1"},
+    )
+    try:
+        await guild.running()
+        stuck = guild.service_pid("matching")
+        assert stuck is not None
+        os.kill(stuck, signal.SIGUSR1)  # its event loop stops turning
+
+        async def replaced() -> bool:
+            again = guild.service_pid("matching")
+            return not alive(stuck) and again is not None and again != stuck
+
+        await eventually(replaced, deadline=90, what="matching restarted")
+    finally:
+        assert guild.interrupt() == 0, guild.text()
+    assert "matching is stuck" in guild.text()  # said once its output is flushed

@@ -32,6 +32,7 @@ from shared.logs import configure_logging
 from shared.messaging.consumer import (
     DeadLetterOffice,
     MaxDeliveriesAdvisory,
+    advisory_decoder,
     dead_letter_unsettled,
     settling,
 )
@@ -220,6 +221,7 @@ class ServiceApp:
             durable=consumer.durable,
             pull_sub=PullSub(batch_size=10, timeout=1.0),
             ack_policy=AckPolicy.MANUAL,
+            decoder=advisory_decoder,
             no_reply=True,
             title=consumer.durable,
             description=consumer.description,

@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 from faststream.nats import NatsBroker, NatsMessage
 from pydantic import BaseModel, Field, ValidationError
 
+from shared.bounded_json import UnreadableJson, load_json
 from shared.contracts.base import Request
 from shared.ids import new_id
 from shared.storage import KvStore, StaleRevision
@@ -74,11 +75,20 @@ def _error(body: ErrorBody) -> dict[str, Any]:
     return {"ok": False, "error": body.model_dump(mode="json")}
 
 
+MAX_DETAILS = 20
+"""A request with thousands of bad items is told about the first few: a reply must fit."""
+
+
 def _validation_details(error: ValidationError) -> list[ErrorDetail]:
     return [
-        ErrorDetail(field=".".join(str(p) for p in issue["loc"]) or "(body)", problem=issue["msg"])
-        for issue in error.errors()
-    ]
+        ErrorDetail(field=_clip(".".join(str(p) for p in issue["loc"]) or "(body)"),
+                    problem=_clip(issue["msg"]))
+        for issue in error.errors()[:MAX_DETAILS]
+    ]  # fmt: skip
+
+
+def _clip(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}..."
 
 
 ErrorCodes = Mapping[type[Exception], str]
@@ -163,8 +173,8 @@ def _in_progress() -> Reply:
 
 def _parse(body: bytes, request_type: type[RequestT]) -> RequestT | Reply:
     try:
-        payload = json.loads(body) if body else {}
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        payload = load_json(body) if body else {}
+    except UnreadableJson as error:
         return _error(ErrorBody(code="invalid_json", message=f"request is not JSON: {error}"))
     try:
         return request_type.model_validate(payload)

@@ -9,12 +9,11 @@ import asyncio
 from shared.contracts.ingest import QuestionAskedV1
 from shared.envelope import Envelope
 from shared.ids import derived_id
-from shared.messaging.provisioning import Topology, durable_consumer, streams_for
-from shared.naming import Service, Streams
 from shared.runtime import ServiceApp
 from shared.settings import GuildSettings
 from tests.helpers import (
     cloudevent,
+    content_ingest_app,
     dead_letters,
     eventually,
     publish_event,
@@ -111,24 +110,12 @@ async def test_a_transient_failure_that_clears_up_is_processed(nats_url, nc, reg
     assert await dead_letters(nc, region) == []
 
 
+async def hang(event: Envelope[QuestionAskedV1], deps: None) -> None:
+    await asyncio.sleep(60)
+
+
 def hanging_replica(settings: GuildSettings) -> ServiceApp:
-    hanging = durable_consumer(
-        settings,
-        Service.CONTENT,
-        "hanging",
-        stream=Streams(settings.region).ingest,
-        filter_subjects=[f"ingest.{settings.region}.content.>"],
-        description="a handler that hangs",
-    )
-    app = ServiceApp.create(
-        Service.CONTENT, settings, Topology(streams=streams_for(settings), consumers=[hanging])
-    )
-
-    async def hang(event: Envelope[QuestionAskedV1], deps: None) -> None:
-        await asyncio.sleep(60)
-
-    app.react_to(hanging, {QuestionAskedV1: hang}, None)
-    return app
+    return content_ingest_app(settings, "hanging", {QuestionAskedV1: hang})
 
 
 async def test_a_message_no_handler_ever_settles_is_dead_lettered(nats_url, nc, region):

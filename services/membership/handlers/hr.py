@@ -75,8 +75,7 @@ async def when_person_changed_update_member(event: Envelope[PersonChangedV1], de
     found = await deps.store.member(change.person_id)
     if found is None:
         raise MemberNotKnownYet(f"member {change.person_id!r} is not registered (yet)")
-    given = change.model_dump(exclude_unset=True, exclude={"person_id"})
-    member = replace(found.value, **given)
+    member = replace(found.value, **hr_changes(change))
     changed = found.value.changed_fields(member)
     revision = found.revision
     if changed:
@@ -86,6 +85,17 @@ async def when_person_changed_update_member(event: Envelope[PersonChangedV1], de
         await deps.store.followers_caught_up(revision)
         for report_id in deps.store.org.everyone_under(member.member_id):
             await republish_confidential(report_id, deps)
+
+
+HR_FIELDS = ("display_name", "email", "region", "timezone", "manager_id", "team", "title",
+             "legal_entity")  # fmt: skip
+"""The member fields an HR change may set, named as the contract and the member name them."""
+
+
+def hr_changes(change: PersonChangedV1) -> dict[str, str]:
+    """What ``change`` sets: the fields it gives a value. A null means unchanged (it is never
+    stored: a member without a timezone could not be read)."""
+    return {name: value for name in HR_FIELDS if (value := getattr(change, name)) is not None}
 
 
 async def republish_confidential(member_id: str, deps: Deps) -> None:

@@ -21,7 +21,6 @@ from guild_cli.client import GuildClient, GuildError
 from shared.messaging.consumer import DeadLetter, StoredOriginal
 from shared.naming import Streams, replay_mark_subject
 
-
 NOT_REPLAYED = ("nats-", "guild-original-")
 """Headers that acted on the original's publish (dedup, rollup, TTL) or describe a copy."""
 

@@ -45,7 +45,14 @@ from shared.messaging.provisioning import (
     durable_consumer,
 )
 from shared.messaging.publisher import EventPublisher, JetStreamPublisher
-from shared.messaging.rpc import ErrorCodes, Handler, RequestLedger, StoredReply, answer
+from shared.messaging.rpc import (
+    ErrorCodes,
+    Handler,
+    RequestLedger,
+    StoredReply,
+    answer,
+    undecoded,
+)
 from shared.messaging.subscriptions import Reaction, event_subscriber, react
 from shared.naming import (
     Scope,
@@ -204,7 +211,9 @@ class ServiceApp:
             ledger=RequestLedger(ledger_store),
             stores=[ledger_store],
         )
-        broker.subscriber(status_subject(settings.region, service), title="status")(app._status)
+        broker.subscriber(
+            status_subject(settings.region, service), title="status", decoder=undecoded
+        )(app._status)
         if unsettled is not None:
             app._dead_letter_unsettled(unsettled, office)
         return app

@@ -251,4 +251,13 @@ def answer(
 
     endpoint.__name__ = handler.__name__
     endpoint.__doc__ = handler.__doc__
-    broker.subscriber(subject, queue=queue, title=f"{subject}:{request_type.__name__}")(endpoint)
+    broker.subscriber(
+        subject, queue=queue, title=f"{subject}:{request_type.__name__}", decoder=undecoded
+    )(endpoint)
+
+
+async def undecoded(message: NatsMessage, _default: Callable[..., Any]) -> bytes:
+    """FastStream decoder that leaves the body alone: requests are parsed by :func:`respond`
+    with the bounded reader (FastStream's own ``json.loads`` raises ``RecursionError`` on deep
+    nesting, and the request would get no reply at all)."""
+    return message.body

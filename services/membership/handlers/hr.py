@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import replace
@@ -19,6 +18,7 @@ from services.membership.events import public
 from services.membership.handlers import Deps
 from services.membership.handlers.communities import remove_from_community
 from services.membership.handlers.publishing import manager_chain, publish_member
+from shared.bounded_json import UnreadableJson, load_json
 from shared.contracts.ingest import (
     ErasureRequestedV1,
     PersonChangedV1,
@@ -203,6 +203,6 @@ def about_person(person_id: str) -> Callable[[str, dict[str, str], bytes], bool]
 
 def _json(data: bytes) -> object:
     try:
-        return json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        return load_json(data)
+    except UnreadableJson:
         return None

@@ -137,3 +137,18 @@ async def test_hostile_input_on_every_kind_of_subject_of_every_service_is_refuse
         for (_, kind), reply in replies.items()
         if kind == "deep"
     )
+
+
+async def test_a_hostile_body_on_an_advisory_subject_is_dead_lettered_with_a_reason(
+    nc, nats_url, region
+):
+    from services.membership.bootstrap import build_app
+    from services.membership.settings import MembershipSettings
+    from tests.helpers import running, settings_for
+
+    advisory = f"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.INGEST_{region.upper()}.membership-hr"
+    async with running(build_app(settings_for(MembershipSettings, region, nats_url))):
+        await nc.jetstream().publish(advisory, DEEP, headers={"Nats-Msg-Id": "deep-advisory"})
+        (letter,) = await eventually(lambda: dead_letters(nc, region), what="the dead letter")
+    assert letter.consumer == "membership-unsettled"
+    assert "advisory is not JSON Guild reads (JSON nested deeper than 64 levels" in letter.reason

@@ -28,7 +28,13 @@ from shared.contracts.ingest import (
 from shared.contracts.membership import LeaveReason
 from shared.envelope import Envelope
 from shared.ids import derived_id
-from shared.naming import Service, Streams, bucket_name, personal_key_filter
+from shared.naming import (
+    Service,
+    Streams,
+    bucket_name,
+    dead_letter_original_subject,
+    personal_key_filter,
+)
 from shared.storage import erase_messages
 
 log = logging.getLogger("guild.membership.hr")
@@ -171,6 +177,10 @@ async def when_erasure_requested_erase_member(
     )
     report.dead_letters = await erase_messages(
         js, streams.dead_letters, f"dlq.{deps.region}.membership.>", about_person(person_id)
+    )
+    copies = dead_letter_original_subject(deps.region, streams.ingest)
+    report.dead_letters += await erase_messages(
+        js, streams.dead_letter_originals, copies, about_person(person_id)
     )
     ledger = bucket_name(Service.MEMBERSHIP, "requests", deps.region)
     quoted = f'"{person_id}"'.encode()

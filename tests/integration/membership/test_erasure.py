@@ -26,7 +26,15 @@ def owned_stream_dirs(store: Path, region: str) -> list[Path]:
     suffix = region.upper()
     shared_streams = {
         f"{name}_{suffix}"
-        for name in ("EVENTS", "INGEST", "PERSONAL", "DLQ", "SNAPSHOTS", "ADVISORIES")
+        for name in (
+            "EVENTS",
+            "INGEST",
+            "PERSONAL",
+            "DLQ",
+            "DLQ_ORIGINALS",
+            "SNAPSHOTS",
+            "ADVISORIES",
+        )
     }
     return [
         d

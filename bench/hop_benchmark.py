@@ -188,6 +188,7 @@ class BarePublish:
     """nats-py's own publish, in the shape :class:`JetStreamPublisher` calls."""
 
     def __init__(self, nc: Client) -> None:
+        self.connection = nc  # for max_payload, as the broker's connection
         self.js = nc.jetstream()
 
     async def publish(self, body: bytes, subject: str, **options: Any) -> Any:

@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,9 +19,11 @@ from typing import Annotated, Any
 import httpx
 import typer
 from rich.console import Console
+from rich.progress import Progress
 from rich.table import Table
 
 from guild_cli.client import GuildClient, GuildError
+from guild_cli.dead_letters import Letter, ReplayMark, Selection, letters_json, read_letters, replay
 from guild_cli.demo import run_once, seed
 from guild_cli.demo_deliveries import DemoDeliveries
 from guild_cli.nats_server import EmbeddedNats, NatsServerError
@@ -35,7 +38,6 @@ from guild_cli.state import (
 )
 from guild_cli.supervisor import SERVICES, Supervisor
 from shared.contracts.notifications import NotificationDeliveredV1
-from shared.messaging.consumer import DeadLetter
 from shared.messaging.provisioning import Topology, apply, region_streams
 from shared.naming import Service, Streams, check_region
 
@@ -471,48 +473,97 @@ def publish(
 
 
 @dlq_app.command("list")
-def dlq_list(limit: int = 50, nats_url: NatsUrl = None, region: Region = DEFAULT_REGION) -> None:
-    """Dead letters, oldest first, with their reason."""
+def dlq_list(
+    limit: int = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    nats_url: NatsUrl = None,
+    region: Region = DEFAULT_REGION,
+    data_dir: ClientDataDir = None,
+) -> None:
+    """Dead letters, oldest first, with their reason and whether (and when) they were replayed."""
 
-    async def work(client: GuildClient) -> Any:
-        return await client.read_stream(Streams(region).dead_letters, limit=limit)
+    async def work(client: GuildClient) -> list[Letter]:
+        return (await read_letters(client))[:limit]
 
+    letters = _run(_resolve_url(nats_url, data_dir), region, work)
+    if as_json:
+        typer.echo(letters_json(letters))
+        return
     table = Table(title=f"dead letters in region {region}")
-    for column in ("seq", "consumer", "event", "deliveries", "reason"):
+    for column in ("seq", "consumer", "event", "deliveries", "reason", "replayed"):
         table.add_column(column)
-    for message in _run(_resolve_url(nats_url), region, work):
-        letter = DeadLetter.model_validate_json(message.body)
+    for entry in letters:
+        letter = entry.letter
         table.add_row(
-            str(message.sequence),
+            str(entry.sequence),
             letter.consumer,
             f"{letter.event_type or '?'}\n{letter.event_id or '?'}",
             str(letter.deliveries),
             letter.reason,
+            "\n".join(mark.replayed_at.isoformat(timespec="seconds") for mark in entry.replays),
         )
     console.print(table)
 
 
-@dlq_app.command("replay")
+REPLAY_HELP = " ".join(
+    (
+        "Publish dead letters' originals again, byte for byte, on their original subjects.",
+        "\n\nReplay is for a failure that was not the message's fault, once it is fixed: a bug",
+        "in Guild (deploy the fix first), or something missing then (a community created",
+        "since, a service that was down). A payload fault (not a CloudEvent, a schema",
+        "violation) fails the same way again: the publisher must send a corrected event, not",
+        "a replay.\n\nEach replayed letter is marked; `guild dlq list` shows when. Choose",
+        "sequence numbers (see `guild dlq list`), or --consumer, --since or --all (a filter",
+        "leaves out letters already replayed).",
+    )
+)
+
+
+@dlq_app.command("replay", help=REPLAY_HELP)
 def dlq_replay(
-    sequence: Annotated[int, typer.Argument(help="The dead letter's sequence (see dlq list).")],
+    sequences: Annotated[
+        list[int] | None, typer.Argument(help="Dead letters' sequences (see dlq list).")
+    ] = None,
+    consumer: Annotated[
+        str | None, typer.Option("--consumer", help="Letters of this durable consumer.")
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="Letters dead-lettered at or after this ISO 8601 time."),
+    ] = None,
+    everything: Annotated[
+        bool, typer.Option("--all", help="Every letter not replayed yet.")
+    ] = False,
     nats_url: NatsUrl = None,
     region: Region = DEFAULT_REGION,
+    data_dir: ClientDataDir = None,
 ) -> None:
-    """Publish a dead letter's original message again, on its original subject."""
+    selection = Selection(tuple(sequences or ()), consumer, _since(since), everything)
+    if selection.empty:
+        raise _fail("choose what to replay: sequence numbers, --consumer, --since or --all")
 
-    async def work(client: GuildClient) -> int:
-        stored = await client.nc.jetstream().get_msg(Streams(region).dead_letters, sequence)
-        letter = DeadLetter.model_validate_json(stored.data or b"")
-        headers = {k: v for k, v in letter.headers.items() if not k.lower().startswith("nats-")}
-        return await client.publish(
-            letter.subject,
-            letter.original_body(),
-            msg_id=f"replay:{sequence}:{letter.event_id or letter.stream_sequence}",
-            headers=headers,
+    async def work(client: GuildClient) -> list[ReplayMark]:
+        chosen = selection.pick(await read_letters(client))
+        with Progress(console=Console(stderr=True), transient=True) as progress:
+            task = progress.add_task("replaying", total=len(chosen))
+            return await replay(client, chosen, lambda: progress.advance(task))
+
+    marks = _run(_resolve_url(nats_url, data_dir), region, work)
+    for mark in marks:
+        console.print(
+            f"dead letter {mark.letter_sequence} replayed as {mark.stream} #{mark.sequence}"
         )
+    console.print(f"{len(marks)} dead letter(s) replayed")
 
-    replayed = _run(_resolve_url(nats_url), region, work)
-    console.print(f"replayed as sequence {replayed}")
+
+def _since(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise _fail(f"--since {text!r} is not an ISO 8601 time (e.g. 2026-03-01T09:00Z)") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @eval_app.command("routing")

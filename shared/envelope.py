@@ -2,10 +2,14 @@
 
 Read tolerantly, write one way:
 
-* **Reading** accepts both CloudEvents modes of the NATS protocol binding. *Binary* mode is
-  recognised by a ``ce-specversion`` header (header names are case-insensitive, values are
-  percent-decoded); the body is the JSON ``data``. Otherwise the message must be *structured*
-  mode: a JSON object with ``specversion``, ``id``, ``source``, ``type`` and ``data``.
+* **Reading** accepts both CloudEvents modes of the NATS protocol binding. A
+  ``Content-Type: application/cloudevents...`` header means *structured* mode, whatever other
+  headers say; otherwise a ``ce-specversion`` header means *binary* mode (header names are
+  case-insensitive, values are percent-decoded) and the body is the JSON ``data``; otherwise
+  the message must be structured: a JSON object with ``specversion``, ``id``, ``source``,
+  ``type`` and ``data``. JSON is read through :func:`shared.bounded_json.load_json` (size and
+  nesting bounded, no ``NaN``); ``data`` must be JSON (``datacontenttype``), attribute names
+  lowercase ``a-z0-9`` as the spec requires, and ``time`` must carry its offset.
 * **Writing** is always structured mode with ``content-type: application/cloudevents+json``,
   so a stored message is self-contained (dead letters, replays and ``nats stream view`` show
   the whole event).
@@ -17,16 +21,21 @@ Guild's own extension attributes: ``region`` (where the event was first publishe
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Generic, Literal, TypeVar
 from urllib.parse import unquote
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from shared.bounded_json import UnreadableJson, load_json
 
 SPECVERSION = "1.0"
 STRUCTURED_CONTENT_TYPE = "application/cloudevents+json"
 JSON_CONTENT_TYPE = "application/json"
+ATTRIBUTE_NAME = re.compile(r"^[a-z0-9]{1,64}$")
+"""CloudEvents: attribute names are lowercase a-z and 0-9 (20 characters recommended)."""
 
 DataT = TypeVar("DataT")
 
@@ -56,7 +65,9 @@ class Envelope(BaseModel, Generic[DataT]):
         max_length=256,
         description="The versioned event type, e.g. 'guild.ingest.hr.person_hired.v1'.",
     )
-    time: datetime | None = Field(default=None, description="When it happened (RFC 3339).")
+    time: AwareDatetime | None = Field(
+        default=None, description="When it happened (RFC 3339, with its offset)."
+    )
     subject: str | None = Field(
         default=None, description="What it is about, e.g. a member or post id."
     )
@@ -112,9 +123,21 @@ def read_cloudevent(body: bytes, headers: Mapping[str, str] | None) -> dict[str,
     Raises :class:`MalformedEvent` with a reason a publisher can act on.
     """
     lowered = {name.lower(): value for name, value in (headers or {}).items()}
-    if "ce-specversion" in lowered:
-        return _read_binary(body, lowered)
-    return _read_structured(body, lowered)
+    attributes = _read_binary(body, lowered) if _is_binary(lowered) else _read_structured(body)
+    _check_attribute_names(attributes)
+    return attributes
+
+
+def _is_binary(headers: Mapping[str, str]) -> bool:
+    """The NATS binding: a CloudEvents content type means structured mode, even beside
+    ``ce-*`` headers; otherwise ``ce-specversion`` means binary mode."""
+    if _media_type(headers.get("content-type")).startswith("application/cloudevents"):
+        return False
+    return "ce-specversion" in headers
+
+
+def _media_type(content_type: str | None) -> str:
+    return (content_type or "").split(";")[0].strip().lower()
 
 
 def _read_binary(body: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
@@ -126,17 +149,18 @@ def _read_binary(body: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
     content_type = attributes.get("datacontenttype") or headers.get("content-type")
     if content_type:
         attributes["datacontenttype"] = content_type
-    attributes["data"] = _json_data(body, content_type)
+    _check_json_content(content_type)
+    attributes["data"] = _json_data(body)
     return attributes
 
 
-def _read_structured(body: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
+def _read_structured(body: bytes) -> dict[str, Any]:
     try:
-        document = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        document = load_json(body)
+    except UnreadableJson as error:
         raise MalformedEvent(
-            f"body is not JSON ({error}) and there is no ce-specversion header; send a "
-            "CloudEvent in structured mode (JSON body) or binary mode (ce-* headers)"
+            f"body is not JSON Guild reads ({error}) and there is no ce-specversion header; "
+            "send a CloudEvent in structured mode (JSON body) or binary mode (ce-* headers)"
         ) from None
     if not isinstance(document, dict):
         raise MalformedEvent(
@@ -149,7 +173,21 @@ def _read_structured(body: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
         )
     if "data_base64" in document:
         raise MalformedEvent("'data_base64' is not supported: Guild accepts JSON data only")
+    content_type = document.get("datacontenttype")
+    if content_type is not None and not isinstance(content_type, str):
+        raise MalformedEvent("datacontenttype must be a string")
+    _check_json_content(content_type)
     return document
+
+
+def _check_attribute_names(attributes: Mapping[str, Any]) -> None:
+    for name in attributes:
+        if name != "data" and not ATTRIBUTE_NAME.match(name):
+            shown = name if len(name) <= 64 else f"{name[:64]}..."
+            raise MalformedEvent(
+                f"attribute name {shown!r} is not allowed: CloudEvents attribute names are "
+                "lowercase letters a-z and digits 0-9 only"
+            )
 
 
 def _header_value(name: str, raw: str) -> str:
@@ -161,17 +199,20 @@ def _header_value(name: str, raw: str) -> str:
         raise MalformedEvent(f"header {name} is not valid percent-encoded UTF-8") from None
 
 
-def _json_data(body: bytes, content_type: str | None) -> Any:
-    media_type = (content_type or JSON_CONTENT_TYPE).split(";")[0].strip().lower()
+def _check_json_content(content_type: str | None) -> None:
+    media_type = _media_type(content_type) or JSON_CONTENT_TYPE
     if not (media_type in (JSON_CONTENT_TYPE, "text/json") or media_type.endswith("+json")):
         raise MalformedEvent(
-            f"datacontenttype {media_type!r} is not supported: Guild accepts JSON data only"
+            f"datacontenttype {media_type[:100]!r} is not supported: Guild accepts JSON data only"
         )
+
+
+def _json_data(body: bytes) -> Any:
     if not body:
         return None
     try:
-        return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        return load_json(body)
+    except UnreadableJson as error:
         raise MalformedEvent(f"binary-mode data is not valid JSON ({error})") from None
 
 
@@ -181,8 +222,8 @@ def identify(body: bytes, headers: Mapping[str, str] | None) -> tuple[str | None
     event_id, event_type = lowered.get("ce-id"), lowered.get("ce-type")
     if event_id is None or event_type is None:
         try:
-            document = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError):
+            document = load_json(body)
+        except UnreadableJson:
             document = None
         if isinstance(document, dict):
             event_id = event_id or _str_or_none(document.get("id"))

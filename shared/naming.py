@@ -12,6 +12,8 @@ Subjects (``<r>`` is the region, e.g. ``eu``):
 ``inbox.<r>.<member>``                             a member's in-app inbox
 ``outbox.<r>.<member>``                            notifications on their way to a member's channels
 ``dlq.<r>.<service>.<consumer>``                   dead letters, with their reason
+``dlq.<r>.replayed``                               marks: a dead letter was replayed, and when
+``dlq-originals.<r>.<stream>``                     verbatim copies of dead-lettered originals
 ``status.<r>.<service>``                           liveness and readiness (request-reply)
 ``snapshot.<r>.<service>.<name>....``              snapshots of a service's read model
 =================================================  ==============================================
@@ -131,6 +133,21 @@ def dead_letter_subject(region: str, service: Service, consumer: str) -> str:
     return f"dlq.{check_region(region)}.{service.value}.{consumer}"
 
 
+def dead_letters_filter(region: str) -> str:
+    """Every dead letter of ``region`` (and not the marks beside them)."""
+    return f"dlq.{check_region(region)}.*.*"
+
+
+def replay_mark_subject(region: str) -> str:
+    """Where ``guild dlq replay`` records that it replayed a dead letter."""
+    return f"dlq.{check_region(region)}.replayed"
+
+
+def dead_letter_original_subject(region: str, stream: str) -> str:
+    """Where a dead letter's original is copied when its own stream may drop it first."""
+    return f"dlq-originals.{check_region(region)}.{stream}"
+
+
 def source(region: str, service: Service) -> str:
     """The CloudEvents ``source`` of everything ``service`` publishes in ``region``."""
     return f"/guild/{check_region(region)}/{service.value}"
@@ -158,6 +175,7 @@ class Streams:
         self.inbox = f"INBOX_{suffix}"
         self.outbox = f"OUTBOX_{suffix}"
         self.dead_letters = f"DLQ_{suffix}"
+        self.dead_letter_originals = f"DLQ_ORIGINALS_{suffix}"
         self.advisories = f"ADVISORIES_{suffix}"
         self.snapshots = f"SNAPSHOTS_{suffix}"
 
@@ -178,6 +196,7 @@ class Streams:
             self.inbox,
             self.outbox,
             self.dead_letters,
+            self.dead_letter_originals,
             self.advisories,
             self.snapshots,
         ]

@@ -34,6 +34,7 @@ from shared.logs import configure_logging
 from shared.messaging.consumer import (
     DeadLetterOffice,
     MaxDeliveriesAdvisory,
+    advisory_decoder,
     dead_letter_unsettled,
     settling,
 )
@@ -46,7 +47,14 @@ from shared.messaging.provisioning import (
     durable_consumer,
 )
 from shared.messaging.publisher import EventPublisher, JetStreamPublisher
-from shared.messaging.rpc import ErrorCodes, Handler, RequestLedger, StoredReply, answer
+from shared.messaging.rpc import (
+    ErrorCodes,
+    Handler,
+    RequestLedger,
+    StoredReply,
+    answer,
+    undecoded,
+)
 from shared.messaging.subscriptions import Reaction, event_subscriber, react
 from shared.naming import (
     Scope,
@@ -237,7 +245,9 @@ class ServiceApp:
             ledger=RequestLedger(ledger_store),
             stores=[ledger_store],
         )
-        broker.subscriber(status_subject(settings.region, service), title="status")(app._status)
+        broker.subscriber(
+            status_subject(settings.region, service), title="status", decoder=undecoded
+        )(app._status)
         app.every(settings.consumer_check_interval, [look_for_stalled_consumers], app)
         if unsettled is not None:
             app._dead_letter_unsettled(unsettled, office)
@@ -255,6 +265,7 @@ class ServiceApp:
             durable=consumer.durable,
             pull_sub=PullSub(batch_size=10, timeout=1.0),
             ack_policy=AckPolicy.MANUAL,
+            decoder=advisory_decoder,
             no_reply=True,
             title=consumer.durable,
             description=consumer.description,

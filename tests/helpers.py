@@ -15,7 +15,9 @@ from nats.aio.client import Client
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from shared.messaging.consumer import DeadLetter
-from shared.naming import Streams
+from shared.messaging.provisioning import Topology, durable_consumer, streams_for
+from shared.messaging.subscriptions import Reaction
+from shared.naming import Service, Streams, dead_letters_filter
 from shared.runtime import ServiceApp
 from shared.settings import GuildSettings
 
@@ -136,7 +138,7 @@ async def stream_messages(
 
 async def dead_letters(nc: Client, region: str) -> list[DeadLetter]:
     """The dead letters stored in ``region``, oldest first."""
-    messages = await stream_messages(nc, Streams(region).dead_letters)
+    messages = await stream_messages(nc, Streams(region).dead_letters, dead_letters_filter(region))
     return [DeadLetter.model_validate_json(body) for _, _, body in messages]
 
 
@@ -175,3 +177,23 @@ async def settled(nc: Client, region: str, *, deadline: float = 20.0) -> None:
         return first[0] and first == await _activity(nc, region)
 
     await eventually(quiet, deadline=deadline, what=f"region {region} to settle")
+
+
+def content_ingest_app(
+    settings: GuildSettings, purpose: str, reactions: dict[type[Any], Reaction[Any, None]]
+) -> ServiceApp:
+    """A content replica with one consumer ``content-<purpose>`` on the ingest stream's content
+    events, running ``reactions`` (for tests of how failures are settled)."""
+    spec = durable_consumer(
+        settings,
+        Service.CONTENT,
+        purpose,
+        stream=Streams(settings.region).ingest,
+        filter_subjects=[f"ingest.{settings.region}.content.>"],
+        description=f"test consumer: {purpose}",
+    )
+    app = ServiceApp.create(
+        Service.CONTENT, settings, Topology(streams=streams_for(settings), consumers=[spec])
+    )
+    app.react_to(spec, reactions, None)
+    return app

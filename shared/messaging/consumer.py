@@ -11,14 +11,21 @@ middleware decides instead:
 * any other exception (transient) -> nak with an exponential, jittered delay; on the last
   allowed delivery, a dead letter with the last error instead.
 
-If the dead letter itself cannot be stored, the message is retried later, never dropped.
+A handler that builds an invalid outgoing event raises :class:`OwnOutputInvalid` (see
+:func:`shared.messaging.subscriptions.react`): that is Guild's bug, not the input's, so it is
+retried and logged at ERROR, and its dead letter after the last delivery says so.
+
+A dead letter holds the original by reference plus a bounded excerpt, so it always fits in a
+message (see :class:`DeadLetter`). If it cannot be stored, the message is retried later,
+never dropped.
 """
 
 from __future__ import annotations
 
 import base64
+import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
@@ -26,15 +33,18 @@ from typing import Any, ClassVar
 
 from faststream.exceptions import SubscriberNotFound
 from faststream.middlewares import BaseMiddleware
+from faststream.nats import NatsMessage
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
+from nats.js.api import RetentionPolicy, StreamConfig
 from nats.js.errors import NotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from shared.bounded_json import UnreadableJson, load_json
 from shared.envelope import MalformedEvent, identify
 from shared.messaging.provisioning import ConsumerSpec, RetryPolicy
-from shared.messaging.publisher import JetStreamPublisher, PublishFailed
-from shared.naming import Service, Streams, dead_letter_subject
+from shared.messaging.publisher import JetStreamPublisher, PublishRefused
+from shared.naming import Service, Streams, dead_letter_original_subject, dead_letter_subject
 
 log = logging.getLogger("guild.consume")
 
@@ -46,8 +56,44 @@ class PoisonMessage(Exception):
     """Raised by a handler for input that can never be processed. The message is dead-lettered."""
 
 
+class OwnOutputInvalid(Exception):
+    """A handler built an outgoing event its own contract refuses: Guild's bug, not the
+    publisher's. Retried like a transient failure (a fix may be deployed in between), logged
+    at ERROR, and dead-lettered after the last delivery with a reason that says so."""
+
+    def __init__(self, handler: str, error: ValidationError) -> None:
+        super().__init__(
+            f"Guild's bug, not the publisher's: {handler} built an invalid {error.title}: "
+            f"{_problems(error)}"
+        )
+
+
+EXCERPT_BYTES = 4 * 1024
+"""How much of the original body a dead letter shows (as JSON text)."""
+HEADER_BYTES = 2 * 1024
+"""How much of the original headers a dead letter shows (as JSON text)."""
+LETTER_LIMIT = 16 * 1024
+"""No dead letter is larger (its JSON body), whatever the original: it always fits."""
+_TEXT_LIMITS = {"reason": 2048, "error_type": 128, "event_id": 256, "event_type": 256,
+                "subject": 512, "consumer": 128, "stream": 128}  # fmt: skip
+
+
+class KeptOriginal(BaseModel):
+    """Where the dead-lettered message is kept, byte for byte, until its letter is handled."""
+
+    stream: str = Field(description="The stream holding it (its own, or the originals copy).")
+    sequence: int = Field(description="Its sequence in that stream.")
+    copied: bool = Field(
+        description="True: a verbatim copy, made because its own stream may drop it first "
+        "(a work-queue or interest stream, or one that keeps it less long than the letter)."
+    )
+
+
 class DeadLetter(BaseModel):
-    """What the dead-letter stream records about a message Guild gave up on."""
+    """What the dead-letter stream records about a message Guild gave up on.
+
+    It holds the original by reference (:attr:`original`) plus a bounded excerpt, so it
+    always fits in one message (at most :data:`LETTER_LIMIT` bytes)."""
 
     service: str = Field(description="The service that gave up.")
     consumer: str = Field(description="Its durable consumer.")
@@ -60,21 +106,69 @@ class DeadLetter(BaseModel):
     event_id: str | None = Field(description="The event's id, if it could be read.")
     event_type: str | None = Field(description="The event's type, if it could be read.")
     dead_lettered_at: datetime = Field(description="When.")
-    headers: dict[str, str] = Field(description="The original message's headers.")
-    body: str = Field(description="The original body (UTF-8 text, or base64).")
+    headers: dict[str, str] = Field(
+        description=f"The original message's headers (the first {HEADER_BYTES} bytes of them)."
+    )
+    body: str = Field(
+        description=f"The original body, or its first {EXCERPT_BYTES} bytes if "
+        "body_truncated (UTF-8 text, or base64)."
+    )
     body_encoding: str = Field(description="'utf-8' or 'base64'.")
+    body_size: int | None = Field(default=None, description="The original body's size in bytes.")
+    body_truncated: bool = Field(default=False, description="body is an excerpt.")
+    headers_truncated: bool = Field(default=False, description="headers are an excerpt.")
+    original: KeptOriginal | None = Field(
+        default=None, description="Where the original is kept; None if it was already gone."
+    )
 
     def original_body(self) -> bytes:
+        """The original body, when the letter holds all of it (else read :attr:`original`)."""
+        if self.body_truncated:
+            raise ValueError("this dead letter holds an excerpt; read the original it refers to")
         if self.body_encoding == "base64":
             return base64.b64decode(self.body)
         return self.body.encode()
 
 
-def _body_text(data: bytes) -> tuple[str, str]:
+def _json_size(text: str) -> int:
+    return len(json.dumps(text, ensure_ascii=False).encode())
+
+
+def _clip(text: str, limit: int) -> str:
+    """``text`` cut so that its JSON string takes at most ``limit`` bytes."""
+    while _json_size(text) > limit:
+        text = text[: max(len(text) * limit // _json_size(text) - 8, 0)]
+    return text
+
+
+def _excerpt(data: bytes) -> tuple[str, str, bool]:
+    """(excerpt, encoding, truncated): UTF-8 text when the whole body is, else base64."""
     try:
-        return data.decode("utf-8"), "utf-8"
+        data.decode("utf-8")
     except UnicodeDecodeError:
-        return base64.b64encode(data).decode(), "base64"
+        part = base64.b64encode(data[: EXCERPT_BYTES * 3 // 4]).decode()
+        return part, "base64", len(data) > EXCERPT_BYTES * 3 // 4
+    text = data[:EXCERPT_BYTES].decode("utf-8", errors="ignore")
+    excerpt = _clip(text, EXCERPT_BYTES)
+    return excerpt, "utf-8", len(excerpt.encode()) < len(data)
+
+
+def _bounded_headers(headers: Mapping[str, str]) -> tuple[dict[str, str], bool]:
+    kept: dict[str, str] = {}
+    room = HEADER_BYTES
+    for name, value in headers.items():
+        name, value = _clip(name, 128), _clip(value, 512)
+        room -= _json_size(name) + _json_size(value) + 2
+        if room < 0:
+            return kept, True
+        kept[name] = value
+    return kept, False
+
+
+def _problems(error: ValidationError) -> str:
+    return "; ".join(
+        f"{_field_path(issue['loc'])}: {issue['msg']}" for issue in error.errors()[:10]
+    )
 
 
 def describe_failure(error: BaseException, msg: Msg) -> tuple[bool, str]:
@@ -82,13 +176,12 @@ def describe_failure(error: BaseException, msg: Msg) -> tuple[bool, str]:
     if isinstance(error, MalformedEvent | PoisonMessage):
         return True, str(error)
     if isinstance(error, ValidationError):
-        problems = "; ".join(
-            f"{_field_path(issue['loc'])}: {issue['msg']}" for issue in error.errors()[:10]
-        )
-        return True, f"schema violation: {problems}"
+        return True, f"schema violation: {_problems(error)}"
     if isinstance(error, SubscriberNotFound):
         _, event_type = identify(msg.data, msg.headers)
         return True, f"unknown event type {event_type!r} on subject {msg.subject}"
+    if isinstance(error, OwnOutputInvalid):
+        return False, str(error)
     return False, f"{type(error).__name__}: {error}"
 
 
@@ -101,14 +194,57 @@ def _field_path(location: tuple[int | str, ...]) -> str:
     return ".".join(str(part) for part in parts) or "(event)"
 
 
-class DeadLetterOffice:
-    """Stores dead letters in the region's DLQ stream, one subject per service and consumer."""
+def keeps_as_long(stream: StreamConfig, letters: StreamConfig) -> bool:
+    """Does ``stream`` keep a message at least as long as ``letters`` keeps its dead letter?
 
-    def __init__(self, publisher: JetStreamPublisher, *, region: str, service: Service) -> None:
+    Not if it removes messages once they are acknowledged or terminated (work queue) or once
+    every consumer has (interest), nor if a count or size limit can push it out, nor if it
+    ages messages out sooner."""
+    if stream.retention not in (None, RetentionPolicy.LIMITS):
+        return False
+    limits = (stream.max_msgs, stream.max_bytes, stream.max_msgs_per_subject)
+    if any(limit is not None and limit > 0 for limit in limits):
+        return False
+    forever = float("inf")
+    return (stream.max_age or forever) >= (letters.max_age or forever)
+
+
+class StreamRetention:
+    """Reads (once per stream) whether a stream outlives the dead letters of its messages."""
+
+    def __init__(self, jetstream: Callable[[], JetStreamContext], letters_stream: str) -> None:
+        self.jetstream = jetstream
+        self.letters_stream = letters_stream
+        self._configs: dict[str, StreamConfig] = {}
+
+    async def outlives_letters(self, stream: str) -> bool:
+        return keeps_as_long(await self._config(stream), await self._config(self.letters_stream))
+
+    async def _config(self, stream: str) -> StreamConfig:
+        if stream not in self._configs:
+            self._configs[stream] = (await self.jetstream().stream_info(stream)).config
+        return self._configs[stream]
+
+
+class DeadLetterOffice:
+    """Stores dead letters in the region's DLQ stream, one subject per service and consumer,
+    and keeps each original until its letter is handled (see :class:`KeptOriginal`)."""
+
+    def __init__(
+        self,
+        publisher: JetStreamPublisher,
+        *,
+        region: str,
+        service: Service,
+        retention: StreamRetention | None = None,
+    ) -> None:
         self.publisher = publisher
         self.region = region
         self.service = service
-        self.stream = Streams(region).dead_letters
+        streams = Streams(region)
+        self.stream = streams.dead_letters
+        self.originals = streams.dead_letter_originals
+        self.retention = retention or StreamRetention(publisher.jetstream, self.stream)
 
     async def record(self, msg: Msg, *, reason: str, error_type: str) -> DeadLetter:
         """Dead-letter a message this service was handling."""
@@ -125,7 +261,7 @@ class DeadLetterOffice:
 
     async def record_stored(
         self,
-        original: StoredOriginal,
+        original: StoredOriginal | None,
         *,
         stream: str,
         sequence: int,
@@ -134,24 +270,18 @@ class DeadLetterOffice:
         reason: str,
         error_type: str,
     ) -> DeadLetter:
-        """Dead-letter ``original``, stored at ``sequence`` in ``stream``."""
-        event_id, event_type = identify(original.data, original.headers)
-        body, encoding = _body_text(original.data)
-        letter = DeadLetter(
+        """Dead-letter ``original``, stored at ``sequence`` in ``stream`` (None: gone)."""
+        kept, note = await self._keep(original, stream, sequence)
+        letter = bounded_letter(
+            original or StoredOriginal("", {}, b""),
             service=self.service.value,
             consumer=consumer,
             stream=stream,
-            stream_sequence=sequence,
-            subject=original.subject,
+            sequence=sequence,
             deliveries=deliveries,
-            reason=reason,
+            reason=reason + note,
             error_type=error_type,
-            event_id=event_id,
-            event_type=event_type,
-            dead_lettered_at=datetime.now(UTC),
-            headers=original.headers,
-            body=body,
-            body_encoding=encoding,
+            kept=kept,
         )
         await self.publisher.publish(
             letter.model_dump_json().encode(),
@@ -163,15 +293,83 @@ class DeadLetterOffice:
         log.warning(
             "dead-lettered",
             extra={
-                "event_id": event_id,
-                "event_type": event_type,
+                "event_id": letter.event_id,
+                "event_type": letter.event_type,
                 "consumer": consumer,
                 "stream_sequence": sequence,
                 "deliveries": deliveries,
-                "reason": reason,
+                "reason": letter.reason,
             },
         )
         return letter
+
+    async def _keep(
+        self, original: StoredOriginal | None, stream: str, sequence: int
+    ) -> tuple[KeptOriginal | None, str]:
+        """Where the original stays until its letter is handled, and a note for the reason."""
+        if original is None:
+            return None, "; the original is no longer in the stream"
+        if await self.retention.outlives_letters(stream):
+            return KeptOriginal(stream=stream, sequence=sequence, copied=False), ""
+        try:
+            ack = await self.publisher.publish(
+                original.data,
+                dead_letter_original_subject(self.region, stream),
+                stream=self.originals,
+                msg_id=f"dlq-original:{stream}:{sequence}",
+                headers=_copy_headers(original.headers),
+            )
+        except PublishRefused:
+            note = f"; the original could not be copied (too large with its headers): {stream} "
+            return KeptOriginal(stream=stream, sequence=sequence, copied=False), (
+                note + "may drop it before this letter is handled"
+            )
+        assert ack is not None
+        return KeptOriginal(stream=self.originals, sequence=ack.seq, copied=True), ""
+
+
+def _copy_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """The original's headers, without the ``Nats-*`` ones that would act on the copy (a
+    rollup, a TTL, an expected sequence); its message id is kept under another name."""
+    kept = {k: v for k, v in headers.items() if not k.lower().startswith("nats-")}
+    msg_id = next((v for k, v in headers.items() if k.lower() == "nats-msg-id"), None)
+    return {**kept, "Guild-Original-Msg-Id": msg_id} if msg_id else kept
+
+
+def bounded_letter(
+    original: StoredOriginal,
+    *,
+    service: str,
+    consumer: str,
+    stream: str,
+    sequence: int,
+    deliveries: int,
+    reason: str,
+    error_type: str,
+    kept: KeptOriginal | None,
+) -> DeadLetter:
+    """The dead letter of ``original``: every field bounded, so that it always fits."""
+    event_id, event_type = identify(original.data, original.headers)
+    body, encoding, truncated = _excerpt(original.data)
+    headers, headers_truncated = _bounded_headers(original.headers)
+    texts = {"reason": reason, "error_type": error_type, "event_id": event_id,
+             "event_type": event_type, "subject": original.subject, "consumer": consumer,
+             "stream": stream}  # fmt: skip
+    clipped = {k: None if v is None else _clip(v, _TEXT_LIMITS[k]) for k, v in texts.items()}
+    return DeadLetter(
+        service=service,
+        stream_sequence=sequence,
+        deliveries=deliveries,
+        dead_lettered_at=datetime.now(UTC),
+        headers=headers,
+        headers_truncated=headers_truncated,
+        body=body,
+        body_encoding=encoding,
+        body_size=len(original.data),
+        body_truncated=truncated,
+        original=kept,
+        **clipped,
+    )
 
 
 @dataclass(frozen=True)
@@ -195,22 +393,32 @@ class MaxDeliveriesAdvisory(BaseModel):
     deliveries: int
 
 
+async def advisory_decoder(message: NatsMessage, _default: Callable[..., Any]) -> Any:
+    """FastStream decoder for advisories: read with the bounded reader, so that a hostile
+    body on an advisory subject is dead-lettered (poison) instead of raising RecursionError."""
+    try:
+        return load_json(message.body)
+    except UnreadableJson as error:
+        raise MalformedEvent(f"advisory is not JSON Guild reads ({error})") from None
+
+
 async def dead_letter_unsettled(
     advisory: MaxDeliveriesAdvisory, js: JetStreamContext, office: DeadLetterOffice
 ) -> DeadLetter:
-    """Turn a max-deliveries advisory into a dead letter, with the original if still stored."""
+    """Turn a max-deliveries advisory into a dead letter of the original (kept as any other
+    dead letter's is, if it is still stored)."""
     reason = (
         f"delivered {advisory.deliveries} times and never settled: the handler crashed or "
         "ran longer than ack_wait each time"
     )
+    original: StoredOriginal | None
     try:
         stored = await js.get_msg(advisory.stream, advisory.stream_seq)
         original = StoredOriginal(
             stored.subject or "", dict(stored.headers or {}), stored.data or b""
         )
     except NotFoundError:
-        original = StoredOriginal("", {}, b"")
-        reason += "; the original is no longer in the stream"
+        original = None
     return await office.record_stored(
         original,
         stream=advisory.stream,
@@ -260,8 +468,10 @@ class SettleMiddleware(BaseMiddleware):
             return
         delay = policy.delay_after(attempt)
         event_id, event_type = identify(msg.data, msg.headers)
-        log.warning(
-            "handler failed; will retry",
+        bug = isinstance(error, OwnOutputInvalid)
+        log.log(
+            logging.ERROR if bug else logging.WARNING,
+            "handler failed (Guild's bug); will retry" if bug else "handler failed; will retry",
             extra={
                 "event_id": event_id,
                 "event_type": event_type,
@@ -270,7 +480,7 @@ class SettleMiddleware(BaseMiddleware):
                 "retry_in_s": round(delay, 2),
                 "error": reason,
             },
-            exc_info=error if log.isEnabledFor(logging.DEBUG) else None,
+            exc_info=error if bug or log.isEnabledFor(logging.DEBUG) else None,
         )
         await msg.nak(delay=delay)
 
@@ -279,8 +489,11 @@ class SettleMiddleware(BaseMiddleware):
     ) -> None:
         try:
             await self.office.record(msg, reason=reason, error_type=error_type)
-        except PublishFailed:
-            log.exception("could not store a dead letter; the message will be retried")
+        except Exception:  # NATS unreachable, or a bug: never drop the message, never wedge
+            log.exception(
+                "could not store a dead letter; the message will be retried",
+                extra={"consumer": msg.metadata.consumer, "delivery": msg.metadata.num_delivered},
+            )
             await msg.nak(delay=policy.max_delay)
             return
         await msg.term()

@@ -37,6 +37,8 @@ T = TypeVar("T")
 log = logging.getLogger("guild.provision")
 
 DAY = 24 * 3600.0
+DEAD_LETTER_DAYS = 90
+"""How long dead letters (and the originals they refer to) are kept for an operator."""
 
 
 class ProvisioningError(RuntimeError):
@@ -239,7 +241,14 @@ def region_streams(
             names.dead_letters,
             f"Messages Guild could not process in {region}, and why",
             [f"dlq.{region}.>"],
-            max_age=90 * DAY,
+            max_age=DEAD_LETTER_DAYS * DAY,
+        ),
+        stream(
+            names.dead_letter_originals,
+            f"Verbatim copies of dead-lettered messages of {region} whose own stream may drop "
+            "them before their dead letter is handled (personal data; erasable)",
+            [f"dlq-originals.{region}.>"],
+            max_age=DEAD_LETTER_DAYS * DAY,
         ),
         stream(
             names.advisories,

@@ -2,6 +2,11 @@
 
 A publish that times out (or finds no stream leader for a moment, as during an election) is
 retried with the same ``Nats-Msg-Id`` until a deadline, so it is stored exactly once.
+
+A message larger than the server's ``max_payload`` (body *and* headers) is refused here,
+before it is sent: nats-py checks the body alone, and nats-server closes the connection of a
+client that sends more ("maximum payload exceeded"), which would take every consumer of the
+connection with it.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from nats.errors import (
     OutboundBufferLimitError,
 )
 from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js import JetStreamContext
 from nats.js.api import PubAck
 from nats.js.errors import NoStreamResponseError
 
@@ -45,6 +51,18 @@ class PublishFailed(Exception):
     """JetStream did not confirm a publish before the deadline. Transient: retry later."""
 
 
+class PublishRefused(Exception):
+    """The message can never be published as it is (larger than the server's max_payload)."""
+
+
+def message_size(body: bytes, headers: Mapping[str, str]) -> int:
+    """The bytes nats-server counts against max_payload: the body and the encoded headers."""
+    if not headers:
+        return len(body)
+    encoded = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+    return len(body) + len(b"NATS/1.0\r\n\r\n") + len(encoded.encode())
+
+
 class JetStreamPublisher:
     """Publishes bytes to a stream and waits for the PubAck, retrying transient failures."""
 
@@ -64,8 +82,13 @@ class JetStreamPublisher:
         msg_id: str,
         headers: Mapping[str, str] | None = None,
     ) -> PubAck | None:
-        """Store ``body`` on ``subject`` in ``stream`` once; returns JetStream's PubAck."""
+        """Store ``body`` on ``subject`` in ``stream`` once; returns JetStream's PubAck.
+
+        Raises :class:`PublishRefused` if it cannot fit in one NATS message, and
+        :class:`PublishFailed` if JetStream did not confirm it before the deadline.
+        """
         all_headers = {**(headers or {}), "Nats-Msg-Id": msg_id}
+        self._check_fits(body, all_headers, subject)
         started, pause = time.monotonic(), 0.05
         while True:
             try:
@@ -85,6 +108,22 @@ class JetStreamPublisher:
                 )
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, 1.0)
+
+    @property
+    def max_payload(self) -> int:
+        """The largest message (body and headers) the server accepts."""
+        return int(self.broker.connection.max_payload)
+
+    def jetstream(self) -> JetStreamContext:
+        return self.broker.connection.jetstream()
+
+    def _check_fits(self, body: bytes, headers: Mapping[str, str], subject: str) -> None:
+        size, limit = message_size(body, headers), self.max_payload
+        if size > limit:
+            raise PublishRefused(
+                f"a message of {size} bytes (body and headers) for {subject} is larger than "
+                f"the server's max_payload of {limit} bytes"
+            )
 
 
 class EventPublisher:

@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 from faststream.nats import NatsBroker, NatsMessage
 from pydantic import BaseModel, Field, ValidationError
 
+from shared.bounded_json import UnreadableJson, load_json
 from shared.contracts.base import Request
 from shared.ids import new_id
 from shared.storage import KvStore, StaleRevision
@@ -76,11 +77,20 @@ def _error(body: ErrorBody) -> dict[str, Any]:
     return {"ok": False, "error": body.model_dump(mode="json")}
 
 
+MAX_DETAILS = 20
+"""A request with thousands of bad items is told about the first few: a reply must fit."""
+
+
 def _validation_details(error: ValidationError) -> list[ErrorDetail]:
     return [
-        ErrorDetail(field=".".join(str(p) for p in issue["loc"]) or "(body)", problem=issue["msg"])
-        for issue in error.errors()
-    ]
+        ErrorDetail(field=_clip(".".join(str(p) for p in issue["loc"]) or "(body)"),
+                    problem=_clip(issue["msg"]))
+        for issue in error.errors()[:MAX_DETAILS]
+    ]  # fmt: skip
+
+
+def _clip(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}..."
 
 
 ErrorCodes = Mapping[type[Exception], str]
@@ -199,8 +209,8 @@ def _in_progress() -> Reply:
 
 def _parse(body: bytes, request_type: type[RequestT]) -> RequestT | Reply:
     try:
-        payload = json.loads(body) if body else {}
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        payload = load_json(body) if body else {}
+    except UnreadableJson as error:
         return _error(ErrorBody(code="invalid_json", message=f"request is not JSON: {error}"))
     try:
         return request_type.model_validate(payload)
@@ -277,4 +287,13 @@ def answer(
 
     endpoint.__name__ = handler.__name__
     endpoint.__doc__ = handler.__doc__
-    broker.subscriber(subject, queue=queue, title=f"{subject}:{request_type.__name__}")(endpoint)
+    broker.subscriber(
+        subject, queue=queue, title=f"{subject}:{request_type.__name__}", decoder=undecoded
+    )(endpoint)
+
+
+async def undecoded(message: NatsMessage, _default: Callable[..., Any]) -> bytes:
+    """FastStream decoder that leaves the body alone: requests are parsed by :func:`respond`
+    with the bounded reader (FastStream's own ``json.loads`` raises ``RecursionError`` on deep
+    nesting, and the request would get no reply at all)."""
+    return message.body

@@ -8,6 +8,7 @@
 The decoder reads structured and binary CloudEvents. A message no handler accepts (an unknown
 event type) raises ``SubscriberNotFound``; a payload that does not match the handler's contract
 raises ``ValidationError``. :mod:`shared.messaging.consumer` dead-letters both with the reason.
+A ``ValidationError`` raised inside a handler (building its own output) is Guild's bug instead.
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ from typing import Any, TypeVar
 from faststream import AckPolicy
 from faststream.message import StreamMessage
 from faststream.nats import JStream, NatsBroker, NatsMessage, NatsRouter, PullSub
+from pydantic import ValidationError
 
 from shared.contracts.base import Contract
 from shared.envelope import Envelope, read_cloudevent
-from shared.messaging.consumer import EVENT_PARAMETER
+from shared.messaging.consumer import EVENT_PARAMETER, OwnOutputInvalid
 from shared.messaging.provisioning import ConsumerSpec
 
 C = TypeVar("C", bound=Contract)
@@ -70,11 +72,17 @@ def event_subscriber(
 def react(subscriber: Any, contract: type[C], reaction: Reaction[C, D], deps: D) -> None:
     """Register ``reaction(event, deps)`` for events of ``contract`` on ``subscriber``.
 
-    FastStream validates each event against ``Envelope[contract]`` before the reaction runs.
+    FastStream validates each event against ``Envelope[contract]`` before the reaction runs,
+    so a ``ValidationError`` from inside the reaction is about what it built (an outgoing
+    event), not its input: it is raised as :class:`OwnOutputInvalid`, Guild's bug.
     """
+    name = reaction.__name__
 
     async def handle(event: Any) -> None:
-        await reaction(event, deps)
+        try:
+            await reaction(event, deps)
+        except ValidationError as error:
+            raise OwnOutputInvalid(name, error) from error
 
     handle.__annotations__ = {EVENT_PARAMETER: Envelope[contract], "return": None}  # type: ignore[valid-type]
     handle.__name__ = reaction.__name__

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import replace
@@ -19,6 +18,7 @@ from services.membership.events import public
 from services.membership.handlers import Deps
 from services.membership.handlers.communities import remove_from_community
 from services.membership.handlers.publishing import manager_chain, publish_member
+from shared.bounded_json import UnreadableJson, load_json
 from shared.contracts.ingest import (
     ErasureRequestedV1,
     PersonChangedV1,
@@ -28,7 +28,13 @@ from shared.contracts.ingest import (
 from shared.contracts.membership import LeaveReason
 from shared.envelope import Envelope
 from shared.ids import derived_id
-from shared.naming import Service, Streams, bucket_name, personal_key_filter
+from shared.naming import (
+    Service,
+    Streams,
+    bucket_name,
+    dead_letter_original_subject,
+    personal_key_filter,
+)
 from shared.storage import erase_messages
 
 log = logging.getLogger("guild.membership.hr")
@@ -75,8 +81,7 @@ async def when_person_changed_update_member(event: Envelope[PersonChangedV1], de
     found = await deps.store.member(change.person_id)
     if found is None:
         raise MemberNotKnownYet(f"member {change.person_id!r} is not registered (yet)")
-    given = change.model_dump(exclude_unset=True, exclude={"person_id"})
-    member = replace(found.value, **given)
+    member = replace(found.value, **hr_changes(change))
     changed = found.value.changed_fields(member)
     revision = found.revision
     if changed:
@@ -86,6 +91,17 @@ async def when_person_changed_update_member(event: Envelope[PersonChangedV1], de
         await deps.store.followers_caught_up(revision)
         for report_id in deps.store.org.everyone_under(member.member_id):
             await republish_confidential(report_id, deps)
+
+
+HR_FIELDS = ("display_name", "email", "region", "timezone", "manager_id", "team", "title",
+             "legal_entity")  # fmt: skip
+"""The member fields an HR change may set, named as the contract and the member name them."""
+
+
+def hr_changes(change: PersonChangedV1) -> dict[str, str]:
+    """What ``change`` sets: the fields it gives a value. A null means unchanged (it is never
+    stored: a member without a timezone could not be read)."""
+    return {name: value for name in HR_FIELDS if (value := getattr(change, name)) is not None}
 
 
 async def republish_confidential(member_id: str, deps: Deps) -> None:
@@ -164,6 +180,10 @@ async def when_erasure_requested_erase_member(
     report.dead_letters = await erase_messages(
         js, streams.dead_letters, f"dlq.{deps.region}.membership.>", about_person(person_id)
     )
+    copies = dead_letter_original_subject(deps.region, streams.ingest)
+    report.dead_letters += await erase_messages(
+        js, streams.dead_letter_originals, copies, about_person(person_id)
+    )
     ledger = bucket_name(Service.MEMBERSHIP, "requests", deps.region)
     quoted = f'"{person_id}"'.encode()
     report.stored_replies = await erase_messages(
@@ -195,6 +215,6 @@ def about_person(person_id: str) -> Callable[[str, dict[str, str], bytes], bool]
 
 def _json(data: bytes) -> object:
     try:
-        return json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        return load_json(data)
+    except UnreadableJson:
         return None

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import random
 import time
@@ -47,6 +46,7 @@ from services.notifications.domain.endpoints import (
 )
 from services.notifications.domain.model import Delivery, Status
 from services.notifications.store.buckets import NotificationsStore
+from shared.bounded_json import load_json
 from shared.messaging.consumer import DeadLetterOffice
 from shared.messaging.publisher import JetStreamPublisher
 from shared.naming import Streams, outbox_subject
@@ -289,9 +289,9 @@ class Outbox:
 
 def _unreadable(data: bytes, error: ValueError) -> str:
     try:
-        json.loads(data)
-    except ValueError:
-        return "body is not JSON: not an outbox message"
+        load_json(data)
+    except ValueError as unreadable:
+        return f"body is not JSON Guild reads ({unreadable}): not an outbox message"
     return f"not an outbox message: {str(error).splitlines()[0]}"
 
 

@@ -1,0 +1,80 @@
+"""``guild dlq``: a letter's original is replayed byte for byte from where the letter keeps it
+(not from the letter's excerpt), replayed letters are marked, a selection can be replayed, and
+mistakes are one-line errors."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from typer.testing import CliRunner, Result
+
+from guild_cli.main import app as cli
+from services.membership.bootstrap import build_app
+from services.membership.settings import MembershipSettings
+from tests.helpers import cloudevent, dead_letters, eventually, running, settings_for
+from tests.slice import World, hire_data
+
+CHANGED = "guild.ingest.hr.person_changed.v1"
+
+
+async def guild(nats_url: str, region: str, *args: str) -> Result:
+    runner = CliRunner()
+    options = ["--nats-url", nats_url, "--region", region]
+    return await asyncio.to_thread(runner.invoke, cli, ["dlq", *args, *options])
+
+
+async def region_of(world: World, person_id: str) -> str | None:
+    reply = await world.reply(
+        "qry", "membership", "get_member", {"viewer_id": person_id, "member_id": person_id}
+    )
+    return reply["result"]["profile"]["region"] if reply["ok"] else None
+
+
+async def test_a_replay_after_the_cause_is_fixed_reads_the_original_and_marks_the_letter(
+    nc, nats_url, region
+):
+    world = World(nc, region)
+    change = {"person_id": "ana", "region": "us"}
+    padding = "p" * (nc.max_payload - 2_000)  # an extension attribute: the letter is an excerpt
+    async with running(build_app(settings_for(MembershipSettings, region, nats_url))):
+        event = {**cloudevent(CHANGED, change, source="/hr"), "padding": padding}
+        await nc.jetstream().publish(f"ingest.{region}.hr.person_changed.v1",
+                                     json.dumps(event).encode(),
+                                     headers={"Nats-Msg-Id": event["id"]})  # fmt: skip
+        (letter,) = await eventually(lambda: dead_letters(nc, region), what="the change given up")
+        assert "is not registered (yet)" in letter.reason
+        assert letter.body_truncated
+
+        await world.hire(hire_data("ana", "Ana", "eu", "Europe/Lisbon", {}))
+        await world.wait_for_members("ana")
+        replayed = await guild(nats_url, region, "replay", "--consumer", "membership-hr")
+        assert replayed.exit_code == 0, replayed.output
+        assert "1 dead letter(s) replayed" in replayed.output
+        await eventually(lambda: _is(region_of(world, "ana"), "us"), what="the change applied")
+
+        listed = await guild(nats_url, region, "list", "--json")
+        again = await guild(nats_url, region, "replay", "--all")
+    assert listed.exit_code == 0, listed.output
+    (shown,) = json.loads(listed.stdout)
+    assert shown["event_id"] == event["id"]
+    assert len(shown["replays"]) == 1
+    assert shown["replays"][0]["replayed_at"]
+    assert "0 dead letter(s) replayed" in again.output  # a filter leaves out replayed letters
+
+
+async def _is(value: object, expected: object) -> bool:
+    return await value == expected  # type: ignore[misc]
+
+
+async def test_dlq_mistakes_are_one_line_errors_not_tracebacks(nc, nats_url, region):
+    async with running(build_app(settings_for(MembershipSettings, region, nats_url))):
+        missing = await guild(nats_url, region, "replay", "999")
+        nothing = await guild(nats_url, region, "replay")
+        bad_time = await guild(nats_url, region, "replay", "--since", "yesterday")
+    for result in (missing, nothing, bad_time):
+        assert result.exit_code != 0
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+        assert "Traceback" not in result.output
+        assert len(result.output.strip().splitlines()) == 1, result.output
+    assert "no dead letter with sequence 999" in missing.output

@@ -15,7 +15,6 @@ Bodies are bounded in size and JSON nesting before anything parses them.
 import html
 import json
 import logging
-import re
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Annotated, Any, TypeVar
 
@@ -32,6 +31,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from services.notifications.handlers import Deps, selfservice
 from services.notifications.identity import NotSignedIn, SignInUnavailable, Tokens
 from services.notifications.settings import NotificationsSettings
+from shared.bounded_json import nesting_depth
 from shared.contracts import notifications as n
 from shared.ids import new_id
 from shared.messaging.rpc import ErrorBody, ErrorDetail, Rejected
@@ -90,25 +90,13 @@ def error_response(status: int, body: ErrorBody, headers: dict[str, str] | None 
 
 # ------------------------------------------------------------------ bounded bodies
 
-_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.S)
-_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
-
-
-def json_depth(body: bytes) -> int:
-    """How deeply ``body`` nests arrays and objects, found without parsing it."""
-    depth = deepest = 0
-    for byte in _JSON_STRING.sub(b"", body).translate(None, _NOT_BRACKETS):
-        depth += 1 if byte in b"[{" else -1
-        deepest = max(deepest, depth)
-    return deepest
-
 
 def json_problem(body: bytes) -> str | None:
-    """Why a JSON request body must not be parsed, or None. (The check NATS input gets too;
-    kept in one function so that it can become that shared check.)"""
+    """Why a JSON request body must not be parsed, or None: the bounds NATS input gets
+    (shared.bounded_json), with the API's own limits."""
     if len(body) > MAX_BODY_BYTES:
         return f"the body is larger than {MAX_BODY_BYTES} bytes"
-    if json_depth(body) > MAX_JSON_DEPTH:
+    if nesting_depth(body, stop_above=MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
         return f"the body nests deeper than {MAX_JSON_DEPTH} levels"
     return None
 

@@ -1,9 +1,11 @@
 """A member's endpoint is on or off in one place: an endpoint Guild turned off (410 Gone,
 repeated failures) is not enabled, and turning it on again clears why it was off."""
 
+import json
 from dataclasses import replace
 
-from services.notifications.domain.endpoints import Endpoint, EndpointKind
+from services.notifications.domain.endpoints import Endpoint, EndpointKind, MemberEndpoints
+from services.notifications.store.buckets import EndpointsStore
 
 
 def hook() -> Endpoint:
@@ -27,3 +29,25 @@ def test_the_member_turning_it_off_gives_no_reason_and_keeps_guilds() -> None:
     assert (mine.enabled, mine.disabled_reason) == (False, None)
     theirs = hook().turned_off("HTTP 410").switched(on=False)
     assert (theirs.enabled, theirs.disabled_reason) == (False, "HTTP 410")
+
+
+def test_endpoints_stored_before_the_one_switch_field_keep_their_state() -> None:
+    stored = {
+        "member_id": "ana",
+        "endpoints": [
+            {"endpoint_id": "on", "kind": "webhook", "address": "https://a.example/x"},
+            {"endpoint_id": "mine", "kind": "email", "address": "a@example.com",
+             "enabled": False, "disabled_reason": None},
+            {"endpoint_id": "gone", "kind": "slack", "address": "https://hooks.example/y",
+             "enabled": False, "disabled_reason": "HTTP 410: the endpoint no longer exists"},
+        ],
+    }  # fmt: skip
+    store = EndpointsStore("notifications_endpoints_t", MemberEndpoints)
+    read = store.decode(json.dumps(stored).encode())
+    state = {e.endpoint_id: (e.enabled, e.disabled_reason) for e in read.endpoints}
+    assert state == {
+        "on": (True, None),
+        "mine": (False, None),
+        "gone": (False, "HTTP 410: the endpoint no longer exists"),
+    }
+    assert store.decode(store.encode(read)) == read

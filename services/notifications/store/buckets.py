@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Any
 
 from nats.js import JetStreamContext
 
@@ -58,6 +60,24 @@ class AudienceIndex(Table[Audience]):
                 index.setdefault(name, set()).add(key)
 
 
+class EndpointsStore(KvStore[MemberEndpoints]):
+    """Members' endpoints. Entries written before an endpoint's on/off state was one field
+    (``off``) said it with ``enabled`` and ``disabled_reason``: they are read as that state,
+    so an endpoint turned off then stays off."""
+
+    def decode(self, data: bytes) -> MemberEndpoints:
+        document = json.loads(data)
+        for endpoint in document.get("endpoints", ()):
+            _read_earlier_switch(endpoint)
+        return self._adapter.validate_python(document)
+
+
+def _read_earlier_switch(endpoint: dict[str, Any]) -> None:
+    enabled, reason = endpoint.pop("enabled", True), endpoint.pop("disabled_reason", None)
+    if "off" not in endpoint and (enabled is False or reason):
+        endpoint["off"] = {"by": "guild", "reason": reason} if reason else {"by": "member"}
+
+
 @dataclass
 class NotificationsStore:
     contacts: KvStore[Contact]
@@ -85,7 +105,11 @@ class NotificationsStore:
         return cls(
             contacts=store("contacts", Contact),
             ledger=store("ledger", Delivery),
-            endpoints=store("endpoints", MemberEndpoints),
+            endpoints=EndpointsStore(
+                BUCKETS.store("endpoints", MemberEndpoints, region).bucket,
+                MemberEndpoints,
+                secure=BUCKETS.declared["endpoints"].secure,
+            ),
             keys=store("keys", str),
             audience=audience,
             preferences=store("preferences", Preferences),

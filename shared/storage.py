@@ -25,6 +25,7 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Generic, TypeVar
 
 from nats.errors import TimeoutError as NatsTimeoutError
@@ -181,6 +182,18 @@ class KvStore(Generic[T]):
         for revision in await self._revisions(key):
             await self._erase_revision(revision)
         return await self._mark(key, _PURGE_MARKER)
+
+    async def erased_after(self, key: str, moment: datetime | None) -> bool:
+        """Whether ``key``'s latest entry is the marker :meth:`erase` leaves, written at or
+        after ``moment`` (any time, if None). An event about the key from before then is
+        stale (a retry delayed past the erasure): applying it would bring back what was
+        erased. A key written again since is not erased."""
+        try:
+            last = await self.js.get_last_msg(self.stream, f"$KV.{self.bucket}.{key}")
+        except NotFoundError:
+            return False
+        purged = (last.headers or {}).get("KV-Operation") == _PURGE_MARKER["KV-Operation"]
+        return purged and (moment is None or last.time is None or moment <= last.time)
 
     async def _revisions(self, key: str) -> list[int]:
         try:

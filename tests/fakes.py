@@ -18,6 +18,7 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 from pydantic import TypeAdapter
@@ -42,6 +43,7 @@ class FakeKvStore(Generic[T]):
         self._adapter: TypeAdapter[T] = TypeAdapter(value_type)
         self.projections = list(projections)
         self.data: dict[str, tuple[bytes, int]] = {}
+        self.erased: dict[str, datetime] = {}
         self.revision = 0
 
     def encode(self, value: T) -> bytes:
@@ -82,7 +84,12 @@ class FakeKvStore(Generic[T]):
 
     async def erase(self, key: str) -> int:
         self._forget(key)
+        self.erased[key] = datetime.now(UTC)
         return self.revision
+
+    async def erased_after(self, key: str, moment: datetime | None) -> bool:
+        erased = None if key in self.data else self.erased.get(key)
+        return erased is not None and (moment is None or moment <= erased)
 
     async def items(self, key_filter: str = ">") -> AsyncIterator[tuple[str, Versioned[T]]]:
         pattern = key_filter.replace(">", "*")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from services.content.domain.model import CommunityInfo, Joined, MemberInfo
 from services.content.handlers import Deps
@@ -56,7 +57,17 @@ async def when_community_updated_remember_it(
     await _keep_community(info, deps)
 
 
-async def _keep_member(profile: m.MemberProfile, revision: int, deps: Deps) -> None:
+async def _erased_since(event: Envelope[Any], member_id: str, deps: Deps) -> bool:
+    """Whether ``member_id`` was erased after ``event`` happened: then the event is stale (a
+    retry delayed past the erasure) and must not bring back what was erased."""
+    return await deps.store.members.erased_after(member_id, event.time)
+
+
+async def _keep_member(
+    event: Envelope[Any], profile: m.MemberProfile, revision: int, deps: Deps
+) -> None:
+    if await _erased_since(event, profile.member_id, deps):
+        return
     held = deps.store.people.get(profile.member_id)
     if held is None or held.revision <= revision:
         info = MemberInfo(
@@ -74,21 +85,23 @@ async def when_member_registered_remember_them(
     event: Envelope[m.MemberRegisteredV1], deps: Deps
 ) -> None:
     """Keep their work region and legal entity (for who may claim what)."""
-    await _keep_member(event.data.member, event.data.revision, deps)
+    await _keep_member(event, event.data.member, event.data.revision, deps)
 
 
 async def when_member_updated_remember_them(event: Envelope[m.MemberUpdatedV1], deps: Deps) -> None:
     """Keep their newest region and legal entity."""
-    await _keep_member(event.data.member, event.data.revision, deps)
+    await _keep_member(event, event.data.member, event.data.revision, deps)
 
 
 async def when_member_joined_remember_it(event: Envelope[m.MemberJoinedV1], deps: Deps) -> None:
     """They may now see the community's content (if private) and count in its pulse."""
     j = event.data
+    if await _erased_since(event, j.member.member_id, deps):
+        return
     joined = Joined(j.community_id, j.member.member_id, j.member.region, j.joined_at)
     await deps.store.joined.put(f"{j.community_id}.{j.member.member_id}", joined)
     if deps.store.people.get(j.member.member_id) is None:
-        await _keep_member(j.member, 0, deps)
+        await _keep_member(event, j.member, 0, deps)
 
 
 async def when_member_left_forget_it(event: Envelope[m.MemberLeftV1], deps: Deps) -> None:

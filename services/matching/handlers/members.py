@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from services.matching.domain.meetings import pair_reasons, shared_slots
 from services.matching.domain.profiles import Profile
+from services.matching.domain.records import profile_key
 from services.matching.events import inbound, public
 from services.matching.handlers import Deps
 from services.matching.handlers.personal import erase_personal_events, pseudonymise_questions
@@ -14,8 +16,16 @@ from shared.contracts.values import MemberRef
 from shared.envelope import Envelope
 
 
-async def _keep_profile(profile: Profile, deps: Deps) -> None:
+async def _erased_since(event: Envelope[Any], member_id: str, deps: Deps) -> bool:
+    """Whether ``member_id`` was erased after ``event`` happened: then the event is stale (a
+    retry delayed past the erasure) and must not bring their profile back."""
+    return await deps.store.members.erased_after(profile_key(member_id), event.time)
+
+
+async def _keep_profile(event: Envelope[Any], profile: Profile, deps: Deps) -> None:
     """Store a newer profile, keeping the communities matching learned from joins."""
+    if await _erased_since(event, profile.member_id, deps):
+        return
 
     def newer(held: Profile | None) -> Profile | None:
         if held is None:
@@ -29,12 +39,12 @@ async def when_member_registered_keep_profile(
     event: Envelope[m.MemberRegisteredV1], deps: Deps
 ) -> None:
     """Keep the member's public profile; an older revision arriving late changes nothing."""
-    await _keep_profile(inbound.profile_of(event.data.member, event.data.revision), deps)
+    await _keep_profile(event, inbound.profile_of(event.data.member, event.data.revision), deps)
 
 
 async def when_member_updated_keep_profile(event: Envelope[m.MemberUpdatedV1], deps: Deps) -> None:
     """Keep the member's newest skills, hours, mentoring wishes and offers, availability."""
-    await _keep_profile(inbound.profile_of(event.data.member, event.data.revision), deps)
+    await _keep_profile(event, inbound.profile_of(event.data.member, event.data.revision), deps)
 
 
 async def when_member_left_forget_membership(event: Envelope[m.MemberLeftV1], deps: Deps) -> None:
@@ -83,6 +93,8 @@ async def when_member_joined_propose_intros(event: Envelope[m.MemberJoinedV1], d
     """Record the membership; a newcomer homed here gets people to meet at once, with times
     inside both working hours."""
     joined = event.data
+    if await _erased_since(event, joined.member.member_id, deps):
+        return
 
     def with_community(held: Profile | None) -> Profile:
         known = held or inbound.profile_of(joined.member, revision=0)

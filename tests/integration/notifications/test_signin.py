@@ -12,7 +12,8 @@ from collections.abc import AsyncIterator, Callable
 import httpx
 import pytest
 
-from shared.runtime import health_app
+from shared.runtime import LoopHeartbeat, health_app
+from shared.tasks import cancel_and_wait
 from tests.helpers import eventually
 from tests.integration.notifications.test_api import ISSUER, Issuer, bearer
 
@@ -73,7 +74,10 @@ async def test_a_slow_identity_provider_does_not_stall_consumers_or_probes(
 ):
     n = await start_notifications(jwt_issuer=ISSUER, jwks_url=slow_idp.url)
     await n.member("ana")
-    async with asgi_client(n.app.api) as api, asgi_client(health_app(n.app)) as probes:
+    heartbeat = LoopHeartbeat(stall_after=1.0)
+    beating = asyncio.create_task(heartbeat.beat())
+    probes_app = health_app(n.app, heartbeat, asyncio.get_running_loop())
+    async with asgi_client(n.app.api) as api, asgi_client(probes_app) as probes:
         signed_in = asyncio.create_task(
             api.get("/v1/members/ana/inbox", headers=bearer(issuer.token("ana")))
         )
@@ -95,6 +99,7 @@ async def test_a_slow_identity_provider_does_not_stall_consumers_or_probes(
         assert answer.json()["items"][0]["cause_id"] == cause
         again = await api.get("/v1/members/ana/inbox", headers=bearer(issuer.token("ana")))
         assert again.status_code == 200
+    await cancel_and_wait(beating)
     assert slow_idp.asked == 1  # cached: one fetch for both requests
 
 

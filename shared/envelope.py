@@ -217,17 +217,22 @@ def _json_data(body: bytes) -> Any:
 
 
 def identify(body: bytes, headers: Mapping[str, str] | None) -> tuple[str | None, str | None]:
-    """Best effort, for logs and dead letters: the (id, type) of a possibly malformed message."""
+    """Best effort, for logs and dead letters: the (id, type) of a possibly malformed message,
+    read from where its content mode puts them (binary: the ce-* headers; structured: the
+    body), the other place filling what is missing."""
     lowered = {name.lower(): value for name, value in (headers or {}).items()}
-    event_id, event_type = lowered.get("ce-id"), lowered.get("ce-type")
-    if event_id is None or event_type is None:
-        try:
-            document = load_json(body)
-        except UnreadableJson:
-            document = None
-        if isinstance(document, dict):
-            event_id = event_id or _str_or_none(document.get("id"))
-            event_type = event_type or _str_or_none(document.get("type"))
+    in_headers = (lowered.get("ce-id"), lowered.get("ce-type"))
+    try:
+        document = load_json(body)
+    except UnreadableJson:
+        document = None
+    in_body = (
+        (_str_or_none(document.get("id")), _str_or_none(document.get("type")))
+        if isinstance(document, dict)
+        else (None, None)
+    )
+    first, second = (in_headers, in_body) if _is_binary(lowered) else (in_body, in_headers)
+    event_id, event_type = first[0] or second[0], first[1] or second[1]
     return event_id or lowered.get("nats-msg-id"), event_type
 
 

@@ -158,9 +158,11 @@ class ConsumerWatch:
     A subscriber in that state still says it runs; readiness must not."""
 
     _delivered: dict[str, int] = field(default_factory=dict)
-    stalled: set[str] = field(default_factory=set)
+    stalled: frozenset[str] = frozenset()
+    """Replaced whole after each look, never changed in place: the health thread reads it."""
 
     async def look(self, js: JetStreamContext, subscribers: Sequence[Any]) -> None:
+        stalled = set(self.stalled)
         for subscriber in subscribers:
             durable = getattr(getattr(subscriber, "config", None), "durable_name", None)
             stream = getattr(getattr(subscriber, "stream", None), "name", None)
@@ -174,10 +176,11 @@ class ConsumerWatch:
             room = (info.num_ack_pending or 0) < (info.config.max_ack_pending or 1)
             waiting = (info.num_pending or 0) > 0 and room
             if waiting and self._delivered.get(durable) == delivered:
-                self.stalled.add(durable)
+                stalled.add(durable)
             else:
-                self.stalled.discard(durable)
+                stalled.discard(durable)
             self._delivered[durable] = delivered
+        self.stalled = frozenset(stalled)
 
 
 def _exempt_from_garbage_collection() -> None:

@@ -10,7 +10,6 @@ provider takes its time. A key set that cannot be fetched costs that request a 5
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from pathlib import Path
@@ -20,6 +19,7 @@ import httpx
 import jwt
 
 from services.notifications.settings import NotificationsSettings
+from shared.bounded_json import load_json
 
 log = logging.getLogger("guild.notifications.identity")
 
@@ -108,7 +108,7 @@ class JwksUrl:
         self._tried_at = time.monotonic()
         try:
             async with asyncio.timeout(self.timeout):
-                keys = jwt.PyJWKSet.from_dict(json.loads(await self._download()))
+                keys = jwt.PyJWKSet.from_dict(load_json(await self._download()))
         except (TimeoutError, httpx.HTTPError, jwt.PyJWTError, ValueError) as error:
             log.warning("identity provider's keys not fetched; keeping those held",
                         extra={"url": self.url, "error": repr(error),

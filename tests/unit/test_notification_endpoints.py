@@ -4,7 +4,12 @@ repeated failures) is not enabled, and turning it on again clears why it was off
 import json
 from dataclasses import replace
 
-from services.notifications.domain.endpoints import Endpoint, EndpointKind, MemberEndpoints
+from services.notifications.domain.endpoints import (
+    Endpoint,
+    EndpointKind,
+    MemberEndpoints,
+    logged_reason,
+)
 from services.notifications.store.buckets import EndpointsStore
 
 
@@ -51,3 +56,10 @@ def test_endpoints_stored_before_the_one_switch_field_keep_their_state() -> None
         "gone": (False, "HTTP 410: the endpoint no longer exists"),
     }
     assert store.decode(store.encode(read)) == read
+
+
+def test_logs_get_the_receivers_answer_without_the_text_that_quotes_the_address() -> None:
+    said = "still failing after 3 attempts: SMTP 550: 5.1.1 <ana@example.com>: no such user"
+    assert logged_reason(said) == "SMTP 550"
+    assert logged_reason("HTTP 503: busy, ask ana@example.com") == "HTTP 503"
+    assert "@" not in logged_reason("connection refused: ana@example.com")

@@ -129,9 +129,12 @@ async def when_member_erased_forget_them(event: Envelope[m.MemberErasedV1], deps
         post = posts.decode(data)
         return posts.encode(replace(post, author_id=alias)) if post.author_id == member_id else None
 
-    author = deps.store.index.members.get(member_id)
-    positions = list(deps.store.index.by_author.get(author, ())) if author is not None else []
-    for post_id in [deps.store.index.ids[at] for at in positions]:
+    index = deps.store.index
+    author = index.members.get(member_id)
+    if author is None:  # a retried erasure: the posts rewritten already go by the alias
+        author = index.members.get(alias)
+    positions = list(index.by_author.get(author, ())) if author is not None else []
+    for post_id in [index.ids[at] for at in positions]:
         await posts.rewrite(post_id, by_alias)
     for key in [k for k in deps.store.votes.held if k.endswith(f".{member_id}")]:
         await deps.store.reactions.erase(key)

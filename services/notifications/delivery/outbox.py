@@ -43,6 +43,7 @@ from services.notifications.domain.endpoints import (
     Outcome,
     Parcel,
     Result,
+    logged_reason,
 )
 from services.notifications.domain.model import Delivery, Status
 from services.notifications.store.buckets import NotificationsStore
@@ -244,7 +245,8 @@ class Outbox:
         log.info(
             "delivery will be retried",
             extra={"notification_id": parcel.key, "endpoint": endpoint.shown(),
-                   "attempts": attempts, "delay_s": round(delay, 1), "why": outcome.reason},
+                   "attempts": attempts, "delay_s": round(delay, 1),
+                   "why": logged_reason(outcome.reason)},
         )  # fmt: skip
         await _nak(msg, delay)
 
@@ -282,7 +284,7 @@ class Outbox:
         await self.reporter.failed(parcel, channel, why, ledger.attempts, disabled)
         log.warning(
             "delivery given up",
-            extra={"notification_id": parcel.key, "channel": channel, "why": why},
+            extra={"notification_id": parcel.key, "channel": channel, "why": logged_reason(why)},
         )
         await msg.ack()
 

@@ -8,6 +8,7 @@ a bucket whose entries are securely erased with the member) and never logged.
 from __future__ import annotations
 
 import base64
+import re
 import secrets
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -154,6 +155,17 @@ class Outcome:
     @property
     def reached(self) -> bool:
         return self.result in (Result.DELIVERED, Result.ACCEPTED)
+
+
+_RECEIVER_ANSWER = re.compile(r"\b(?:SMTP|HTTP) \d{3}\b")
+
+
+def logged_reason(reason: str) -> str:
+    """What logs say of a delivery's reason: the receiver's answer (``SMTP 550``, ``HTTP 503``)
+    without the text it sent back, which often quotes the recipient's address."""
+    if answer := _RECEIVER_ANSWER.search(reason):
+        return answer.group(0)
+    return reason.split(":", 1)[0][:80]
 
 
 @dataclass(frozen=True)

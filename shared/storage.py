@@ -13,7 +13,8 @@ A key goes in one of two ways, both leaving a marker that followers of the bucke
 models, and through them their snapshots) see:
 
 * :meth:`KvStore.delete`: a delete marker (``KV-Operation: DEL``); earlier revisions stay as
-  long as the bucket's history allows (a secure bucket keeps none: they are securely deleted);
+  long as the bucket's history allows (a secure bucket keeps none: they are securely deleted
+  after the marker is written);
 * :meth:`KvStore.erase`: every stored revision securely deleted, then a purge marker
   (``KV-Operation: PURGE``), which tells followers that the key's data must also leave their
   snapshots. For personal data.
@@ -31,7 +32,14 @@ from typing import Generic, TypeVar
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
-from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError, NoKeysError, NotFoundError
+from nats.js.errors import (
+    APIError,
+    BadRequestError,
+    KeyNotFoundError,
+    KeyWrongLastSequenceError,
+    NoKeysError,
+    NotFoundError,
+)
 from nats.js.kv import KeyValue
 from pydantic import TypeAdapter
 
@@ -61,11 +69,14 @@ class KvStore(Generic[T]):
         self._adapter: TypeAdapter[T] = TypeAdapter(value_type)
         self._kv: KeyValue | None = None
         self._js: JetStreamContext | None = None
+        self._keeps_one_revision = False
 
     async def bind(self, js: JetStreamContext) -> None:
         """Attach to the (already provisioned) bucket."""
         self._js = js
         self._kv = await js.key_value(self.bucket)
+        kept = (await js.stream_info(self.stream)).config.max_msgs_per_subject
+        self._keeps_one_revision = kept == 1
 
     @property
     def kv(self) -> KeyValue:
@@ -170,10 +181,13 @@ class KvStore(Generic[T]):
     async def delete(self, key: str) -> int:
         """Delete ``key``: a delete marker, holding no data, that followers of the bucket see.
         Earlier revisions stay as the bucket's history allows; in a secure bucket they are
-        securely deleted, as :meth:`erase` does. Returns the marker's revision."""
-        if self.secure:
-            return await self.erase(key)
-        return await self._mark(key, _DELETE_MARKER)
+        securely deleted after the marker is written (the marker stays a delete, not the
+        purge of :meth:`erase`). Returns the marker's revision."""
+        replaced = await self._revisions(key) if self.secure else []
+        marker = await self._mark(key, _DELETE_MARKER)
+        for revision in replaced:
+            await self._erase_revision(revision)
+        return marker
 
     async def erase(self, key: str) -> int:
         """Erase ``key``: every stored revision securely deleted (its bytes overwritten on
@@ -231,8 +245,7 @@ class KvStore(Generic[T]):
 
     async def _erase_revision(self, revision: int | None) -> None:
         if revision:
-            with contextlib.suppress(NotFoundError):
-                await self.js.delete_msg(self.stream, revision)
+            await _erase_message(self.js, self.stream, revision)
 
     async def rewrite_all(self, rewrite: Callable[[bytes], bytes | None]) -> int:
         """Set every key whose stored bytes ``rewrite`` changes (None: leave it) to what it
@@ -253,7 +266,9 @@ class KvStore(Generic[T]):
     async def rewrite(self, key: str, rewrite: Callable[[bytes], bytes | None]) -> None:
         """Set ``key`` to ``rewrite(its stored bytes)`` (None: leave it), compare-and-set, and
         securely delete the replaced bytes, in any bucket: for records that stay after an
-        erasure with the person taken out."""
+        erasure with the person taken out. A bucket that keeps one revision drops the replaced
+        one (bytes left on disk) as the new one is written, so there the replaced revision is
+        securely deleted first and the new one written only if no one wrote the key since."""
         while True:
             try:
                 entry = await self.kv.get(key)
@@ -262,12 +277,32 @@ class KvStore(Generic[T]):
             changed = rewrite(entry.value) if entry.value else None
             if changed is None or not entry.revision:
                 return
+            if await self._replace(key, changed, entry.revision):
+                return
+
+    async def _replace(self, key: str, data: bytes, revision: int) -> bool:
+        """Write ``data`` in place of ``revision`` (the key's latest) and securely delete that
+        revision; False if someone wrote the key meanwhile."""
+        if not self._keeps_one_revision:
             try:
-                await self.kv.update(key, changed, last=entry.revision)
+                await self.kv.update(key, data, last=revision)
             except KeyWrongLastSequenceError:
-                continue  # written meanwhile: rewrite what it holds now
-            await self._erase_revision(entry.revision)
-            return
+                return False
+            await self._erase_revision(revision)
+            return True
+        await self._erase_revision(revision)
+        try:
+            await self.js.publish(
+                f"$KV.{self.bucket}.{key}",
+                data,
+                headers={"Nats-Expected-Last-Subject-Sequence": "0"},
+                stream=self.stream,
+            )
+        except BadRequestError as error:
+            if error.err_code != _WRONG_LAST_SEQUENCE:
+                raise
+            return False
+        return True
 
     async def items(self, key_filter: str = ">") -> AsyncIterator[tuple[str, Versioned[T]]]:
         """The latest value of every key matching ``key_filter`` (e.g. ``'c-1.*'``).
@@ -282,6 +317,11 @@ class KvStore(Generic[T]):
             if data and not _DELETED.intersection(headers):
                 yield subject[len(prefix) :], Versioned(self.decode(data), sequence)
 
+
+_WRONG_LAST_SEQUENCE = 10071
+"""JetStream's error code for a publish whose expected last (subject) sequence is not met."""
+_NO_MESSAGE = 10057
+"""JetStream's error code for a message that is not (or no longer) stored."""
 
 _DELETED = {"KV-Operation", "Nats-Marker-Reason"}
 """Headers of delete and purge markers (a value's message has neither)."""
@@ -345,9 +385,19 @@ async def erase_messages(
     reader = walk(js, stream, subject) if work_queue else scan(js, stream, subject)
     doomed = [seq async for seq, subj, headers, data in reader if holds(subj, headers, data)]
     for sequence in doomed:
-        with contextlib.suppress(NotFoundError):
-            await js.delete_msg(stream, sequence)
+        await _erase_message(js, stream, sequence)
     return len(doomed)
+
+
+async def _erase_message(js: JetStreamContext, stream: str, sequence: int) -> None:
+    """Securely delete message ``sequence`` of ``stream``; one already gone is fine."""
+    try:
+        await js.delete_msg(stream, sequence)
+    except NotFoundError:
+        return
+    except APIError as error:
+        if error.err_code != _NO_MESSAGE:
+            raise
 
 
 async def walk(
@@ -387,6 +437,5 @@ async def rewrite_messages(
         kept = {k: v for k, v in headers.items() if not k.startswith("Nats-")}
         kept["Nats-Msg-Id"] = f"rewritten:{stream}:{sequence}"
         await js.publish(subj, new, headers=kept, stream=stream)
-        with contextlib.suppress(NotFoundError):
-            await js.delete_msg(stream, sequence)
+        await _erase_message(js, stream, sequence)
     return len(replaced)

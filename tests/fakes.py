@@ -82,6 +82,12 @@ class FakeKvStore(Generic[T]):
         self._forget(key)
         return self.revision
 
+    async def rewrite(self, key: str, rewrite: Callable[[bytes], bytes | None]) -> None:
+        found = self.data.get(key)
+        changed = rewrite(found[0]) if found else None
+        if changed is not None:
+            self._write(key, changed)
+
     async def erase(self, key: str) -> int:
         self._forget(key)
         self.erased[key] = datetime.now(UTC)

@@ -14,6 +14,7 @@ from services.matching.handlers.personal import erase_personal_events, pseudonym
 from shared.contracts import membership as m
 from shared.contracts.values import MemberRef
 from shared.envelope import Envelope
+from shared.ids import erasure_pseudonym
 
 
 async def _erased_since(event: Envelope[Any], member_id: str, deps: Deps) -> bool:
@@ -69,7 +70,9 @@ async def when_member_erased_forget_them(event: Envelope[m.MemberErasedV1], deps
     """Nothing of an erased member stays in matching; the questions they asked stay under
     their pseudonym."""
     await forget_member(event.data.member.member_id, deps)
-    await pseudonymise_questions(event.data.member.member_id, deps)
+    member_id = event.data.member.member_id
+    alias = erasure_pseudonym(member_id, event.data.pseudonym, deps.pseudonym_key)
+    await pseudonymise_questions(member_id, alias, deps)
 
 
 async def forget_member(member_id: str, deps: Deps) -> None:

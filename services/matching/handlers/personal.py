@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import replace
 
 from services.matching.handlers import Deps
-from shared.ids import erased_member_id
 from shared.naming import Streams, personal_key_filter
 from shared.storage import erase_messages
 
@@ -20,10 +19,10 @@ async def erase_personal_events(member_id: str, deps: Deps) -> int:
     )
 
 
-async def pseudonymise_questions(member_id: str, deps: Deps) -> int:
-    """The questions they asked stay (similar questions, routing) under their pseudonym, the
-    revisions with their id securely deleted; returns how many."""
-    questions, alias = deps.store.questions, erased_member_id(member_id)
+async def pseudonymise_questions(member_id: str, alias: str, deps: Deps) -> int:
+    """The questions they asked stay (similar questions, routing) under their pseudonym
+    ``alias``, the revisions with their id securely deleted; returns how many."""
+    questions = deps.store.questions
     asked = f'"asker_id":"{member_id}"'.encode()
 
     def by_alias(data: bytes) -> bytes | None:

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import uuid
+from collections.abc import Callable
 
 GUILD_NAMESPACE = uuid.UUID("6f1c0d1e-3b7a-5c2e-9a41-0c4d5e6f7a80")
 
@@ -43,6 +45,15 @@ def erasure_pseudonym(member_id: str, carried: str | None, key: bytes) -> str:
     """The pseudonym an erasure notice carries, or (a notice from before it carried one) one
     keyed with this service's ``key``."""
     return carried or keyed_pseudonym(member_id, key)
+
+
+def mentions_id(identifier: str) -> Callable[[bytes], bool]:
+    """Whether stored bytes hold ``identifier`` as a whole id (``e1001`` but not ``e10012``):
+    in a JSON string, a subject or a key."""
+    pattern = re.compile(
+        rb"(?<![A-Za-z0-9_-])" + re.escape(identifier.encode()) + rb"(?![A-Za-z0-9_-])"
+    )
+    return lambda data: pattern.search(data) is not None
 
 
 def new_id() -> str:

@@ -23,11 +23,12 @@ models, and through them their snapshots) see:
 from __future__ import annotations
 
 import contextlib
+import json
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
@@ -42,6 +43,8 @@ from nats.js.errors import (
 )
 from nats.js.kv import KeyValue
 from pydantic import TypeAdapter
+
+from shared.naming import Service, Streams, dead_letter_subject
 
 T = TypeVar("T")
 
@@ -439,3 +442,104 @@ async def rewrite_messages(
         await js.publish(subj, new, headers=kept, stream=stream)
         await _erase_message(js, stream, sequence)
     return len(replaced)
+
+
+@dataclass(frozen=True)
+class _Stored:
+    """A message as read back: its stream, sequence, subject, headers and bytes."""
+
+    stream: str
+    sequence: int
+    subject: str
+    headers: dict[str, str]
+    data: bytes
+
+
+async def _dead_letters(
+    js: JetStreamContext, region: str, service: Service
+) -> list[tuple[_Stored, _Stored | None]]:
+    """Each of ``service``'s dead letters in ``region``, with the verbatim copy of its
+    original if one was made (a work-queue stream such as the outbox drops the original)."""
+    stream = Streams(region).dead_letters
+    letters = scan(js, stream, dead_letter_subject(region, service, "*"))
+    found = [_Stored(stream, *message) async for message in letters]
+    return [(letter, await _copied_original(js, letter.data)) for letter in found]
+
+
+async def _copied_original(js: JetStreamContext, letter: bytes) -> _Stored | None:
+    try:
+        kept = json.loads(letter).get("original") or {}
+    except (ValueError, AttributeError):
+        return None
+    if not kept.get("copied"):
+        return None
+    try:
+        msg = await js.get_msg(kept["stream"], seq=kept["sequence"])
+    except (NotFoundError, APIError):
+        return None
+    return _Stored(kept["stream"], msg.seq, msg.subject or "", dict(msg.headers or {}),
+                   msg.data or b"")  # fmt: skip
+
+
+async def erase_dead_letters(
+    js: JetStreamContext, region: str, service: Service, holds: Callable[[bytes], bool]
+) -> int:
+    """Securely delete ``service``'s dead letters in ``region`` for which ``holds`` is true of
+    the letter (its excerpt of the original, the original's subject and headers) or of the
+    copy of its original, that copy with them. Returns how many letters."""
+    erased = 0
+    for letter, original in await _dead_letters(js, region, service):
+        if holds(letter.data) or (original is not None and holds(original.data)):
+            await _erase_message(js, letter.stream, letter.sequence)
+            if original is not None:
+                await _erase_message(js, original.stream, original.sequence)
+            erased += 1
+    return erased
+
+
+async def rewrite_dead_letters(
+    js: JetStreamContext, region: str, service: Service, rewrite: Callable[[bytes], bytes | None]
+) -> int:
+    """Replace ``service``'s dead letters in ``region`` that ``rewrite`` changes (the letter's
+    bytes, or its original's copy): the new copy of the original first, then the letter
+    pointing at it; the old ones securely deleted. Returns how many letters."""
+    rewritten = 0
+    for letter, original in await _dead_letters(js, region, service):
+        data = letter.data
+        new_original = rewrite(original.data) if original is not None else None
+        if original is not None and new_original is not None:
+            copy = await _republish(js, original, new_original)
+            data = _pointing_at(data, copy)
+        new_letter = rewrite(data) or (data if data != letter.data else None)
+        if new_letter is not None:
+            await _republish(js, letter, new_letter)
+            rewritten += 1
+    return rewritten
+
+
+async def _republish(js: JetStreamContext, message: _Stored, data: bytes) -> int:
+    """``data`` in place of ``message`` (same stream and subject, after the newest), the old
+    one securely deleted; safe to repeat. Returns the new sequence."""
+    kept = {k: v for k, v in message.headers.items() if not k.startswith("Nats-")}
+    kept["Nats-Msg-Id"] = f"rewritten:{message.stream}:{message.sequence}"
+    ack = await js.publish(message.subject, data, headers=kept, stream=message.stream)
+    await _erase_message(js, message.stream, message.sequence)
+    return int(ack.seq)
+
+
+def _pointing_at(letter: bytes, sequence: int) -> bytes:
+    """The dead letter ``letter`` with its original's copy now at ``sequence``."""
+    document = json.loads(letter)
+    document["original"]["sequence"] = sequence
+    return json.dumps(document).encode()
+
+
+class DeadLetters:
+    """One service's dead letters in its region, reached through a bound store's connection:
+    what an erasure takes (see :func:`erase_dead_letters`)."""
+
+    def __init__(self, region: str, service: Service, via: KvStore[Any]) -> None:
+        self.region, self.service, self._via = region, service, via
+
+    async def erase(self, holds: Callable[[bytes], bool]) -> int:
+        return await erase_dead_letters(self._via.js, self.region, self.service, holds)

@@ -117,6 +117,18 @@ class FakeKvStore(Generic[T]):
             projection.apply(key, None)
 
 
+class FakeDeadLetters:
+    """A service's dead letters in memory: (subject-free) letter bytes."""
+
+    def __init__(self) -> None:
+        self.letters: list[bytes] = []
+
+    async def erase(self, holds: Callable[[bytes], bool]) -> int:
+        kept = [letter for letter in self.letters if not holds(letter)]
+        erased, self.letters = len(self.letters) - len(kept), kept
+        return erased
+
+
 class FakeFollower:
     """A ``BucketFollower`` whose projection is always current (the fake store feeds it)."""
 
@@ -194,6 +206,7 @@ def content_store() -> ContentStore:
         joined=FakeKvStore(Joined),
         members=FakeKvStore(MemberInfo),
         pulses=FakeKvStore(str),
+        dead_letters=FakeDeadLetters(),  # type: ignore[arg-type]
     )
     # in the order of ContentStore.followers
     store.followers = followers(

@@ -10,7 +10,11 @@ from services.matching.domain.profiles import Profile
 from services.matching.domain.records import profile_key
 from services.matching.events import inbound, public
 from services.matching.handlers import Deps
-from services.matching.handlers.personal import erase_personal_events, pseudonymise_questions
+from services.matching.handlers.personal import (
+    erase_dead_letters_about,
+    erase_personal_events,
+    pseudonymise_questions,
+)
 from shared.contracts import membership as m
 from shared.contracts.values import MemberRef
 from shared.envelope import Envelope
@@ -90,6 +94,7 @@ async def forget_member(member_id: str, deps: Deps) -> None:
         ):
             await store.erase("resources", store.resources, key)
     await erase_personal_events(member_id, deps)
+    await erase_dead_letters_about(member_id, deps)
 
 
 async def when_member_joined_propose_intros(event: Envelope[m.MemberJoinedV1], deps: Deps) -> None:

@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from services.matching.handlers import Deps
-from shared.naming import Streams, personal_key_filter
-from shared.storage import erase_messages
+from shared.ids import mentions_id
+from shared.naming import Service, Streams, personal_key_filter
+from shared.storage import erase_dead_letters, erase_messages
 
 
 async def erase_personal_events(member_id: str, deps: Deps) -> int:
@@ -16,6 +17,14 @@ async def erase_personal_events(member_id: str, deps: Deps) -> int:
         deps.store.members.js,
         Streams(deps.region).personal,
         personal_key_filter(deps.region, "matching", member_id),
+    )
+
+
+async def erase_dead_letters_about(member_id: str, deps: Deps) -> int:
+    """Securely delete matching's dead letters that hold the member's id (an event about them
+    it could not read, their confidential data included), with the copies of the originals."""
+    return await erase_dead_letters(
+        deps.store.members.js, deps.region, Service.MATCHING, mentions_id(member_id)
     )
 
 

@@ -81,3 +81,44 @@ async def stored_quotes(n) -> list[str]:
 
 async def _none(probe) -> bool:
     return not await probe
+
+
+async def test_dead_letters_of_failed_deliveries_neither_hold_nor_quote_an_erased_member(
+    start_notifications,
+):
+    n = await start_notifications(delivery_attempts=2)
+    for member in ("ana", "zq"):
+        await n.member(member)
+        await n.prefer(member, quiet_hours=None)
+        await n.webhook(member, "http://127.0.0.1:9/never-answers")
+    await n.store.contacts.put("zq", Contact("zq", NAME, EMAIL, 1))
+    await n.publish(joined("zq", facilitators=("ana", "zq"), n=n), Service.MEMBERSHIP)
+
+    async def both_dead_lettered() -> list[str] | None:
+        found = await dead_letter_traces(n)
+        return found if {"letter", "original"} <= {kind for kind, _ in found} else None
+
+    await eventually(both_dead_lettered, what="failed deliveries dead-lettered, with originals")
+    assert any(who == "zq" for _, who in await dead_letter_traces(n, "zq"))
+
+    erased = m.MemberErasedV1(member=n.ref("zq"), erased_at=n.clock.now, request_ref="PRIV-1")
+    await n.publish(erased, Service.MEMBERSHIP)
+
+    await eventually(lambda: _none(dead_letter_traces(n)), what="no dead letter quoting zq")
+    assert await dead_letter_traces(n, "zq") == []
+
+
+async def dead_letter_traces(n, member_id: str | None = None) -> list[tuple[str, str]]:
+    """(letter or original, what) for each dead letter, and each copy of a dead-lettered
+    original, that holds the name or the e-mail address (or, given, the member's id)."""
+    js, streams = n.store.js, Streams(n.region)
+    searched = [NAME, EMAIL] + ([f'"{member_id}"', f".{member_id}."] if member_id else [])
+    found = []
+    for kind, stream in (
+        ("letter", streams.dead_letters),
+        ("original", streams.dead_letter_originals),
+    ):
+        async for *_, subject, headers, data in scan(js, stream):
+            held = data + subject.encode() + str(headers).encode()
+            found += [(kind, s.strip('".')) for s in searched if s.encode() in held]
+    return found

@@ -437,10 +437,7 @@ async def rewrite_messages(
         if (new := rewrite(data)) is not None
     ]
     for sequence, subj, headers, new in replaced:
-        kept = {k: v for k, v in headers.items() if not k.startswith("Nats-")}
-        kept["Nats-Msg-Id"] = f"rewritten:{stream}:{sequence}"
-        await js.publish(subj, new, headers=kept, stream=stream)
-        await _erase_message(js, stream, sequence)
+        await _republish(js, _Stored(stream, sequence, subj, headers, b""), new)
     return len(replaced)
 
 

@@ -427,18 +427,38 @@ async def rewrite_messages(
     work_queue: bool = False,
 ) -> int:
     """Replace every message of ``stream`` on ``subject`` for which ``rewrite(data)`` gives new
-    bytes: the new message goes on the same subject (after the stream's newest), then the old
-    one is securely deleted. Safe to repeat: a copy already made is not made twice. Returns
-    how many were replaced."""
+    bytes: the new message goes on the same subject (after the stream's newest) and keeps the
+    old one's place (:data:`FIRST_SEQUENCE`, see :func:`position`); the old one is securely
+    deleted. Safe to repeat: a copy already made is not made twice. Where the subject is at
+    the stream's per-subject limit, a new message would push its oldest out (lost, its bytes
+    left on disk), so there the old one is deleted first. Returns how many were replaced."""
     reader = walk(js, stream, subject) if work_queue else scan(js, stream, subject)
     replaced = [
-        (sequence, subj, headers, new)
+        (_Stored(stream, sequence, subj, headers, b""), new)
         async for sequence, subj, headers, data in reader
         if (new := rewrite(data)) is not None
     ]
-    for sequence, subj, headers, new in replaced:
-        await _republish(js, _Stored(stream, sequence, subj, headers, b""), new)
+    limit = (await js.stream_info(stream)).config.max_msgs_per_subject or -1
+    for message, new in replaced:
+        full = limit > 0 and await _messages_on(js, stream, message.subject) >= limit
+        await _republish(js, message, new, delete_first=full)
     return len(replaced)
+
+
+FIRST_SEQUENCE = "Guild-First-Sequence"
+"""Header of a rewritten message: the sequence the message first had, its place in order."""
+
+
+def position(sequence: int, headers: dict[str, str]) -> int:
+    """A message's place in its stream's order: the sequence it was first stored at, kept
+    when :func:`rewrite_messages` replaced it."""
+    first = headers.get(FIRST_SEQUENCE, "")
+    return int(first) if first.isdigit() else sequence
+
+
+async def _messages_on(js: JetStreamContext, stream: str, subject: str) -> int:
+    state = (await js.stream_info(stream, subjects_filter=subject)).state
+    return (state.subjects or {}).get(subject, 0)
 
 
 @dataclass(frozen=True)
@@ -514,13 +534,21 @@ async def rewrite_dead_letters(
     return rewritten
 
 
-async def _republish(js: JetStreamContext, message: _Stored, data: bytes) -> int:
-    """``data`` in place of ``message`` (same stream and subject, after the newest), the old
-    one securely deleted; safe to repeat. Returns the new sequence."""
+async def _republish(
+    js: JetStreamContext, message: _Stored, data: bytes, *, delete_first: bool = False
+) -> int:
+    """``data`` in place of ``message`` (same stream and subject, after the newest, keeping
+    its :func:`position`), the old one securely deleted (first, if ``delete_first``: no copy
+    is made twice, but a crash between the two loses it); safe to repeat. Returns the new
+    sequence."""
     kept = {k: v for k, v in message.headers.items() if not k.startswith("Nats-")}
+    kept[FIRST_SEQUENCE] = str(position(message.sequence, message.headers))
     kept["Nats-Msg-Id"] = f"rewritten:{message.stream}:{message.sequence}"
+    if delete_first:
+        await _erase_message(js, message.stream, message.sequence)
     ack = await js.publish(message.subject, data, headers=kept, stream=message.stream)
-    await _erase_message(js, message.stream, message.sequence)
+    if not delete_first:
+        await _erase_message(js, message.stream, message.sequence)
     return int(ack.seq)
 
 

@@ -25,6 +25,7 @@ from shared.storage import (
     KvStore,
     erase_dead_letters,
     erase_messages,
+    position,
     rewrite_dead_letters,
     rewrite_messages,
     scan,
@@ -246,10 +247,12 @@ class NotificationsStore:
         return found.value if found else None
 
     async def inbox_items(self, member_id: str) -> list[tuple[int, InboxItem]]:
-        """Every item in the member's inbox with its position (stream sequence), oldest first."""
+        """Every item in the member's inbox with its position (where it was first stored; an
+        item rewritten after an erasure keeps its place), oldest first."""
         assert self.js is not None, "inbox reader is not bound"
         stream, subject = Streams(self.region).inbox, inbox_subject(self.region, member_id)
-        return [
-            (sequence, InboxItem.model_validate_json(data))
-            async for sequence, _, _, data in scan(self.js, stream, subject)
+        found = [
+            (position(sequence, headers), InboxItem.model_validate_json(data))
+            async for sequence, _, headers, data in scan(self.js, stream, subject)
         ]
+        return sorted(found, key=lambda held: held[0])

@@ -28,7 +28,7 @@ from shared.storage import DeadLetters, KvStore, Versioned
 SERVICE = Service.CONTENT
 BUCKETS = Buckets(SERVICE, {
     "posts": Bucket("Posts of every kind, by post id"),
-    "reactions": Bucket("Votes and endorsements: <post>.<member>"),
+    "reactions": Bucket("Votes and endorsements: <post>.<member>", secure=True),
     "claims": Bucket("Claims on resource offers: <offer>.<claim>"),
     "communities": Bucket("Communities content has heard of (from membership's events)"),
     "joined": Bucket("Who is in which community: <community>.<member> (from membership's events)",

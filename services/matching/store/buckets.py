@@ -35,7 +35,8 @@ from shared.storage import KvStore
 
 SERVICE = Service.MATCHING
 BUCKETS = Buckets(SERVICE, {
-    "members": Bucket("Per member: public profile, evidence of expertise, routing history"),
+    "members": Bucket("Per member: public profile, evidence of expertise, routing history",
+                      secure=True),
     "questions": Bucket("Questions seen, for similar questions and routing"),
     "answers": Bucket("Answers seen, to turn acceptances and deletions into evidence"),
     "routing": Bucket("Open questions being routed: waves sent, when to look again"),

@@ -27,7 +27,7 @@ from shared.storage import DeadLetters, KvStore, Versioned
 
 SERVICE = Service.CONTENT
 BUCKETS = Buckets(SERVICE, {
-    "posts": Bucket("Posts of every kind, by post id"),
+    "posts": Bucket("Posts of every kind, by post id (their authors' ids)", secure=True),
     "reactions": Bucket("Votes and endorsements: <post>.<member>", secure=True),
     "claims": Bucket("Claims on resource offers: <offer>.<claim>"),
     "communities": Bucket("Communities content has heard of (from membership's events)"),

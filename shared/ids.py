@@ -7,7 +7,11 @@ JetStream's duplicate window (``Nats-Msg-Id``) drops the second copy.
 from __future__ import annotations
 
 import hashlib
+import hmac
+import re
+import secrets
 import uuid
+from collections.abc import Callable
 
 GUILD_NAMESPACE = uuid.UUID("6f1c0d1e-3b7a-5c2e-9a41-0c4d5e6f7a80")
 
@@ -19,10 +23,37 @@ def derived_id(*parts: str) -> str:
     return str(uuid.uuid5(GUILD_NAMESPACE, "\x1f".join(parts)))
 
 
-def erased_member_id(member_id: str) -> str:
-    """The pseudonym that stands for an erased member where records of theirs stay (the posts
-    they wrote, the questions they asked): the same in every service, from the id alone."""
-    return "erased-" + hashlib.sha256(member_id.encode()).hexdigest()[:12]
+PSEUDONYM_PREFIX = "erased-"
+
+
+def drawn_pseudonym() -> str:
+    """A pseudonym for an erased member where records of theirs stay (the posts they wrote,
+    the questions they asked), drawn at random: nothing links it back to their id (an id such
+    as ``e1001`` is easily guessed, so any hash of it alone could be reversed by trying ids).
+    Membership draws it at erasure and tells every service in ``member_erased``."""
+    return PSEUDONYM_PREFIX + secrets.token_hex(12)
+
+
+def keyed_pseudonym(member_id: str, key: bytes) -> str:
+    """A pseudonym only the holder of ``key`` can compute from the id (HMAC-SHA256): the same
+    for every retry of one erasure, not recomputable by anyone else."""
+    digest = hmac.new(key, member_id.encode(), hashlib.sha256).hexdigest()
+    return PSEUDONYM_PREFIX + digest[:24]
+
+
+def erasure_pseudonym(member_id: str, carried: str | None, key: bytes) -> str:
+    """The pseudonym an erasure notice carries, or (a notice from before it carried one) one
+    keyed with this service's ``key``."""
+    return carried or keyed_pseudonym(member_id, key)
+
+
+def mentions_id(identifier: str) -> Callable[[bytes], bool]:
+    """Whether stored bytes hold ``identifier`` as a whole id (``e1001`` but not ``e10012``):
+    in a JSON string, a subject or a key."""
+    pattern = re.compile(
+        rb"(?<![A-Za-z0-9_-])" + re.escape(identifier.encode()) + rb"(?![A-Za-z0-9_-])"
+    )
+    return lambda data: pattern.search(data) is not None
 
 
 def new_id() -> str:

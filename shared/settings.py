@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import ClassVar, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
@@ -76,12 +76,22 @@ class GuildSettings(BaseSettings):
         description="Seconds between looks at the consumers; one with messages waiting and "
         "nothing delivered or in hand at two looks in a row is stalled (/readyz 503).",
     )
+    pseudonym_key: SecretStr | None = Field(
+        default=None,
+        description="Secret that keys the pseudonym of a member erased by a notice carrying "
+        "none (an older membership); unset: a random one per process.",
+    )
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR.")
     log_format: Literal["json", "text"] = Field(default="json", description="Log line format.")
     otel_exporter: Literal["none", "console", "otlp"] = Field(
         default="none",
         description="Where traces go; 'otlp' uses the standard OTEL_EXPORTER_OTLP_* variables.",
     )
+
+    def pseudonym_secret(self) -> bytes | None:
+        """The ``pseudonym_key`` setting as bytes (None: unset)."""
+        key = self.pseudonym_key
+        return key.get_secret_value().encode() if key is not None else None
 
     @field_validator("region")
     @classmethod

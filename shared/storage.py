@@ -13,7 +13,8 @@ A key goes in one of two ways, both leaving a marker that followers of the bucke
 models, and through them their snapshots) see:
 
 * :meth:`KvStore.delete`: a delete marker (``KV-Operation: DEL``); earlier revisions stay as
-  long as the bucket's history allows (a secure bucket keeps none: they are securely deleted);
+  long as the bucket's history allows (a secure bucket keeps none: they are securely deleted
+  after the marker is written);
 * :meth:`KvStore.erase`: every stored revision securely deleted, then a purge marker
   (``KV-Operation: PURGE``), which tells followers that the key's data must also leave their
   snapshots. For personal data.
@@ -22,18 +23,28 @@ models, and through them their snapshots) see:
 from __future__ import annotations
 
 import contextlib
+import json
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
-from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError, NoKeysError, NotFoundError
+from nats.js.errors import (
+    APIError,
+    BadRequestError,
+    KeyNotFoundError,
+    KeyWrongLastSequenceError,
+    NoKeysError,
+    NotFoundError,
+)
 from nats.js.kv import KeyValue
 from pydantic import TypeAdapter
+
+from shared.naming import Service, Streams, dead_letter_subject
 
 T = TypeVar("T")
 
@@ -61,11 +72,14 @@ class KvStore(Generic[T]):
         self._adapter: TypeAdapter[T] = TypeAdapter(value_type)
         self._kv: KeyValue | None = None
         self._js: JetStreamContext | None = None
+        self._keeps_one_revision = False
 
     async def bind(self, js: JetStreamContext) -> None:
         """Attach to the (already provisioned) bucket."""
         self._js = js
         self._kv = await js.key_value(self.bucket)
+        kept = (await js.stream_info(self.stream)).config.max_msgs_per_subject
+        self._keeps_one_revision = kept == 1
 
     @property
     def kv(self) -> KeyValue:
@@ -170,10 +184,13 @@ class KvStore(Generic[T]):
     async def delete(self, key: str) -> int:
         """Delete ``key``: a delete marker, holding no data, that followers of the bucket see.
         Earlier revisions stay as the bucket's history allows; in a secure bucket they are
-        securely deleted, as :meth:`erase` does. Returns the marker's revision."""
-        if self.secure:
-            return await self.erase(key)
-        return await self._mark(key, _DELETE_MARKER)
+        securely deleted after the marker is written (the marker stays a delete, not the
+        purge of :meth:`erase`). Returns the marker's revision."""
+        replaced = await self._revisions(key) if self.secure else []
+        marker = await self._mark(key, _DELETE_MARKER)
+        for revision in replaced:
+            await self._erase_revision(revision)
+        return marker
 
     async def erase(self, key: str) -> int:
         """Erase ``key``: every stored revision securely deleted (its bytes overwritten on
@@ -231,8 +248,7 @@ class KvStore(Generic[T]):
 
     async def _erase_revision(self, revision: int | None) -> None:
         if revision:
-            with contextlib.suppress(NotFoundError):
-                await self.js.delete_msg(self.stream, revision)
+            await _erase_message(self.js, self.stream, revision)
 
     async def rewrite_all(self, rewrite: Callable[[bytes], bytes | None]) -> int:
         """Set every key whose stored bytes ``rewrite`` changes (None: leave it) to what it
@@ -253,7 +269,9 @@ class KvStore(Generic[T]):
     async def rewrite(self, key: str, rewrite: Callable[[bytes], bytes | None]) -> None:
         """Set ``key`` to ``rewrite(its stored bytes)`` (None: leave it), compare-and-set, and
         securely delete the replaced bytes, in any bucket: for records that stay after an
-        erasure with the person taken out."""
+        erasure with the person taken out. A bucket that keeps one revision drops the replaced
+        one (bytes left on disk) as the new one is written, so there the replaced revision is
+        securely deleted first and the new one written only if no one wrote the key since."""
         while True:
             try:
                 entry = await self.kv.get(key)
@@ -262,12 +280,32 @@ class KvStore(Generic[T]):
             changed = rewrite(entry.value) if entry.value else None
             if changed is None or not entry.revision:
                 return
+            if await self._replace(key, changed, entry.revision):
+                return
+
+    async def _replace(self, key: str, data: bytes, revision: int) -> bool:
+        """Write ``data`` in place of ``revision`` (the key's latest) and securely delete that
+        revision; False if someone wrote the key meanwhile."""
+        if not self._keeps_one_revision:
             try:
-                await self.kv.update(key, changed, last=entry.revision)
+                await self.kv.update(key, data, last=revision)
             except KeyWrongLastSequenceError:
-                continue  # written meanwhile: rewrite what it holds now
-            await self._erase_revision(entry.revision)
-            return
+                return False
+            await self._erase_revision(revision)
+            return True
+        await self._erase_revision(revision)
+        try:
+            await self.js.publish(
+                f"$KV.{self.bucket}.{key}",
+                data,
+                headers={"Nats-Expected-Last-Subject-Sequence": "0"},
+                stream=self.stream,
+            )
+        except BadRequestError as error:
+            if error.err_code != _WRONG_LAST_SEQUENCE:
+                raise
+            return False
+        return True
 
     async def items(self, key_filter: str = ">") -> AsyncIterator[tuple[str, Versioned[T]]]:
         """The latest value of every key matching ``key_filter`` (e.g. ``'c-1.*'``).
@@ -282,6 +320,11 @@ class KvStore(Generic[T]):
             if data and not _DELETED.intersection(headers):
                 yield subject[len(prefix) :], Versioned(self.decode(data), sequence)
 
+
+_WRONG_LAST_SEQUENCE = 10071
+"""JetStream's error code for a publish whose expected last (subject) sequence is not met."""
+_NO_MESSAGE = 10057
+"""JetStream's error code for a message that is not (or no longer) stored."""
 
 _DELETED = {"KV-Operation", "Nats-Marker-Reason"}
 """Headers of delete and purge markers (a value's message has neither)."""
@@ -345,9 +388,19 @@ async def erase_messages(
     reader = walk(js, stream, subject) if work_queue else scan(js, stream, subject)
     doomed = [seq async for seq, subj, headers, data in reader if holds(subj, headers, data)]
     for sequence in doomed:
-        with contextlib.suppress(NotFoundError):
-            await js.delete_msg(stream, sequence)
+        await _erase_message(js, stream, sequence)
     return len(doomed)
+
+
+async def _erase_message(js: JetStreamContext, stream: str, sequence: int) -> None:
+    """Securely delete message ``sequence`` of ``stream``; one already gone is fine."""
+    try:
+        await js.delete_msg(stream, sequence)
+    except NotFoundError:
+        return
+    except APIError as error:
+        if error.err_code != _NO_MESSAGE:
+            raise
 
 
 async def walk(
@@ -374,19 +427,144 @@ async def rewrite_messages(
     work_queue: bool = False,
 ) -> int:
     """Replace every message of ``stream`` on ``subject`` for which ``rewrite(data)`` gives new
-    bytes: the new message goes on the same subject (after the stream's newest), then the old
-    one is securely deleted. Safe to repeat: a copy already made is not made twice. Returns
-    how many were replaced."""
+    bytes: the new message goes on the same subject (after the stream's newest) and keeps the
+    old one's place (:data:`FIRST_SEQUENCE`, see :func:`position`); the old one is securely
+    deleted. Safe to repeat: a copy already made is not made twice. Where the subject is at
+    the stream's per-subject limit, a new message would push its oldest out (lost, its bytes
+    left on disk), so there the old one is deleted first. Returns how many were replaced."""
     reader = walk(js, stream, subject) if work_queue else scan(js, stream, subject)
     replaced = [
-        (sequence, subj, headers, new)
+        (_Stored(stream, sequence, subj, headers, b""), new)
         async for sequence, subj, headers, data in reader
         if (new := rewrite(data)) is not None
     ]
-    for sequence, subj, headers, new in replaced:
-        kept = {k: v for k, v in headers.items() if not k.startswith("Nats-")}
-        kept["Nats-Msg-Id"] = f"rewritten:{stream}:{sequence}"
-        await js.publish(subj, new, headers=kept, stream=stream)
-        with contextlib.suppress(NotFoundError):
-            await js.delete_msg(stream, sequence)
+    limit = (await js.stream_info(stream)).config.max_msgs_per_subject or -1
+    for message, new in replaced:
+        full = limit > 0 and await _messages_on(js, stream, message.subject) >= limit
+        await _republish(js, message, new, delete_first=full)
     return len(replaced)
+
+
+FIRST_SEQUENCE = "Guild-First-Sequence"
+"""Header of a rewritten message: the sequence the message first had, its place in order."""
+
+
+def position(sequence: int, headers: dict[str, str]) -> int:
+    """A message's place in its stream's order: the sequence it was first stored at, kept
+    when :func:`rewrite_messages` replaced it."""
+    first = headers.get(FIRST_SEQUENCE, "")
+    return int(first) if first.isdigit() else sequence
+
+
+async def _messages_on(js: JetStreamContext, stream: str, subject: str) -> int:
+    state = (await js.stream_info(stream, subjects_filter=subject)).state
+    return (state.subjects or {}).get(subject, 0)
+
+
+@dataclass(frozen=True)
+class _Stored:
+    """A message as read back: its stream, sequence, subject, headers and bytes."""
+
+    stream: str
+    sequence: int
+    subject: str
+    headers: dict[str, str]
+    data: bytes
+
+
+async def _dead_letters(
+    js: JetStreamContext, region: str, service: Service
+) -> list[tuple[_Stored, _Stored | None]]:
+    """Each of ``service``'s dead letters in ``region``, with the verbatim copy of its
+    original if one was made (a work-queue stream such as the outbox drops the original)."""
+    stream = Streams(region).dead_letters
+    letters = scan(js, stream, dead_letter_subject(region, service, "*"))
+    found = [_Stored(stream, *message) async for message in letters]
+    return [(letter, await _copied_original(js, letter.data)) for letter in found]
+
+
+async def _copied_original(js: JetStreamContext, letter: bytes) -> _Stored | None:
+    try:
+        kept = json.loads(letter).get("original") or {}
+    except (ValueError, AttributeError):
+        return None
+    if not kept.get("copied"):
+        return None
+    try:
+        msg = await js.get_msg(kept["stream"], seq=kept["sequence"])
+    except (NotFoundError, APIError):
+        return None
+    return _Stored(kept["stream"], msg.seq, msg.subject or "", dict(msg.headers or {}),
+                   msg.data or b"")  # fmt: skip
+
+
+async def erase_dead_letters(
+    js: JetStreamContext, region: str, service: Service, holds: Callable[[bytes], bool]
+) -> int:
+    """Securely delete ``service``'s dead letters in ``region`` for which ``holds`` is true of
+    the letter (its excerpt of the original, the original's subject and headers) or of the
+    copy of its original, that copy with them. Returns how many letters."""
+    erased = 0
+    for letter, original in await _dead_letters(js, region, service):
+        if holds(letter.data) or (original is not None and holds(original.data)):
+            await _erase_message(js, letter.stream, letter.sequence)
+            if original is not None:
+                await _erase_message(js, original.stream, original.sequence)
+            erased += 1
+    return erased
+
+
+async def rewrite_dead_letters(
+    js: JetStreamContext, region: str, service: Service, rewrite: Callable[[bytes], bytes | None]
+) -> int:
+    """Replace ``service``'s dead letters in ``region`` that ``rewrite`` changes (the letter's
+    bytes, or its original's copy): the new copy of the original first, then the letter
+    pointing at it; the old ones securely deleted. Returns how many letters."""
+    rewritten = 0
+    for letter, original in await _dead_letters(js, region, service):
+        data = letter.data
+        new_original = rewrite(original.data) if original is not None else None
+        if original is not None and new_original is not None:
+            copy = await _republish(js, original, new_original)
+            data = _pointing_at(data, copy)
+        new_letter = rewrite(data) or (data if data != letter.data else None)
+        if new_letter is not None:
+            await _republish(js, letter, new_letter)
+            rewritten += 1
+    return rewritten
+
+
+async def _republish(
+    js: JetStreamContext, message: _Stored, data: bytes, *, delete_first: bool = False
+) -> int:
+    """``data`` in place of ``message`` (same stream and subject, after the newest, keeping
+    its :func:`position`), the old one securely deleted (first, if ``delete_first``: no copy
+    is made twice, but a crash between the two loses it); safe to repeat. Returns the new
+    sequence."""
+    kept = {k: v for k, v in message.headers.items() if not k.startswith("Nats-")}
+    kept[FIRST_SEQUENCE] = str(position(message.sequence, message.headers))
+    kept["Nats-Msg-Id"] = f"rewritten:{message.stream}:{message.sequence}"
+    if delete_first:
+        await _erase_message(js, message.stream, message.sequence)
+    ack = await js.publish(message.subject, data, headers=kept, stream=message.stream)
+    if not delete_first:
+        await _erase_message(js, message.stream, message.sequence)
+    return int(ack.seq)
+
+
+def _pointing_at(letter: bytes, sequence: int) -> bytes:
+    """The dead letter ``letter`` with its original's copy now at ``sequence``."""
+    document = json.loads(letter)
+    document["original"]["sequence"] = sequence
+    return json.dumps(document).encode()
+
+
+class DeadLetters:
+    """One service's dead letters in its region, reached through a bound store's connection:
+    what an erasure takes (see :func:`erase_dead_letters`)."""
+
+    def __init__(self, region: str, service: Service, via: KvStore[Any]) -> None:
+        self.region, self.service, self._via = region, service, via
+
+    async def erase(self, holds: Callable[[bytes], bool]) -> int:
+        return await erase_dead_letters(self._via.js, self.region, self.service, holds)

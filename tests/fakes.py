@@ -82,6 +82,12 @@ class FakeKvStore(Generic[T]):
         self._forget(key)
         return self.revision
 
+    async def rewrite(self, key: str, rewrite: Callable[[bytes], bytes | None]) -> None:
+        found = self.data.get(key)
+        changed = rewrite(found[0]) if found else None
+        if changed is not None:
+            self._write(key, changed)
+
     async def erase(self, key: str) -> int:
         self._forget(key)
         self.erased[key] = datetime.now(UTC)
@@ -109,6 +115,18 @@ class FakeKvStore(Generic[T]):
         self.data.pop(key, None)
         for projection in self.projections:
             projection.apply(key, None)
+
+
+class FakeDeadLetters:
+    """A service's dead letters in memory: (subject-free) letter bytes."""
+
+    def __init__(self) -> None:
+        self.letters: list[bytes] = []
+
+    async def erase(self, holds: Callable[[bytes], bool]) -> int:
+        kept = [letter for letter in self.letters if not holds(letter)]
+        erased, self.letters = len(self.letters) - len(kept), kept
+        return erased
 
 
 class FakeFollower:
@@ -188,6 +206,7 @@ def content_store() -> ContentStore:
         joined=FakeKvStore(Joined),
         members=FakeKvStore(MemberInfo),
         pulses=FakeKvStore(str),
+        dead_letters=FakeDeadLetters(),  # type: ignore[arg-type]
     )
     # in the order of ContentStore.followers
     store.followers = followers(

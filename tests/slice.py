@@ -18,8 +18,18 @@ from services.membership.bootstrap import build_app as build_membership
 from services.membership.settings import MembershipSettings
 from services.notifications.bootstrap import build_app as build_notifications
 from services.notifications.settings import NotificationsSettings
+from shared.contracts.membership import MemberErasedV1
+from shared.naming import Streams
 from shared.runtime import ServiceApp
-from tests.helpers import cloudevent, eventually, request, running, settings_for, settled
+from tests.helpers import (
+    cloudevent,
+    events_of_type,
+    eventually,
+    request,
+    running,
+    settings_for,
+    settled,
+)
 
 
 def all_services(region: str, nats_url: str, **overrides: Any) -> list[ServiceApp]:
@@ -68,6 +78,23 @@ class World:
         headers = {"Nats-Msg-Id": event["id"]} if msg_id else None
         await self.nc.jetstream().publish(subject, json.dumps(event).encode(), headers=headers)
         return event
+
+    async def erase(self, person_id: str, request_ref: str = "PRIV-1") -> list[dict]:
+        """The HR directory asks for the person's erasure; waits for membership to finish
+        (its ``member_erased``) and returns the erasure events."""
+        await self.publish(
+            "guild.ingest.hr.erasure_requested.v1",
+            {"person_id": person_id, "request_ref": request_ref},
+            event_id=None,
+            msg_id=True,
+            source="/hr-directory",
+        )
+
+        async def erased() -> list[dict]:
+            stored = await events_of_type(self.nc, Streams(self.region).events, MemberErasedV1.TYPE)
+            return [e for e in stored if e["data"]["member"]["member_id"] == person_id]
+
+        return await eventually(erased, what=f"{person_id}'s erasure")
 
     async def hire(self, data: dict, *, event_id: str | None = None, msg_id: bool = True) -> dict:
         return await self.publish(

@@ -19,7 +19,7 @@ from services.content.topology import ingest_consumer, membership_consumer, topo
 from shared.contracts import content as c
 from shared.contracts import ingest as i
 from shared.contracts import membership as m
-from shared.handlers import utc_now
+from shared.handlers import pseudonym_key, utc_now
 from shared.naming import Service
 from shared.pagination import InvalidCursor
 from shared.runtime import ServiceApp
@@ -92,7 +92,8 @@ def build_app(
 ) -> ServiceApp:
     app = ServiceApp.create(Service.CONTENT, settings, topology(settings))
     store = store or ContentStore.for_region(settings.region)
-    deps = Deps(store=store, events=app.events, region=settings.region, clock=clock)
+    deps = Deps(store=store, events=app.events, region=settings.region, clock=clock,
+                **pseudonym_key(settings))  # fmt: skip
     app.stores += store.all()
     app.followers += store.followers
     app.react_to(ingest_consumer(settings), INGEST_REACTIONS, deps)

@@ -18,7 +18,7 @@ from services.matching.topology import (
 from shared.contracts import content as c
 from shared.contracts import matching as x
 from shared.contracts import membership as m
-from shared.handlers import utc_now
+from shared.handlers import pseudonym_key, utc_now
 from shared.naming import Service
 from shared.runtime import ServiceApp
 
@@ -76,7 +76,7 @@ def build_app(
     app = ServiceApp.create(Service.MATCHING, settings, topology(settings))
     store = store or MatchingStore.for_region(settings.region)
     deps = Deps(store=store, events=app.events, region=settings.region, clock=clock,
-                policy=settings.policy())  # fmt: skip
+                policy=settings.policy(), **pseudonym_key(settings))  # fmt: skip
     app.stores += store.kv_stores()
     app.followers += store.followers
     app.react_to(members_consumer(settings), MEMBER_REACTIONS, deps)

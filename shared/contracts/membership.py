@@ -127,6 +127,13 @@ class MemberErasedV1(Contract):
     request_ref: str | None = Field(
         default=None, description="The privacy request's reference, for its records."
     )
+    pseudonym: str | None = Field(
+        default=None,
+        pattern=r"^erased-[0-9a-f]{16,64}$",
+        description="What stands for the member where records of theirs stay (posts, "
+        "questions): drawn at random, so nobody can recompute it from their id. Absent from "
+        "notices of older publishers: then each service keys one with a secret of its own.",
+    )
 
 
 class MemberContactV1(Contract):

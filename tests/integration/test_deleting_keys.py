@@ -112,3 +112,43 @@ async def _gone(following: BucketFollower, key: str) -> bool:
 
 async def _not(probe) -> bool:
     return not await probe
+
+
+async def test_a_rewrite_leaves_no_old_bytes_in_a_bucket_that_keeps_one_revision(
+    nats_server, region
+):
+    nc = await nats.connect(nats_server.url)
+    js = nc.jetstream()
+    name = f"test_posts_{region}"
+    await apply(js, Topology(streams=region_streams(region), buckets=[BucketSpec(name, "t")]))
+    store: KvStore[str] = KvStore(name, str)
+    await store.bind(js)
+    await store.put("p1", f"by {SECRET}")
+
+    await store.rewrite("p1", lambda data: data.replace(SECRET.encode(), b"a former member"))
+
+    assert (await store.get("p1")) is not None
+    assert (await store.get("p1")).value == "by a former member"  # type: ignore[union-attr]
+    await nc.drain()
+    nats_server.stop()
+    assert raw_hits(nats_server.store_dir, SECRET) == []
+
+
+async def test_a_secure_delete_leaves_a_delete_marker_and_no_old_bytes(nats_server, region):
+    nc = await nats.connect(nats_server.url)
+    js = nc.jetstream()
+    name = f"test_joined_{region}"
+    spec = BucketSpec(name, "t", secure=True)
+    await apply(js, Topology(streams=region_streams(region), buckets=[spec]))
+    store: KvStore[str] = KvStore(name, str, secure=True)
+    await store.bind(js)
+    await store.put("c1.zq", SECRET)
+    await store.put("c1.zq", f"again {SECRET}")
+
+    await store.delete("c1.zq")
+
+    assert [entry.operation for entry in await store.kv.history("c1.zq")] == ["DEL"]
+    assert not await store.erased_after("c1.zq", None)
+    await nc.drain()
+    nats_server.stop()
+    assert raw_hits(nats_server.store_dir, SECRET) == []

@@ -43,17 +43,7 @@ async def test_a_registration_delayed_past_the_erasure_does_not_bring_the_member
         return all(await held())
 
     await eventually(known_to_both, what="content and matching to know zed")
-    await world.publish(
-        "guild.ingest.hr.erasure_requested.v1",
-        {"person_id": "zed", "request_ref": "PRIV-1"},
-        event_id=None,
-        msg_id=True,
-        source="/hr-directory",
-    )
-    await eventually(
-        lambda: events_of_type(nc, events, "guild.membership.member_erased.v1"),
-        what="zed's erasure",
-    )
+    await world.erase("zed")
     await settled(nc, region)
     assert not any(await held())
 

@@ -9,7 +9,7 @@ from services.content.domain.model import CommunityInfo, Joined, MemberInfo
 from services.content.handlers import Deps
 from shared.contracts import membership as m
 from shared.envelope import Envelope
-from shared.ids import erased_member_id
+from shared.ids import erasure_pseudonym, mentions_id
 
 
 async def _keep_community(info: CommunityInfo, deps: Deps) -> None:
@@ -122,7 +122,7 @@ async def when_member_erased_forget_them(event: Envelope[m.MemberErasedV1], deps
     """Their posts stay (threads keep their sense) under a pseudonym, the revisions naming
     them securely deleted; their votes, memberships and what content knew of them go."""
     member_id = event.data.member.member_id
-    alias = erased_member_id(member_id)
+    alias = erasure_pseudonym(member_id, event.data.pseudonym, deps.pseudonym_key)
     posts = deps.store.posts
 
     def by_alias(data: bytes) -> bytes | None:
@@ -141,3 +141,4 @@ async def when_member_erased_forget_them(event: Envelope[m.MemberErasedV1], deps
     for community_id in list(deps.store.membership.member_of.get(member_id, ())):
         await deps.store.joined.erase(f"{community_id}.{member_id}")
     await deps.store.members.erase(member_id)
+    await deps.store.dead_letters.erase(mentions_id(member_id))

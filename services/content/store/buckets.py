@@ -23,12 +23,12 @@ from services.content.store.index import (
 from shared.messaging.provisioning import Bucket, Buckets
 from shared.naming import Service
 from shared.readmodel import BucketFollower, Table
-from shared.storage import KvStore, Versioned
+from shared.storage import DeadLetters, KvStore, Versioned
 
 SERVICE = Service.CONTENT
 BUCKETS = Buckets(SERVICE, {
-    "posts": Bucket("Posts of every kind, by post id"),
-    "reactions": Bucket("Votes and endorsements: <post>.<member>"),
+    "posts": Bucket("Posts of every kind, by post id (their authors' ids)", secure=True),
+    "reactions": Bucket("Votes and endorsements: <post>.<member>", secure=True),
     "claims": Bucket("Claims on resource offers: <offer>.<claim>"),
     "communities": Bucket("Communities content has heard of (from membership's events)"),
     "joined": Bucket("Who is in which community: <community>.<member> (from membership's events)",
@@ -48,6 +48,7 @@ class ContentStore:
     joined: KvStore[Joined]
     members: KvStore[MemberInfo]
     pulses: KvStore[str]
+    dead_letters: DeadLetters
     index: PostIndex = field(default_factory=PostIndex)
     votes: ReactionIndex = field(default_factory=ReactionIndex)
     directory: Table[CommunityInfo] = field(default_factory=communities_table)
@@ -60,14 +61,16 @@ class ContentStore:
         def store(purpose: str, value_type: type) -> KvStore:  # type: ignore[type-arg]
             return BUCKETS.store(purpose, value_type, region)
 
+        members = store("members", MemberInfo)
         made = cls(
             posts=store("posts", Post),
             reactions=store("reactions", Reaction),
             claims=store("claims", Claim),
             communities=store("communities", CommunityInfo),
             joined=store("joined", Joined),
-            members=store("members", MemberInfo),
+            members=members,
             pulses=store("pulses", str),
+            dead_letters=DeadLetters(region, SERVICE, via=members),
         )
         made.followers = [
             BucketFollower(bucket.bucket, projection, region=region, service=SERVICE, name=name)

@@ -10,10 +10,15 @@ from services.matching.domain.profiles import Profile
 from services.matching.domain.records import profile_key
 from services.matching.events import inbound, public
 from services.matching.handlers import Deps
-from services.matching.handlers.personal import erase_personal_events, pseudonymise_questions
+from services.matching.handlers.personal import (
+    erase_dead_letters_about,
+    erase_personal_events,
+    pseudonymise_questions,
+)
 from shared.contracts import membership as m
 from shared.contracts.values import MemberRef
 from shared.envelope import Envelope
+from shared.ids import erasure_pseudonym
 
 
 async def _erased_since(event: Envelope[Any], member_id: str, deps: Deps) -> bool:
@@ -69,7 +74,9 @@ async def when_member_erased_forget_them(event: Envelope[m.MemberErasedV1], deps
     """Nothing of an erased member stays in matching; the questions they asked stay under
     their pseudonym."""
     await forget_member(event.data.member.member_id, deps)
-    await pseudonymise_questions(event.data.member.member_id, deps)
+    member_id = event.data.member.member_id
+    alias = erasure_pseudonym(member_id, event.data.pseudonym, deps.pseudonym_key)
+    await pseudonymise_questions(member_id, alias, deps)
 
 
 async def forget_member(member_id: str, deps: Deps) -> None:
@@ -87,6 +94,7 @@ async def forget_member(member_id: str, deps: Deps) -> None:
         ):
             await store.erase("resources", store.resources, key)
     await erase_personal_events(member_id, deps)
+    await erase_dead_letters_about(member_id, deps)
 
 
 async def when_member_joined_propose_intros(event: Envelope[m.MemberJoinedV1], deps: Deps) -> None:

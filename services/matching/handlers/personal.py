@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from services.matching.handlers import Deps
-from shared.ids import erased_member_id
-from shared.naming import Streams, personal_key_filter
-from shared.storage import erase_messages
+from shared.ids import mentions_id
+from shared.naming import Service, Streams, personal_key_filter
+from shared.storage import erase_dead_letters, erase_messages
 
 
 async def erase_personal_events(member_id: str, deps: Deps) -> int:
@@ -20,10 +20,18 @@ async def erase_personal_events(member_id: str, deps: Deps) -> int:
     )
 
 
-async def pseudonymise_questions(member_id: str, deps: Deps) -> int:
-    """The questions they asked stay (similar questions, routing) under their pseudonym, the
-    revisions with their id securely deleted; returns how many."""
-    questions, alias = deps.store.questions, erased_member_id(member_id)
+async def erase_dead_letters_about(member_id: str, deps: Deps) -> int:
+    """Securely delete matching's dead letters that hold the member's id (an event about them
+    it could not read, their confidential data included), with the copies of the originals."""
+    return await erase_dead_letters(
+        deps.store.members.js, deps.region, Service.MATCHING, mentions_id(member_id)
+    )
+
+
+async def pseudonymise_questions(member_id: str, alias: str, deps: Deps) -> int:
+    """The questions they asked stay (similar questions, routing) under their pseudonym
+    ``alias``, the revisions with their id securely deleted; returns how many."""
+    questions = deps.store.questions
     asked = f'"asker_id":"{member_id}"'.encode()
 
     def by_alias(data: bytes) -> bytes | None:

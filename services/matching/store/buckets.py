@@ -35,8 +35,10 @@ from shared.storage import KvStore
 
 SERVICE = Service.MATCHING
 BUCKETS = Buckets(SERVICE, {
-    "members": Bucket("Per member: public profile, evidence of expertise, routing history"),
-    "questions": Bucket("Questions seen, for similar questions and routing"),
+    "members": Bucket("Per member: public profile, evidence of expertise, routing history",
+                      secure=True),
+    "questions": Bucket("Questions seen, for similar questions and routing (askers' ids)",
+                        secure=True),
     "answers": Bucket("Answers seen, to turn acceptances and deletions into evidence"),
     "routing": Bucket("Open questions being routed: waves sent, when to look again"),
     "communities": Bucket("Communities: visibility, facilitators, home region"),

@@ -33,6 +33,7 @@ from shared.contracts.values import (
     Visibility,
     WorkingHours,
 )
+from shared.ids import drawn_pseudonym
 
 PROFILE_FIELDS = {
     "region",
@@ -129,6 +130,7 @@ def member_erased(
         member=MemberRef(member_id=member_id, home_region=home_region),
         erased_at=at,
         request_ref=request_ref,
+        pseudonym=drawn_pseudonym(),
     )
 
 

@@ -27,7 +27,7 @@ from shared.contracts.ingest import (
 )
 from shared.contracts.membership import LeaveReason
 from shared.envelope import Envelope
-from shared.ids import derived_id
+from shared.ids import derived_id, mentions_id
 from shared.naming import (
     Service,
     Streams,
@@ -35,7 +35,7 @@ from shared.naming import (
     dead_letter_original_subject,
     personal_key_filter,
 )
-from shared.storage import erase_messages
+from shared.storage import erase_dead_letters, erase_messages
 
 log = logging.getLogger("guild.membership.hr")
 
@@ -183,6 +183,9 @@ async def when_erasure_requested_erase_member(
     copies = dead_letter_original_subject(deps.region, streams.ingest)
     report.dead_letters += await erase_messages(
         js, streams.dead_letter_originals, copies, about_person(person_id)
+    )
+    report.dead_letters += await erase_dead_letters(  # of its other consumers: by id
+        js, deps.region, Service.MEMBERSHIP, mentions_id(person_id)
     )
     ledger = bucket_name(Service.MEMBERSHIP, "requests", deps.region)
     quoted = f'"{person_id}"'.encode()

@@ -4,7 +4,9 @@ digest item) are rewritten to speak of a former member instead."""
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,30 +29,55 @@ class Erased:
         return any(form in data for text in self.personal for form in _encodings(text))
 
     def rewrite(self, text: str) -> str:
+        """``text`` with every whole-word quote of them (not "Ana" inside "Banana", not an
+        address inside a longer one) rewritten."""
         for quoted in self.personal:
-            text = text.replace(quoted, FORMER_MEMBER)
+            text = _whole_word(quoted).sub(FORMER_MEMBER, text)
         return text
 
     def rewritten_json(self, data: bytes) -> bytes | None:
-        """``data`` (a JSON document) with every string that quotes them rewritten; None if
-        nothing quotes them."""
+        """``data`` (a JSON document) with the texts that quote them rewritten (see
+        :data:`QUOTING`); None if nothing quotes them."""
         if not self.quoted_in(data):
             return None
         try:
             document = json.loads(data)
         except ValueError:
             return None
-        changed = self._rewritten(document)
+        changed = self._rewritten(document, quoting=False)
         return None if changed == document else json.dumps(changed).encode()
 
-    def _rewritten(self, value: Any) -> Any:
+    def _rewritten(self, value: Any, *, quoting: bool) -> Any:
         if isinstance(value, str):
-            return self.rewrite(value)
+            return self._rewritten_text(value) if quoting else value
         if isinstance(value, list):
-            return [self._rewritten(item) for item in value]
+            return [self._rewritten(item, quoting=quoting) for item in value]
         if isinstance(value, dict):
-            return {key: self._rewritten(item) for key, item in value.items()}
+            return {k: self._rewritten(v, quoting=k in QUOTING) for k, v in value.items()}
         return value
+
+    def _rewritten_text(self, text: str) -> str:
+        """A text field; one holding a JSON document (a dead letter's excerpt of the message
+        it could not deliver) is rewritten as that document."""
+        if text[:1] in ("{", "["):
+            try:
+                document = json.loads(text)
+            except ValueError:
+                return self.rewrite(text)  # a cut excerpt: its text as it is
+            return json.dumps(self._rewritten(document, quoting=False))
+        return self.rewrite(text)
+
+
+QUOTING = frozenset({"title", "body", "headline", "reasons", "why", "text"})
+"""The fields whose text may quote a person (headlines, messages, reasons, why a delivery
+failed); ids, keys, kinds and links are never rewritten."""
+
+
+@functools.cache
+def _whole_word(quoted: str) -> re.Pattern[str]:
+    """``quoted`` as a whole word: no letter, digit or address character just before it,
+    none (nor a dot going on into a longer address) just after."""
+    return re.compile(r"(?<![\w.@+-])" + re.escape(quoted) + r"(?![\w@-]|\.\w)")
 
 
 def _encodings(text: str) -> tuple[bytes, ...]:

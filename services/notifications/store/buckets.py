@@ -17,10 +17,19 @@ from services.notifications.domain.model import Contact, Delivery
 from services.notifications.domain.preferences import Preferences
 from services.notifications.domain.waiting import DigestEntry, Held
 from shared.contracts.notifications import InboxItem
+from shared.ids import mentions_id
 from shared.messaging.provisioning import Bucket, Buckets
 from shared.naming import Service, Streams, inbox_subject, outbox_subject
 from shared.readmodel import BucketFollower, Table
-from shared.storage import KvStore, erase_messages, rewrite_messages, scan
+from shared.storage import (
+    KvStore,
+    erase_dead_letters,
+    erase_messages,
+    position,
+    rewrite_dead_letters,
+    rewrite_messages,
+    scan,
+)
 
 BUDGET_KEPT = 3 * 24 * 3600.0
 """Seconds a member's count of interruptions for one day is kept."""
@@ -149,6 +158,10 @@ class NotificationsStore:
     async def forget(self, member_id: str) -> None:
         """Securely erase everything kept about the member (their inbox and outbox included),
         and rewrite what other members were told about them (see :meth:`rewrite_mentions`)."""
+        assert self.js is not None, "dead letters are not bound"
+        await erase_dead_letters(
+            self.js, self.region, Service.NOTIFICATIONS, mentions_id(member_id)
+        )
         contact = await self.contact(member_id)
         if contact is not None:  # first, while their contact is there to say what to rewrite
             await self.rewrite_mentions(Erased.of(contact.display_name, contact.email))
@@ -175,6 +188,8 @@ class NotificationsStore:
                                             erased.rewritten_json, work_queue=True)  # fmt: skip
         for kv in (self.held, self.digest, self.ledger):
             rewritten += await kv.rewrite_all(erased.rewritten_json)
+        rewritten += await rewrite_dead_letters(self.js, self.region, Service.NOTIFICATIONS,
+                                                erased.rewritten_json)  # fmt: skip
         return rewritten
 
     async def bind_inbox(self, js: JetStreamContext) -> None:
@@ -232,10 +247,12 @@ class NotificationsStore:
         return found.value if found else None
 
     async def inbox_items(self, member_id: str) -> list[tuple[int, InboxItem]]:
-        """Every item in the member's inbox with its position (stream sequence), oldest first."""
+        """Every item in the member's inbox with its position (where it was first stored; an
+        item rewritten after an erasure keeps its place), oldest first."""
         assert self.js is not None, "inbox reader is not bound"
         stream, subject = Streams(self.region).inbox, inbox_subject(self.region, member_id)
-        return [
-            (sequence, InboxItem.model_validate_json(data))
-            async for sequence, _, _, data in scan(self.js, stream, subject)
+        found = [
+            (position(sequence, headers), InboxItem.model_validate_json(data))
+            async for sequence, _, headers, data in scan(self.js, stream, subject)
         ]
+        return sorted(found, key=lambda held: held[0])

@@ -10,9 +10,10 @@ from services.notifications.domain.erasure import FORMER_MEMBER
 from services.notifications.domain.model import Contact
 from services.notifications.domain.preferences import Window
 from shared.contracts import membership as m
-from shared.naming import Service, Streams
+from shared.contracts.notifications import InboxItem
+from shared.naming import Service, Streams, inbox_subject, query_subject
 from shared.storage import scan, walk
-from tests.helpers import eventually
+from tests.helpers import eventually, request
 from tools.docs import example
 
 NAME, EMAIL = "Zdenka Quibbleworth", "zdenka.quibbleworth@example.com"
@@ -81,3 +82,83 @@ async def stored_quotes(n) -> list[str]:
 
 async def _none(probe) -> bool:
     return not await probe
+
+
+async def test_dead_letters_of_failed_deliveries_neither_hold_nor_quote_an_erased_member(
+    start_notifications,
+):
+    n = await start_notifications(delivery_attempts=2)
+    for member in ("ana", "zq"):
+        await n.member(member)
+        await n.prefer(member, quiet_hours=None)
+        await n.webhook(member, "http://127.0.0.1:9/never-answers")
+    await n.store.contacts.put("zq", Contact("zq", NAME, EMAIL, 1))
+    await n.publish(joined("zq", facilitators=("ana", "zq"), n=n), Service.MEMBERSHIP)
+
+    async def both_dead_lettered() -> bool:
+        found = await dead_letter_traces(n, "zq")
+        kinds = {kind for kind, what in found if what != "zq"}
+        return {"letter", "original"} <= kinds and any(what == "zq" for _, what in found)
+
+    await eventually(both_dead_lettered, what="failed deliveries dead-lettered, with originals")
+
+    erased = m.MemberErasedV1(member=n.ref("zq"), erased_at=n.clock.now, request_ref="PRIV-1")
+    await n.publish(erased, Service.MEMBERSHIP)
+
+    await eventually(lambda: _none(dead_letter_traces(n)), what="no dead letter quoting zq")
+    assert await dead_letter_traces(n, "zq") == []
+
+
+async def dead_letter_traces(n, member_id: str | None = None) -> list[tuple[str, str]]:
+    """(letter or original, what) for each dead letter, and each copy of a dead-lettered
+    original, that holds the name or the e-mail address (or, given, the member's id)."""
+    js, streams = n.store.js, Streams(n.region)
+    searched = [NAME, EMAIL] + ([f'"{member_id}"', f".{member_id}."] if member_id else [])
+    found = []
+    for kind, stream in (
+        ("letter", streams.dead_letters),
+        ("original", streams.dead_letter_originals),
+    ):
+        async for *_, subject, headers, data in scan(js, stream):
+            held = data + subject.encode() + str(headers).encode()
+            found += [(kind, s.strip('".')) for s in searched if s.encode() in held]
+    return found
+
+
+async def test_rewriting_a_full_inbox_keeps_every_item_in_its_place(notifications):
+    n = notifications
+    js, limit = n.store.js, 1_000  # the INBOX stream keeps this many items per member
+    await n.member("lena")
+    await n.store.contacts.put("zq", Contact("zq", NAME, EMAIL, 1))
+    subject = inbox_subject(n.region, "lena")
+    for number in range(limit):
+        title = f"{NAME} joined Go" if number == limit // 2 else f"item {number}"
+        await js.publish(subject, inbox_item(n, f"n{number}", title).model_dump_json().encode())
+    before = await inbox_page(n, "lena")
+
+    erased = m.MemberErasedV1(member=n.ref("zq"), erased_at=n.clock.now, request_ref="PRIV-1")
+    await n.publish(erased, Service.MEMBERSHIP)
+
+    await eventually(lambda: _none(stored_quotes(n)), what="no record quoting zq")
+    items = await n.inbox("lena")
+    assert [i.notification_id for i in items] == [f"n{number}" for number in range(limit)]
+    assert items[limit // 2].title == f"{FORMER_MEMBER} joined Go"
+    after = await inbox_page(n, "lena")
+    assert [e["notification_id"] for e in after["items"]] == [
+        e["notification_id"] for e in before["items"]
+    ]
+    assert after["next_before"] == before["next_before"]
+
+
+def inbox_item(n, notification_id: str, title: str) -> InboxItem:
+    return InboxItem(notification_id=notification_id, member_id="lena", kind="member_joined",
+                     title=title, body=title, reasons=["you facilitate Go"], cause_id="e1",
+                     created_at=n.clock.now)  # fmt: skip
+
+
+async def inbox_page(n, member_id: str) -> dict:
+    """The first page of the member's inbox, newest first, as the inbox query answers."""
+    reply = await request(n.nc, query_subject(n.region, Service.NOTIFICATIONS, "inbox"),
+                          {"member_id": member_id, "limit": 200})  # fmt: skip
+    assert reply["ok"], reply
+    return reply["result"]

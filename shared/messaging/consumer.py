@@ -17,7 +17,9 @@ retried and logged at ERROR, and its dead letter after the last delivery says so
 
 A dead letter holds the original by reference plus a bounded excerpt, so it always fits in a
 message (see :class:`DeadLetter`). If it cannot be stored, the message is retried later,
-never dropped.
+never dropped. A message whose stream drops it once settled (a work queue) and whose copy
+was refused is not terminated: it stays in its stream, nak'd, where its letter refers to it
+(see :meth:`DeadLetterOffice.give_up`).
 """
 
 from __future__ import annotations
@@ -220,6 +222,14 @@ class StreamRetention:
     async def outlives_letters(self, stream: str) -> bool:
         return keeps_as_long(await self._config(stream), await self._config(self.letters_stream))
 
+    async def drops_when_settled(self, stream: str) -> bool:
+        """Does ``stream`` remove a message once it is terminated or acknowledged (a work
+        queue at once, an interest stream once every consumer has)?"""
+        return (await self._config(stream)).retention in (
+            RetentionPolicy.WORK_QUEUE,
+            RetentionPolicy.INTEREST,
+        )
+
     async def _config(self, stream: str) -> StreamConfig:
         if stream not in self._configs:
             self._configs[stream] = (await self.jetstream().stream_info(stream)).config
@@ -245,6 +255,31 @@ class DeadLetterOffice:
         self.stream = streams.dead_letters
         self.originals = streams.dead_letter_originals
         self.retention = retention or StreamRetention(publisher.jetstream, self.stream)
+
+    async def give_up(
+        self, msg: Msg, *, reason: str, error_type: str, retry_in: float
+    ) -> DeadLetter:
+        """Dead-letter ``msg`` and settle it: terminated, unless that would remove the only
+        copy of the original its letter refers to (its copy was refused and its stream drops
+        settled messages); then it stays in its stream, nak'd for ``retry_in`` seconds."""
+        letter = await self.record(msg, reason=reason, error_type=error_type)
+        if await self.settling_loses(letter):
+            log.warning(
+                "dead-lettered original left in its stream (its copy was refused); retried later",
+                extra={"consumer": letter.consumer, "stream": letter.stream,
+                       "stream_sequence": letter.stream_sequence},
+            )  # fmt: skip
+            await msg.nak(delay=retry_in)
+        else:
+            await msg.term()
+        return letter
+
+    async def settling_loses(self, letter: DeadLetter) -> bool:
+        """Would settling the message of ``letter`` remove the original it refers to?"""
+        kept = letter.original
+        if kept is None or kept.copied:
+            return False
+        return await self.retention.drops_when_settled(kept.stream)
 
     async def record(self, msg: Msg, *, reason: str, error_type: str) -> DeadLetter:
         """Dead-letter a message this service was handling."""
@@ -488,15 +523,15 @@ class SettleMiddleware(BaseMiddleware):
         self, msg: Msg, reason: str, error_type: str, policy: RetryPolicy
     ) -> None:
         try:
-            await self.office.record(msg, reason=reason, error_type=error_type)
+            await self.office.give_up(
+                msg, reason=reason, error_type=error_type, retry_in=policy.max_delay
+            )
         except Exception:  # NATS unreachable, or a bug: never drop the message, never wedge
             log.exception(
                 "could not store a dead letter; the message will be retried",
                 extra={"consumer": msg.metadata.consumer, "delivery": msg.metadata.num_delivered},
             )
             await msg.nak(delay=policy.max_delay)
-            return
-        await msg.term()
 
 
 def settling(office: DeadLetterOffice, consumers: list[ConsumerSpec]) -> type[SettleMiddleware]:

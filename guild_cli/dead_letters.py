@@ -2,7 +2,8 @@
 
 A dead letter keeps its original by reference (see ``shared.messaging.consumer.DeadLetter``):
 replay reads the original, byte for byte, from the stream that holds it and publishes it again
-on its subject. Each replay is recorded beside the letters as a mark on ``dlq.<r>.replayed``,
+on its subject, in full (the stored message's own, or, for a copy, the letter's, which keeps
+any subject whole). Each replay is recorded beside the letters as a mark on ``dlq.<r>.replayed``,
 so that a later listing shows which letters were replayed, and when.
 """
 
@@ -80,10 +81,10 @@ class Selection:
         return not (self.since and letter.letter.dead_lettered_at < self.since)
 
 
-async def read_letters(client: GuildClient, limit: int = 10_000) -> list[Letter]:
-    """The region's dead letters, oldest first, each with its replay marks."""
+async def read_letters(client: GuildClient) -> list[Letter]:
+    """Every dead letter of the region, oldest first, each with its replay marks."""
     try:
-        stored = await client.read_stream(Streams(client.region).dead_letters, limit=limit)
+        stored = await client.read_stream(Streams(client.region).dead_letters)
     except NotFoundError:
         raise GuildError(
             f"region {client.region} has no dead-letter stream: is Guild provisioned there?"
@@ -155,7 +156,8 @@ async def _original(client: GuildClient, letter: Letter) -> StoredOriginal:
             f"dead letter {letter.sequence}: its original ({kept.stream} #{kept.sequence}) "
             "is no longer stored"
         ) from None
-    return StoredOriginal(dead.subject, dict(stored.headers or {}), stored.data or b"")
+    subject = dead.subject if kept.copied else stored.subject or dead.subject
+    return StoredOriginal(subject, dict(stored.headers or {}), stored.data or b"")
 
 
 def letters_json(letters: Sequence[Letter]) -> str:

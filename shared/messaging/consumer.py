@@ -76,8 +76,11 @@ HEADER_BYTES = 2 * 1024
 """How much of the original headers a dead letter shows (as JSON text)."""
 LETTER_LIMIT = 16 * 1024
 """No dead letter is larger (its JSON body), whatever the original: it always fits."""
+SUBJECT_LIMIT = 4096
+"""nats-server's default max_control_line: no subject is longer, so a letter keeps it whole
+(``dlq replay`` publishes on it)."""
 _TEXT_LIMITS = {"reason": 2048, "error_type": 128, "event_id": 256, "event_type": 256,
-                "subject": 512, "consumer": 128, "stream": 128}  # fmt: skip
+                "subject": SUBJECT_LIMIT, "consumer": 128, "stream": 128}  # fmt: skip
 
 
 class KeptOriginal(BaseModel):

@@ -102,7 +102,8 @@ async def test_a_replay_publishes_on_the_full_subject_not_the_letters_clipped_on
 async def test_every_letter_is_read_however_many_there_are(nc, nats_url, region):
     js = nc.jetstream()
     subject = dead_letter_subject(region, Service.MEMBERSHIP, "membership-hr")
-    letter = bounded_letter(StoredOriginal(f"ingest.{region}.hr.x.v1", {}, b"{}"), service="membership",
+    original = StoredOriginal(f"ingest.{region}.hr.x.v1", {}, b"{}")
+    letter = bounded_letter(original, service="membership",
                             consumer="membership-hr", stream="INGEST", sequence=1, deliveries=1,
                             reason="why", error_type="PoisonMessage", kept=None)  # fmt: skip
     body = letter.model_dump_json().encode()

@@ -20,10 +20,11 @@ from pydantic import BaseModel, Field
 
 from guild_cli.client import GuildClient, GuildError
 from shared.messaging.consumer import DeadLetter, StoredOriginal
-from shared.naming import Streams, replay_mark_subject
+from shared.naming import Streams, replay_mark_subject, without_nats_headers
 
-NOT_REPLAYED = ("nats-", "guild-original-")
-"""Headers that acted on the original's publish (dedup, rollup, TTL) or describe a copy."""
+COPY_HEADERS = "guild-original-"
+"""Headers that describe a copy (the original's ``Nats-*`` ones acted on its publish: neither
+is replayed)."""
 
 
 class ReplayMark(BaseModel):
@@ -118,7 +119,8 @@ async def replay(
 
 async def _replay_one(client: GuildClient, letter: Letter) -> ReplayMark:
     original = await _original(client, letter)
-    headers = {k: v for k, v in original.headers.items() if not k.lower().startswith(NOT_REPLAYED)}
+    headers = {k: v for k, v in without_nats_headers(original.headers).items()
+               if not k.lower().startswith(COPY_HEADERS)}  # fmt: skip
     msg_id = f"replay:{letter.sequence}:{len(letter.replays) + 1}"
     try:
         ack = await client.nc.jetstream().publish(

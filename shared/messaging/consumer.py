@@ -46,7 +46,13 @@ from shared.bounded_json import UnreadableJson, load_json
 from shared.envelope import MalformedEvent, identify
 from shared.messaging.provisioning import ConsumerSpec, RetryPolicy
 from shared.messaging.publisher import JetStreamPublisher, PublishRefused
-from shared.naming import Service, Streams, dead_letter_original_subject, dead_letter_subject
+from shared.naming import (
+    Service,
+    Streams,
+    dead_letter_original_subject,
+    dead_letter_subject,
+    without_nats_headers,
+)
 
 log = logging.getLogger("guild.consume")
 
@@ -369,7 +375,7 @@ class DeadLetterOffice:
 def _copy_headers(headers: Mapping[str, str]) -> dict[str, str]:
     """The original's headers, without the ``Nats-*`` ones that would act on the copy (a
     rollup, a TTL, an expected sequence); its message id is kept under another name."""
-    kept = {k: v for k, v in headers.items() if not k.lower().startswith("nats-")}
+    kept = without_nats_headers(headers)
     msg_id = next((v for k, v in headers.items() if k.lower() == "nats-msg-id"), None)
     return {**kept, "Guild-Original-Msg-Id": msg_id} if msg_id else kept
 

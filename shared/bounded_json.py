@@ -23,6 +23,23 @@ larger, whatever the deployment's setting (the server's own limit bounds what ar
 lower bound here would refuse valid messages of a server configured above the default 1 MiB).
 HTTP bodies have their own, lower limit."""
 
+MAX_PROBLEMS = 20
+"""How many problems of a validation failure a reply or a dead letter lists (a request or an
+event with thousands of bad items is told about the first few: what reports it must fit)."""
+
+
+def json_size(text: str) -> int:
+    """The bytes ``text`` takes as a JSON string."""
+    return len(json.dumps(text, ensure_ascii=False).encode())
+
+
+def clip(text: str, limit: int) -> str:
+    """``text`` cut so that its JSON string takes at most ``limit`` bytes."""
+    while json_size(text) > limit:
+        text = text[: max(len(text) * limit // json_size(text) - 8, 0)]
+    return text
+
+
 _BRACKETS_AND_STRINGS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]', re.DOTALL)
 _OPENING = frozenset(b"[{")
 

@@ -25,7 +25,6 @@ was refused is not terminated: it stays in its stream, nak'd, where its letter r
 from __future__ import annotations
 
 import base64
-import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -42,7 +41,7 @@ from nats.js.api import RetentionPolicy, StreamConfig
 from nats.js.errors import NotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from shared.bounded_json import UnreadableJson, load_json
+from shared.bounded_json import MAX_PROBLEMS, UnreadableJson, clip, json_size, load_json
 from shared.envelope import MalformedEvent, identify
 from shared.messaging.provisioning import ConsumerSpec, RetryPolicy
 from shared.messaging.publisher import JetStreamPublisher, PublishRefused
@@ -141,17 +140,6 @@ class DeadLetter(BaseModel):
         return self.body.encode()
 
 
-def _json_size(text: str) -> int:
-    return len(json.dumps(text, ensure_ascii=False).encode())
-
-
-def _clip(text: str, limit: int) -> str:
-    """``text`` cut so that its JSON string takes at most ``limit`` bytes."""
-    while _json_size(text) > limit:
-        text = text[: max(len(text) * limit // _json_size(text) - 8, 0)]
-    return text
-
-
 def _excerpt(data: bytes) -> tuple[str, str, bool]:
     """(excerpt, encoding, truncated): UTF-8 text when the whole body is, else base64."""
     try:
@@ -160,7 +148,7 @@ def _excerpt(data: bytes) -> tuple[str, str, bool]:
         part = base64.b64encode(data[: EXCERPT_BYTES * 3 // 4]).decode()
         return part, "base64", len(data) > EXCERPT_BYTES * 3 // 4
     text = data[:EXCERPT_BYTES].decode("utf-8", errors="ignore")
-    excerpt = _clip(text, EXCERPT_BYTES)
+    excerpt = clip(text, EXCERPT_BYTES)
     return excerpt, "utf-8", len(excerpt.encode()) < len(data)
 
 
@@ -168,8 +156,8 @@ def _bounded_headers(headers: Mapping[str, str]) -> tuple[dict[str, str], bool]:
     kept: dict[str, str] = {}
     room = HEADER_BYTES
     for name, value in headers.items():
-        name, value = _clip(name, 128), _clip(value, 512)
-        room -= _json_size(name) + _json_size(value) + 2
+        name, value = clip(name, 128), clip(value, 512)
+        room -= json_size(name) + json_size(value) + 2
         if room < 0:
             return kept, True
         kept[name] = value
@@ -178,7 +166,7 @@ def _bounded_headers(headers: Mapping[str, str]) -> tuple[dict[str, str], bool]:
 
 def _problems(error: ValidationError) -> str:
     return "; ".join(
-        f"{_field_path(issue['loc'])}: {issue['msg']}" for issue in error.errors()[:10]
+        f"{_field_path(issue['loc'])}: {issue['msg']}" for issue in error.errors()[:MAX_PROBLEMS]
     )
 
 
@@ -399,7 +387,7 @@ def bounded_letter(
     texts = {"reason": reason, "error_type": error_type, "event_id": event_id,
              "event_type": event_type, "subject": original.subject, "consumer": consumer,
              "stream": stream}  # fmt: skip
-    clipped = {k: None if v is None else _clip(v, _TEXT_LIMITS[k]) for k, v in texts.items()}
+    clipped = {k: None if v is None else clip(v, _TEXT_LIMITS[k]) for k, v in texts.items()}
     return DeadLetter(
         service=service,
         stream_sequence=sequence,

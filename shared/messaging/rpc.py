@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 from faststream.nats import NatsBroker, NatsMessage
 from pydantic import BaseModel, Field, ValidationError
 
-from shared.bounded_json import UnreadableJson, load_json
+from shared.bounded_json import MAX_PROBLEMS, UnreadableJson, clip, load_json
 from shared.contracts.base import Request
 from shared.ids import new_id
 from shared.storage import KvStore, StaleRevision
@@ -78,20 +78,16 @@ def _error(body: ErrorBody) -> dict[str, Any]:
     return {"ok": False, "error": body.model_dump(mode="json")}
 
 
-MAX_DETAILS = 20
-"""A request with thousands of bad items is told about the first few: a reply must fit."""
-
-
 def _validation_details(error: ValidationError) -> list[ErrorDetail]:
     return [
-        ErrorDetail(field=_clip(".".join(str(p) for p in issue["loc"]) or "(body)"),
-                    problem=_clip(issue["msg"]))
-        for issue in error.errors()[:MAX_DETAILS]
+        ErrorDetail(field=clip(".".join(str(p) for p in issue["loc"]) or "(body)", DETAIL_BYTES),
+                    problem=clip(issue["msg"], DETAIL_BYTES))
+        for issue in error.errors()[:MAX_PROBLEMS]
     ]  # fmt: skip
 
 
-def _clip(text: str, limit: int = 200) -> str:
-    return text if len(text) <= limit else f"{text[:limit]}..."
+DETAIL_BYTES = 200
+"""The most a field's path or its problem takes in a reply (as JSON text)."""
 
 
 ErrorCodes = Mapping[type[Exception], str]

@@ -178,7 +178,7 @@ class Outbox:
                                       retry_in=KEPT_RETRY)  # fmt: skip
             return
         endpoint = await self.store.endpoint(parcel.member_id, parcel.endpoint_id)
-        if endpoint is None or not endpoint.active:
+        if endpoint is None or not endpoint.enabled:
             why = "the endpoint was removed" if endpoint is None else "the endpoint is turned off"
             await self._give_up(msg, parcel, ledger, f"endpoint:{parcel.endpoint_id}", why)
             return

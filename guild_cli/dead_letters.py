@@ -20,7 +20,12 @@ from pydantic import BaseModel, Field
 
 from guild_cli.client import GuildClient, GuildError
 from shared.messaging.consumer import DeadLetter, StoredOriginal
-from shared.naming import Streams, replay_mark_subject, without_nats_headers
+from shared.naming import (
+    Streams,
+    dead_letters_filter,
+    replay_mark_subject,
+    without_nats_headers,
+)
 
 COPY_HEADERS = "guild-original-"
 """Headers that describe a copy (the original's ``Nats-*`` ones acted on its publish: neither
@@ -84,22 +89,19 @@ class Selection:
 
 async def read_letters(client: GuildClient) -> list[Letter]:
     """Every dead letter of the region, oldest first, each with its replay marks."""
+    stream = Streams(client.region).dead_letters
     try:
-        stored = await client.read_stream(Streams(client.region).dead_letters)
+        stored = await client.read_stream(stream, dead_letters_filter(client.region))
+        marked = await client.read_stream(stream, replay_mark_subject(client.region))
     except NotFoundError:
         raise GuildError(
             f"region {client.region} has no dead-letter stream: is Guild provisioned there?"
         ) from None
-    marks_subject = replay_mark_subject(client.region)
-    letters: dict[int, Letter] = {}
-    marks: list[ReplayMark] = []
-    for message in stored:
-        if message.subject == marks_subject:
-            marks.append(ReplayMark.model_validate_json(message.body))
-        else:
-            letters[message.sequence] = Letter(
-                message.sequence, DeadLetter.model_validate_json(message.body)
-            )
+    letters = {
+        message.sequence: Letter(message.sequence, DeadLetter.model_validate_json(message.body))
+        for message in stored
+    }
+    marks = [ReplayMark.model_validate_json(message.body) for message in marked]
     for mark in marks:
         if mark.letter_sequence in letters:
             letters[mark.letter_sequence].replays.append(mark)

@@ -58,6 +58,10 @@ async def _quiet(error: Exception) -> None:
     of nats-py's own log lines with a traceback."""
 
 
+PAGE = 200
+"""Messages fetched at a time when reading a stream."""
+
+
 class GuildClient:
     def __init__(self, nc: Client, region: str) -> None:
         self.nc = nc
@@ -122,9 +126,10 @@ class GuildClient:
         return ack.seq
 
     async def read_stream(
-        self, stream: str, subject: str = ">", limit: int = 10_000
+        self, stream: str, subject: str = ">", limit: int | None = None
     ) -> list[StoredMessage]:
-        """The messages of ``stream`` on ``subject``, oldest first (at most ``limit``)."""
+        """The messages of ``stream`` on ``subject``, oldest first: all of them, page by page,
+        or the first ``limit``."""
         js = self.nc.jetstream()
         if (await js.stream_info(stream)).state.messages == 0:
             return []
@@ -138,9 +143,10 @@ class GuildClient:
         )
         found: list[StoredMessage] = []
         try:
-            while len(found) < limit:
+            while limit is None or len(found) < limit:
+                page = PAGE if limit is None else min(PAGE, limit - len(found))
                 try:
-                    batch = await sub.fetch(min(200, limit - len(found)), timeout=1)
+                    batch = await sub.fetch(page, timeout=1)
                 except NatsTimeoutError:
                     break
                 for msg in batch:

@@ -2,7 +2,8 @@
 
 A dead letter keeps its original by reference (see ``shared.messaging.consumer.DeadLetter``):
 replay reads the original, byte for byte, from the stream that holds it and publishes it again
-on its subject. Each replay is recorded beside the letters as a mark on ``dlq.<r>.replayed``,
+on its subject, in full (the stored message's own, or, for a copy, the letter's, which keeps
+any subject whole). Each replay is recorded beside the letters as a mark on ``dlq.<r>.replayed``,
 so that a later listing shows which letters were replayed, and when.
 """
 
@@ -19,10 +20,16 @@ from pydantic import BaseModel, Field
 
 from guild_cli.client import GuildClient, GuildError
 from shared.messaging.consumer import DeadLetter, StoredOriginal
-from shared.naming import Streams, replay_mark_subject
+from shared.naming import (
+    Streams,
+    dead_letters_filter,
+    replay_mark_subject,
+    without_nats_headers,
+)
 
-NOT_REPLAYED = ("nats-", "guild-original-")
-"""Headers that acted on the original's publish (dedup, rollup, TTL) or describe a copy."""
+COPY_HEADERS = "guild-original-"
+"""Headers that describe a copy (the original's ``Nats-*`` ones acted on its publish: neither
+is replayed)."""
 
 
 class ReplayMark(BaseModel):
@@ -80,24 +87,21 @@ class Selection:
         return not (self.since and letter.letter.dead_lettered_at < self.since)
 
 
-async def read_letters(client: GuildClient, limit: int = 10_000) -> list[Letter]:
-    """The region's dead letters, oldest first, each with its replay marks."""
+async def read_letters(client: GuildClient) -> list[Letter]:
+    """Every dead letter of the region, oldest first, each with its replay marks."""
+    stream = Streams(client.region).dead_letters
     try:
-        stored = await client.read_stream(Streams(client.region).dead_letters, limit=limit)
+        stored = await client.read_stream(stream, dead_letters_filter(client.region))
+        marked = await client.read_stream(stream, replay_mark_subject(client.region))
     except NotFoundError:
         raise GuildError(
             f"region {client.region} has no dead-letter stream: is Guild provisioned there?"
         ) from None
-    marks_subject = replay_mark_subject(client.region)
-    letters: dict[int, Letter] = {}
-    marks: list[ReplayMark] = []
-    for message in stored:
-        if message.subject == marks_subject:
-            marks.append(ReplayMark.model_validate_json(message.body))
-        else:
-            letters[message.sequence] = Letter(
-                message.sequence, DeadLetter.model_validate_json(message.body)
-            )
+    letters = {
+        message.sequence: Letter(message.sequence, DeadLetter.model_validate_json(message.body))
+        for message in stored
+    }
+    marks = [ReplayMark.model_validate_json(message.body) for message in marked]
     for mark in marks:
         if mark.letter_sequence in letters:
             letters[mark.letter_sequence].replays.append(mark)
@@ -117,7 +121,8 @@ async def replay(
 
 async def _replay_one(client: GuildClient, letter: Letter) -> ReplayMark:
     original = await _original(client, letter)
-    headers = {k: v for k, v in original.headers.items() if not k.lower().startswith(NOT_REPLAYED)}
+    headers = {k: v for k, v in without_nats_headers(original.headers).items()
+               if not k.lower().startswith(COPY_HEADERS)}  # fmt: skip
     msg_id = f"replay:{letter.sequence}:{len(letter.replays) + 1}"
     try:
         ack = await client.nc.jetstream().publish(
@@ -155,7 +160,8 @@ async def _original(client: GuildClient, letter: Letter) -> StoredOriginal:
             f"dead letter {letter.sequence}: its original ({kept.stream} #{kept.sequence}) "
             "is no longer stored"
         ) from None
-    return StoredOriginal(dead.subject, dict(stored.headers or {}), stored.data or b"")
+    subject = dead.subject if kept.copied else stored.subject or dead.subject
+    return StoredOriginal(subject, dict(stored.headers or {}), stored.data or b"")
 
 
 def letters_json(letters: Sequence[Letter]) -> str:

@@ -591,7 +591,7 @@ def eval_routing(
 @app.command()
 def token(
     member_id: Annotated[str, typer.Argument(help="The member, e.g. e1001.")],
-    data_dir: DataDir = Path(".guild"),
+    data_dir: DataDir = DEFAULT_DATA_DIR,
 ) -> None:
     """Print a short-lived (15 min) token for a member, from the demo's identity provider,
     for the member API: curl -H "Authorization: Bearer $(./guild token e1001)" ..."""

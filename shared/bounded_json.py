@@ -17,8 +17,28 @@ from typing import Any
 MAX_DEPTH = 64
 """Far deeper than any Guild contract (an event with a list of objects is 4 levels)."""
 
-MAX_BYTES = 1024 * 1024
-"""NATS' default max_payload: a message cannot be larger unless the server was told so."""
+MAX_BYTES = 64 * 1024 * 1024
+"""The largest max_payload nats-server can be configured with: no message it delivers is
+larger, whatever the deployment's setting (the server's own limit bounds what arrives; a
+lower bound here would refuse valid messages of a server configured above the default 1 MiB).
+HTTP bodies have their own, lower limit."""
+
+MAX_PROBLEMS = 20
+"""How many problems of a validation failure a reply or a dead letter lists (a request or an
+event with thousands of bad items is told about the first few: what reports it must fit)."""
+
+
+def json_size(text: str) -> int:
+    """The bytes ``text`` takes as a JSON string."""
+    return len(json.dumps(text, ensure_ascii=False).encode())
+
+
+def clip(text: str, limit: int) -> str:
+    """``text`` cut so that its JSON string takes at most ``limit`` bytes."""
+    while json_size(text) > limit:
+        text = text[: max(len(text) * limit // json_size(text) - 8, 0)]
+    return text
+
 
 _BRACKETS_AND_STRINGS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]', re.DOTALL)
 _OPENING = frozenset(b"[{")

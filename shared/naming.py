@@ -25,6 +25,7 @@ published as public in region ``eu`` goes to ``evt.eu.pub.membership.member_join
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from enum import StrEnum
 
 REGION_PATTERN = r"^[a-z][a-z0-9]{0,15}$"
@@ -200,3 +201,9 @@ class Streams:
             self.advisories,
             self.snapshots,
         ]
+
+
+def without_nats_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """``headers`` without the ``Nats-*`` ones (any case), which act on a publish (message id,
+    rollup, TTL, expected sequence): what a copy or a replay of a stored message may carry."""
+    return {name: value for name, value in headers.items() if not name.lower().startswith("nats-")}

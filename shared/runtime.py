@@ -24,6 +24,7 @@ from faststream import AckPolicy
 from faststream.nats import JStream, NatsBroker, NatsMessage, PullSub
 from nats.errors import ConnectionClosedError, ConnectionReconnectingError
 from nats.js import JetStreamContext
+from nats.js.api import ConsumerInfo
 from nats.js.errors import NotFoundError
 from opentelemetry.sdk.trace import TracerProvider
 from pydantic import ValidationError
@@ -152,12 +153,14 @@ def create_broker(
 @dataclass
 class ConsumerWatch:
     """Which of a service's pull consumers are stalled: messages wait for it, it has room for
-    more in hand (below its max_ack_pending) and none was delivered since the last look, so its
-    pull loop no longer fetches (nats-py
-    can lose a pull subscription after a server restart, nats.py#504; a loop can also end).
-    A subscriber in that state still says it runs; readiness must not."""
+    more in hand (below its max_ack_pending), and since the last look it neither fetched (none
+    delivered) nor settled anything (its ack floor and the count in hand unchanged), so its
+    pull loop no longer turns (nats-py can lose a pull subscription after a server restart,
+    nats.py#504; a loop can also end). A consumer slowly working through a batch in hand
+    fetches nothing new but acks as it goes: not stalled. A subscriber in the stalled state
+    still says it runs; readiness must not."""
 
-    _delivered: dict[str, int] = field(default_factory=dict)
+    _progress: dict[str, tuple[int, int, int]] = field(default_factory=dict)
     stalled: frozenset[str] = frozenset()
     """Replaced whole after each look, never changed in place: the health thread reads it."""
 
@@ -172,15 +175,21 @@ class ConsumerWatch:
                 info = await js.consumer_info(stream, durable)
             except Exception:  # NATS away: readiness says so already
                 continue
-            delivered = info.delivered.stream_seq or 0
+            progress = _progress(info)
             room = (info.num_ack_pending or 0) < (info.config.max_ack_pending or 1)
             waiting = (info.num_pending or 0) > 0 and room
-            if waiting and self._delivered.get(durable) == delivered:
+            if waiting and self._progress.get(durable) == progress:
                 stalled.add(durable)
             else:
                 stalled.discard(durable)
-            self._delivered[durable] = delivered
+            self._progress[durable] = progress
         self.stalled = frozenset(stalled)
+
+
+def _progress(info: ConsumerInfo) -> tuple[int, int, int]:
+    """What moves while a consumer works: the last delivered, the ack floor, the count in hand."""
+    return (info.delivered.stream_seq or 0, info.ack_floor.stream_seq or 0,
+            info.num_ack_pending or 0)  # fmt: skip
 
 
 def _exempt_from_garbage_collection() -> None:

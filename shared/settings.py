@@ -74,7 +74,9 @@ class GuildSettings(BaseSettings):
         default=30.0,
         gt=0,
         description="Seconds between looks at the consumers; one with messages waiting and "
-        "nothing delivered or in hand at two looks in a row is stalled (/readyz 503).",
+        "room for more that, from one look to the next, neither fetched (nothing new "
+        "delivered) nor acked (ack floor and messages in hand unchanged) is stalled (/readyz "
+        "503). One working through a batch in hand, acking as it goes, is not.",
     )
     pseudonym_key: SecretStr | None = Field(
         default=None,

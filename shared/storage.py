@@ -44,7 +44,7 @@ from nats.js.errors import (
 from nats.js.kv import KeyValue
 from pydantic import TypeAdapter
 
-from shared.naming import Service, Streams, dead_letter_subject
+from shared.naming import Service, Streams, dead_letter_subject, without_nats_headers
 
 T = TypeVar("T")
 
@@ -541,7 +541,7 @@ async def _republish(
     its :func:`position`), the old one securely deleted (first, if ``delete_first``: no copy
     is made twice, but a crash between the two loses it); safe to repeat. Returns the new
     sequence."""
-    kept = {k: v for k, v in message.headers.items() if not k.startswith("Nats-")}
+    kept = without_nats_headers(message.headers)
     kept[FIRST_SEQUENCE] = str(position(message.sequence, message.headers))
     kept["Nats-Msg-Id"] = f"rewritten:{message.stream}:{message.sequence}"
     if delete_first:

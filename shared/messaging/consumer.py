@@ -17,13 +17,14 @@ retried and logged at ERROR, and its dead letter after the last delivery says so
 
 A dead letter holds the original by reference plus a bounded excerpt, so it always fits in a
 message (see :class:`DeadLetter`). If it cannot be stored, the message is retried later,
-never dropped.
+never dropped. A message whose stream drops it once settled (a work queue) and whose copy
+was refused is not terminated: it stays in its stream, nak'd, where its letter refers to it
+(see :meth:`DeadLetterOffice.give_up`).
 """
 
 from __future__ import annotations
 
 import base64
-import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -40,11 +41,17 @@ from nats.js.api import RetentionPolicy, StreamConfig
 from nats.js.errors import NotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from shared.bounded_json import UnreadableJson, load_json
+from shared.bounded_json import MAX_PROBLEMS, UnreadableJson, clip, json_size, load_json
 from shared.envelope import MalformedEvent, identify
 from shared.messaging.provisioning import ConsumerSpec, RetryPolicy
 from shared.messaging.publisher import JetStreamPublisher, PublishRefused
-from shared.naming import Service, Streams, dead_letter_original_subject, dead_letter_subject
+from shared.naming import (
+    Service,
+    Streams,
+    dead_letter_original_subject,
+    dead_letter_subject,
+    without_nats_headers,
+)
 
 log = logging.getLogger("guild.consume")
 
@@ -74,8 +81,11 @@ HEADER_BYTES = 2 * 1024
 """How much of the original headers a dead letter shows (as JSON text)."""
 LETTER_LIMIT = 16 * 1024
 """No dead letter is larger (its JSON body), whatever the original: it always fits."""
+SUBJECT_LIMIT = 4096
+"""nats-server's default max_control_line: no subject is longer, so a letter keeps it whole
+(``dlq replay`` publishes on it)."""
 _TEXT_LIMITS = {"reason": 2048, "error_type": 128, "event_id": 256, "event_type": 256,
-                "subject": 512, "consumer": 128, "stream": 128}  # fmt: skip
+                "subject": SUBJECT_LIMIT, "consumer": 128, "stream": 128}  # fmt: skip
 
 
 class KeptOriginal(BaseModel):
@@ -130,17 +140,6 @@ class DeadLetter(BaseModel):
         return self.body.encode()
 
 
-def _json_size(text: str) -> int:
-    return len(json.dumps(text, ensure_ascii=False).encode())
-
-
-def _clip(text: str, limit: int) -> str:
-    """``text`` cut so that its JSON string takes at most ``limit`` bytes."""
-    while _json_size(text) > limit:
-        text = text[: max(len(text) * limit // _json_size(text) - 8, 0)]
-    return text
-
-
 def _excerpt(data: bytes) -> tuple[str, str, bool]:
     """(excerpt, encoding, truncated): UTF-8 text when the whole body is, else base64."""
     try:
@@ -149,7 +148,7 @@ def _excerpt(data: bytes) -> tuple[str, str, bool]:
         part = base64.b64encode(data[: EXCERPT_BYTES * 3 // 4]).decode()
         return part, "base64", len(data) > EXCERPT_BYTES * 3 // 4
     text = data[:EXCERPT_BYTES].decode("utf-8", errors="ignore")
-    excerpt = _clip(text, EXCERPT_BYTES)
+    excerpt = clip(text, EXCERPT_BYTES)
     return excerpt, "utf-8", len(excerpt.encode()) < len(data)
 
 
@@ -157,8 +156,8 @@ def _bounded_headers(headers: Mapping[str, str]) -> tuple[dict[str, str], bool]:
     kept: dict[str, str] = {}
     room = HEADER_BYTES
     for name, value in headers.items():
-        name, value = _clip(name, 128), _clip(value, 512)
-        room -= _json_size(name) + _json_size(value) + 2
+        name, value = clip(name, 128), clip(value, 512)
+        room -= json_size(name) + json_size(value) + 2
         if room < 0:
             return kept, True
         kept[name] = value
@@ -167,7 +166,7 @@ def _bounded_headers(headers: Mapping[str, str]) -> tuple[dict[str, str], bool]:
 
 def _problems(error: ValidationError) -> str:
     return "; ".join(
-        f"{_field_path(issue['loc'])}: {issue['msg']}" for issue in error.errors()[:10]
+        f"{_field_path(issue['loc'])}: {issue['msg']}" for issue in error.errors()[:MAX_PROBLEMS]
     )
 
 
@@ -220,6 +219,14 @@ class StreamRetention:
     async def outlives_letters(self, stream: str) -> bool:
         return keeps_as_long(await self._config(stream), await self._config(self.letters_stream))
 
+    async def drops_when_settled(self, stream: str) -> bool:
+        """Does ``stream`` remove a message once it is terminated or acknowledged (a work
+        queue at once, an interest stream once every consumer has)?"""
+        return (await self._config(stream)).retention in (
+            RetentionPolicy.WORK_QUEUE,
+            RetentionPolicy.INTEREST,
+        )
+
     async def _config(self, stream: str) -> StreamConfig:
         if stream not in self._configs:
             self._configs[stream] = (await self.jetstream().stream_info(stream)).config
@@ -245,6 +252,31 @@ class DeadLetterOffice:
         self.stream = streams.dead_letters
         self.originals = streams.dead_letter_originals
         self.retention = retention or StreamRetention(publisher.jetstream, self.stream)
+
+    async def give_up(
+        self, msg: Msg, *, reason: str, error_type: str, retry_in: float
+    ) -> DeadLetter:
+        """Dead-letter ``msg`` and settle it: terminated, unless that would remove the only
+        copy of the original its letter refers to (its copy was refused and its stream drops
+        settled messages); then it stays in its stream, nak'd for ``retry_in`` seconds."""
+        letter = await self.record(msg, reason=reason, error_type=error_type)
+        if await self.settling_loses(letter):
+            log.warning(
+                "dead-lettered original left in its stream (its copy was refused); retried later",
+                extra={"consumer": letter.consumer, "stream": letter.stream,
+                       "stream_sequence": letter.stream_sequence},
+            )  # fmt: skip
+            await msg.nak(delay=retry_in)
+        else:
+            await msg.term()
+        return letter
+
+    async def settling_loses(self, letter: DeadLetter) -> bool:
+        """Would settling the message of ``letter`` remove the original it refers to?"""
+        kept = letter.original
+        if kept is None or kept.copied:
+            return False
+        return await self.retention.drops_when_settled(kept.stream)
 
     async def record(self, msg: Msg, *, reason: str, error_type: str) -> DeadLetter:
         """Dead-letter a message this service was handling."""
@@ -331,7 +363,7 @@ class DeadLetterOffice:
 def _copy_headers(headers: Mapping[str, str]) -> dict[str, str]:
     """The original's headers, without the ``Nats-*`` ones that would act on the copy (a
     rollup, a TTL, an expected sequence); its message id is kept under another name."""
-    kept = {k: v for k, v in headers.items() if not k.lower().startswith("nats-")}
+    kept = without_nats_headers(headers)
     msg_id = next((v for k, v in headers.items() if k.lower() == "nats-msg-id"), None)
     return {**kept, "Guild-Original-Msg-Id": msg_id} if msg_id else kept
 
@@ -355,7 +387,7 @@ def bounded_letter(
     texts = {"reason": reason, "error_type": error_type, "event_id": event_id,
              "event_type": event_type, "subject": original.subject, "consumer": consumer,
              "stream": stream}  # fmt: skip
-    clipped = {k: None if v is None else _clip(v, _TEXT_LIMITS[k]) for k, v in texts.items()}
+    clipped = {k: None if v is None else clip(v, _TEXT_LIMITS[k]) for k, v in texts.items()}
     return DeadLetter(
         service=service,
         stream_sequence=sequence,
@@ -488,15 +520,15 @@ class SettleMiddleware(BaseMiddleware):
         self, msg: Msg, reason: str, error_type: str, policy: RetryPolicy
     ) -> None:
         try:
-            await self.office.record(msg, reason=reason, error_type=error_type)
+            await self.office.give_up(
+                msg, reason=reason, error_type=error_type, retry_in=policy.max_delay
+            )
         except Exception:  # NATS unreachable, or a bug: never drop the message, never wedge
             log.exception(
                 "could not store a dead letter; the message will be retried",
                 extra={"consumer": msg.metadata.consumer, "delivery": msg.metadata.num_delivered},
             )
             await msg.nak(delay=policy.max_delay)
-            return
-        await msg.term()
 
 
 def settling(office: DeadLetterOffice, consumers: list[ConsumerSpec]) -> type[SettleMiddleware]:

@@ -254,7 +254,7 @@ def region_streams(
             names.advisories,
             f"JetStream advisories of {region}: deliveries exhausted",
             [f"{exhausted}.{s}.*" for s in (names.events, names.ingest, names.personal)],
-            max_age=90 * DAY,
+            max_age=DEAD_LETTER_DAYS * DAY,  # an advisory becomes a dead letter: kept as long
         ),
     ]
 

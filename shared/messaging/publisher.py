@@ -63,6 +63,14 @@ def message_size(body: bytes, headers: Mapping[str, str]) -> int:
     return len(body) + len(b"NATS/1.0\r\n\r\n") + len(encoded.encode())
 
 
+def sent_beside(stream: str) -> dict[str, str]:
+    """Headers as large as those FastStream and nats-py add to a JetStream publish (its content
+    type, its correlation id, a uuid4, and the expected stream): they count against
+    max_payload too."""
+    return {"content-type": "application/octet-stream", "correlation_id": "x" * 36,
+            "Nats-Expected-Stream": stream}  # fmt: skip
+
+
 class JetStreamPublisher:
     """Publishes bytes to a stream and waits for the PubAck, retrying transient failures."""
 
@@ -88,12 +96,16 @@ class JetStreamPublisher:
         :class:`PublishFailed` if JetStream did not confirm it before the deadline.
         """
         all_headers = {**(headers or {}), "Nats-Msg-Id": msg_id}
-        self._check_fits(body, all_headers, subject)
+        self._check_fits(body, {**sent_beside(stream), **all_headers}, subject)
         started, pause = time.monotonic(), 0.05
         while True:
             try:
                 return await self.broker.publish(
-                    body, subject, stream=stream, headers=all_headers, timeout=self.ack_timeout
+                    body,
+                    subject,
+                    stream=stream,
+                    headers=all_headers,
+                    timeout=self.ack_timeout,
                 )
             except TRANSIENT_PUBLISH_ERRORS as error:
                 waited = time.monotonic() - started

@@ -18,13 +18,14 @@ import hashlib
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from faststream.nats import NatsBroker, NatsMessage
 from pydantic import BaseModel, Field, ValidationError
 
-from shared.bounded_json import UnreadableJson, load_json
+from shared.bounded_json import MAX_PROBLEMS, UnreadableJson, clip, load_json
 from shared.contracts.base import Request
 from shared.ids import new_id
 from shared.storage import KvStore, StaleRevision
@@ -77,20 +78,16 @@ def _error(body: ErrorBody) -> dict[str, Any]:
     return {"ok": False, "error": body.model_dump(mode="json")}
 
 
-MAX_DETAILS = 20
-"""A request with thousands of bad items is told about the first few: a reply must fit."""
-
-
 def _validation_details(error: ValidationError) -> list[ErrorDetail]:
     return [
-        ErrorDetail(field=_clip(".".join(str(p) for p in issue["loc"]) or "(body)"),
-                    problem=_clip(issue["msg"]))
-        for issue in error.errors()[:MAX_DETAILS]
+        ErrorDetail(field=clip(".".join(str(p) for p in issue["loc"]) or "(body)", DETAIL_BYTES),
+                    problem=clip(issue["msg"], DETAIL_BYTES))
+        for issue in error.errors()[:MAX_PROBLEMS]
     ]  # fmt: skip
 
 
-def _clip(text: str, limit: int = 200) -> str:
-    return text if len(text) <= limit else f"{text[:limit]}..."
+DETAIL_BYTES = 200
+"""The most a field's path or its problem takes in a reply (as JSON text)."""
 
 
 ErrorCodes = Mapping[type[Exception], str]
@@ -117,7 +114,11 @@ class RequestLedger:
     repeat gets the first reply; a repeat that arrives while the first still holds its lease
     is told so (``in_progress``); once a lease lapses (the handler's process died) a repeat
     takes the claim over and runs. The same id with a different payload is a ``conflict``.
-    Internal errors and lost races (``concurrent_update``) are not kept, so a retry runs again.
+    Internal errors and lost races (``concurrent_update``) are not kept: the claim is released
+    (its lease marked lapsed), so a retry runs again. Every write after the claim is a
+    compare-and-set on the claim's revision, so a copy whose claim was taken over never
+    overwrites the new holder's; and once the handler ran, its reply is returned even if the
+    ledger cannot record it (logged).
     """
 
     LEASE = timedelta(seconds=5)
@@ -138,39 +139,55 @@ class RequestLedger:
         claimed = await self._claim(key, claim)
         if isinstance(claimed, dict):
             return claimed
-        renewing = asyncio.create_task(self._renew(key, claim, claimed))
+        held = _Held(claimed)
+        renewing = asyncio.create_task(self._renew(key, claim, held))
         try:
             reply = await execute()
         finally:
             await cancel_and_wait(renewing)
-        if reply.get("error", {}).get("code") in ("internal", RETRYABLE):
-            await self.store.delete(key)
-        else:
-            await self.store.put(key, claim.model_copy(update={"reply": reply}))
+        await self._settle(key, claim, held, reply)
         return reply
+
+    async def _settle(self, key: str, claim: StoredReply, held: _Held, reply: Reply) -> None:
+        """Keep the reply (or, for an internal error or a lost race, release the claim so a
+        retry runs again), only if this copy still holds the claim: compare-and-set on its
+        revision. The handler ran, so the caller is answered whatever happens here."""
+        if reply.get("error", {}).get("code") in ("internal", RETRYABLE):
+            lapsed = claim.started_at - self.lease
+            final = claim.model_copy(update={"renewed_at": lapsed})
+        else:
+            final = claim.model_copy(update={"reply": reply})
+        try:
+            await self.store.update(key, final, revision=held.revision)
+        except StaleRevision:
+            log.warning("request claim taken over by a retry; reply not recorded",
+                        extra={"key": key})  # fmt: skip
+        except Exception as error:
+            log.error("request reply not recorded; a retry runs the command again",
+                      extra={"key": key, "error": repr(error)})  # fmt: skip
 
     async def _claim(self, key: str, claim: StoredReply) -> int | Reply:
         """The revision of this copy's claim, or the reply that answers it instead."""
         if (revision := await self.store.create(key, claim)) is not None:
             return revision
         held = await self.store.get(key)
-        if held is None:  # the holder's reply was just dropped (an internal error)
+        if held is None:  # the holder's claim was just deleted
             revision = await self.store.create(key, claim)
             return _in_progress() if revision is None else revision
         if earlier := self._earlier_reply(held.value, claim.fingerprint):
             return earlier
-        try:  # the holder's lease lapsed (its process died): take over
+        try:  # the holder's lease lapsed (its process died, or it released it): take over
             return await self.store.update(key, claim, revision=held.revision)
         except StaleRevision:
             return _in_progress()
 
-    async def _renew(self, key: str, claim: StoredReply, revision: int) -> None:
+    async def _renew(self, key: str, claim: StoredReply, held: _Held) -> None:
         """Renew the lease three times per lease, for as long as the handler runs."""
         while True:
             await asyncio.sleep(self.lease.total_seconds() / 3)
             renewed = claim.model_copy(update={"renewed_at": datetime.now(UTC)})
             try:
-                revision = await self.store.update(key, renewed, revision=revision)
+                held.revision = await self.store.update(key, renewed, revision=held.revision)
             except StaleRevision:
                 log.warning("request claim taken over by a retry", extra={"key": key})
                 return
@@ -192,6 +209,13 @@ class RequestLedger:
         if datetime.now(UTC) - (held.renewed_at or held.started_at) < self.lease:
             return _in_progress()
         return None
+
+
+@dataclass
+class _Held:
+    """The revision of this copy's claim, as its renewals move it on."""
+
+    revision: int
 
 
 RETRYABLE = "concurrent_update"

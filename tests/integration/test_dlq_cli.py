@@ -12,6 +12,8 @@ from typer.testing import CliRunner, Result
 from guild_cli.main import app as cli
 from services.membership.bootstrap import build_app
 from services.membership.settings import MembershipSettings
+from shared.messaging.consumer import StoredOriginal, bounded_letter
+from shared.naming import Service, dead_letter_subject
 from tests.helpers import cloudevent, dead_letters, eventually, running, settings_for
 from tests.slice import World, hire_data
 
@@ -78,3 +80,41 @@ async def test_dlq_mistakes_are_one_line_errors_not_tracebacks(nc, nats_url, reg
         assert "Traceback" not in result.output
         assert len(result.output.strip().splitlines()) == 1, result.output
     assert "no dead letter with sequence 999" in missing.output
+
+
+async def test_a_replay_publishes_on_the_full_subject_not_the_letters_clipped_one(
+    nc, nats_url, region
+):
+    subject = f"ingest.{region}.hr.{'k' * 600}.v1"  # longer than a letter's 512 characters
+    event = cloudevent("guild.ingest.hr.unknown.v1", {"person_id": "ana"}, source="/hr")
+    async with running(build_app(settings_for(MembershipSettings, region, nats_url))):
+        await nc.jetstream().publish(subject, json.dumps(event).encode(),
+                                     headers={"Nats-Msg-Id": event["id"]})  # fmt: skip
+        (letter,) = await eventually(lambda: dead_letters(nc, region), what="the letter")
+        assert letter.original is not None
+        replayed = await guild(nats_url, region, "replay", "--all")
+    assert replayed.exit_code == 0, replayed.output
+    stream, sequence = replayed.output.split(" replayed as ")[1].split()[0:2]
+    again = await nc.jetstream().get_msg(stream, int(sequence.lstrip("#")))
+    assert again.subject == subject
+
+
+async def test_every_letter_is_read_however_many_there_are(nc, nats_url, region):
+    js = nc.jetstream()
+    subject = dead_letter_subject(region, Service.MEMBERSHIP, "membership-hr")
+    original = StoredOriginal(f"ingest.{region}.hr.x.v1", {}, b"{}")
+    letter = bounded_letter(original, service="membership",
+                            consumer="membership-hr", stream="INGEST", sequence=1, deliveries=1,
+                            reason="why", error_type="PoisonMessage", kept=None)  # fmt: skip
+    body = letter.model_dump_json().encode()
+    count = 10_050
+    async with running(build_app(settings_for(MembershipSettings, region, nats_url))):
+        pass  # provisions the region's streams
+    for start in range(0, count, 500):
+        batch = range(start, min(start + 500, count))
+        await asyncio.gather(*(js.publish(subject, body) for _ in batch))
+    listed = await guild(nats_url, region, "list", "--json", "--limit", str(count + 1))
+    newest = await guild(nats_url, region, "replay", str(count))
+    assert listed.exit_code == 0, listed.output
+    assert len(json.loads(listed.stdout)) == count
+    assert newest.exit_code == 0, newest.output

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from services.membership.domain.model import (
     DEPARTED,
@@ -93,15 +94,19 @@ async def when_person_changed_update_member(event: Envelope[PersonChangedV1], de
             await republish_confidential(report_id, deps)
 
 
-HR_FIELDS = ("display_name", "email", "region", "timezone", "manager_id", "team", "title",
-             "legal_entity")  # fmt: skip
-"""The member fields an HR change may set, named as the contract and the member name them."""
+KEY_FIELD = "person_id"
+"""The field of an HR change that names the member; every other one is a member field."""
 
 
-def hr_changes(change: PersonChangedV1) -> dict[str, str]:
-    """What ``change`` sets: the fields it gives a value. A null means unchanged (it is never
-    stored: a member without a timezone could not be read)."""
-    return {name: value for name in HR_FIELDS if (value := getattr(change, name)) is not None}
+def hr_changes(change: PersonChangedV1) -> dict[str, Any]:
+    """What ``change`` sets: each field of its contract (read from the contract, so a field
+    added there is not ignored here) that it gives a value. A null means unchanged (it is
+    never stored: a member without a timezone could not be read)."""
+    return {
+        name: value
+        for name in type(change).model_fields
+        if name != KEY_FIELD and (value := getattr(change, name)) is not None
+    }
 
 
 async def republish_confidential(member_id: str, deps: Deps) -> None:

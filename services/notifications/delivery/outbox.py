@@ -164,17 +164,21 @@ class Outbox:
         try:
             parcel = PARCEL.validate_json(msg.data)
         except ValueError as error:
-            await self.office.record(msg, reason=_unreadable(msg.data, error),
-                                     error_type=type(error).__name__)  # fmt: skip
-            await msg.term()
+            await self.office.give_up(msg, reason=_unreadable(msg.data, error),
+                                      error_type=type(error).__name__,
+                                      retry_in=KEPT_RETRY)  # fmt: skip
             return
         held = await self.store.ledger.get(parcel.key)
         ledger = held.value if held else Delivery(Status.QUEUED, self.clock().isoformat())
-        if ledger.status in (Status.DELIVERED, Status.ACCEPTED, Status.FAILED):
+        if ledger.status in (Status.DELIVERED, Status.ACCEPTED):
             await msg.ack()  # a duplicate, or a redelivery after a crash
             return
+        if ledger.status is Status.FAILED:  # given up: its letter (again) before it leaves
+            await self.office.give_up(msg, reason=ledger.why, error_type="DeliveryFailed",
+                                      retry_in=KEPT_RETRY)  # fmt: skip
+            return
         endpoint = await self.store.endpoint(parcel.member_id, parcel.endpoint_id)
-        if endpoint is None or not endpoint.active:
+        if endpoint is None or not endpoint.enabled:
             why = "the endpoint was removed" if endpoint is None else "the endpoint is turned off"
             await self._give_up(msg, parcel, ledger, f"endpoint:{parcel.endpoint_id}", why)
             return
@@ -280,13 +284,18 @@ class Outbox:
         await self.store.ledger.put(
             parcel.key, Delivery(Status.FAILED, now.isoformat(), ledger.attempts, why)
         )
-        await self.office.record(msg, reason=f"{channel}: {why}", error_type="DeliveryFailed")
         await self.reporter.failed(parcel, channel, why, ledger.attempts, disabled)
         log.warning(
             "delivery given up",
             extra={"notification_id": parcel.key, "channel": channel, "why": logged_reason(why)},
         )
-        await msg.ack()
+        await self.office.give_up(msg, reason=f"{channel}: {why}", error_type="DeliveryFailed",
+                                  retry_in=KEPT_RETRY)  # fmt: skip
+
+
+KEPT_RETRY = 3600.0
+"""How long a given-up parcel whose copy was refused waits in the outbox before its letter is
+recorded again (see ``DeadLetterOffice.give_up``; the outbox keeps it up to 7 days)."""
 
 
 def _unreadable(data: bytes, error: ValueError) -> str:

@@ -79,10 +79,6 @@ class Endpoint:
         return self.off is None
 
     @property
-    def active(self) -> bool:
-        return self.enabled
-
-    @property
     def disabled_reason(self) -> str | None:
         """Why Guild turned it off (410 Gone, failing permanently again and again), if it did."""
         return self.off.reason if self.off is not None and self.off.by is OffBy.GUILD else None

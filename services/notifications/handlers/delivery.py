@@ -212,7 +212,7 @@ async def wanted_endpoints(
     member_id: str, kind: str, prefs: Preferences, deps: Deps
 ) -> list[Endpoint]:
     endpoints = (await deps.store.member_endpoints(member_id)).endpoints
-    return [e for e in endpoints if e.active and prefs.wants(kind, e.endpoint_id)]
+    return [e for e in endpoints if e.enabled and prefs.wants(kind, e.endpoint_id)]
 
 
 async def push(parcel: Parcel, deps: Deps, prefs: Preferences) -> int:

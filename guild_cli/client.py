@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -12,10 +11,10 @@ import nats
 from nats.aio.client import Client
 from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeoutError
-from nats.js.api import ConsumerConfig, DeliverPolicy
 from nats.js.errors import NoStreamResponseError
 
 from shared.naming import Service, command_subject, query_subject, status_subject
+from shared.storage import scan
 
 
 class GuildError(RuntimeError):
@@ -87,7 +86,7 @@ class GuildClient:
             reply = await self.nc.request(subject, json.dumps(payload).encode(), timeout=timeout)
         except NoRespondersError:
             raise GuildError(f"no service answers on {subject}: is it running?") from None
-        except NatsTimeoutError:
+        except TimeoutError:  # nats-py raises its own and, on some paths, asyncio's
             raise GuildError(f"no answer on {subject} within {timeout}s") from None
         document = json.loads(reply.data)
         if not document.get("ok"):
@@ -128,39 +127,14 @@ class GuildClient:
     async def read_stream(
         self, stream: str, subject: str = ">", limit: int | None = None
     ) -> list[StoredMessage]:
-        """The messages of ``stream`` on ``subject``, oldest first: all of them, page by page,
-        or the first ``limit``."""
-        js = self.nc.jetstream()
-        if (await js.stream_info(stream)).state.messages == 0:
-            return []
-        name = f"guild-cli-{uuid.uuid4().hex[:8]}"
-        sub = await js.pull_subscribe(
-            subject,
-            stream=stream,
-            config=ConsumerConfig(
-                name=name, deliver_policy=DeliverPolicy.ALL, inactive_threshold=30, mem_storage=True
-            ),
-        )
+        """The messages of ``stream`` on ``subject``, oldest first: all of them, or the first
+        ``limit`` (read with :func:`shared.storage.scan`, which counts what is pending first,
+        so a subject with no messages is an empty list, not a wait that times out)."""
         found: list[StoredMessage] = []
-        try:
-            while limit is None or len(found) < limit:
-                page = PAGE if limit is None else min(PAGE, limit - len(found))
-                try:
-                    batch = await sub.fetch(page, timeout=1)
-                except NatsTimeoutError:
-                    break
-                for msg in batch:
-                    found.append(
-                        StoredMessage(
-                            msg.metadata.sequence.stream,
-                            msg.subject,
-                            dict(msg.headers or {}),
-                            msg.data,
-                        )
-                    )
-                    await msg.ack()
-                if batch[-1].metadata.num_pending == 0:
-                    break
-        finally:
-            await sub.unsubscribe()
+        async for sequence, stored_subject, headers, data in scan(
+            self.nc.jetstream(), stream, subject, batch=PAGE
+        ):
+            if limit is not None and len(found) >= limit:
+                break
+            found.append(StoredMessage(sequence, stored_subject, headers, data))
         return found

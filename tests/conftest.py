@@ -43,14 +43,14 @@ def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         with NatsContainer(NATS_IMAGE, jetstream=True) as container:
             yield container.nats_uri()
     else:
-        with EmbeddedNats(tmp_path_factory.mktemp("nats")) as server:
+        with EmbeddedNats(tmp_path_factory.mktemp("nats"), die_with_parent=True) as server:
             yield server.url
 
 
 @pytest.fixture
 def nats_server(tmp_path: Path) -> Iterator[EmbeddedNats]:
     """A server of this test's own, for tests that stop and restart it."""
-    with EmbeddedNats(tmp_path / "nats") as server:
+    with EmbeddedNats(tmp_path / "nats", die_with_parent=True) as server:
         yield server
 
 

@@ -37,6 +37,7 @@ from guild_cli.state import (
     write_state,
 )
 from guild_cli.supervisor import SERVICES, Supervisor
+from shared.bounded_json import UnreadableJson, load_json
 from shared.contracts.notifications import NotificationDeliveredV1
 from shared.messaging.provisioning import Topology, apply, region_streams
 from shared.naming import Service, Streams, check_region
@@ -461,8 +462,8 @@ def publish(
         raise _fail(f"no such file: {file}")
     body = file.read_bytes()
     try:
-        event_id = str(json.loads(body)["id"])
-    except (ValueError, KeyError, TypeError):
+        event_id = str(load_json(body)["id"])
+    except (UnreadableJson, KeyError, TypeError):
         raise _fail(f"{file} is not a JSON CloudEvent with an 'id'") from None
 
     async def work(client: GuildClient) -> int:

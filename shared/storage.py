@@ -117,10 +117,7 @@ class KvStore(Generic[T]):
 
     async def put(self, key: str, value: T) -> int:
         """Set ``key`` to ``value``; returns the new revision."""
-        replaced = await self._revision(key) if self.secure else None
-        revision = await self.kv.put(key, self.encode(value))
-        await self._erase_revision(replaced)
-        return revision
+        return await self.put_raw(key, self.encode(value))
 
     async def create(self, key: str, value: T) -> int | None:
         """Set ``key`` only if it does not exist; returns the revision, or None if it existed."""

@@ -71,6 +71,20 @@ async def eventually(
         await asyncio.sleep(0.05)
 
 
+DEEPLY_NESTED = b"[" * 10_000 + b"]" * 10_000
+"""10,000 levels of JSON arrays: what json.loads cannot read without a RecursionError."""
+
+
+def near_max_payload(
+    max_payload: int, event_type: str, data: dict[str, Any], *, event_id: str, pad: str
+) -> bytes:
+    """A structured CloudEvent whose ``data[pad]`` (a string field far over any limit) fills
+    the whole message to 300 bytes under the server's ``max_payload``."""
+    event = cloudevent(event_type, {**data, pad: ""}, event_id=event_id)
+    event["data"][pad] = "x" * (max_payload - len(json.dumps(event).encode()) - 300)
+    return json.dumps(event).encode()
+
+
 def cloudevent(
     event_type: str, data: dict[str, Any], *, source: str = "/tests", event_id: str | None = None
 ) -> dict[str, Any]:

@@ -4,8 +4,6 @@ message close to max_payload is dead-lettered like any other and the consumer go
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from services.membership.bootstrap import build_app
@@ -17,6 +15,7 @@ from tests.helpers import (
     cloudevent,
     dead_letters,
     eventually,
+    near_max_payload,
     publish_event,
     publish_raw,
     request,
@@ -29,15 +28,6 @@ from tests.integration.test_dead_letters import hire
 HIRED = "guild.ingest.hr.person_hired.v1"
 
 
-def near_max_payload(max_payload: int, event_id: str) -> bytes:
-    """A person_hired whose display_name is far over its 200 characters, the whole message a
-    300 bytes under the server's max_payload."""
-    event = cloudevent(HIRED, {**hire("p-huge"), "display_name": ""}, event_id=event_id)
-    room = max_payload - len(json.dumps(event).encode()) - 300
-    event["data"]["display_name"] = "x" * room
-    return json.dumps(event).encode()
-
-
 async def member_known(nc, region: str, person_id: str) -> bool:
     reply = await request(
         nc, f"qry.{region}.membership.get_member", {"viewer_id": person_id, "member_id": person_id}
@@ -48,7 +38,9 @@ async def member_known(nc, region: str, person_id: str) -> bool:
 async def test_a_message_near_max_payload_is_dead_lettered_and_the_consumer_keeps_going(
     nc, nats_url, region
 ):
-    body = near_max_payload(nc.max_payload, "huge-1")
+    body = near_max_payload(
+        nc.max_payload, HIRED, hire("p-huge"), event_id="huge-1", pad="display_name"
+    )
     assert len(body) > 1_040_000
     app = build_app(settings_for(MembershipSettings, region, nats_url))
     async with running(app):

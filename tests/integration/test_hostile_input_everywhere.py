@@ -16,10 +16,16 @@ import pytest
 from shared.messaging.consumer import LETTER_LIMIT
 from shared.naming import Streams
 from tests.e2e.test_standalone_services import SERVICES, free_port, ready, start_service
-from tests.helpers import FAST_RETRIES, dead_letters, eventually, request, stream_messages
+from tests.helpers import (
+    DEEPLY_NESTED,
+    FAST_RETRIES,
+    dead_letters,
+    eventually,
+    near_max_payload,
+    request,
+    stream_messages,
+)
 from tests.slice import QUESTION, World
-
-DEEP = b"[" * 10_000 + b"]" * 10_000
 
 
 def stored_subjects(region: str) -> dict[str, tuple[str, str]]:
@@ -54,18 +60,12 @@ def request_subjects(region: str) -> list[str]:
     ]
 
 
-def near_max_payload(max_payload: int, event_id: str, event_type: str) -> bytes:
-    """A CloudEvent whose one string field is far over any limit, 300 bytes under max_payload."""
-    event = {"specversion": "1.0", "id": event_id, "source": "/hostile", "type": event_type,
-             "datacontenttype": "application/json",
-             "data": {"person_id": "huge", "display_name": ""}}  # fmt: skip
-    event["data"]["display_name"] = "x" * (max_payload - len(json.dumps(event)) - 300)
-    return json.dumps(event).encode()
+HUGE = {"person_id": "huge"}
 
 
 def deeply_nested(event_id: str, event_type: str) -> bytes:
     head = {"specversion": "1.0", "id": event_id, "source": "/hostile", "type": event_type}
-    return json.dumps(head).encode()[:-1] + b', "data": ' + DEEP + b"}"
+    return json.dumps(head).encode()[:-1] + b', "data": ' + DEEPLY_NESTED + b"}"
 
 
 @pytest.fixture
@@ -100,7 +100,12 @@ async def test_hostile_input_on_every_kind_of_subject_of_every_service_is_refuse
     js, expected = nc.jetstream(), {}
     for n, (subject, (consumer, event_type)) in enumerate(stored_subjects(region).items()):
         for kind, body in (
-            ("huge", near_max_payload(nc.max_payload, f"huge-{n}", event_type)),
+            (
+                "huge",
+                near_max_payload(
+                    nc.max_payload, event_type, HUGE, event_id=f"huge-{n}", pad="display_name"
+                ),
+            ),
             ("deep", deeply_nested(f"deep-{n}", event_type)),
         ):
             await js.publish(subject, body, headers={"Nats-Msg-Id": f"{kind}-{n}"})
@@ -108,7 +113,10 @@ async def test_hostile_input_on_every_kind_of_subject_of_every_service_is_refuse
     replies = {
         (subject, kind): await request(nc, subject, body)
         for subject in request_subjects(region)
-        for kind, body in (("huge", near_max_payload(nc.max_payload, "r", "x")), ("deep", DEEP))
+        for kind, body in (
+            ("huge", near_max_payload(nc.max_payload, "x", HUGE, event_id="r", pad="display_name")),
+            ("deep", DEEPLY_NESTED),
+        )
     }
 
     async def all_letters() -> dict | None:
@@ -148,7 +156,9 @@ async def test_a_hostile_body_on_an_advisory_subject_is_dead_lettered_with_a_rea
 
     advisory = f"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.INGEST_{region.upper()}.membership-hr"
     async with running(build_app(settings_for(MembershipSettings, region, nats_url))):
-        await nc.jetstream().publish(advisory, DEEP, headers={"Nats-Msg-Id": "deep-advisory"})
+        await nc.jetstream().publish(
+            advisory, DEEPLY_NESTED, headers={"Nats-Msg-Id": "deep-advisory"}
+        )
         (letter,) = await eventually(lambda: dead_letters(nc, region), what="the dead letter")
     assert letter.consumer == "membership-unsettled"
     assert "advisory is not JSON Guild reads (JSON nested deeper than 64 levels" in letter.reason

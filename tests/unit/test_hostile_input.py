@@ -11,10 +11,10 @@ from shared.bounded_json import UnreadableJson, load_json
 from shared.contracts.base import Request
 from shared.envelope import MalformedEvent, identify, read_cloudevent
 from shared.messaging.rpc import _parse
+from tests.helpers import DEEPLY_NESTED
 from tests.unit.test_envelope import EVENT
 
-DEEP = b"[" * 10_000 + b"]" * 10_000
-NESTED = b'{"specversion":"1.0","id":"n","source":"/t","type":"t","data":' + DEEP + b"}"
+NESTED = b'{"specversion":"1.0","id":"n","source":"/t","type":"t","data":' + DEEPLY_NESTED + b"}"
 
 
 def structured(**changes: object) -> bytes:
@@ -53,7 +53,7 @@ def test_a_deeply_nested_structured_event_is_malformed_not_a_recursion_error():
 def test_a_deeply_nested_binary_event_is_malformed_not_a_recursion_error():
     headers = {"ce-specversion": "1.0", "ce-id": "n", "ce-source": "/t", "ce-type": "t"}
     with pytest.raises(MalformedEvent, match="nested deeper"):
-        read_cloudevent(DEEP, headers)
+        read_cloudevent(DEEPLY_NESTED, headers)
 
 
 def test_identify_survives_deep_nesting():
@@ -61,7 +61,7 @@ def test_identify_survives_deep_nesting():
 
 
 def test_a_deeply_nested_request_gets_an_invalid_json_reply_with_a_reason():
-    reply = _parse(DEEP, Request)
+    reply = _parse(DEEPLY_NESTED, Request)
     assert isinstance(reply, dict)
     assert reply["error"]["code"] == "invalid_json"
     assert "nested deeper" in reply["error"]["message"]

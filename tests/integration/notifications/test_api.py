@@ -16,7 +16,7 @@ from standardwebhooks.webhooks import Webhook
 from guild_cli.receivers import HttpReceiver, MailSink, Reply
 from services.notifications.domain.endpoints import Endpoint, EndpointKind
 from services.notifications.domain.links import sign
-from tests.helpers import eventually, request, settled
+from tests.helpers import DEEPLY_NESTED, eventually, request, settled
 
 ISSUER = "https://sso.example.test"
 
@@ -275,7 +275,7 @@ async def test_an_overlong_link_or_id_and_a_deep_or_huge_body_get_a_4xx_with_the
 ):
     _, client = api
     me = bearer(issuer.token("ana"))
-    nested = b"[" * 10_000 + b"]" * 10_000
+    nested = DEEPLY_NESTED
     answers = {
         "5000-character link": await client.post("/v1/unsubscribe/" + "a" * 5000),
         "5000-character link, GET": await client.get("/v1/unsubscribe/" + "a" * 5000),
@@ -357,7 +357,7 @@ async def test_every_status_each_route_answers_is_in_its_openapi_with_the_error_
         for path, method in routes:
             tail = path.removeprefix("/v1/members/{member_id}")
             json_body = bodies.get(tail) if method in ("POST", "PUT") else None
-            nested = b"[" * 10_000 + b"]" * 10_000
+            nested = DEEPLY_NESTED
             assert await call(client, method, path, headers=ana, content=nested) == 400
             assert await call(client, method, path, headers=ana,
                               content=b"[" + b"0," * 100_000 + b"0]") == 413  # fmt: skip

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from array import array
 from dataclasses import dataclass, field
@@ -16,10 +18,11 @@ from services.membership.domain.model import (
     Membership,
     membership_key,
 )
+from shared.ids import new_member_id
 from shared.messaging.provisioning import Bucket, Buckets
 from shared.naming import Service
 from shared.readmodel import BucketFollower, pack, unpack
-from shared.storage import KvStore, Versioned
+from shared.storage import KvStore, Versioned, kept_secret
 
 SERVICE = Service.MEMBERSHIP
 BUCKETS = Buckets(SERVICE, {
@@ -28,7 +31,59 @@ BUCKETS = Buckets(SERVICE, {
     "memberships": Bucket("Who is in which community: <community>.<member>"),
     "join_requests": Bucket("Pending requests to join gated communities: <community>.<member>",
                             secure=True),
+    "people": Bucket("Which member each HR person is: <keyed hash of the HR person id>",
+                     secure=True),
+    "keys": Bucket("This region's own secrets (keying the people bucket)", secure=True),
 })  # fmt: skip
+
+
+@dataclass(frozen=True)
+class PersonLink:
+    """The member an HR person is (or will be: a manager named before their hire)."""
+
+    member_id: str
+
+
+class People:
+    """The one link between an HR person id and a member id.
+
+    Every event, key and other region knows a member by an id drawn at random
+    (:func:`shared.ids.new_member_id`); the HR person id is in this bucket's *key* only,
+    HMAC-keyed with a secret of the region (so the key, and the purge marker an erasure
+    leaves, cannot be traced back to a person by trying ids), and in the member's own
+    record. Erasing the link leaves nothing that ties the member id to the person."""
+
+    SECRET = "people"
+
+    def __init__(self, links: KvStore[PersonLink], keys: KvStore[str]) -> None:
+        self.links, self.keys = links, keys
+        self._secret: bytes | None = None
+
+    async def _key(self, person_id: str) -> str:
+        if self._secret is None:
+            self._secret = await kept_secret(self.keys, self.SECRET)
+        return hmac.new(self._secret, person_id.encode(), hashlib.sha256).hexdigest()[:40]
+
+    async def member_of(self, person_id: str) -> str | None:
+        """The member id of ``person_id``, if they have one."""
+        found = await self.links.get(await self._key(person_id))
+        return found.value.member_id if found else None
+
+    async def member_for(self, person_id: str) -> str:
+        """The member id of ``person_id``, drawn now if they have none yet (once: two
+        instances drawing at the same moment agree on the first one stored)."""
+        key = await self._key(person_id)
+        while True:
+            found = await self.links.get(key)
+            if found is not None:
+                return found.value.member_id
+            drawn = new_member_id()
+            if await self.links.create(key, PersonLink(drawn)) is not None:
+                return drawn
+
+    async def forget(self, person_id: str) -> None:
+        """Erase the link: the member id no longer leads to the person."""
+        await self.links.erase(await self._key(person_id))
 
 
 class MembershipIndex:
@@ -176,6 +231,7 @@ class MembershipStore:
     communities: KvStore[Community]
     memberships: KvStore[Membership]
     join_requests: KvStore[JoinRequest]
+    people: People
     index: MembershipIndex = field(default_factory=MembershipIndex)
     directory: CommunityIndex = field(default_factory=CommunityIndex)
     org: OrgIndex = field(default_factory=OrgIndex)
@@ -188,6 +244,9 @@ class MembershipStore:
             communities=BUCKETS.store("communities", Community, region),
             memberships=BUCKETS.store("memberships", Membership, region),
             join_requests=BUCKETS.store("join_requests", JoinRequest, region),
+            people=People(
+                BUCKETS.store("people", PersonLink, region), BUCKETS.store("keys", str, region)
+            ),
         )
         made.followers = [
             BucketFollower(
@@ -211,7 +270,10 @@ class MembershipStore:
         return made
 
     def all(self) -> list[KvStore]:  # type: ignore[type-arg]
-        return [self.members, self.communities, self.memberships, self.join_requests]
+        return [
+            self.members, self.communities, self.memberships, self.join_requests,
+            self.people.links, self.people.keys,
+        ]  # fmt: skip
 
     async def member(self, member_id: str) -> Versioned[Member] | None:
         return await self.members.get(member_id)

@@ -52,7 +52,7 @@ class LeaveReason(StrEnum):
 class MemberProfile(Payload):
     """What any region may know about a member: no name, no e-mail, no free text."""
 
-    member_id: Identifier = Field(description="The member's id (the HR person id).")
+    member_id: Identifier = Field(description="The member's id (Guild's own; not the HR id).")
     home_region: Region = Field(description="Region that holds their data and delivers to them.")
     region: Region = Field(description="Region they work in.")
     timezone: Timezone = Field(description="IANA timezone.")

@@ -181,9 +181,9 @@ class DemoRun:
         return self.ids[self.newcomer.person_id]
 
     def names(self) -> dict[str, str]:
-        """'Name (HR id)' by member id."""
+        """'Name (HR id)' by member id, in the order of HR ids (the order rows are shown in)."""
         people = {p.person_id: p for p in (*PEOPLE, self.newcomer)}
-        return {m: f"{people[p].name} ({p})" for p, m in self.ids.items() if p in people}
+        return {m: f"{people[p].name} ({p})" for p, m in sorted(self.ids.items()) if p in people}
 
 
 async def run_once(client: GuildClient, console: Console, timeout: float = 30) -> Watch:
@@ -325,7 +325,10 @@ def _table(deliveries: list[NotificationDeliveredV1], names: dict[str, str]) -> 
     grouped: dict[tuple[str, str], list[NotificationDeliveredV1]] = defaultdict(list)
     for delivery in deliveries:
         grouped[(delivery.recipient.member_id, delivery.kind)].append(delivery)
-    for (member_id, _), group in sorted(grouped.items()):
+    order = {member_id: place for place, member_id in enumerate(names)}
+    for (member_id, _), group in sorted(
+        grouped.items(), key=lambda row: (order.get(row[0][0], len(order)), row[0])
+    ):
         first = group[0]
         table.add_row(
             names.get(member_id, member_id),

@@ -39,7 +39,7 @@ class PersonHiredV1(Contract):
         default_factory=list, max_length=20, description="Languages spoken (ISO 639-1)."
     )
     title: str | None = Field(default=None, max_length=200, description="Job title.")
-    manager_id: Identifier | None = Field(default=None, description="HR person id of their manager.")
+    manager_id: Identifier | None = Field(default=None, description="Their manager's HR id.")
     hired_on: date | None = Field(default=None, description="First working day.")
     team: str | None = Field(default=None, max_length=200, description="Their team.")
     legal_entity: str | None = Field(

@@ -181,12 +181,13 @@ class FakePublisher:
 
 def membership_store() -> MembershipStore:
     """Membership's store in memory, its indexes fed by its buckets."""
+    members = FakeKvStore(Member)
     store = MembershipStore(
-        members=FakeKvStore(Member),
+        members=members,
         communities=FakeKvStore(Community),
         memberships=FakeKvStore(Membership),
         join_requests=FakeKvStore(JoinRequest),
-        people=People(FakeKvStore(PersonLink), FakeKvStore(str)),
+        people=People(FakeKvStore(PersonLink), FakeKvStore(str), members),
     )
     # in the order of MembershipStore.followers: memberships, communities, org
     store.followers = followers(

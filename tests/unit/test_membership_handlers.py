@@ -3,6 +3,7 @@ publish for a hire and a join, without a server."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -10,9 +11,12 @@ import pytest
 from services.membership.domain.model import UnknownCommunity
 from services.membership.handlers import Deps
 from services.membership.handlers.communities import create_community, join_community
-from services.membership.handlers.hr import when_person_hired_register_member
+from services.membership.handlers.hr import (
+    when_person_changed_update_member,
+    when_person_hired_register_member,
+)
 from shared.contracts import membership as m
-from shared.contracts.ingest import PersonHiredV1
+from shared.contracts.ingest import PersonChangedV1, PersonHiredV1
 from shared.envelope import new_envelope
 from tests import fakes
 
@@ -96,6 +100,30 @@ async def test_a_changed_hire_updates_the_member_and_publishes_the_new_contact(d
         "Ana Example",
         "Ana B. Example",
     ]
+
+
+async def test_a_member_from_before_drawn_ids_keeps_their_id_and_hr_changes_still_reach_them(deps):
+    """Stored under their HR id with no link (as before member ids were drawn)."""
+    await when_person_hired_register_member(hired("ana"), deps)
+    drawn = await member_id(deps, "ana")
+    earlier = await deps.store.member(drawn)
+    assert earlier is not None
+    await deps.store.members.delete(drawn)
+    # as an older membership stored it: under the HR id, naming no person id, not linked
+    await deps.store.members.put("e77", replace(earlier.value, member_id="e77", person_id=None))
+
+    change = new_envelope(
+        event_id="change-e77", source="/hr-directory", event_type=PersonChangedV1.TYPE,
+        data=PersonChangedV1(person_id="e77", display_name="Ana Renamed"), region="eu", time=NOW,
+    )  # fmt: skip
+    await when_person_changed_update_member(change, deps)
+
+    assert await deps.store.people.member_of("e77") == "e77"
+    stored = await deps.store.member("e77")
+    assert stored is not None
+    assert stored.value.display_name == "Ana Renamed"
+    await when_person_hired_register_member(hired("e77", name="Ana Renamed"), deps)
+    assert await deps.store.people.member_of("e77") == "e77"  # a re-sent hire: the same member
 
 
 async def _community(deps: Deps, access: str) -> str:

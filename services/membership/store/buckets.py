@@ -51,12 +51,18 @@ class People:
     (:func:`shared.ids.new_member_id`); the HR person id is in this bucket's *key* only,
     HMAC-keyed with a secret of the region (so the key, and the purge marker an erasure
     leaves, cannot be traced back to a person by trying ids), and in the member's own
-    record. Erasing the link leaves nothing that ties the member id to the person."""
+    record. Erasing the link leaves nothing that ties the member id to the person.
+
+    A member registered before member ids were drawn has their HR id as member id and no
+    link: the first lookup finds their record under the HR id and links it (it stays their
+    member id; the public events they were in already name it)."""
 
     SECRET = "people"
 
-    def __init__(self, links: KvStore[PersonLink], keys: KvStore[str]) -> None:
-        self.links, self.keys = links, keys
+    def __init__(
+        self, links: KvStore[PersonLink], keys: KvStore[str], members: KvStore[Member]
+    ) -> None:
+        self.links, self.keys, self.members = links, keys, members
         self._secret: bytes | None = None
 
     async def _key(self, person_id: str) -> str:
@@ -66,8 +72,11 @@ class People:
 
     async def member_of(self, person_id: str) -> str | None:
         """The member id of ``person_id``, if they have one."""
-        found = await self.links.get(await self._key(person_id))
-        return found.value.member_id if found else None
+        key = await self._key(person_id)
+        found = await self.links.get(key)
+        if found is not None:
+            return found.value.member_id
+        return await self._link_earlier(key, person_id)
 
     async def member_for(self, person_id: str) -> str:
         """The member id of ``person_id``, drawn now if they have none yet (once: two
@@ -77,9 +86,20 @@ class People:
             found = await self.links.get(key)
             if found is not None:
                 return found.value.member_id
+            if (earlier := await self._link_earlier(key, person_id)) is not None:
+                return earlier
             drawn = new_member_id()
             if await self.links.create(key, PersonLink(drawn)) is not None:
                 return drawn
+
+    async def _link_earlier(self, key: str, person_id: str) -> str | None:
+        """A member from before member ids were drawn (their HR id is their member id),
+        linked now; None if there is none."""
+        earlier = await self.members.get(person_id)
+        if earlier is None or earlier.value.person_id not in (None, person_id):
+            return None
+        await self.links.create(key, PersonLink(person_id))
+        return person_id
 
     async def forget(self, person_id: str) -> None:
         """Erase the link: the member id no longer leads to the person."""
@@ -239,13 +259,16 @@ class MembershipStore:
 
     @classmethod
     def for_region(cls, region: str) -> MembershipStore:
+        members = BUCKETS.store("members", Member, region)
         made = cls(
-            members=BUCKETS.store("members", Member, region),
+            members=members,
             communities=BUCKETS.store("communities", Community, region),
             memberships=BUCKETS.store("memberships", Membership, region),
             join_requests=BUCKETS.store("join_requests", JoinRequest, region),
             people=People(
-                BUCKETS.store("people", PersonLink, region), BUCKETS.store("keys", str, region)
+                BUCKETS.store("people", PersonLink, region),
+                BUCKETS.store("keys", str, region),
+                members,
             ),
         )
         made.followers = [

@@ -65,13 +65,14 @@ async def main() -> None:
         ),
     )
 
-    # Commands are request-reply: the reply says ok, or which field is wrong and why.
+    # Commands and queries are request-reply: the reply says ok, or what is wrong and why.
+    # Guild names members by an id of its own; find_member gives it for an HR person id.
     for _ in range(50):  # the hire is processed asynchronously; wait until it is registered
         reply = json.loads(
             (
                 await nc.request(
-                    f"qry.{REGION}.membership.get_member",
-                    json.dumps({"viewer_id": person_id, "member_id": person_id}).encode(),
+                    f"qry.{REGION}.membership.find_member",
+                    json.dumps({"person_id": person_id}).encode(),
                     timeout=5,
                 )
             ).data
@@ -80,6 +81,7 @@ async def main() -> None:
             break
         await asyncio.sleep(0.1)
     print("member registered:", reply["ok"])
+    member_id = reply["result"]["member_id"]
 
     await publish(
         js,
@@ -90,7 +92,7 @@ async def main() -> None:
             {
                 "question_ref": f"portal-{uuid.uuid4().hex[:8]}",  # your own id for the question
                 "community_id": os.environ.get("COMMUNITY_ID", "k8s-ops"),
-                "asker_id": person_id,
+                "asker_id": member_id,
                 "title": "Which Terraform state backend do other teams use for Kubernetes?",
                 "text": "We are moving clusters between accounts and need locking that works.",
                 "tags": ["kubernetes", "terraform"],

@@ -53,52 +53,58 @@ async def hire(client: GuildClient, person: Person) -> None:
     await client.publish(PersonHiredV1.subject_in(client.region), body, msg_id=event_id)
 
 
-async def member_exists(client: GuildClient, member_id: str) -> bool:
+async def member_of(client: GuildClient, person_id: str) -> str | None:
+    """The member id membership gave the HR person, if they are a member."""
     try:
-        await client.query(
-            Service.MEMBERSHIP, "get_member", {"viewer_id": member_id, "member_id": member_id}
-        )
+        found = await client.query(Service.MEMBERSHIP, "find_member", {"person_id": person_id})
     except GuildError as error:
         if str(error).startswith("not_found"):
-            return False
+            return None
         raise
-    return True
+    return str(found["member_id"])
 
 
-async def wait_for_members(client: GuildClient, member_ids: list[str], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    pending = list(member_ids)
+async def wait_for_members(
+    client: GuildClient, person_ids: list[str], timeout: float = 30
+) -> dict[str, str]:
+    """Until each HR person is a member; their member ids by HR person id."""
+    deadline, ids = time.monotonic() + timeout, {}
+    pending = list(person_ids)
     while pending:
-        pending = [m for m in pending if not await member_exists(client, m)]
+        for person_id in pending:
+            if (member_id := await member_of(client, person_id)) is not None:
+                ids[person_id] = member_id
+        pending = [p for p in pending if p not in ids]
         if pending and time.monotonic() > deadline:
             raise GuildError(f"members not registered after {timeout:.0f}s: {pending[:5]}")
         if pending:
             await asyncio.sleep(0.1)
+    return ids
 
 
 async def seed(client: GuildClient) -> None:
     """The company: everyone hired, communities created, members joined. Safe to repeat."""
     for person in PEOPLE:
         await hire(client, person)
-    await wait_for_members(client, [p.person_id for p in PEOPLE])
+    ids = await wait_for_members(client, [p.person_id for p in PEOPLE])
     for community in COMMUNITIES:
         await client.command(
             Service.MEMBERSHIP,
             "create_community",
             {
-                "actor_id": community.facilitators[0],
+                "actor_id": ids[community.facilitators[0]],
                 "community_id": community.community_id,
                 "name": community.name,
                 "description": community.description,
                 "topics": list(community.topics),
-                "facilitator_ids": list(community.facilitators),
+                "facilitator_ids": [ids[f] for f in community.facilitators],
             },
         )
-        for member_id in community.members:
+        for person_id in community.members:
             await client.command(
                 Service.MEMBERSHIP,
                 "join_community",
-                {"community_id": community.community_id, "member_id": member_id},
+                {"community_id": community.community_id, "member_id": ids[person_id]},
             )
 
 
@@ -118,7 +124,7 @@ async def next_newcomer(client: GuildClient) -> tuple[int, Person, str]:
         person, community_id = (
             NEWCOMERS[number] if number < len(NEWCOMERS) else synthetic_newcomer(number)
         )
-        if not await member_exists(client, person.person_id):
+        if await member_of(client, person.person_id) is None:
             return number, person, community_id
         number += 1
 
@@ -167,6 +173,17 @@ class DemoRun:
     newcomer: Person
     community_id: str
     question: QuestionSeed
+    ids: dict[str, str] = field(default_factory=dict)
+    """Member ids by HR person id (the demo's data names people by their HR ids)."""
+
+    @property
+    def newcomer_id(self) -> str:
+        return self.ids[self.newcomer.person_id]
+
+    def names(self) -> dict[str, str]:
+        """'Name (HR id)' by member id, in the order of HR ids (the order rows are shown in)."""
+        people = {p.person_id: p for p in (*PEOPLE, self.newcomer)}
+        return {m: f"{people[p].name} ({p})" for p, m in sorted(self.ids.items()) if p in people}
 
 
 async def run_once(client: GuildClient, console: Console, timeout: float = 30) -> Watch:
@@ -176,19 +193,20 @@ async def run_once(client: GuildClient, console: Console, timeout: float = 30) -
     number, newcomer, community_id = await next_newcomer(client)
     question = QUESTIONS[number % len(QUESTIONS)]
     run = DemoRun(newcomer, community_id, question)
+    run.ids = await wait_for_members(client, [p.person_id for p in PEOPLE])
     console.print(f"[bold]A new member:[/] HR publishes that {newcomer.name} was hired ...")
     await hire(client, newcomer)
-    await wait_for_members(client, [newcomer.person_id])
+    run.ids |= await wait_for_members(client, [newcomer.person_id])
     await client.command(
         Service.MEMBERSHIP,
         "join_community",
-        {"community_id": community_id, "member_id": newcomer.person_id},
+        {"community_id": community_id, "member_id": run.newcomer_id},
     )
     console.print(f"[bold]A new question:[/] the intranet portal posts “{question.title}” ...")
     asked = {
         "question_ref": f"demo-{uuid.uuid4().hex[:12]}",
         "community_id": question.community_id,
-        "asker_id": question.asker_id,
+        "asker_id": run.ids[question.asker_id],
         "title": question.title,
         "text": question.text,
         "tags": list(question.tags),
@@ -202,7 +220,7 @@ async def run_once(client: GuildClient, console: Console, timeout: float = 30) -
 
 
 def _newcomer_causes(watch: Watch, run: DemoRun) -> set[str]:
-    member_id = run.newcomer.person_id
+    member_id = run.newcomer_id
     intros = watch.intros.get(member_id)
     return {watch.joins.get(member_id, "?"), intros[0] if intros else "?"}
 
@@ -214,9 +232,9 @@ def _question_causes(watch: Watch, run: DemoRun) -> set[str]:
 
 def _expected(watch: Watch, run: DemoRun) -> list[tuple[str, str, set[str]]]:
     community = next(c for c in COMMUNITIES if c.community_id == run.community_id)
-    newcomer, causes = run.newcomer.person_id, _newcomer_causes(watch, run)
+    newcomer, causes = run.newcomer_id, _newcomer_causes(watch, run)
     expected = [(newcomer, "welcome", causes), (newcomer, "people_to_meet", causes)]
-    expected += [(f, "member_joined", causes) for f in community.facilitators]
+    expected += [(run.ids[f], "member_joined", causes) for f in community.facilitators]
     suggested = watch.suggestions.get(run.question.title)
     if suggested is None:
         expected.append(("?", "experts_suggested", set()))
@@ -247,7 +265,7 @@ async def _wait_for_outcome(watch: Watch, run: DemoRun, timeout: float) -> None:
 
 
 async def report(client: GuildClient, console: Console, watch: Watch, run: DemoRun) -> None:
-    names = {p.person_id: p.name for p in (*PEOPLE, run.newcomer)}
+    names = run.names()
     community = next(c for c in COMMUNITIES if c.community_id == run.community_id)
     skills = ", ".join(f"{n} ({lvl})" for n, lvl in run.newcomer.skills)
     newcomer_rows = watch.caused_by(_newcomer_causes(watch, run))
@@ -259,7 +277,7 @@ async def report(client: GuildClient, console: Console, watch: Watch, run: DemoR
         )
     )
     question_rows = watch.caused_by(_question_causes(watch, run))
-    asker = names.get(run.question.asker_id, run.question.asker_id)
+    asker = next(p.name for p in PEOPLE if p.person_id == run.question.asker_id)
     console.print(
         Panel(
             _table(question_rows, names),
@@ -286,12 +304,10 @@ def _intros_table(watch: Watch, run: DemoRun, names: dict[str, str]) -> Table:
     table = Table(title="people matching proposed to meet", expand=True)
     table.add_column("who")
     table.add_column("why")
-    proposed = watch.intros.get(run.newcomer.person_id)
+    proposed = watch.intros.get(run.newcomer_id)
     for proposal in proposed[1].proposals if proposed else []:
         member_id = proposal.member.member_id
-        table.add_row(
-            f"{names.get(member_id, member_id)} ({member_id})", "; ".join(proposal.reasons)
-        )
+        table.add_row(names.get(member_id, member_id), "; ".join(proposal.reasons))
     return table
 
 
@@ -309,10 +325,13 @@ def _table(deliveries: list[NotificationDeliveredV1], names: dict[str, str]) -> 
     grouped: dict[tuple[str, str], list[NotificationDeliveredV1]] = defaultdict(list)
     for delivery in deliveries:
         grouped[(delivery.recipient.member_id, delivery.kind)].append(delivery)
-    for (member_id, _), group in sorted(grouped.items()):
+    order = {member_id: place for place, member_id in enumerate(names)}
+    for (member_id, _), group in sorted(
+        grouped.items(), key=lambda row: (order.get(row[0][0], len(order)), row[0])
+    ):
         first = group[0]
         table.add_row(
-            f"{names.get(member_id, member_id)} ({member_id})",
+            names.get(member_id, member_id),
             ", ".join(sorted({channel_kind(d.channel) for d in group})),
             first.title,
             "; ".join(first.reasons),

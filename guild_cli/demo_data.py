@@ -56,7 +56,7 @@ PEOPLE = (
     _p("e1005", "Agnieszka Nowak", "eu", "Europe/Warsaw", "kubernetes:advanced networking:expert terraform:advanced", "en pl", "Site Reliability Engineer"),
     _p("e1006", "Erik Lindqvist", "eu", "Europe/Stockholm", "airflow:advanced sql:expert python:expert", "en sv", "Data Engineer"),
     _p("e1007", "Carmen Ruiz", "eu", "Europe/Madrid", "fiori:expert abap:intermediate javascript:advanced", "en es", "UX Developer"),
-    _p("e1008", "Tom Byrne", "eu", "Europe/Dublin", "helm:expert kubernetes:advanced argo-cd:advanced", "en", "DevOps Engineer"),
+    _p("e1008", "Tom Byrne", "eu", "Europe/Dublin", "helm:expert kubernetes:intermediate argo-cd:advanced", "en", "DevOps Engineer"),
     _p("e1009", "Hannah Schulz", "eu", "Europe/Berlin", "owasp:intermediate java:expert spring:advanced", "en de", "Backend Engineer"),
     _p("e1010", "Marco Bianchi", "eu", "Europe/Rome", "sap-hana:expert sql:advanced", "en it", "Database Engineer"),
     _p("e2001", "Marcus Johnson", "us", "America/Chicago", "kubernetes:expert networking:advanced terraform:expert", "en", "Principal SRE"),

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from guild_cli.client import GuildClient, GuildError
+from guild_cli.demo import wait_for_members
 from guild_cli.receivers import HttpReceiver, Mailed, MailSink, Received, Reply
 from shared.naming import Service
 
@@ -58,14 +59,17 @@ class DemoDeliveries:
     async def configure(self, client: GuildClient) -> list[str]:
         """Give the demo members their channels (replacing earlier runs'); who got what."""
         done = []
-        for member_id in sorted(set(MAIL) | set(WEBHOOK)):
+        people = sorted(set(MAIL) | set(WEBHOOK))
+        ids = await wait_for_members(client, people)
+        for person_id in people:
+            member_id = ids[person_id]
             await self._forget_earlier(client, member_id)
-            if member_id in MAIL:
-                await self._add(client, member_id, "email", f"{member_id}@demo.local")
-                done.append(f"{member_id}: mail")
-            if member_id in WEBHOOK:
-                await self._add(client, member_id, "webhook", f"{self.webhook.url}/{member_id}")
-                done.append(f"{member_id}: webhook")
+            if person_id in MAIL:
+                await self._add(client, member_id, "email", f"{person_id}@demo.local")
+                done.append(f"{person_id}: mail")
+            if person_id in WEBHOOK:
+                await self._add(client, member_id, "webhook", f"{self.webhook.url}/{person_id}")
+                done.append(f"{person_id}: webhook")
             await self._quiet_hours_off(client, member_id)
         return done
 

@@ -24,7 +24,7 @@ from rich.table import Table
 
 from guild_cli.client import GuildClient, GuildError
 from guild_cli.dead_letters import Letter, ReplayMark, Selection, letters_json, read_letters, replay
-from guild_cli.demo import run_once, seed
+from guild_cli.demo import member_of, run_once, seed
 from guild_cli.demo_deliveries import DemoDeliveries
 from guild_cli.nats_server import EmbeddedNats, NatsServerError
 from guild_cli.state import (
@@ -409,7 +409,9 @@ def provision(
 
 @app.command()
 def inbox(
-    member_id: str,
+    member: Annotated[
+        str, typer.Argument(help="The member: HR person id (e.g. e1001) or member id.")
+    ],
     limit: int = 20,
     nats_url: NatsUrl = None,
     region: Region = DEFAULT_REGION,
@@ -419,15 +421,14 @@ def inbox(
     """A member's in-app inbox, newest first."""
 
     async def work(client: GuildClient) -> Any:
-        await _known_member(client, member_id)
-        payload = {"member_id": member_id, "limit": limit}
+        payload = {"member_id": await _known_member(client, member), "limit": limit}
         return await client.query(Service.NOTIFICATIONS, "inbox", payload)
 
     page = _run(_resolve_url(nats_url, data_dir), region, work)
     if as_json:
         print(json.dumps(page))
         return
-    table = Table(title=f"inbox of {member_id}")
+    table = Table(title=f"inbox of {member}")
     for column in ("when", "what", "why"):
         table.add_column(column)
     for item in page["items"]:
@@ -437,16 +438,21 @@ def inbox(
     console.print(table)
 
 
-async def _known_member(client: GuildClient, member_id: str) -> None:
-    """Membership knows ``member_id`` (an unknown id is said so, not shown an empty inbox)."""
+async def _known_member(client: GuildClient, member: str) -> str:
+    """The member id of ``member``, an HR person id or a member id (an unknown one is said
+    so, not shown an empty inbox)."""
+    found = await member_of(client, member)
+    if found is not None:
+        return found
     try:
         await client.query(
-            Service.MEMBERSHIP, "get_member", {"viewer_id": member_id, "member_id": member_id}
+            Service.MEMBERSHIP, "get_member", {"viewer_id": member, "member_id": member}
         )
     except GuildError as error:
         if error.code == "not_found":
-            raise GuildError(f"member {member_id!r} is unknown") from None
+            raise GuildError(f"member {member!r} is unknown") from None
         raise
+    return member
 
 
 @app.command()
@@ -591,18 +597,19 @@ def eval_routing(
 
 @app.command()
 def token(
-    member_id: Annotated[str, typer.Argument(help="The member, e.g. e1001.")],
+    person_id: Annotated[str, typer.Argument(help="The person's HR id, e.g. e1001.")],
     data_dir: DataDir = DEFAULT_DATA_DIR,
 ) -> None:
-    """Print a short-lived (15 min) token for a member, from the demo's identity provider,
-    for the member API: curl -H "Authorization: Bearer $(./guild token e1001)" ..."""
+    """Print a short-lived (15 min) token for a person, from the demo's identity provider
+    (it names them by HR id, as the company's sign-in would), for the member API:
+    curl -H "Authorization: Bearer $(./guild token e1001)" .../v1/members/me/inbox"""
     from guild_cli.identity import DemoIdentity, IdentityError
     from shared.naming import TOKEN_PATTERN
 
     try:
-        if not re.fullmatch(TOKEN_PATTERN, member_id):
-            raise IdentityError(f"{member_id!r} is not a member id (letters, digits, - or _)")
-        print(DemoIdentity.open(data_dir.resolve()).token(member_id))
+        if not re.fullmatch(TOKEN_PATTERN, person_id):
+            raise IdentityError(f"{person_id!r} is not an HR id (letters, digits, - or _)")
+        print(DemoIdentity.open(data_dir.resolve()).token(person_id))
     except (IdentityError, OSError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         raise typer.Exit(1) from None

@@ -23,6 +23,17 @@ def derived_id(*parts: str) -> str:
     return str(uuid.uuid5(GUILD_NAMESPACE, "\x1f".join(parts)))
 
 
+MEMBER_ID_PREFIX = "m-"
+
+
+def new_member_id() -> str:
+    """A member id, drawn at random when the HR directory first names a person (80 bits:
+    a clash is not to be expected among millions). It is what every event, key and other
+    region knows them by; only membership's ``people`` bucket links it to the HR person id,
+    and an erasure erases that link, so nothing left links the id to the person."""
+    return MEMBER_ID_PREFIX + secrets.token_hex(10)
+
+
 PSEUDONYM_PREFIX = "erased-"
 
 

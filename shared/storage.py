@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import secrets
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -318,6 +319,16 @@ class KvStore(Generic[T]):
                 yield subject[len(prefix) :], Versioned(self.decode(data), sequence)
 
 
+async def kept_secret(store: KvStore[str], name: str) -> bytes:
+    """The region's secret ``name`` for this service, made once (32 random bytes) and kept in
+    ``store``, so every replica and every restart uses the same one."""
+    while True:
+        found = await store.get(name)
+        if found is not None:
+            return bytes.fromhex(found.value)
+        await store.create(name, secrets.token_hex(32))
+
+
 _WRONG_LAST_SEQUENCE = 10071
 """JetStream's error code for a publish whose expected last (subject) sequence is not met."""
 _NO_MESSAGE = 10057
@@ -378,12 +389,17 @@ async def erase_messages(
     holds: Callable[[str, dict[str, str], bytes], bool] = lambda *_: True,
     *,
     work_queue: bool = False,
+    up_to: int | None = None,
 ) -> int:
-    """Securely delete the messages of ``stream`` on ``subject`` for which ``holds(subject,
-    headers, data)`` is true; returns how many. A ``work_queue`` stream is read with
-    :func:`walk`."""
+    """Securely delete the messages of ``stream`` on ``subject`` (up to sequence ``up_to``,
+    if given) for which ``holds(subject, headers, data)`` is true; returns how many. A
+    ``work_queue`` stream is read with :func:`walk`."""
     reader = walk(js, stream, subject) if work_queue else scan(js, stream, subject)
-    doomed = [seq async for seq, subj, headers, data in reader if holds(subj, headers, data)]
+    doomed = [
+        seq
+        async for seq, subj, headers, data in reader
+        if (up_to is None or seq <= up_to) and holds(subj, headers, data)
+    ]
     for sequence in doomed:
         await _erase_message(js, stream, sequence)
     return len(doomed)

@@ -26,7 +26,7 @@ from pydantic import TypeAdapter
 from services.content.domain.model import Claim, CommunityInfo, Joined, MemberInfo, Post, Reaction
 from services.content.store.buckets import ContentStore
 from services.membership.domain.model import Community, JoinRequest, Member, Membership
-from services.membership.store.buckets import MembershipStore
+from services.membership.store.buckets import MembershipStore, People, PersonLink
 from shared.contracts.base import Contract
 from shared.ids import derived_id
 from shared.readmodel import Projection
@@ -181,11 +181,13 @@ class FakePublisher:
 
 def membership_store() -> MembershipStore:
     """Membership's store in memory, its indexes fed by its buckets."""
+    members = FakeKvStore(Member)
     store = MembershipStore(
-        members=FakeKvStore(Member),
+        members=members,
         communities=FakeKvStore(Community),
         memberships=FakeKvStore(Membership),
         join_requests=FakeKvStore(JoinRequest),
+        people=People(FakeKvStore(PersonLink), FakeKvStore(str), members),
     )
     # in the order of MembershipStore.followers: memberships, communities, org
     store.followers = followers(

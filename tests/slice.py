@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from nats.aio.client import Client
@@ -67,6 +67,12 @@ class World:
 
     nc: Client
     region: str
+    ids: dict[str, str] = field(default_factory=dict)
+    """The member id membership gave each HR person id hired (see :meth:`wait_for_members`)."""
+
+    def id(self, person_id: str) -> str:
+        """The member id of ``person_id``, hired and waited for."""
+        return self.ids[person_id]
 
     async def publish(
         self, event_type: str, data: dict, *, event_id: str | None, msg_id: bool, source: str
@@ -82,6 +88,7 @@ class World:
     async def erase(self, person_id: str, request_ref: str = "PRIV-1") -> list[dict]:
         """The HR directory asks for the person's erasure; waits for membership to finish
         (its ``member_erased``) and returns the erasure events."""
+        member_id = self.ids[person_id]
         await self.publish(
             "guild.ingest.hr.erasure_requested.v1",
             {"person_id": person_id, "request_ref": request_ref},
@@ -92,7 +99,7 @@ class World:
 
         async def erased() -> list[dict]:
             stored = await events_of_type(self.nc, Streams(self.region).events, MemberErasedV1.TYPE)
-            return [e for e in stored if e["data"]["member"]["member_id"] == person_id]
+            return [e for e in stored if e["data"]["member"]["member_id"] == member_id]
 
         return await eventually(erased, what=f"{person_id}'s erasure")
 
@@ -151,17 +158,19 @@ class World:
 
         await eventually(visible, what=f"content to know {community_id} for {viewer_id}")
 
-    async def member_exists(self, member_id: str) -> bool:
-        subject = f"qry.{self.region}.membership.get_member"
-        return bool(
-            (await request(self.nc, subject, {"viewer_id": member_id, "member_id": member_id}))[
-                "ok"
-            ]
-        )
+    async def member_of(self, person_id: str) -> str | None:
+        """The member id membership gave the HR person, once they are registered."""
+        subject = f"qry.{self.region}.membership.find_member"
+        reply = await request(self.nc, subject, {"person_id": person_id})
+        return reply["result"]["member_id"] if reply["ok"] else None
 
-    async def wait_for_members(self, *member_ids: str) -> None:
-        for member_id in member_ids:
-            await eventually(lambda m=member_id: self.member_exists(m), what=f"member {member_id}")
+    async def wait_for_members(self, *person_ids: str) -> list[str]:
+        """Until each HR person hired is a member; their member ids (kept in :attr:`ids`)."""
+        for person_id in person_ids:
+            self.ids[person_id] = await eventually(
+                lambda p=person_id: self.member_of(p), what=f"member {person_id}"
+            )
+        return [self.ids[p] for p in person_ids]
 
     async def inbox(self, member_id: str) -> list[dict]:
         page = await self.call("qry", "notifications", "inbox", {"member_id": member_id})
@@ -176,7 +185,8 @@ class World:
                         {"member_id": member_id, "working_hours": AROUND_THE_CLOCK})  # fmt: skip
 
     async def company(self) -> None:
-        """A facilitator, two experts and a newcomer; one community."""
+        """A facilitator, two experts and a newcomer (HR ids fac, exp1, exp2 and asker; their
+        member ids in :attr:`ids`); one community."""
         for data in (
             hire_data("fac", "Lena Vogel", "eu", "Europe/Berlin", {"kubernetes": "expert"}),
             hire_data("exp1", "Sam Lee", "us", "America/New_York", {"etcd": "expert"}),
@@ -184,16 +194,16 @@ class World:
             hire_data("asker", "Ana Lima", "us", "America/Sao_Paulo", {"kubernetes": "expert"}),
         ):
             await self.hire(data)
-        await self.wait_for_members("fac", "exp1", "exp2", "asker")
-        for member in ("fac", "exp1", "exp2", "asker"):
+        cast = await self.wait_for_members("fac", "exp1", "exp2", "asker")
+        for member in cast:
             await self.at_work_around_the_clock(member)
         await self.call(
             "cmd",
             "membership",
             "create_community",
-            {"actor_id": "fac", "community_id": "k8s", "name": "Kubernetes Operators"},
+            {"actor_id": self.id("fac"), "community_id": "k8s", "name": "Kubernetes Operators"},
         )
-        for member in ("fac", "exp1", "exp2", "asker"):
+        for member in cast:
             await self.call(
                 "cmd", "membership", "join_community", {"community_id": "k8s", "member_id": member}
             )

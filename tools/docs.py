@@ -95,11 +95,15 @@ def requests(service: str) -> list[tuple[str, str, type[BaseModel], Callable[...
     return found
 
 
+LENA, EMILY, MARCUS = "m-7f3a9c2e5b1d4a6c8e0f", "m-1b8d4f6a2c9e7b3d5f1a", "m-4c6e8a0b2d4f6a8c0e2b"
+BOSS, BOSS_OF_BOSS = "m-9d1f3b5c7e9a1c3e5b7d", "m-0a2c4e6b8d0f2a4c6e8b"
+"""Member ids in the examples, as membership draws them (HR ids such as e1001 are only in
+HR events and find_member)."""
 EXAMPLES: dict[str, Any] = {
-    "member_id": "e1001", "person_id": "e1001", "actor_id": "e1001", "viewer_id": "e2002",
-    "author_id": "e1001", "asker_id": "e1001", "decided_by": "e2001", "changed_by": "e2001",
-    "flagged_by": "e2002", "moderated_by": "e2001", "endorsed_by": "e2002", "accepted_by": "e1001",
-    "deleted_by": "e1001", "manager_id": "e3001", "successor_id": "e2001",
+    "member_id": LENA, "person_id": "e1001", "actor_id": LENA, "viewer_id": EMILY,
+    "author_id": LENA, "asker_id": LENA, "decided_by": MARCUS, "changed_by": MARCUS,
+    "flagged_by": EMILY, "moderated_by": MARCUS, "endorsed_by": EMILY, "accepted_by": LENA,
+    "deleted_by": LENA, "manager_id": "e3001", "successor_id": "e2001",
     "community_id": "k8s-ops", "community_name": "Kubernetes Operators",
     "name": "Kubernetes Operators", "display_name": "Lena Vogel",
     "email": "lena.vogel@example.com", "region": "eu", "home_region": "eu",
@@ -121,14 +125,14 @@ EXAMPLES: dict[str, Any] = {
     "remaining": 1, "handed_over": 2, "revision": 7, "limit": 20, "value": 1,
     "languages": ["en", "de"], "changed": ["skills"],
     "reasons": ["you facilitate Kubernetes Operators"],
-    "facilitator_ids": ["e2001"], "maintainer_ids": ["e1001"], "maintainers": ["e1001"],
+    "facilitator_ids": [MARCUS], "maintainer_ids": [LENA], "maintainers": [LENA],
     "allowed_regions": ["eu"], "allowed_legal_entities": [], "region_scope": [],
-    "manager_chain": ["e3001", "e4001"], "cause_type": "guild.membership.member_joined.v1",
-    "local": {"e1001": "Tue 1 Dec 09:30-10:00 (Europe/Berlin)",
-              "e2002": "Tue 1 Dec 08:30-09:00 (Europe/London)"},
-    "proposal_id": "e2002--e1001", "by": "e1001", "state": "proposed", "round": 1480,
-    "members": [{"member_id": "e1001", "home_region": "eu"},
-                {"member_id": "e2002", "home_region": "us"}],
+    "manager_chain": [BOSS, BOSS_OF_BOSS], "cause_type": "guild.membership.member_joined.v1",
+    "local": {LENA: "Tue 1 Dec 09:30-10:00 (Europe/Berlin)",
+              EMILY: "Tue 1 Dec 08:30-09:00 (Europe/London)"},
+    "proposal_id": f"{EMILY}--{LENA}", "by": LENA, "state": "proposed", "round": 1480,
+    "members": [{"member_id": LENA, "home_region": "eu"},
+                {"member_id": EMILY, "home_region": "us"}],
     "similarity": 0.82, "why": "outside working hours", "wave": 1,
 }  # fmt: skip
 ID_LIKE = ("post_id", "question_id", "answer_id", "offer_id", "claim_id", "cause_id",

@@ -47,6 +47,7 @@ COMMANDS = {
 }
 QUERIES = {
     "get_member": (contract.GetMember, queries.get_member),
+    "find_member": (contract.FindMember, queries.find_member),
     "get_community": (contract.GetCommunity, queries.get_community),
     "list_communities": (contract.ListCommunities, queries.list_communities),
     "community_members": (contract.CommunityMembers, queries.community_members),

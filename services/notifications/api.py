@@ -3,9 +3,11 @@ links in messages. It runs in the notifications process, on the service's own Fa
 broker connection and store, and calls the same handlers as NATS request-reply.
 
 Every ``/v1/members/{member_id}/...`` request needs a bearer JWT signed by the configured
-issuer (keys from its JWKS), for this audience, not expired, whose member claim is that
-member: a member reaches only their own data. ``/v1/unsubscribe/{token}`` needs none (the
-signed link is the proof); a GET only shows a button, since mail scanners fetch links.
+issuer (keys from its JWKS), for this audience, not expired, whose member claim names the
+person (their HR person id, as the company's sign-in knows them) that is that member: a
+member reaches only their own data. ``/v1/members/me/...`` is the signed-in member's.
+``/v1/unsubscribe/{token}`` needs none (the signed link is the proof); a GET only shows a
+button, since mail scanners fetch links.
 
 Every error answers one shape, the one NATS replies use:
 ``{"error": {"code": ..., "message": ..., "details": [{"field": ..., "problem": ...}]}}``.
@@ -38,6 +40,8 @@ from shared.messaging.rpc import ErrorBody, ErrorDetail, Rejected
 from shared.naming import TOKEN_PATTERN
 
 log = logging.getLogger("guild.notifications.api")
+ME = "me"
+"""In a path in place of a member id: the member signed in."""
 
 R = TypeVar("R")
 Q = TypeVar("Q", bound=BaseModel)
@@ -48,7 +52,9 @@ CODE = {status: code for code, status in STATUS.items()} | {405: "method_not_all
 MAX_BODY_BYTES = 64 * 1024
 MAX_JSON_DEPTH = 32
 
-MemberId = Annotated[str, Path(pattern=TOKEN_PATTERN, description="The member (HR person id).")]
+MemberId = Annotated[
+    str, Path(pattern=TOKEN_PATTERN, description="The member, or 'me' for the one signed in.")
+]
 EndpointId = Annotated[str, Path(min_length=1, max_length=64, description="One channel.")]
 LinkToken = Annotated[str, Path(min_length=10, max_length=1000, description="From a link.")]
 
@@ -242,15 +248,18 @@ def build_api(deps: Deps, settings: NotificationsSettings) -> FastAPI:
             raise refusal(401, "sign in: send 'Authorization: Bearer <token>'",
                           headers={"WWW-Authenticate": "Bearer"})  # fmt: skip
         try:
-            signed_in = await tokens.member_id(credentials.credentials)
+            person_id = await tokens.person_id(credentials.credentials)
         except NotSignedIn as why:
             invalid = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
             raise refusal(401, str(why), headers=invalid) from None
         except SignInUnavailable as why:
             raise refusal(503, str(why)) from None
-        if signed_in != member_id:
+        signed_in = deps.store.sign_ins.member_of(person_id)
+        if signed_in is None:
+            raise refusal(403, "the person signed in is not a member homed in this region")
+        if member_id not in (ME, signed_in):
             raise refusal(403, "a member can only reach their own notifications")
-        return member_id
+        return signed_in
 
     Me = Annotated[str, Depends(member)]
     base = "/v1/members/{member_id}"

@@ -45,6 +45,7 @@ from shared.messaging.consumer import DeadLetterOffice
 from shared.messaging.publisher import JetStreamPublisher
 from shared.naming import Service
 from shared.runtime import ServiceApp
+from shared.storage import kept_secret
 
 PERSONAL_REACTIONS = {
     MemberContactV1: reactions.when_member_contact_changed_keep_it,
@@ -165,9 +166,9 @@ def build_app(
 
     async def keys(js: Any) -> None:
         await store.bind_inbox(js)
-        deps.links.secret = await store.secret("links")
+        deps.links.secret = await kept_secret(store.keys, "links")
         if isinstance(mail := deps.outbox.channels.get(EndpointKind.EMAIL), EmailChannel):
-            mail.secret = await store.secret("mail-ids")
+            mail.secret = await kept_secret(store.keys, "mail-ids")
 
     app.on_start.append(keys)
     app.react_to(personal_consumer(settings), PERSONAL_REACTIONS, deps)

@@ -147,8 +147,8 @@ class Tokens:
         self.claim = settings.jwt_member_claim
         self.keys = keys or key_source(settings)
 
-    async def member_id(self, token: str) -> str:
-        """The member the token was issued to."""
+    async def person_id(self, token: str) -> str:
+        """The person the token was issued to (their HR person id, in the member claim)."""
         if not self.issuer or self.keys is None:
             raise SignInUnavailable("sign-in is not configured in this region (GUILD_NOTIFICA"
                                     "TIONS_JWT_ISSUER and a JWKS)")  # fmt: skip
@@ -162,7 +162,7 @@ class Tokens:
             raise NotSignedIn("the token has expired") from None
         except (jwt.PyJWTError, ValueError) as error:
             raise NotSignedIn(f"the token is not valid: {error}") from None
-        member_id = claims.get(self.claim)
-        if not isinstance(member_id, str) or not member_id:
-            raise NotSignedIn(f"the token names no member in {self.claim!r}")
-        return member_id
+        person_id = claims.get(self.claim)
+        if not isinstance(person_id, str) or not person_id:
+            raise NotSignedIn(f"the token names no person in {self.claim!r}")
+        return person_id

@@ -82,7 +82,8 @@ class NotificationsSettings(GuildSettings):
         "background (requests go on with the keys held).",
     )
     jwt_member_claim: str = Field(
-        default="sub", description="Claim holding the member id (the HR person id)."
+        default="sub",
+        description="Claim holding the person's HR id (the service finds their member id).",
     )
     chores_interval: float = Field(
         default=30.0, gt=0, description="Seconds between releases of held pushes and digests."

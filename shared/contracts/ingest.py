@@ -21,7 +21,11 @@ class PersonHiredV1(Contract):
     TYPE = "guild.ingest.hr.person_hired.v1"
     SCOPE = Scope.INGEST
 
-    person_id: Identifier = Field(description="HR person id; becomes the member id.")
+    person_id: Identifier = Field(
+        description="HR person id. Membership gives the person a member id of Guild's own, "
+        "drawn at random, which every event names them by (membership's find_member query "
+        "tells it)."
+    )
     display_name: str = Field(min_length=1, max_length=200, description="Name to show.")
     email: str = Field(
         pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=320, description="Work e-mail address."
@@ -35,7 +39,7 @@ class PersonHiredV1(Contract):
         default_factory=list, max_length=20, description="Languages spoken (ISO 639-1)."
     )
     title: str | None = Field(default=None, max_length=200, description="Job title.")
-    manager_id: Identifier | None = Field(default=None, description="HR id of their manager.")
+    manager_id: Identifier | None = Field(default=None, description="Their manager's HR id.")
     hired_on: date | None = Field(default=None, description="First working day.")
     team: str | None = Field(default=None, max_length=200, description="Their team.")
     legal_entity: str | None = Field(
@@ -49,7 +53,7 @@ class PersonChangedV1(Contract):
     TYPE = "guild.ingest.hr.person_changed.v1"
     SCOPE = Scope.INGEST
 
-    person_id: Identifier = Field(description="HR person id (the member id).")
+    person_id: Identifier = Field(description="HR person id.")
     display_name: str | None = Field(
         default=None, min_length=1, max_length=200, description="New name to show."
     )
@@ -74,7 +78,7 @@ class PersonDepartedV1(Contract):
     TYPE = "guild.ingest.hr.person_departed.v1"
     SCOPE = Scope.INGEST
 
-    person_id: Identifier = Field(description="HR person id (the member id).")
+    person_id: Identifier = Field(description="HR person id.")
     departed_on: date = Field(description="Last working day.")
     successor_id: Identifier | None = Field(
         default=None, description="Who takes over their responsibilities (e.g. facilitation)."
@@ -87,7 +91,7 @@ class ErasureRequestedV1(Contract):
     TYPE = "guild.ingest.hr.erasure_requested.v1"
     SCOPE = Scope.INGEST
 
-    person_id: Identifier = Field(description="HR person id (the member id).")
+    person_id: Identifier = Field(description="HR person id.")
     request_ref: str = Field(
         min_length=1, max_length=200, description="The privacy request's reference."
     )
@@ -106,7 +110,9 @@ class QuestionAskedV1(Contract):
         "Guild derives the question id from source and ref, so a re-sent question is stored once.",
     )
     community_id: Identifier = Field(description="The community asked.")
-    asker_id: Identifier = Field(description="Member id of the person asking.")
+    asker_id: Identifier = Field(
+        description="Member id of the person asking (from membership's find_member query)."
+    )
     title: str = Field(min_length=3, max_length=300, description="One-line question.")
     text: str = Field(min_length=1, max_length=20_000, description="The question in full.")
     tags: list[Tag] = Field(min_length=1, max_length=10, description="Topics, e.g. 'kubernetes'.")
@@ -125,7 +131,9 @@ class SoftwareCataloguedV1(Contract):
         "derives the post id from source and ref.",
     )
     community_id: Identifier = Field(description="The community to announce it to.")
-    author_id: Identifier = Field(description="Member who owns the entry.")
+    author_id: Identifier = Field(
+        description="Member id of who owns the entry (from membership's find_member query)."
+    )
     title: str = Field(min_length=3, max_length=300, description="Name and one-line summary.")
     body: str = Field(default="", max_length=20_000, description="What it does, how to use it.")
     repository_url: str = Field(

@@ -52,7 +52,7 @@ class LeaveReason(StrEnum):
 class MemberProfile(Payload):
     """What any region may know about a member: no name, no e-mail, no free text."""
 
-    member_id: Identifier = Field(description="The member's id (the HR person id).")
+    member_id: Identifier = Field(description="The member's id (Guild's own; not the HR id).")
     home_region: Region = Field(description="Region that holds their data and delivers to them.")
     region: Region = Field(description="Region they work in.")
     timezone: Timezone = Field(description="IANA timezone.")
@@ -146,6 +146,11 @@ class MemberContactV1(Contract):
     display_name: str = Field(description="Name to show.")
     email: str = Field(description="Work e-mail address.")
     revision: int = Field(ge=1, description="Increases with every change.")
+    person_id: Identifier | None = Field(
+        default=None,
+        description="Their HR person id, by which sign-in (the company's identity provider) "
+        "names them; personal data like the rest of this event.",
+    )
 
 
 class MemberConfidentialV1(Contract):
@@ -436,6 +441,21 @@ class GetMember(Request):
 
     viewer_id: Identifier = Field(description="Who is asking.")
     member_id: Identifier = Field(description="The member.")
+
+
+class FindMember(Request):
+    """Query: the member id of a person the HR directory names, for the systems that know
+    people by their HR id (the portal after sign-in, a code catalogue, a chat bot) and send
+    Guild member ids. Departed and erased people are not found."""
+
+    person_id: Identifier = Field(description="HR person id.")
+
+
+class MemberFound(BaseModel):
+    """Reply to :class:`FindMember`."""
+
+    member_id: Identifier = Field(description="Guild's id of the member.")
+    home_region: Region = Field(description="Where they are homed.")
 
 
 class GetCommunity(Request):

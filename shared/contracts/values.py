@@ -71,7 +71,7 @@ class Skill(Payload):
 class MemberRef(Payload):
     """Who a message is for, and which region holds their data and delivers to them."""
 
-    member_id: Identifier = Field(description="The member's id (the HR person id).")
+    member_id: Identifier = Field(description="The member's id (Guild's own; not the HR id).")
     home_region: Region = Field(description="The region that holds their data and channels.")
 
 

@@ -105,8 +105,14 @@ async def snapshot(url: str) -> dict:
         async def query(subject: str, payload: dict) -> dict:
             return json.loads((await nc.request(subject, json.dumps(payload).encode(), 10)).data)
 
+        async def member_id(person_id: str) -> str:
+            found = await query("qry.local.membership.find_member", {"person_id": person_id})
+            return str(found["result"]["member_id"])
+
+        ids = {p: await member_id(p) for p in ("e1001", "e2001", "e4001")}
         member = await query(
-            "qry.local.membership.get_member", {"viewer_id": "e4001", "member_id": "e4001"}
+            "qry.local.membership.get_member",
+            {"viewer_id": ids["e4001"], "member_id": ids["e4001"]},
         )
         info = await nc.jetstream().stream_info("EVENTS_LOCAL", subjects_filter=">")
         posted = await nc.jetstream().get_last_msg(
@@ -114,13 +120,13 @@ async def snapshot(url: str) -> dict:
         )
         question_id = json.loads(posted.data)["data"]["question_id"]
         post = await query(
-            "qry.local.content.get_post", {"viewer_id": "e1001", "post_id": question_id}
+            "qry.local.content.get_post", {"viewer_id": ids["e1001"], "post_id": question_id}
         )
         inboxes = {
-            m: (await query("qry.local.notifications.inbox", {"member_id": m, "limit": 200}))[
+            p: (await query("qry.local.notifications.inbox", {"member_id": m, "limit": 200}))[
                 "result"
             ]
-            for m in ("e1001", "e2001", "e4001")
+            for p, m in ids.items()
         }
         return {"member": member, "post": post, "inboxes": inboxes, "events": info.state.messages}
     finally:

@@ -33,5 +33,5 @@ async def test_the_publishing_example_registers_a_member_and_posts_a_question(
     output = stdout.decode()
     assert "member registered: True" in output
     assert f"stored guild.ingest.content.question_asked.v1 as INGEST_{region.upper()}" in output
-    alerts = await eventually(lambda: world.inbox_items("fac", "question_for_you"))
+    alerts = await eventually(lambda: world.inbox_items(world.id("fac"), "question_for_you"))
     assert "Terraform state backend" in alerts[0]["title"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from tests.helpers import eventually, publish_raw, request
-from tests.slice import hire_data
+from tests.slice import World, hire_data
 
 
 async def test_a_binary_mode_hire_is_registered_like_a_structured_one(services, nc, region):
@@ -25,9 +25,13 @@ async def test_a_binary_mode_hire_is_registered_like_a_structured_one(services, 
         },
     )
 
+    (member_id,) = await World(nc, region).wait_for_members("bin-1")
+
     async def member():
         reply = await request(
-            nc, f"qry.{region}.membership.get_member", {"viewer_id": "bin-1", "member_id": "bin-1"}
+            nc,
+            f"qry.{region}.membership.get_member",
+            {"viewer_id": member_id, "member_id": member_id},
         )
         return reply["result"] if reply["ok"] else None
 

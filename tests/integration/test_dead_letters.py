@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+from nats.aio.client import Client
+
 from services.membership.bootstrap import build_app
 from services.membership.settings import MembershipSettings
 from tests.helpers import (
@@ -17,6 +19,18 @@ from tests.helpers import (
     running,
     settings_for,
 )
+from tests.slice import World
+
+
+async def registered(nc: Client, region: str, person_id: str) -> bool:
+    """The HR person hired is a member, found by their member id (membership draws it)."""
+    member_id = await World(nc, region).member_of(person_id)
+    if member_id is None:
+        return False
+    reply = await request(
+        nc, f"qry.{region}.membership.get_member", {"viewer_id": member_id, "member_id": member_id}
+    )
+    return bool(reply["ok"])
 
 
 def hire(person_id: str) -> dict:
@@ -56,12 +70,7 @@ async def test_bad_messages_are_dead_lettered_with_reasons_and_good_ones_process
         letters = {letter.event_id: letter for letter in await eventually(four_letters)}
 
         for person in ("p-1", "p-2"):
-            reply = await request(
-                nc,
-                f"qry.{region}.membership.get_member",
-                {"viewer_id": person, "member_id": person},
-            )
-            assert reply["ok"], reply
+            assert await eventually(lambda p=person: registered(nc, region, p), what=person)
         assert app.status()["ready"]
 
     assert set(letters) == {"not-json", "no-ce", "bad-schema", "unknown-type"}

@@ -18,21 +18,13 @@ from tests.helpers import (
     near_max_payload,
     publish_event,
     publish_raw,
-    request,
     running,
     settings_for,
     stream_messages,
 )
-from tests.integration.test_dead_letters import hire
+from tests.integration.test_dead_letters import hire, registered
 
 HIRED = "guild.ingest.hr.person_hired.v1"
-
-
-async def member_known(nc, region: str, person_id: str) -> bool:
-    reply = await request(
-        nc, f"qry.{region}.membership.get_member", {"viewer_id": person_id, "member_id": person_id}
-    )
-    return bool(reply["ok"])
 
 
 async def test_a_message_near_max_payload_is_dead_lettered_and_the_consumer_keeps_going(
@@ -49,7 +41,7 @@ async def test_a_message_near_max_payload_is_dead_lettered_and_the_consumer_keep
         await publish_event(nc, f"ingest.{region}.hr.person_hired.v1",
                             cloudevent(HIRED, hire("p-after")))  # fmt: skip
         (letter,) = await eventually(lambda: dead_letters(nc, region), what="the dead letter")
-        await eventually(lambda: member_known(nc, region, "p-after"), what="the next hire")
+        await eventually(lambda: registered(nc, region, "p-after"), what="the next hire")
         assert app.status()["ready"]
         assert app.connected
         stored = await stream_messages(nc, Streams(region).dead_letters)
@@ -100,4 +92,4 @@ async def test_a_publish_too_large_for_the_server_is_refused_and_the_connection_
         assert app.connected
         await publish_event(nc, f"ingest.{region}.hr.person_hired.v1",
                             cloudevent(HIRED, hire("p-still")))  # fmt: skip
-        await eventually(lambda: member_known(nc, region, "p-still"), what="the hire")
+        await eventually(lambda: registered(nc, region, "p-still"), what="the hire")

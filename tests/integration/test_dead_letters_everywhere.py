@@ -61,8 +61,8 @@ async def test_every_consumer_dead_letters_garbage_and_keeps_working(services, w
     assert all(letter.body_encoding == "base64" for letter in letters)
 
     await world.company()  # and the services still do their work
-    await world.ask(QUESTION)
-    await eventually(lambda: world.inbox_items("exp2", "question_for_you"))
+    await world.ask({**QUESTION, "asker_id": world.id("asker")})
+    await eventually(lambda: world.inbox_items(world.id("exp2"), "question_for_you"))
 
 
 async def test_a_transient_failure_is_retried_then_dead_lettered_with_the_last_error(
@@ -91,19 +91,21 @@ async def test_a_transient_failure_that_clears_up_is_processed(nats_url, nc, reg
     async with running(*apps):
         for person in ("fac", "asker"):
             await world.hire(hire_data(person, person.title(), "eu", "Europe/Berlin", {}))
-        await world.wait_for_members("fac", "asker")
-        asked = await world.ask({**QUESTION, "community_id": "later", "question_ref": "early"})
+        fac, asker = await world.wait_for_members("fac", "asker")
+        asked = await world.ask(
+            {**QUESTION, "asker_id": asker, "community_id": "later", "question_ref": "early"}
+        )
         await world.call(
             "cmd",
             "membership",
             "create_community",
-            {"actor_id": "fac", "community_id": "later", "name": "Later"},
+            {"actor_id": fac, "community_id": "later", "name": "Later"},
         )
         post_id = derived_id("question", asked["source"], "early")
 
         async def posted():
             reply = await request(
-                nc, f"qry.{region}.content.get_post", {"viewer_id": "fac", "post_id": post_id}
+                nc, f"qry.{region}.content.get_post", {"viewer_id": fac, "post_id": post_id}
             )
             return reply["ok"]
 

@@ -26,9 +26,9 @@ async def guild(nats_url: str, region: str, *args: str) -> Result:
     return await asyncio.to_thread(runner.invoke, cli, ["dlq", *args, *options])
 
 
-async def region_of(world: World, person_id: str) -> str | None:
+async def region_of(world: World, member_id: str) -> str | None:
     reply = await world.reply(
-        "qry", "membership", "get_member", {"viewer_id": person_id, "member_id": person_id}
+        "qry", "membership", "get_member", {"viewer_id": member_id, "member_id": member_id}
     )
     return reply["result"]["profile"]["region"] if reply["ok"] else None
 
@@ -49,11 +49,11 @@ async def test_a_replay_after_the_cause_is_fixed_reads_the_original_and_marks_th
         assert letter.body_truncated
 
         await world.hire(hire_data("ana", "Ana", "eu", "Europe/Lisbon", {}))
-        await world.wait_for_members("ana")
+        (ana,) = await world.wait_for_members("ana")
         replayed = await guild(nats_url, region, "replay", "--consumer", "membership-hr")
         assert replayed.exit_code == 0, replayed.output
         assert "1 dead letter(s) replayed" in replayed.output
-        await eventually(lambda: _is(region_of(world, "ana"), "us"), what="the change applied")
+        await eventually(lambda: _is(region_of(world, ana), "us"), what="the change applied")
 
         listed = await guild(nats_url, region, "list", "--json")
         again = await guild(nats_url, region, "replay", "--all")

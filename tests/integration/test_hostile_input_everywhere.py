@@ -127,8 +127,8 @@ async def test_hostile_input_on_every_kind_of_subject_of_every_service_is_refuse
     assert await all_ready(service_processes)
     world = World(nc, region)
     await world.company()
-    await world.ask(QUESTION)
-    await eventually(lambda: world.inbox_items("exp2", "question_for_you"), deadline=30)
+    await world.ask({**QUESTION, "asker_id": world.id("asker")})
+    await eventually(lambda: world.inbox_items(world.id("exp2"), "question_for_you"), deadline=30)
     assert await all_ready(service_processes)
 
     for key in expected:

@@ -17,6 +17,7 @@ from tests.helpers import (
     running,
     settings_for,
 )
+from tests.slice import World
 
 HIRE = {
     "person_id": "e-1001",
@@ -37,11 +38,14 @@ async def test_a_hire_becomes_a_member_who_can_join_a_community(nc, nats_url, re
             cloudevent("guild.ingest.hr.person_hired.v1", HIRE),
         )
 
+        (member_id,) = await World(nc, region).wait_for_members("e-1001")
+        assert member_id != "e-1001"  # Guild's own id, not the HR one
+
         async def member():
             reply = await request(
                 nc,
                 f"qry.{region}.membership.get_member",
-                {"viewer_id": "e-1001", "member_id": "e-1001"},
+                {"viewer_id": member_id, "member_id": member_id},
             )
             return reply if reply["ok"] else None
 
@@ -53,7 +57,7 @@ async def test_a_hire_becomes_a_member_who_can_join_a_community(nc, nats_url, re
             nc,
             f"cmd.{region}.membership.create_community",
             {
-                "actor_id": "e-1001",
+                "actor_id": member_id,
                 "community_id": "k8s",
                 "name": "Kubernetes Operators",
                 "topics": ["kubernetes"],
@@ -63,18 +67,23 @@ async def test_a_hire_becomes_a_member_who_can_join_a_community(nc, nats_url, re
         joined = await request(
             nc,
             f"cmd.{region}.membership.join_community",
-            {"community_id": "k8s", "member_id": "e-1001"},
+            {"community_id": "k8s", "member_id": member_id},
         )
         assert joined == {
             "ok": True,
-            "result": {"community_id": "k8s", "member_id": "e-1001", "already_member": True},
+            "result": {"community_id": "k8s", "member_id": member_id, "already_member": True},
         }
 
     streams = Streams(region)
     registered = await events_of_type(nc, streams.events, MemberRegisteredV1.TYPE)
-    assert [e["data"]["member"]["member_id"] for e in registered] == ["e-1001"]
-    assert "Lena" not in json.dumps(registered)  # no personal data in public events
+    assert [e["data"]["member"]["member_id"] for e in registered] == [member_id]
+    for personal in ("Lena", "e-1001"):  # no personal data (nor the HR id) in public events
+        assert personal not in json.dumps(registered)
     contact = await events_of_type(nc, streams.personal, MemberContactV1.TYPE)
     assert contact[0]["data"]["display_name"] == "Lena Vogel"
+    assert (contact[0]["data"]["member_id"], contact[0]["data"]["person_id"]) == (
+        member_id,
+        "e-1001",
+    )
     joined_events = await events_of_type(nc, streams.events, MemberJoinedV1.TYPE)
     assert joined_events[0]["data"]["role"] == "facilitator"

@@ -22,12 +22,12 @@ async def test_a_non_member_gets_nothing_of_a_private_community(services, world,
                 {"go": "expert", "security": "expert"},
             )
         )
-    await world.wait_for_members("fac", "ana", "dan")
+    fac, ana, dan = await world.wait_for_members("fac", "ana", "dan")
     await world.cmd(
         "membership",
         "create_community",
         {
-            "actor_id": "fac",
+            "actor_id": fac,
             "community_id": "secret",
             "name": "Red Team",
             "access": "private",
@@ -37,16 +37,16 @@ async def test_a_non_member_gets_nothing_of_a_private_community(services, world,
     await world.cmd(
         "membership",
         "add_member",
-        {"actor_id": "fac", "community_id": "secret", "member_id": "ana"},
+        {"actor_id": fac, "community_id": "secret", "member_id": ana},
     )
-    await world.content_sees("ana", "secret")
+    await world.content_sees(ana, "secret")
     where = {"community_id": "secret"}
     question = await post(
         world,
         "post_question",
         {
             **where,
-            "actor_id": "ana",
+            "actor_id": ana,
             "title": "Pivoting through the build farm?",
             "text": "...",
             "tags": ["security", "go"],
@@ -57,7 +57,7 @@ async def test_a_non_member_gets_nothing_of_a_private_community(services, world,
         "post_practice",
         {
             **where,
-            "actor_id": "fac",
+            "actor_id": fac,
             "title": "Phishing drill playbook",
             "body": "...",
             "tags": ["security"],
@@ -68,7 +68,7 @@ async def test_a_non_member_gets_nothing_of_a_private_community(services, world,
         "offer_resource",
         {
             **where,
-            "actor_id": "fac",
+            "actor_id": fac,
             "resource_kind": "licence_seats",
             "item": "Burp Suite seat",
             "quantity": 1,
@@ -77,7 +77,7 @@ async def test_a_non_member_gets_nothing_of_a_private_community(services, world,
     answer = await post(
         world,
         "post_answer",
-        {"actor_id": "fac", "question_id": question["post_id"], "body": "Start from the runners."},
+        {"actor_id": fac, "question_id": question["post_id"], "body": "Start from the runners."},
     )
     posts = [question["post_id"], practice["post_id"], offer["post_id"], answer["post_id"]]
 
@@ -89,19 +89,19 @@ async def test_a_non_member_gets_nothing_of_a_private_community(services, world,
         else:
             assert reply["error"]["code"] == "not_found", (name, reply)
 
-    outsider, member = {"viewer_id": "dan"}, {"viewer_id": "ana"}
+    outsider, member = {"viewer_id": dan}, {"viewer_id": ana}
     queries = [
         ("qry", "membership", "get_community", where),
         ("qry", "membership", "list_communities", {"include_archived": True}),
         ("qry", "membership", "community_members", where),
-        ("qry", "membership", "member_communities", {"member_id": "ana"}),
-        ("qry", "membership", "get_member", {"member_id": "ana"}),
+        ("qry", "membership", "member_communities", {"member_id": ana}),
+        ("qry", "membership", "get_member", {"member_id": ana}),
         ("qry", "content", "community_posts", where),
         ("qry", "content", "search_posts", {"tags": ["security"]}),
         ("qry", "content", "unanswered_questions", {}),
         ("qry", "content", "unanswered_questions", where),
-        ("qry", "content", "member_posts", {"author_id": "ana"}),
-        ("qry", "content", "member_posts", {"author_id": "fac"}),
+        ("qry", "content", "member_posts", {"author_id": ana}),
+        ("qry", "content", "member_posts", {"author_id": fac}),
         *[("qry", "content", "get_post", {"post_id": p}) for p in posts],
     ]
     for kind, service, name, payload in queries:
@@ -109,12 +109,12 @@ async def test_a_non_member_gets_nothing_of_a_private_community(services, world,
     assert (await world.refused("qry", "membership", "join_requests", {**outsider, **where}))[
         "code"
     ] == "not_found"
-    assert (await world.refused("qry", "content", "pulse", {"viewer_id": "dan", **where}))[
+    assert (await world.refused("qry", "content", "pulse", {"viewer_id": dan, **where}))[
         "code"
     ] == "not_found"
     for name, payload in [
-        ("join_community", {"member_id": "dan", **where}),
-        ("request_to_join", {"member_id": "dan", **where}),
+        ("join_community", {"member_id": dan, **where}),
+        ("request_to_join", {"member_id": dan, **where}),
     ]:
         assert (await world.refused("cmd", "membership", name, payload))["code"] == "not_found"
     for name, payload in [
@@ -125,7 +125,7 @@ async def test_a_non_member_gets_nothing_of_a_private_community(services, world,
         ("flag_post", {"post_id": practice["post_id"], "reason": "curious"}),
         ("post_question", {**where, "title": "May I?", "text": "...", "tags": ["go"]}),
     ]:
-        assert (await world.refused("cmd", "content", name, {"actor_id": "dan", **payload}))[
+        assert (await world.refused("cmd", "content", name, {"actor_id": dan, **payload}))[
             "code"
         ] == "not_found", name
 
@@ -136,14 +136,14 @@ async def test_a_non_member_gets_nothing_of_a_private_community(services, world,
         practice["post_id"],
         offer["post_id"],
     }
-    mine = await world.qry("membership", "member_communities", {**member, "member_id": "ana"})
+    mine = await world.qry("membership", "member_communities", {**member, "member_id": ana})
     assert [c["community_id"] for c in mine] == ["secret"]
     found = await world.qry("content", "search_posts", {**member, "tags": ["security"]})
     assert len(found["items"]) == 2
 
     # nobody outside was alerted about the private question, though dan knows security best
     await settled(nc, region)
-    assert await world.inbox_items("dan", "question_for_you") == []
+    assert await world.inbox_items(dan, "question_for_you") == []
 
     about_secret = []
     for _, _, body in await stream_messages(nc, Streams(region).events):
@@ -164,4 +164,4 @@ async def test_a_non_member_gets_nothing_of_a_private_community(services, world,
     } <= types
     for document in about_secret:
         assert '"visibility": "private"' in json.dumps(document["data"]), document["type"]
-    assert await eventually(lambda: world.inbox_items("ana", "answer"))
+    assert await eventually(lambda: world.inbox_items(ana, "answer"))

@@ -18,7 +18,7 @@ async def test_a_registration_delayed_past_the_erasure_does_not_bring_the_member
     services, world, nc, region
 ):
     await world.hire(hire_data("zed", "Zed Zulu", "eu", "Europe/Berlin", {"go": "advanced"}))
-    await world.wait_for_members("zed")
+    (zed,) = await world.wait_for_members("zed")
     events = Streams(region).events
     (registered,) = await eventually(
         lambda: events_of_type(nc, events, "guild.membership.member_registered.v1"),
@@ -28,7 +28,7 @@ async def test_a_registration_delayed_past_the_erasure_does_not_bring_the_member
     content = await js.key_value(bucket_name(Service.CONTENT, "members", region))
     matching = await js.key_value(bucket_name(Service.MATCHING, "members", region))
 
-    records = ((content, "zed"), (matching, "zed.p"))  # content's record, matching's profile
+    records = ((content, zed), (matching, f"{zed}.p"))  # content's record, matching's profile
 
     async def held() -> list[bool]:
         found = []

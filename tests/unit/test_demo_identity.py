@@ -46,7 +46,7 @@ async def test_notifications_configured_from_the_demo_environment_accepts_its_to
     for name, value in identity.settings_env().items():
         monkeypatch.setenv(name, value)
     tokens = Tokens(NotificationsSettings(region="local"))
-    assert await tokens.member_id(identity.token("e2001")) == "e2001"
+    assert await tokens.person_id(identity.token("e2001")) == "e2001"
 
 
 def test_an_unknown_data_directory_is_refused(tmp_path: Path) -> None:

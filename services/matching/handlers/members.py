@@ -131,7 +131,8 @@ async def when_member_joined_propose_intros(event: Envelope[m.MemberJoinedV1], d
 
 
 def _people_to_meet(newcomer: Profile, community_id: str, deps: Deps) -> list[Profile]:
-    """Others in the community who may be met: other regions first, then shared skills."""
+    """Others in the community who may be met: other regions first, then shared skills, then
+    whom matching has known longest (member ids are drawn at random: no order in them)."""
     today = deps.clock().date()
     skills = set(dict(newcomer.skills))
     others = [
@@ -144,9 +145,8 @@ def _people_to_meet(newcomer: Profile, community_id: str, deps: Deps) -> list[Pr
         key=lambda p: (
             p.region == newcomer.region,
             -len(skills & set(dict(p.skills))),
-            p.member_id,
         ),
-    )
+    )  # a stable sort: members_of lists them in the order matching first knew them
 
 
 async def when_community_changed_keep_it(

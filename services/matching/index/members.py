@@ -490,7 +490,9 @@ class MemberModel:
         scores, knows = self.log_scores(terms, now)
         eligible = np.flatnonzero(allowed)
         best = eligible[largest(scores[eligible], limit)]
-        best = sorted(best, key=lambda c: (-scores[c], self.codes.names[c]))
+        # ties: whom matching has known longest (codes go in that order; member ids are
+        # drawn at random, so ordering by them would be a lottery per deployment)
+        best = sorted(best, key=lambda c: (-scores[c], c))
         availability = self.availability()
         return [
             Ranked(

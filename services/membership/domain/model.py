@@ -72,7 +72,7 @@ class SkillSuggestion:
     suggested_at: datetime
 
 
-PERSONAL_FIELDS = ("display_name", "email", "about", "mentoring_wish")
+PERSONAL_FIELDS = ("person_id", "display_name", "email", "about", "mentoring_wish")
 """Personal data: never in a public event, erased on request."""
 CONFIDENTIAL_FIELDS = ("open_to_move",)
 
@@ -103,6 +103,9 @@ class Member:
     snoozed_until: date | None = None
     pending_skills: tuple[SkillSuggestion, ...] = ()
     rejected_skills: tuple[str, ...] = ()
+    person_id: str | None = None
+    """Their HR person id (what the HR directory and sign-in name them by); ``member_id`` is
+    Guild's own, drawn at random. None: a record from before the two were told apart."""
 
     @property
     def active(self) -> bool:
@@ -123,6 +126,7 @@ class Member:
             manager_id=newer.manager_id,
             team=newer.team,
             legal_entity=newer.legal_entity,
+            person_id=newer.person_id,
             skills=self.skills or newer.skills,
             languages=self.languages or newer.languages,
             status=ACTIVE if self.status == DEPARTED else self.status,

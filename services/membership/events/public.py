@@ -104,6 +104,7 @@ def member_updated(
 def member_contact(member: Member, revision: int) -> MemberContactV1:
     return MemberContactV1(
         member_id=member.member_id,
+        person_id=member.person_id or member.member_id,
         display_name=member.display_name,
         email=member.email,
         revision=revision,

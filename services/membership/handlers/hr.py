@@ -33,17 +33,22 @@ from shared.naming import (
     Service,
     Streams,
     bucket_name,
+    consumer_name,
     dead_letter_original_subject,
-    personal_key_filter,
 )
 from shared.storage import erase_dead_letters, erase_messages
 
 log = logging.getLogger("guild.membership.hr")
 
 
-def member_from_hire(hire: PersonHiredV1, *, home_region: str, at: datetime) -> Member:
+def member_from_hire(
+    hire: PersonHiredV1, member_id: str, manager_id: str | None, *, home_region: str, at: datetime
+) -> Member:
+    """The member ``hire`` describes, under Guild's ids (``member_id`` for the person,
+    ``manager_id`` for their manager), never the HR ones."""
     return Member(
-        member_id=hire.person_id,
+        member_id=member_id,
+        person_id=hire.person_id,
         home_region=home_region,
         region=hire.region,
         timezone=hire.timezone,
@@ -52,7 +57,7 @@ def member_from_hire(hire: PersonHiredV1, *, home_region: str, at: datetime) -> 
         skills=tuple(Skill(s.name, s.level.value) for s in hire.skills),
         languages=tuple(hire.languages),
         title=hire.title,
-        manager_id=hire.manager_id,
+        manager_id=manager_id,
         registered_at=at,
         team=hire.team,
         legal_entity=hire.legal_entity,
@@ -65,7 +70,14 @@ async def when_person_hired_register_member(event: Envelope[PersonHiredV1], deps
     Re-running for the same event stores nothing new and publishes the same event ids, so a
     crash between storing and publishing heals on redelivery.
     """
-    candidate = member_from_hire(event.data, home_region=deps.region, at=event.time or deps.clock())
+    hire, people = event.data, deps.store.people
+    candidate = member_from_hire(
+        hire,
+        await people.member_for(hire.person_id),
+        await people.member_for(hire.manager_id) if hire.manager_id else None,
+        home_region=deps.region,
+        at=event.time or deps.clock(),
+    )
     existing = await deps.store.member(candidate.member_id)
     member = register(existing.value if existing else None, candidate)
     changed = existing.value.changed_fields(member) if existing else []
@@ -78,11 +90,15 @@ async def when_person_hired_register_member(event: Envelope[PersonHiredV1], deps
 
 async def when_person_changed_update_member(event: Envelope[PersonChangedV1], deps: Deps) -> None:
     """Apply what HR changed; if their manager changed, the chains below them changed too."""
-    change = event.data
-    found = await deps.store.member(change.person_id)
-    if found is None:
-        raise MemberNotKnownYet(f"member {change.person_id!r} is not registered (yet)")
-    member = replace(found.value, **hr_changes(change))
+    change, people = event.data, deps.store.people
+    member_id = await people.member_of(change.person_id)
+    found = await deps.store.member(member_id) if member_id else None
+    if found is None:  # the HR person id is not said: it is personal data, logs carry ids
+        raise MemberNotKnownYet("the person this HR change names is not registered (yet)")
+    changes = hr_changes(change)
+    if change.manager_id is not None:
+        changes["manager_id"] = await people.member_for(change.manager_id)
+    member = replace(found.value, **changes)
     changed = found.value.changed_fields(member)
     revision = found.revision
     if changed:
@@ -132,18 +148,20 @@ async def when_person_departed_deactivate_member(
 ) -> None:
     """They leave every community (facilitation handed to the successor, or the community
     flagged without a facilitator), pending requests are dropped, and they are deactivated."""
-    departed = event.data
-    found = await deps.store.member(departed.person_id)
+    departed, people = event.data, deps.store.people
+    member_id = await people.member_of(departed.person_id)
+    found = await deps.store.member(member_id) if member_id else None
     if found is None:
         return  # never a member: nothing to undo
     member = found.value
+    successor = await people.member_of(departed.successor_id) if departed.successor_id else None
     for community_id in sorted(deps.store.index.by_member.get(member.member_id, set())):
         await remove_from_community(
             community_id,
             public.ref(member),
             LeaveReason.DEPARTED,
             deps,
-            successor=departed.successor_id,
+            successor=successor,
         )
     for request in await deps.store.requests_of(member.member_id):
         await deps.store.join_requests.delete(request.key)
@@ -163,47 +181,80 @@ async def when_erasure_requested_erase_member(
     event: Envelope[ErasureRequestedV1], deps: Deps
 ) -> None:
     """Remove the person's personal data from everything membership holds, securely (no
-    bytes left on disk), then tell the other services to do the same. Safe to run again."""
-    person_id = event.data.person_id
-    report = ErasureReport()
-    ref = public.ref_of(person_id, deps.region)
-    for community_id in sorted(deps.store.index.by_member.get(person_id, set())):
-        await remove_from_community(community_id, ref, LeaveReason.ERASED, deps)
-        report.memberships += 1
-    for request in await deps.store.requests_of(person_id):
-        await deps.store.join_requests.erase(request.key)
-        report.join_requests += 1
-    report.member_records = int(await deps.store.member(person_id) is not None)
-    await deps.store.members.erase(person_id)  # a purge marker: the org chart forgets them
-    streams, js = Streams(deps.region), deps.store.members.js
-    report.contact_messages = await erase_messages(
-        js, streams.personal, personal_key_filter(deps.region, "membership", person_id)
+    bytes left on disk), tell the other services to do the same, and last erase the link
+    from their HR person id to their member id. Safe to run again: a run after the link
+    went finds no member and erases only what names the HR id (nothing by then)."""
+    person_id, report = event.data.person_id, ErasureReport()
+    member_id = await deps.store.people.member_of(person_id)
+    js = deps.store.members.js
+    if member_id is not None:
+        await _erase_member(member_id, report, deps)
+    streams, hr_events = Streams(deps.region), f"ingest.{deps.region}.hr.>"
+    report.hr_events = await erase_messages(js, streams.ingest, hr_events, about_person(person_id))
+    handled = await js.consumer_info(streams.ingest, consumer_name(Service.MEMBERSHIP, "hr"))
+    report.hr_events += await erase_messages(  # naming them as someone's manager or successor
+        js, streams.ingest, hr_events, naming(person_id), up_to=handled.ack_floor.stream_seq
     )
-    report.hr_events = await erase_messages(
-        js, streams.ingest, f"ingest.{deps.region}.hr.>", about_person(person_id)
-    )
-    report.dead_letters = await erase_messages(
+    report.dead_letters += await erase_messages(
         js, streams.dead_letters, f"dlq.{deps.region}.membership.>", about_person(person_id)
     )
     copies = dead_letter_original_subject(deps.region, streams.ingest)
     report.dead_letters += await erase_messages(
         js, streams.dead_letter_originals, copies, about_person(person_id)
     )
+    if member_id is not None:
+        await deps.events.publish(
+            public.member_erased(member_id, deps.region, deps.clock(), event.data.request_ref),
+            event_id=derived_id("member_erased", member_id, event.data.request_ref),
+            subject=member_id,
+            cause=event,
+        )
+        await deps.store.people.forget(person_id)
+    log.info("member erased", extra={"request_ref": event.data.request_ref, **report.__dict__})
+
+
+async def _erase_member(member_id: str, report: ErasureReport, deps: Deps) -> None:
+    """Everything membership keeps under the member id: memberships, requests, their record,
+    contact messages, dead letters and stored replies that name them."""
+    ref = public.ref_of(member_id, deps.region)
+    for community_id in sorted(deps.store.index.by_member.get(member_id, set())):
+        await remove_from_community(community_id, ref, LeaveReason.ERASED, deps)
+        report.memberships += 1
+    for request in await deps.store.requests_of(member_id):
+        await deps.store.join_requests.erase(request.key)
+        report.join_requests += 1
+    await _leave_org_chart(member_id, deps)
+    report.member_records = int(await deps.store.member(member_id) is not None)
+    await deps.store.members.erase(member_id)  # a purge marker: the org chart forgets them
+    js = deps.store.members.js
+    report.contact_messages = await erase_messages(  # theirs, and others' chains before
+        js, Streams(deps.region).personal, f"personal.{deps.region}.>", naming(member_id)
+    )
     report.dead_letters += await erase_dead_letters(  # of its other consumers: by id
-        js, deps.region, Service.MEMBERSHIP, mentions_id(person_id)
+        js, deps.region, Service.MEMBERSHIP, mentions_id(member_id)
     )
     ledger = bucket_name(Service.MEMBERSHIP, "requests", deps.region)
-    quoted = f'"{person_id}"'.encode()
+    quoted = f'"{member_id}"'.encode()
     report.stored_replies = await erase_messages(
         js, f"KV_{ledger}", f"$KV.{ledger}.>", lambda _s, _h, data: quoted in data
     )
-    await deps.events.publish(
-        public.member_erased(person_id, deps.region, deps.clock(), event.data.request_ref),
-        event_id=derived_id("member_erased", person_id, event.data.request_ref),
-        subject=person_id,
-        cause=event,
-    )
-    log.info("member erased", extra={"request_ref": event.data.request_ref, **report.__dict__})
+
+
+async def _leave_org_chart(member_id: str, deps: Deps) -> None:
+    """Their reports have no manager in Guild until HR names one, and nobody's manager chain
+    names them any more (each chain below them is published again without them)."""
+    below = deps.store.org.everyone_under(member_id)
+    revision = 0
+    for report_id in sorted(deps.store.org.reports.get(member_id, ())):
+        found = await deps.store.member(report_id)
+        if found is not None and found.value.manager_id == member_id:
+            revision = await deps.store.members.put(
+                report_id, replace(found.value, manager_id=None)
+            )
+    if revision:
+        await deps.store.followers_caught_up(revision)
+    for report_id in below:
+        await republish_confidential(report_id, deps)
 
 
 def about_person(person_id: str) -> Callable[[str, dict[str, str], bytes], bool]:
@@ -219,6 +270,12 @@ def about_person(person_id: str) -> Callable[[str, dict[str, str], bytes], bool]
         return isinstance(payload, dict) and payload.get("person_id") == person_id
 
     return holds
+
+
+def naming(person_id: str) -> Callable[[str, dict[str, str], bytes], bool]:
+    """A message predicate: the message names ``person_id`` anywhere (as an id)."""
+    mentions = mentions_id(person_id)
+    return lambda _subject, _headers, data: mentions(data)
 
 
 def _json(data: bytes) -> object:

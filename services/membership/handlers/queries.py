@@ -10,6 +10,7 @@ from shared.contracts.membership import (
     CommunityMembers,
     CommunityPage,
     CommunityView,
+    FindMember,
     GetCommunity,
     GetMember,
     JoinRequests,
@@ -17,6 +18,7 @@ from shared.contracts.membership import (
     ListCommunities,
     MemberCommunities,
     MemberEntry,
+    MemberFound,
     MembersPage,
     MemberView,
     Role,
@@ -91,6 +93,15 @@ async def get_member(query: GetMember, deps: Deps) -> MemberView:
     if found is None or not found.value.active:
         raise UnknownMember(f"member {query.member_id!r} does not exist")
     return await member_view(found.value, query.viewer_id, deps)
+
+
+async def find_member(query: FindMember, deps: Deps) -> MemberFound:
+    """The member id of an HR person (departed and erased people are not found)."""
+    member_id = await deps.store.people.member_of(query.person_id)
+    found = await deps.store.member(member_id) if member_id else None
+    if found is None or not found.value.active:
+        raise UnknownMember("no member has this HR person id")
+    return MemberFound(member_id=found.value.member_id, home_region=found.value.home_region)
 
 
 async def get_community(query: GetCommunity, deps: Deps) -> CommunityView:

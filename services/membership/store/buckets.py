@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from array import array
 from dataclasses import dataclass, field
@@ -16,10 +18,11 @@ from services.membership.domain.model import (
     Membership,
     membership_key,
 )
+from shared.ids import new_member_id
 from shared.messaging.provisioning import Bucket, Buckets
 from shared.naming import Service
 from shared.readmodel import BucketFollower, pack, unpack
-from shared.storage import KvStore, Versioned
+from shared.storage import KvStore, Versioned, kept_secret
 
 SERVICE = Service.MEMBERSHIP
 BUCKETS = Buckets(SERVICE, {
@@ -28,7 +31,79 @@ BUCKETS = Buckets(SERVICE, {
     "memberships": Bucket("Who is in which community: <community>.<member>"),
     "join_requests": Bucket("Pending requests to join gated communities: <community>.<member>",
                             secure=True),
+    "people": Bucket("Which member each HR person is: <keyed hash of the HR person id>",
+                     secure=True),
+    "keys": Bucket("This region's own secrets (keying the people bucket)", secure=True),
 })  # fmt: skip
+
+
+@dataclass(frozen=True)
+class PersonLink:
+    """The member an HR person is (or will be: a manager named before their hire)."""
+
+    member_id: str
+
+
+class People:
+    """The one link between an HR person id and a member id.
+
+    Every event, key and other region knows a member by an id drawn at random
+    (:func:`shared.ids.new_member_id`); the HR person id is in this bucket's *key* only,
+    HMAC-keyed with a secret of the region (so the key, and the purge marker an erasure
+    leaves, cannot be traced back to a person by trying ids), and in the member's own
+    record. Erasing the link leaves nothing that ties the member id to the person.
+
+    A member registered before member ids were drawn has their HR id as member id and no
+    link: the first lookup finds their record under the HR id and links it (it stays their
+    member id; the public events they were in already name it)."""
+
+    SECRET = "people"
+
+    def __init__(
+        self, links: KvStore[PersonLink], keys: KvStore[str], members: KvStore[Member]
+    ) -> None:
+        self.links, self.keys, self.members = links, keys, members
+        self._secret: bytes | None = None
+
+    async def _key(self, person_id: str) -> str:
+        if self._secret is None:
+            self._secret = await kept_secret(self.keys, self.SECRET)
+        return hmac.new(self._secret, person_id.encode(), hashlib.sha256).hexdigest()[:40]
+
+    async def member_of(self, person_id: str) -> str | None:
+        """The member id of ``person_id``, if they have one."""
+        key = await self._key(person_id)
+        found = await self.links.get(key)
+        if found is not None:
+            return found.value.member_id
+        return await self._link_earlier(key, person_id)
+
+    async def member_for(self, person_id: str) -> str:
+        """The member id of ``person_id``, drawn now if they have none yet (once: two
+        instances drawing at the same moment agree on the first one stored)."""
+        key = await self._key(person_id)
+        while True:
+            found = await self.links.get(key)
+            if found is not None:
+                return found.value.member_id
+            if (earlier := await self._link_earlier(key, person_id)) is not None:
+                return earlier
+            drawn = new_member_id()
+            if await self.links.create(key, PersonLink(drawn)) is not None:
+                return drawn
+
+    async def _link_earlier(self, key: str, person_id: str) -> str | None:
+        """A member from before member ids were drawn (their HR id is their member id),
+        linked now; None if there is none."""
+        earlier = await self.members.get(person_id)
+        if earlier is None or earlier.value.person_id not in (None, person_id):
+            return None
+        await self.links.create(key, PersonLink(person_id))
+        return person_id
+
+    async def forget(self, person_id: str) -> None:
+        """Erase the link: the member id no longer leads to the person."""
+        await self.links.erase(await self._key(person_id))
 
 
 class MembershipIndex:
@@ -176,6 +251,7 @@ class MembershipStore:
     communities: KvStore[Community]
     memberships: KvStore[Membership]
     join_requests: KvStore[JoinRequest]
+    people: People
     index: MembershipIndex = field(default_factory=MembershipIndex)
     directory: CommunityIndex = field(default_factory=CommunityIndex)
     org: OrgIndex = field(default_factory=OrgIndex)
@@ -183,11 +259,17 @@ class MembershipStore:
 
     @classmethod
     def for_region(cls, region: str) -> MembershipStore:
+        members = BUCKETS.store("members", Member, region)
         made = cls(
-            members=BUCKETS.store("members", Member, region),
+            members=members,
             communities=BUCKETS.store("communities", Community, region),
             memberships=BUCKETS.store("memberships", Membership, region),
             join_requests=BUCKETS.store("join_requests", JoinRequest, region),
+            people=People(
+                BUCKETS.store("people", PersonLink, region),
+                BUCKETS.store("keys", str, region),
+                members,
+            ),
         )
         made.followers = [
             BucketFollower(
@@ -211,7 +293,10 @@ class MembershipStore:
         return made
 
     def all(self) -> list[KvStore]:  # type: ignore[type-arg]
-        return [self.members, self.communities, self.memberships, self.join_requests]
+        return [
+            self.members, self.communities, self.memberships, self.join_requests,
+            self.people.links, self.people.keys,
+        ]  # fmt: skip
 
     async def member(self, member_id: str) -> Versioned[Member] | None:
         return await self.members.get(member_id)

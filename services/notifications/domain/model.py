@@ -175,6 +175,8 @@ class Contact:
     display_name: str
     email: str
     revision: int
+    person_id: str | None = None
+    """Their HR person id, by which sign-in names them (None: a contact from before)."""
 
 
 class Status(StrEnum):

@@ -35,7 +35,9 @@ async def when_member_contact_changed_keep_it(event: Envelope[MemberContactV1], 
     data = event.data
     held = await deps.store.contact(data.member_id)
     if held is None or held.revision <= data.revision:
-        contact = Contact(data.member_id, data.display_name, data.email, data.revision)
+        contact = Contact(
+            data.member_id, data.display_name, data.email, data.revision, data.person_id
+        )
         await deps.store.contacts.put(data.member_id, contact)
 
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
 from nats.js import JetStreamContext
+from pydantic import TypeAdapter
 
 from services.notifications.domain.audience import Audience
 from services.notifications.domain.endpoints import Endpoint, MemberEndpoints
@@ -20,7 +20,7 @@ from shared.contracts.notifications import InboxItem
 from shared.ids import mentions_id
 from shared.messaging.provisioning import Bucket, Buckets
 from shared.naming import Service, Streams, inbox_subject, outbox_subject
-from shared.readmodel import BucketFollower, Table
+from shared.readmodel import BucketFollower, Table, pack, unpack
 from shared.storage import (
     KvStore,
     erase_dead_letters,
@@ -69,6 +69,40 @@ class AudienceIndex(Table[Audience]):
                 index.setdefault(name, set()).add(key)
 
 
+class SignInIndex:
+    """Which member each person that sign-in names is (their HR person id, in the contact
+    membership sent), for the member API. Ids only; follows the contacts bucket."""
+
+    VERSION = "sign-in-1"
+
+    def __init__(self) -> None:
+        self._decode = TypeAdapter(Contact).validate_json
+        self.members: dict[str, str] = {}
+        self.people: dict[str, str] = {}
+
+    def apply(self, key: str, value: bytes | None) -> None:
+        person_id = self.people.pop(key, None)
+        if person_id is not None:
+            self.members.pop(person_id, None)
+        if value is not None:
+            self._add(self._decode(value).person_id or key, key)
+
+    def _add(self, person_id: str, member_id: str) -> None:
+        self.members[person_id], self.people[member_id] = member_id, person_id
+
+    def member_of(self, person_id: str) -> str | None:
+        return self.members.get(person_id)
+
+    def snapshot(self) -> bytes:
+        return pack({"p": list(self.members), "m": list(self.members.values())})
+
+    def restore(self, data: bytes) -> None:
+        columns = unpack(data)
+        self.members, self.people = {}, {}
+        for person_id, member_id in zip(columns["p"], columns["m"], strict=True):
+            self._add(person_id, member_id)
+
+
 class EndpointsStore(KvStore[MemberEndpoints]):
     """Members' endpoints. Entries written before an endpoint's on/off state was one field
     (``off``) said it with ``enabled`` and ``disabled_reason``: they are read as that state,
@@ -101,6 +135,7 @@ class NotificationsStore:
     inbox_state: KvStore[str]
     region: str
     people: AudienceIndex
+    sign_ins: SignInIndex
     followers: list[BucketFollower]
     js: JetStreamContext | None = None
 
@@ -109,10 +144,10 @@ class NotificationsStore:
         def store(purpose: str, value_type: type) -> KvStore:  # type: ignore[type-arg]
             return BUCKETS.store(purpose, value_type, region)
 
-        people = AudienceIndex()
-        audience = store("audience", Audience)
+        people, sign_ins = AudienceIndex(), SignInIndex()
+        audience, contacts = store("audience", Audience), store("contacts", Contact)
         return cls(
-            contacts=store("contacts", Contact),
+            contacts=contacts,
             ledger=store("ledger", Delivery),
             endpoints=EndpointsStore(
                 BUCKETS.store("endpoints", MemberEndpoints, region).bucket,
@@ -128,6 +163,7 @@ class NotificationsStore:
             inbox_state=store("inbox-state", str),
             region=region,
             people=people,
+            sign_ins=sign_ins,
             followers=[
                 BucketFollower(
                     audience.bucket,
@@ -135,7 +171,14 @@ class NotificationsStore:
                     region=region,
                     service=Service.NOTIFICATIONS,
                     name="audience",
-                )
+                ),
+                BucketFollower(
+                    contacts.bucket,
+                    sign_ins,
+                    region=region,
+                    service=Service.NOTIFICATIONS,
+                    name="sign-ins",
+                ),
             ],
         )
 
@@ -199,15 +242,6 @@ class NotificationsStore:
         assert self.js is not None, "inbox is not bound"
         stream, subject = Streams(self.region).inbox, inbox_subject(self.region, member_id)
         return await erase_messages(self.js, stream, subject)
-
-    async def secret(self, name: str) -> bytes:
-        """The region's secret ``name``, made once (32 random bytes) and kept in the bucket,
-        so every replica and every restart signs the same way."""
-        while True:
-            found = await self.keys.get(name)
-            if found is not None:
-                return bytes.fromhex(found.value)
-            await self.keys.create(name, secrets.token_hex(32))
 
     async def member_endpoints(self, member_id: str) -> MemberEndpoints:
         found = await self.endpoints.get(member_id)

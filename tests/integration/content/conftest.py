@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pytest
 
 from tests.slice import hire_data
@@ -11,6 +13,17 @@ PEOPLE = {
     "cho": ("apac", "Asia/Seoul", "ACME KK"),
     "dan": ("eu", "Europe/Paris", "ACME SAS"),
 }
+
+
+@dataclass(frozen=True)
+class Cast:
+    """The member ids membership gave the HR people of :data:`PEOPLE`."""
+
+    fac: str
+    ana: str
+    ben: str
+    cho: str
+    dan: str
 
 
 @pytest.fixture
@@ -28,11 +41,24 @@ async def community(services, world):
     await world.cmd(
         "membership",
         "create_community",
-        {"actor_id": "fac", "community_id": "golang", "name": "Gophers", "topics": ["go"]},
+        {
+            "actor_id": world.id("fac"),
+            "community_id": "golang",
+            "name": "Gophers",
+            "topics": ["go"],
+        },
     )
     for person in ("ana", "ben", "cho"):
         await world.cmd(
-            "membership", "join_community", {"member_id": person, "community_id": "golang"}
+            "membership",
+            "join_community",
+            {"member_id": world.id(person), "community_id": "golang"},
         )
-    await world.content_sees("fac", "golang")
+    await world.content_sees(world.id("fac"), "golang")
     return "golang"
+
+
+@pytest.fixture
+def cast(community, world) -> Cast:
+    """The member ids of the people the community fixture hired."""
+    return Cast(**{person: world.id(person) for person in PEOPLE})

@@ -1,7 +1,7 @@
 """Erasure: after the HR erasure request, no stream, bucket or snapshot of the region (its
-JetStream files on disk, raw bytes) holds the member's name, e-mail or the free text they wrote
-about themselves, and no service's log file holds those or their HR person id; and the
-erasure event was published for the other services.
+JetStream files on disk, raw bytes) and no service's log file holds the member's name, e-mail,
+the free text they wrote about themselves or their HR person id; nothing links their member
+id to them any more; and the erasure event was published for the other services.
 
 The services run as processes (``python -m services.<name>``, at DEBUG), each writing its own
 log file as it would in production, and are restarted once after the erasure so that their
@@ -9,12 +9,11 @@ snapshots are written and read again.
 
 Kept on purpose: content keeps the member's posts (threads keep their sense) under the
 pseudonym the erasure event carries, drawn at random (so does matching with the questions they
-asked), so
-the question's text is not searched for. The HR person id is searched for in what every
-stream and bucket holds (bodies and headers) but not in the raw files: it stays as the key
-(subject) of the delete and purge markers that tell read models the key went, and in the
-public events, immutable facts that carry ids, never personal fields. See
-docs/architecture.md, "Personal data and erasure".
+asked), so the question's text is not searched for. The member id (drawn at random by
+membership, not the HR id) stays as the key (subject) of the delete and purge markers that
+tell read models the key went, and in the public events, immutable facts that carry ids,
+never personal fields; it is searched for in everything else the region's streams and
+buckets hold. See docs/architecture.md, "Personal data and erasure".
 """
 
 from __future__ import annotations
@@ -61,8 +60,8 @@ def raw_hits(files: list[Path], searched: tuple[str, ...]) -> list[str]:
     return [f"{path}: {s!r}" for path in files for s in searched if s.encode() in path.read_bytes()]
 
 
-async def stored_ids(nc, region: str) -> list[str]:
-    """Where the HR person id is in what the region's streams and buckets hold (bodies and
+async def stored_ids(nc, region: str, member_id: str) -> list[str]:
+    """Where the member id is in what the region's streams and buckets hold (bodies and
     headers; the keys of markers aside), public events aside."""
     js, hits = nc.jetstream(), []
     for info in await js.streams_info():
@@ -73,7 +72,7 @@ async def stored_ids(nc, region: str) -> list[str]:
         hits += [
             f"{stream} #{sequence} {subject}"
             async for sequence, subject, headers, data in reader
-            if PERSON.encode() in data or PERSON in json.dumps(headers)
+            if member_id.encode() in data or member_id in json.dumps(headers)
         ]
     return hits
 
@@ -126,9 +125,9 @@ async def test_after_erasure_nothing_of_the_region_holds_the_personal_data(
             await eventually(lambda p=port: ready(p), deadline=60, what="services ready")
         await use_guild_as(world, nc, region)
         post = await eventually(lambda: _question_by_zq(world), what="zq's question")
-        await eventually(lambda: _named_in_inbox(world, "fac"), what="fac told who joined")
+        await eventually(lambda: _named_in_inbox(world, world.id("fac")), what="fac told")
         await settled(nc, region)
-        assert raw_hits(region_files(nats_server.store_dir, region), PERSONAL), (
+        assert raw_hits(region_files(nats_server.store_dir, region), (*PERSONAL, PERSON)), (
             "the test must first find the data it then expects erased"
         )
 
@@ -144,56 +143,63 @@ async def test_after_erasure_nothing_of_the_region_holds_the_personal_data(
             return await events_of_type(nc, Streams(region).events, m.MemberErasedV1.TYPE)
 
         (erasure,) = await eventually(erased, what="erasure event")
-        assert erasure["data"]["member"] == {"member_id": PERSON, "home_region": region}
+        member_id = world.id(PERSON)
+        assert erasure["data"]["member"] == {"member_id": member_id, "home_region": region}
         assert erasure["data"]["request_ref"] == "PRIV-2026-17"
         await settled(nc, region)
+        fac = world.id("fac")
         gone = await world.refused(
-            "qry", "membership", "get_member", {"viewer_id": "fac", "member_id": PERSON}
+            "qry", "membership", "get_member", {"viewer_id": fac, "member_id": member_id}
         )
         assert gone["code"] == "not_found"
-        kept = await world.qry("content", "get_post", {"viewer_id": "fac", "post_id": post})
+        assert await world.member_of(PERSON) is None  # the HR id leads nowhere any more
+        kept = await world.qry("content", "get_post", {"viewer_id": fac, "post_id": post})
         assert kept["post"]["author_id"] == erasure["data"]["pseudonym"]
-        assert not await _named_in_inbox(world, "fac")
+        assert not await _named_in_inbox(world, fac)
         await _restart_and_settle(processes, ports, logs, url, region, nc)
-        assert await stored_ids(nc, region) == []
+        found = await stored_ids(nc, region, member_id)
+        assert found == [], "\n".join(found)
     finally:
         stop(processes)
     await nc.drain()
     nats_server.stop()  # everything JetStream holds is on disk now
 
-    assert raw_hits(region_files(nats_server.store_dir, region), PERSONAL) == []
+    assert raw_hits(region_files(nats_server.store_dir, region), (*PERSONAL, PERSON)) == []
     assert raw_hits(logs, (*PERSONAL, PERSON)) == []
 
 
 async def use_guild_as(world: World, nc, region: str) -> None:
-    """The member is hired, joins a community, asks to join a gated one, writes their
-    profile, is changed by HR, and an HR event naming them is dead-lettered."""
+    """The member is hired, becomes someone's manager, joins a community, asks to join a
+    gated one, writes their profile, is changed by HR, and an HR event naming them is
+    dead-lettered."""
     await world.hire(hire_data("fac", "Lena Vogel", "eu", "Europe/Berlin", {"go": "expert"}))
     await world.hire(
         {**hire_data(PERSON, NAME, "eu", "Europe/Prague", {"go": "advanced"}), "email": EMAIL}
     )
-    await world.wait_for_members("fac", PERSON)
+    report = hire_data("rep1", "Rui Pinto", "eu", "Europe/Lisbon", {"go": "beginner"})
+    await world.hire({**report, "manager_id": PERSON})
+    fac, zq, _ = await world.wait_for_members("fac", PERSON, "rep1")
     await world.cmd(
         "membership",
         "create_community",
-        {"actor_id": "fac", "community_id": "golang", "name": "Go"},
+        {"actor_id": fac, "community_id": "golang", "name": "Go"},
     )
     await world.cmd(
         "membership",
         "create_community",
-        {"actor_id": "fac", "community_id": "gated", "name": "Gated", "access": "gated"},
+        {"actor_id": fac, "community_id": "gated", "name": "Gated", "access": "gated"},
     )
-    await world.cmd("membership", "join_community", {"member_id": PERSON, "community_id": "golang"})
+    await world.cmd("membership", "join_community", {"member_id": zq, "community_id": "golang"})
     await world.cmd(
         "membership",
         "request_to_join",
-        {"member_id": PERSON, "community_id": "gated", "message": REQUEST},
+        {"member_id": zq, "community_id": "gated", "message": REQUEST},
     )
     await world.cmd(
         "membership",
         "update_profile",
         {
-            "member_id": PERSON,
+            "member_id": zq,
             "about": ABOUT,
             "request_id": "profile-1",
             "mentoring_wish": {"topics": ["leadership"], "goals": GOALS},
@@ -220,7 +226,7 @@ async def use_guild_as(world: World, nc, region: str) -> None:
             }
         ).encode(),
     )
-    await world.content_sees(PERSON, "golang")
+    await world.content_sees(zq, "golang")
 
 
 async def _named_in_inbox(world: World, member_id: str) -> bool:
@@ -245,7 +251,7 @@ async def _question_by_zq(world):
         "content",
         "post_question",
         {
-            "actor_id": PERSON,
+            "actor_id": world.id(PERSON),
             "community_id": "golang",
             "title": "Generics or interfaces?",
             "text": "When do you reach for generics?",

@@ -15,7 +15,7 @@ async def test_an_explicit_null_in_an_hr_change_leaves_the_field_unchanged(nc, n
     world = World(nc, region)
     async with running(build_app(settings_for(MembershipSettings, region, nats_url))):
         await world.hire(hire_data("ana", "Ana", "eu", "Europe/Lisbon", {"go": "expert"}))
-        await world.wait_for_members("ana")
+        (ana,) = await world.wait_for_members("ana")
         await world.publish(CHANGED, {"person_id": "ana", "timezone": None, "title": None},
                             event_id="nulls", msg_id=True, source="/hr")  # fmt: skip
         await world.publish(CHANGED, {"person_id": "ana", "region": "us"},
@@ -23,7 +23,7 @@ async def test_an_explicit_null_in_an_hr_change_leaves_the_field_unchanged(nc, n
 
         async def moved() -> dict | None:
             reply = await world.reply(
-                "qry", "membership", "get_member", {"viewer_id": "ana", "member_id": "ana"}
+                "qry", "membership", "get_member", {"viewer_id": ana, "member_id": ana}
             )
             assert reply["ok"], reply
             profile = reply["result"]["profile"]

@@ -13,7 +13,6 @@ from tests.integration.membership.test_communities import create, hire_people
 from tests.slice import hire_data
 
 PROFILE = {
-    "member_id": "ana",
     "about": "I keep our Go services fast and boring.",
     "working_hours": {"start": "08:30", "end": "16:30", "days": [1, 2, 3, 4]},
     "languages": ["en", "pt"],
@@ -28,8 +27,8 @@ PROFILE = {
 async def test_a_member_updates_their_profile_and_others_see_only_the_public_part(
     services, world, nc, region
 ):
-    await hire_people(world)
-    own = await world.cmd("membership", "update_profile", PROFILE)
+    _, ana, ben, _ = await hire_people(world)
+    own = await world.cmd("membership", "update_profile", {**PROFILE, "member_id": ana})
     assert own["about"] == PROFILE["about"]
     assert own["open_to_move"] is True
     assert own["mentoring_goals"] == "lead a team within a year"
@@ -37,7 +36,7 @@ async def test_a_member_updates_their_profile_and_others_see_only_the_public_par
         {"name": "go", "level": "expert"},
         {"name": "kubernetes", "level": "advanced"},
     ]
-    seen = await world.qry("membership", "get_member", {"viewer_id": "ben", "member_id": "ana"})
+    seen = await world.qry("membership", "get_member", {"viewer_id": ben, "member_id": ana})
     assert seen["display_name"] == "Ana"
     for private in ("email", "about", "mentoring_goals", "open_to_move", "pending_skills"):
         assert seen[private] is None
@@ -46,7 +45,7 @@ async def test_a_member_updates_their_profile_and_others_see_only_the_public_par
 
     await settled(nc, region)
     public = json.dumps(await events_of_type(nc, Streams(region).events, m.MemberUpdatedV1.TYPE))
-    assert "ana" in public
+    assert ana in public
     for secret in ("fast and boring", "lead a team", "open_to_move", "ana@example.com"):
         assert secret not in public
     confidential = await events_of_type(nc, Streams(region).personal, m.MemberConfidentialV1.TYPE)
@@ -54,72 +53,72 @@ async def test_a_member_updates_their_profile_and_others_see_only_the_public_par
 
 
 async def test_snoozing_shows_in_the_public_profile_until_resumed(services, world):
-    await hire_people(world)
-    snoozed = await world.cmd("membership", "snooze", {"member_id": "ana", "until": "2099-01-01"})
+    _, ana, _, _ = await hire_people(world)
+    snoozed = await world.cmd("membership", "snooze", {"member_id": ana, "until": "2099-01-01"})
     assert (snoozed["profile"]["status"], snoozed["profile"]["snoozed_until"]) == (
         "snoozed",
         "2099-01-01",
     )
     refused = await world.refused(
-        "cmd", "membership", "snooze", {"member_id": "ana", "until": "2000-01-01"}
+        "cmd", "membership", "snooze", {"member_id": ana, "until": "2000-01-01"}
     )
     assert refused["code"] == "conflict"
-    resumed = await world.cmd("membership", "resume", {"member_id": "ana"})
+    resumed = await world.cmd("membership", "resume", {"member_id": ana})
     assert resumed["profile"]["status"] == "active"
 
 
 async def test_an_accepted_answer_suggests_a_skill_the_member_confirms_or_rejects(
     services, world, nc, region
 ):
-    await hire_people(world)
+    fac, ana, _, _ = await hire_people(world)
     await create(world, "golang")
-    await world.content_sees("fac", "golang")
-    question = await eventually(lambda: _post_question(world), what="question posted")
+    await world.content_sees(fac, "golang")
+    question = await eventually(lambda: _post_question(world, fac), what="question posted")
     answer = await world.cmd(
         "content",
         "post_answer",
         {
-            "actor_id": "ana",
+            "actor_id": ana,
             "question_id": question["post_id"],
             "body": "Use errgroup with a context.",
         },
     )
-    await world.cmd("content", "accept_answer", {"actor_id": "fac", "answer_id": answer["post_id"]})
+    await world.cmd("content", "accept_answer", {"actor_id": fac, "answer_id": answer["post_id"]})
 
     async def pending():
-        own = await world.qry("membership", "get_member", {"viewer_id": "ana", "member_id": "ana"})
+        own = await world.qry("membership", "get_member", {"viewer_id": ana, "member_id": ana})
         return own["pending_skills"] if len(own["pending_skills"]) == 2 else None
 
     suggestions = await eventually(pending, what="skill suggestions")
     assert {s["skill"] for s in suggestions} == {"concurrency", "channels"}  # go: declared
     assert "was accepted" in suggestions[0]["reason"]
-    assert await eventually(lambda: world.inbox_items("ana", "skill_suggestion"))
+    assert await eventually(lambda: world.inbox_items(ana, "skill_suggestion"))
     confirmed = await world.cmd(
         "membership",
         "decide_skill",
-        {"member_id": "ana", "skill": "concurrency", "confirm": True, "level": "advanced"},
+        {"member_id": ana, "skill": "concurrency", "confirm": True, "level": "advanced"},
     )
     assert {"name": "concurrency", "level": "advanced"} in confirmed["profile"]["skills"]
     rejected = await world.cmd(
-        "membership", "decide_skill", {"member_id": "ana", "skill": "channels", "confirm": False}
+        "membership", "decide_skill", {"member_id": ana, "skill": "channels", "confirm": False}
     )
     assert rejected["pending_skills"] == []
     suggested = await events_of_type(nc, Streams(region).events, SkillSuggestedV1.TYPE)
     assert {(e["data"]["member"]["member_id"], e["data"]["skill"]) for e in suggested} == {
-        ("ana", "go"),
-        ("ana", "concurrency"),
-        ("ana", "channels"),
+        (ana, "go"),
+        (ana, "concurrency"),
+        (ana, "channels"),
     }
     assert "channels" not in [s["name"] for s in rejected["profile"]["skills"]]
 
 
-async def _post_question(world):
+async def _post_question(world, actor_id: str):
     reply = await world.reply(
         "cmd",
         "content",
         "post_question",
         {
-            "actor_id": "fac",
+            "actor_id": actor_id,
             "community_id": "golang",
             "title": "Cancel goroutines cleanly?",
             "text": "How do you stop a fan-out of goroutines on the first error?",
@@ -139,7 +138,7 @@ async def test_hr_changes_update_the_member_and_the_manager_chains_below(
                 **({"manager_id": manager} if manager else {}),
             }
         )
-    await world.wait_for_members("ceo", "cto", "lead", "dev")
+    ceo, _, lead, dev = await world.wait_for_members("ceo", "cto", "lead", "dev")
     await world.publish(
         "guild.ingest.hr.person_changed.v1",
         {"person_id": "lead", "manager_id": "ceo", "region": "us", "timezone": "America/Chicago"},
@@ -152,23 +151,21 @@ async def test_hr_changes_update_the_member_and_the_manager_chains_below(
         confidential = await events_of_type(
             nc, Streams(region).personal, m.MemberConfidentialV1.TYPE
         )
-        chains = [
-            e["data"]["manager_chain"] for e in confidential if e["data"]["member_id"] == "dev"
-        ]
-        return chains[-1] if chains and chains[-1] == ["lead", "ceo"] else None
+        chains = [e["data"]["manager_chain"] for e in confidential if e["data"]["member_id"] == dev]
+        return chains[-1] if chains and chains[-1] == [lead, ceo] else None
 
-    assert await eventually(chain_of_dev, what="dev's chain after lead moved") == ["lead", "ceo"]
-    lead = await world.qry("membership", "get_member", {"viewer_id": "lead", "member_id": "lead"})
-    assert (lead["profile"]["region"], lead["profile"]["timezone"]) == ("us", "America/Chicago")
+    assert await eventually(chain_of_dev, what="dev's chain after lead moved") == [lead, ceo]
+    moved = await world.qry("membership", "get_member", {"viewer_id": lead, "member_id": lead})
+    assert (moved["profile"]["region"], moved["profile"]["timezone"]) == ("us", "America/Chicago")
 
 
 async def test_a_departure_hands_facilitation_on_and_flags_communities_left_without(
     services, world, nc, region
 ):
-    await hire_people(world)
+    fac, ana, ben, _ = await hire_people(world)
     await create(world, "handed")
     await create(world, "orphaned")
-    await world.cmd("membership", "join_community", {"member_id": "ana", "community_id": "handed"})
+    await world.cmd("membership", "join_community", {"member_id": ana, "community_id": "handed"})
     await world.publish(
         "guild.ingest.hr.person_departed.v1",
         {"person_id": "fac", "departed_on": "2026-11-30", "successor_id": "ana"},
@@ -179,23 +176,23 @@ async def test_a_departure_hands_facilitation_on_and_flags_communities_left_with
 
     async def departed():
         reply = await world.reply(
-            "qry", "membership", "get_member", {"viewer_id": "ben", "member_id": "fac"}
+            "qry", "membership", "get_member", {"viewer_id": ben, "member_id": fac}
         )
         return reply["error"]["code"] == "not_found" if not reply["ok"] else False
 
     await eventually(departed, what="departure processed")
     handed = await world.qry(
-        "membership", "get_community", {"viewer_id": "ben", "community_id": "handed"}
+        "membership", "get_community", {"viewer_id": ben, "community_id": "handed"}
     )
-    assert handed["facilitator_ids"] == ["ana"]
+    assert handed["facilitator_ids"] == [ana]
     orphaned = await world.qry(
-        "membership", "get_community", {"viewer_id": "ben", "community_id": "orphaned"}
+        "membership", "get_community", {"viewer_id": ben, "community_id": "orphaned"}
     )
     assert (orphaned["facilitator_ids"], orphaned["needs_facilitator"]) == ([], True)
     await settled(nc, region)
     events = Streams(region).events
     deactivated = await events_of_type(nc, events, m.MemberDeactivatedV1.TYPE)
-    assert [e["data"]["member"]["member_id"] for e in deactivated] == ["fac"]
+    assert [e["data"]["member"]["member_id"] for e in deactivated] == [fac]
     left = await events_of_type(nc, events, m.MemberLeftV1.TYPE)
     assert sorted((e["data"]["community_id"], e["data"]["reason"]) for e in left) == [
         ("handed", "departed"),
@@ -206,8 +203,8 @@ async def test_a_departure_hands_facilitation_on_and_flags_communities_left_with
 async def test_a_command_repeated_with_its_request_id_changes_nothing_more(
     services, world, nc, region
 ):
-    await hire_people(world)
-    payload = {"actor_id": "fac", "community_id": "once", "name": "Once", "request_id": "r-1"}
+    fac, ana, _, _ = await hire_people(world)
+    payload = {"actor_id": fac, "community_id": "once", "name": "Once", "request_id": "r-1"}
     first = await world.reply("cmd", "membership", "create_community", payload)
     second = await world.reply("cmd", "membership", "create_community", payload)
     assert first == second
@@ -217,7 +214,7 @@ async def test_a_command_repeated_with_its_request_id_changes_nothing_more(
     )
     assert conflict["code"] == "conflict"
     assert "request_id" in conflict["message"]
-    joins = [{"member_id": "ana", "community_id": "once", "request_id": "j-1"}] * 2
+    joins = [{"member_id": ana, "community_id": "once", "request_id": "j-1"}] * 2
     replies = [await world.reply("cmd", "membership", "join_community", p) for p in joins]
     assert replies[0] == replies[1]
     assert replies[0]["result"]["already_member"] is False

@@ -53,7 +53,9 @@ class Notifications:
     app: ServiceApp
     revisions: dict[str, int] = field(default_factory=dict)
 
-    async def publish(self, data: Contract, owner: Service, event_id: str | None = None) -> str:
+    async def publish(
+        self, data: Contract, owner: Service, event_id: str | None = None, key: str | None = None
+    ) -> str:
         envelope = new_envelope(
             event_id=event_id or str(uuid.uuid4()),
             source=source(self.region, owner),
@@ -61,7 +63,7 @@ class Notifications:
             data=data,
             region=self.region,
         )
-        await publish_raw(self.nc, data.subject_in(self.region), structured_body(envelope),
+        await publish_raw(self.nc, data.subject_in(self.region, key), structured_body(envelope),
                           headers={"Nats-Msg-Id": f"{envelope.id}-{uuid.uuid4()}"})  # fmt: skip
         return envelope.id
 
@@ -84,6 +86,20 @@ class Notifications:
             return person is not None and person.revision == revision
 
         await eventually(known, what=f"{member_id} known to notifications")
+
+    async def contact(self, member_id: str, person_id: str) -> None:
+        """Membership's contact of the member, naming their HR person id (by which sign-in
+        names them); known to the member API once this returns."""
+        revision = self.revisions[member_id] = self.revisions.get(member_id, 0) + 1
+        contact = m.MemberContactV1(member_id=member_id, person_id=person_id, revision=revision,
+                                    display_name=member_id.title(),
+                                    email=f"{member_id}@example.com")  # fmt: skip
+        await self.publish(contact, Service.MEMBERSHIP, key=member_id)
+
+        async def known() -> bool:
+            return self.store.sign_ins.member_of(person_id) == member_id
+
+        await eventually(known, what=f"{person_id} signs in as {member_id}")
 
     async def join(self, member_id: str, community_id: str = "c1") -> None:
         person = self.store.people.get(member_id)

@@ -16,9 +16,12 @@ from standardwebhooks.webhooks import Webhook
 from guild_cli.receivers import HttpReceiver, MailSink, Reply
 from services.notifications.domain.endpoints import Endpoint, EndpointKind
 from services.notifications.domain.links import sign
+from shared.storage import kept_secret
 from tests.helpers import DEEPLY_NESTED, eventually, request, settled
 
 ISSUER = "https://sso.example.test"
+ANA_HR, BOB_HR = "hr-4711", "hr-4712"
+"""The HR person ids by which sign-in names members ana and bob."""
 
 
 class Issuer:
@@ -47,6 +50,8 @@ def issuer(tmp_path) -> Issuer:
 @pytest.fixture
 async def api(start_notifications, issuer):
     n = await start_notifications(jwt_issuer=ISSUER, jwks_file=str(issuer.jwks))
+    await n.contact("ana", ANA_HR)
+    await n.contact("bob", BOB_HR)
     transport = httpx.ASGITransport(app=n.app.api)
     async with httpx.AsyncClient(transport=transport, base_url="http://guild") as client:
         yield n, client
@@ -62,34 +67,42 @@ async def test_refused_without_a_token_with_another_members_or_an_expired_one(ap
     inbox = "/v1/members/ana/inbox"
     refused = {
         "no token": (await client.get(inbox)).status_code,
-        "bob's token": (await client.get(inbox, headers=bearer(issuer.token("bob")))).status_code,
-        "expired": (await client.get(inbox, headers=bearer(issuer.token("ana", expires_in=-60))))
+        "bob's token": (await client.get(inbox, headers=bearer(issuer.token(BOB_HR)))).status_code,
+        "expired": (await client.get(inbox, headers=bearer(issuer.token(ANA_HR, expires_in=-60))))
         .status_code,
         "another issuer": (await client.get(
-            inbox, headers=bearer(issuer.token("ana", issuer="https://evil.test")))).status_code,
+            inbox, headers=bearer(issuer.token(ANA_HR, issuer="https://evil.test")))).status_code,
         "another key": (await client.get(
-            inbox, headers=bearer(issuer.token("ana", key=other_key)))).status_code,
+            inbox, headers=bearer(issuer.token(ANA_HR, key=other_key)))).status_code,
         "not a token": (await client.get(inbox, headers=bearer("abc.def.ghi"))).status_code,
     }  # fmt: skip
     assert refused == {"no token": 401, "bob's token": 403, "expired": 401,
                        "another issuer": 401, "another key": 401, "not a token": 401}  # fmt: skip
-    expired = await client.get(inbox, headers=bearer(issuer.token("ana", expires_in=-60)))
+    stranger = await client.get(inbox, headers=bearer(issuer.token("hr-9999")))
+    assert stranger.status_code == 403  # signed in, but nobody homed here
+    assert "not a member" in stranger.json()["error"]["message"]
+    as_member_id = await client.get(inbox, headers=bearer(issuer.token("ana")))
+    assert as_member_id.status_code == 403  # sign-in names people by HR id, not member id
+    expired = await client.get(inbox, headers=bearer(issuer.token(ANA_HR, expires_in=-60)))
     assert "expired" in expired.json()["error"]["message"]
     sneaky = await client.post(
         "/v1/members/ana/endpoints",
-        headers=bearer(issuer.token("bob")),
+        headers=bearer(issuer.token(BOB_HR)),
         json={"kind": "webhook", "address": "https://example.com/h"},
     )
     assert sneaky.status_code == 403
     assert (await n.store.member_endpoints("ana")).endpoints == ()
-    own = await client.get(inbox, headers=bearer(issuer.token("ana")))
+    own = await client.get(inbox, headers=bearer(issuer.token(ANA_HR)))
     assert own.status_code == 200
     assert own.json() == {"member_id": "ana", "items": [], "unread": 0, "next_before": None}
+    mine = await client.get("/v1/members/me/inbox", headers=bearer(issuer.token(ANA_HR)))
+    assert mine.status_code == 200
+    assert mine.json() == own.json()
 
 
 async def test_a_member_manages_their_channels(api, issuer):
     _, client = api
-    me = bearer(issuer.token("ana"))
+    me = bearer(issuer.token(ANA_HR))
     base = "/v1/members/ana/endpoints"
     private = await client.post(
         base, headers=me, json={"kind": "webhook", "address": "https://10.1.2.3/hook"}
@@ -126,7 +139,7 @@ async def test_a_member_manages_their_channels(api, issuer):
 
 async def test_preferences_and_the_inbox_pages_read_and_archive(api, issuer):
     n, client = api
-    me = bearer(issuer.token("ana"))
+    me = bearer(issuer.token(ANA_HR))
     prefs = (await client.get("/v1/members/ana/preferences", headers=me)).json()
     assert (prefs["default_watch"], prefs["daily_budget"], prefs["digest"]) == (
         "for_me",
@@ -204,7 +217,7 @@ async def test_the_same_operations_over_nats_request_reply(notifications, nc, re
     assert prefs["daily_budget"] == 5
     saved = await command("set_preferences", preferences={**prefs, "daily_budget": 9})
     assert saved["result"]["daily_budget"] == 9
-    token = sign(await notifications.store.secret("links"), "ana", "reason:tag:etcd")
+    token = sign(await kept_secret(notifications.store.keys, "links"), "ana", "reason:tag:etcd")
     done = await request(nc, f"cmd.{region}.notifications.unsubscribe", {"token": token})
     assert done["result"] == {"member_id": "ana", "turned_off": "notifications because tag:etcd"}
     assert (await query("preferences"))["result"]["reasons_off"] == ["tag:etcd"]
@@ -274,7 +287,7 @@ async def test_an_overlong_link_or_id_and_a_deep_or_huge_body_get_a_4xx_with_the
     api, issuer
 ):
     _, client = api
-    me = bearer(issuer.token("ana"))
+    me = bearer(issuer.token(ANA_HR))
     nested = DEEPLY_NESTED
     answers = {
         "5000-character link": await client.post("/v1/unsubscribe/" + "a" * 5000),
@@ -324,12 +337,14 @@ async def test_every_status_each_route_answers_is_in_its_openapi_with_the_error_
     """Drive every route into each status it can answer, and check the OpenAPI document
     declares that status for that operation, with the error body's schema."""
     n = await start_notifications(jwt_issuer=ISSUER, jwks_file=str(issuer.jwks))
+    await n.contact("ana", ANA_HR)
+    await n.contact("bob", BOB_HR)
     closed = HttpReceiver()  # its port, once stopped, refuses connections: the IdP is down
     await closed.start()
     await closed.stop()
     down = await start_notifications(jwt_issuer=ISSUER, jwks_url=closed.url + "/jwks",
                                      jwks_timeout=2.0)  # fmt: skip
-    ana, bob = bearer(issuer.token("ana")), bearer(issuer.token("bob"))
+    ana, bob = bearer(issuer.token(ANA_HR)), bearer(issuer.token(BOB_HR))
     bodies = {"/endpoints": {"kind": "webhook", "address": closed.url + "/hook"},
               "/endpoints/{endpoint_id}/enabled": {"enabled": True}, "/preferences": {},
               "/inbox/mark": {"notification_ids": ["x"], "state": "read"}}  # fmt: skip
@@ -399,7 +414,7 @@ async def test_marking_counts_only_what_really_changed_in_the_members_own_inbox(
     await n.answer("bob", "carol", "Bob's question")
     (own,) = await eventually(lambda: n.inbox("ana"), what="ana's item")
     (bobs,) = await eventually(lambda: n.inbox("bob"), what="bob's item")
-    me = bearer(issuer.token("ana"))
+    me = bearer(issuer.token(ANA_HR))
 
     async def mark(ids: list[str], state: str = "read") -> dict:
         answer = await client.post("/v1/members/ana/inbox/mark", headers=me,
@@ -411,7 +426,7 @@ async def test_marking_counts_only_what_really_changed_in_the_members_own_inbox(
     assert await mark(ids) == {"changed": 1, "not_found": ids[1:]}
     assert await mark(ids) == {"changed": 0, "not_found": ids[1:]}
     assert await mark(["no-such-item"], "archived") == {"changed": 0, "not_found": ["no-such-item"]}
-    bob_sees = await client.get("/v1/members/bob/inbox", headers=bearer(issuer.token("bob")))
+    bob_sees = await client.get("/v1/members/bob/inbox", headers=bearer(issuer.token(BOB_HR)))
     assert bob_sees.json()["unread"] == 1
     assert [k async for k, _ in n.store.inbox_state.items("ana.*")] == [
         f"ana.{own.notification_id}"
@@ -420,7 +435,7 @@ async def test_marking_counts_only_what_really_changed_in_the_members_own_inbox(
 
 async def test_an_endpoint_the_delivery_path_turned_off_is_listed_as_disabled(api, issuer):
     n, client = api
-    me = bearer(issuer.token("ana"))
+    me = bearer(issuer.token(ANA_HR))
     await n.member("ana")
     async with HttpReceiver(lambda _: Reply(410, {}, b"gone")) as receiver:
         hook = await n.webhook("ana", receiver.url + "/hook")

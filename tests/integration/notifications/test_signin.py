@@ -74,12 +74,13 @@ async def test_a_slow_identity_provider_does_not_stall_consumers_or_probes(
 ):
     n = await start_notifications(jwt_issuer=ISSUER, jwks_url=slow_idp.url)
     await n.member("ana")
+    await n.contact("ana", "hr-ana")
     heartbeat = LoopHeartbeat(stall_after=1.0)
     beating = asyncio.create_task(heartbeat.beat())
     probes_app = health_app(n.app, heartbeat, asyncio.get_running_loop())
     async with asgi_client(n.app.api) as api, asgi_client(probes_app) as probes:
         signed_in = asyncio.create_task(
-            api.get("/v1/members/ana/inbox", headers=bearer(issuer.token("ana")))
+            api.get("/v1/members/ana/inbox", headers=bearer(issuer.token("hr-ana")))
         )
 
         async def asked() -> bool:
@@ -97,7 +98,7 @@ async def test_a_slow_identity_provider_does_not_stall_consumers_or_probes(
         answer = await signed_in
         assert answer.status_code == 200, answer.text
         assert answer.json()["items"][0]["cause_id"] == cause
-        again = await api.get("/v1/members/ana/inbox", headers=bearer(issuer.token("ana")))
+        again = await api.get("/v1/members/ana/inbox", headers=bearer(issuer.token("hr-ana")))
         assert again.status_code == 200
     await cancel_and_wait(beating)
     assert slow_idp.asked == 1  # cached: one fetch for both requests
@@ -108,7 +109,7 @@ async def test_an_identity_provider_that_never_answers_costs_a_bounded_wait_and_
 ):
     n = await start_notifications(jwt_issuer=ISSUER, jwks_url=slow_idp.url, jwks_timeout=0.5)
     async with asgi_client(n.app.api) as api:
-        answer = await api.get("/v1/members/ana/inbox", headers=bearer(issuer.token("ana")))
+        answer = await api.get("/v1/members/ana/inbox", headers=bearer(issuer.token("hr-ana")))
     assert answer.status_code == 503
     error = answer.json()["error"]
     assert error["code"] == "unavailable"

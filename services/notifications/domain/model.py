@@ -126,6 +126,28 @@ class Notification:
     something happening in a community they belong to."""
     posts: tuple[Post, ...] = ()
     """The posts it is about, each linked from every message."""
+    general: tuple[str, str] | None = None
+    """(kind, title) it has without its first reason, when that reason is what made it more
+    specific: a question that mentions the member is, without the mention, a new question."""
+
+    def without(self, turned_off: frozenset[str]) -> Notification:
+        """Without the reasons the member turned off: they are not listed (nor offered to turn
+        off), and neither they nor the kind they gave it make it interrupt. With every reason
+        turned off it stays as it is, for the rule that suppresses it to say so."""
+        kept = tuple(reason for reason in self.reasons if reason.key not in turned_off)
+        if not kept or len(kept) == len(self.reasons):
+            return self
+        kind, title = self.kind, self.title
+        if self.general is not None and self.reasons[0] not in kept:
+            kind, title = self.general
+        return replace(
+            self,
+            kind=kind,
+            title=title,
+            reasons=kept,
+            for_me=self.for_me and any(not r.key.startswith("community:") for r in kept),
+            general=None,
+        )
 
     @property
     def public_title(self) -> str:

@@ -100,11 +100,16 @@ async def when_question_posted_tell_followers(
         if not reasons:
             continue
         mention = reasons[0].key == "mention"
+        new_question = (
+            "new_question",
+            f"New question in {question.community_name}: {question.title}",
+        )
         notifications.append(Notification(
             recipient=recipient(MemberRef(member_id=member_id, home_region=deps.region)),
-            kind="mention" if mention else "new_question",
-            title=(f"{asker} mentioned you" if mention else "New question") +
-                  f" in {question.community_name}: {question.title}",
+            kind="mention" if mention else new_question[0],
+            title=f"{asker} mentioned you in {question.community_name}: {question.title}"
+                  if mention else new_question[1],
+            general=new_question if mention else None,
             headline=f"A question in {question.community_name}",
             body=f"{asker} asked: {question.title}\n\n{excerpt}",
             reasons=reasons,

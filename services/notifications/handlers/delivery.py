@@ -67,6 +67,7 @@ async def deliver(cause: Envelope[Any], notifications: Iterable[Notification], d
 async def route(cause: Cause, notification: Notification, deps: Deps) -> Verdict:
     member_id = notification.recipient.member_id
     prefs = await deps.store.preferences_of(member_id)
+    notification = notification.without(prefs.reasons_off)
     verdict = await _decided_once(cause, notification, prefs, deps)
     if verdict.action.to_inbox:
         await send_to_inbox(cause, notification, deps)

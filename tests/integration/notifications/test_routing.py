@@ -207,3 +207,30 @@ async def test_a_muted_community_sends_nothing_and_says_why(notifications):
     (status,) = await eventually(suppressed, what="the notification suppressed")
     assert (status["recipient"]["member_id"], status["why"]) == ("ana", "you muted this community")
     assert [i for i in await n.inbox("ana") if i.cause_id == cause] == []
+
+
+async def test_a_mention_the_member_turned_off_neither_interrupts_nor_is_listed(notifications):
+    """She turned mentions off: a question of her community that mentions her reaches her as
+    any question of her community would (her default watch keeps those for the digest), not
+    as a high-priority mention pushed at once."""
+    n = notifications
+    await n.member("ana")
+    await n.member("bob")
+    await n.join("ana")
+    await n.prefer("ana", reasons_off=frozenset({"mention"}))
+    async with HttpReceiver() as receiver:
+        await n.webhook("ana", receiver.url + "/hook")
+        cause = await n.question("bob", "Rotating certificates?", "@ana have you done it?")
+
+        async def digested():
+            found = [s for s in await n.statuses(NotificationDigestedV1.TYPE)
+                     if s["cause_id"] == cause]  # fmt: skip
+            return found or None
+
+        (status,) = await eventually(digested, what="kept for her digest")
+        assert status["kind"] == "new_question"
+        assert status["why"] == "you follow this community in your digest"
+        assert "mention" not in json.dumps(status)
+        marker = await n.question("bob", "a marker for her webhook", "@ana")  # still off
+        assert not receiver.requests  # neither was pushed to her
+    assert not [i for i in await n.inbox("ana") if i.cause_id in (cause, marker)]

@@ -79,7 +79,6 @@ ALERT_REACTIONS = {
     c.ResourceHandedOverV1: activity.when_resource_handed_over_tell_claimant,
     c.ResourceClaimDeclinedV1: activity.when_claim_declined_tell_claimant,
     c.CommunityPulseV1: activity.when_pulse_published_send_facilitators,
-    c.SkillSuggestedV1: activity.when_skill_suggested_ask_member,
 }
 
 

@@ -29,7 +29,7 @@ PUBLIC_EVENTS = [
     m.MemberJoinedV1, m.JoinRequestedV1, m.JoinRequestDecidedV1, m.RoleChangedV1,
     m.MemberErasedV1, c.AnswerPostedV1, c.AnswerAcceptedV1, c.CommentAddedV1, c.PostEndorsedV1,
     c.PostFlaggedV1, c.PostModeratedV1, c.ResourceClaimedV1, c.ResourceHandedOverV1,
-    c.ResourceClaimDeclinedV1, c.CommunityPulseV1, c.SkillSuggestedV1, x.MeetingProposedV1,
+    c.ResourceClaimDeclinedV1, c.CommunityPulseV1, x.MeetingProposedV1,
     x.MentoringProposedV1, x.MentoringAnsweredV1, x.ResourceMatchedV1,
 ]  # fmt: skip
 LOCAL_EVENTS = [x.ExpertsSuggestedV1, x.IntrosProposedV1, x.SimilarQuestionsFoundV1,

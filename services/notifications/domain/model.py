@@ -48,7 +48,6 @@ PRIORITY_OF_KIND = {
     "content_recommended": Priority.LOW,
     "people_to_meet": Priority.LOW,
     "pulse": Priority.LOW,
-    "skill_suggestion": Priority.LOW,
     "new_question": Priority.LOW,
 }
 """Kinds not named here are NORMAL."""
@@ -71,7 +70,6 @@ TURNED_OFF_WITH_KIND = {
     "claim_served": "hand-overs of what you claimed",
     "claim_declined": "claims of yours that could not be served",
     "pulse": "weekly pulses of communities you facilitate",
-    "skill_suggestion": "skill suggestions",
     "similar_questions": "answered questions like yours",
     "meeting_proposed": "people to meet",
     "mentoring_proposed": "mentoring proposals",

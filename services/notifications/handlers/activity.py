@@ -132,15 +132,22 @@ async def when_answer_posted_tell_asker(event: Envelope[c.AnswerPostedV1], deps:
 async def when_answer_accepted_thank_answerer(
     event: Envelope[c.AnswerAcceptedV1], deps: Deps
 ) -> None:
-    """The answerer hears that their answer was accepted."""
+    """The answerer hears, in one message, that their answer was accepted and that its
+    topics are suggested for their skills (content suggests one skill per topic, each an
+    event of its own: one message each would be one acceptance told several times)."""
     accepted = event.data
+    body = f"Your answer was accepted in {accepted.answer.community_name}. Thank you!"
+    if accepted.question_tags and accepted.answer.author.member_id != accepted.accepted_by:
+        topics = ", ".join(accepted.question_tags)
+        body += (f"\n\nIts topics ({topics}) are suggested for your skills where you do not "
+                 "have them yet: confirm or decline them in your profile.")  # fmt: skip
     await tell(
         event,
         deps,
         [accepted.answer.author],
         "answer_accepted",
         "Your answer was accepted",
-        f"Your answer was accepted in {accepted.answer.community_name}. Thank you!",
+        body,
         "you answered this question",
         about=[Post.question(accepted.question_id, accepted.answer.community_id)],
     )
@@ -301,19 +308,4 @@ async def when_pulse_published_send_facilitators(
         f"{pulse.community_name}: the week {f.week}",
         body,
         f"you facilitate {pulse.community_name}",
-    )
-
-
-async def when_skill_suggested_ask_member(event: Envelope[c.SkillSuggestedV1], deps: Deps) -> None:
-    """The member is asked to confirm a skill suggested from what they did."""
-    suggested = event.data
-    title = f"Add {suggested.skill} to your skills?"
-    await tell(
-        event,
-        deps,
-        [suggested.member],
-        "skill_suggestion",
-        title,
-        f"{title} Suggested because {suggested.reason}.",
-        suggested.reason,
     )

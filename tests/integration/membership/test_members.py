@@ -92,7 +92,13 @@ async def test_an_accepted_answer_suggests_a_skill_the_member_confirms_or_reject
     suggestions = await eventually(pending, what="skill suggestions")
     assert {s["skill"] for s in suggestions} == {"concurrency", "channels"}  # go: declared
     assert "was accepted" in suggestions[0]["reason"]
-    assert await eventually(lambda: world.inbox_items(ana, "skill_suggestion"))
+    # one message for the acceptance, saying that its topics are suggested: not one per skill
+    (told,) = await eventually(lambda: world.inbox_items(ana, "answer_accepted"))
+    assert "(go, concurrency, channels) are suggested for your skills" in told["body"]
+    await settled(nc, region)
+    kinds = [i["kind"] for i in await world.inbox(ana)]
+    assert kinds.count("answer_accepted") == 1
+    assert "skill_suggestion" not in kinds  # before: one more message per suggested skill
     confirmed = await world.cmd(
         "membership",
         "decide_skill",

@@ -91,8 +91,7 @@ async def when_person_hired_register_member(event: Envelope[PersonHiredV1], deps
 async def when_person_changed_update_member(event: Envelope[PersonChangedV1], deps: Deps) -> None:
     """Apply what HR changed; if their manager changed, the chains below them changed too."""
     change, people = event.data, deps.store.people
-    member_id = await people.member_of(change.person_id)
-    found = await deps.store.member(member_id) if member_id else None
+    found = await deps.store.member_of_person(change.person_id)
     if found is None:  # the HR person id is not said: it is personal data, logs carry ids
         raise MemberNotKnownYet("the person this HR change names is not registered (yet)")
     changes = hr_changes(change)
@@ -149,8 +148,7 @@ async def when_person_departed_deactivate_member(
     """They leave every community (facilitation handed to the successor, or the community
     flagged without a facilitator), pending requests are dropped, and they are deactivated."""
     departed, people = event.data, deps.store.people
-    member_id = await people.member_of(departed.person_id)
-    found = await deps.store.member(member_id) if member_id else None
+    found = await deps.store.member_of_person(departed.person_id)
     if found is None:
         return  # never a member: nothing to undo
     member = found.value
@@ -234,9 +232,8 @@ async def _erase_member(member_id: str, report: ErasureReport, deps: Deps) -> No
         js, deps.region, Service.MEMBERSHIP, mentions_id(member_id)
     )
     ledger = bucket_name(Service.MEMBERSHIP, "requests", deps.region)
-    quoted = f'"{member_id}"'.encode()
     report.stored_replies = await erase_messages(
-        js, f"KV_{ledger}", f"$KV.{ledger}.>", lambda _s, _h, data: quoted in data
+        js, f"KV_{ledger}", f"$KV.{ledger}.>", naming(member_id)
     )
 
 

@@ -97,8 +97,7 @@ async def get_member(query: GetMember, deps: Deps) -> MemberView:
 
 async def find_member(query: FindMember, deps: Deps) -> MemberFound:
     """The member id of an HR person (departed and erased people are not found)."""
-    member_id = await deps.store.people.member_of(query.person_id)
-    found = await deps.store.member(member_id) if member_id else None
+    found = await deps.store.member_of_person(query.person_id)
     if found is None or not found.value.active:
         raise UnknownMember("no member has this HR person id")
     return MemberFound(member_id=found.value.member_id, home_region=found.value.home_region)

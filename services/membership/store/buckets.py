@@ -301,6 +301,11 @@ class MembershipStore:
     async def member(self, member_id: str) -> Versioned[Member] | None:
         return await self.members.get(member_id)
 
+    async def member_of_person(self, person_id: str) -> Versioned[Member] | None:
+        """The member the HR person ``person_id`` is, if they are one."""
+        member_id = await self.people.member_of(person_id)
+        return await self.member(member_id) if member_id else None
+
     async def community(self, community_id: str) -> Versioned[Community] | None:
         return await self.communities.get(community_id)
 

@@ -124,6 +124,9 @@ class Notification:
     something happening in a community they belong to."""
     posts: tuple[Post, ...] = ()
     """The posts it is about, each linked from every message."""
+    topic: str | None = None
+    """What it is about, told to a member once whatever the events that bring it (a question
+    they hear of as a member of its community and as an expert picked for it)."""
     general: tuple[str, str] | None = None
     """(kind, title) it has without its first reason, when that reason is what made it more
     specific: a question that mentions the member is, without the mention, a new question."""
@@ -226,6 +229,8 @@ class Delivery:
     why: str = ""
     until: str = ""
     """For a routing decision held or kept for the digest: until when (ISO 8601)."""
+    cause_id: str = ""
+    """For a 'told' entry (see :func:`tell_once`): the event whose notification told them."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.status, Status | Action):
@@ -235,6 +240,24 @@ class Delivery:
     def decision(self) -> Action | None:
         """The routing decision this record keeps, if it is one."""
         return self.status if isinstance(self.status, Action) else None
+
+
+TOLD = "told"
+"""The ledger's channel name for what told a member of a topic (see :func:`tell_once`)."""
+ALREADY_TOLD = "you were told of this question already"
+
+
+def tell_once(told: Delivery | None, cause_id: str, action: Action) -> tuple[bool, str | None]:
+    """Whether the notification of ``cause_id``, decided ``action``, goes on, given what
+    ``told`` the member of the same topic before; and the cause whose digest item it takes
+    the place of, if any. What reached their inbox is not followed by another; a digest
+    item gives way to one that reaches the inbox; what was not sent at all gives way."""
+    if told is None or told.cause_id == cause_id or told.decision is None:
+        return True, None
+    earlier = told.decision
+    if earlier is not Action.SUPPRESS and (earlier.to_inbox or not action.to_inbox):
+        return False, None
+    return True, told.cause_id if earlier is Action.DIGEST else None
 
 
 def delivery_key(cause_id: str, member_id: str, channel: str) -> str:
@@ -282,7 +305,12 @@ def question_alert(
         body=f"{asker} asked in {community}: {title}",
         reasons=tuple(Reason("kind:question_for_you", text) for text in reasons),
         posts=(question,),
+        topic=question_topic(question.post_id),
     )
+
+
+def question_topic(question_id: str) -> str:
+    return f"question:{question_id}"
 
 
 def intros(member: Recipient, community: str, people: Sequence[str]) -> Notification:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from services.notifications.domain.audience import Audience, mentioned
-from services.notifications.domain.model import Notification, Post, Reason
+from services.notifications.domain.model import Notification, Post, Reason, question_topic
 from services.notifications.handlers import Deps
 from services.notifications.handlers.activity import shown_name
 from services.notifications.handlers.delivery import deliver
@@ -115,6 +115,7 @@ async def when_question_posted_tell_followers(
             reasons=reasons,
             community_id=question.community_id,
             posts=(Post.question(question.question_id, question.community_id),),
+            topic=question_topic(question.question_id),
             for_me=any(not r.key.startswith("community:") for r in reasons),
         ))  # fmt: skip
     await deliver(event, notifications, deps)

@@ -20,6 +20,8 @@ from typing import Any
 from services.notifications.channels import Channel
 from services.notifications.domain.endpoints import Endpoint, Message, Parcel
 from services.notifications.domain.model import (
+    ALREADY_TOLD,
+    TOLD,
     Contact,
     Delivery,
     Dispatch,
@@ -27,6 +29,7 @@ from services.notifications.domain.model import (
     Status,
     delivery_key,
     one_per_member,
+    tell_once,
     turn_offs,
 )
 from services.notifications.domain.preferences import (
@@ -68,7 +71,10 @@ async def route(cause: Cause, notification: Notification, deps: Deps) -> Verdict
     member_id = notification.recipient.member_id
     prefs = await deps.store.preferences_of(member_id)
     notification = notification.without(prefs.reasons_off)
-    verdict = await _decided_once(cause, notification, prefs, deps)
+    verdict = await _told_already(cause, notification, deps)
+    if verdict is None:
+        verdict = await _decided_once(cause, notification, prefs, deps)
+        verdict = await _claim_topic(cause, notification, verdict, deps)
     if verdict.action.to_inbox:
         await send_to_inbox(cause, notification, deps)
     if verdict.action is Action.NOW:
@@ -120,6 +126,44 @@ async def _decided_once(
         found = await deps.store.ledger.get(key)
         return _verdict_of(found.value) if found else verdict
     return verdict
+
+
+async def _told_already(cause: Cause, notification: Notification, deps: Deps) -> Verdict | None:
+    """Not sent if another event's notification of the same topic reached the member's inbox
+    already (known before deciding, so that it is not counted against their budget)."""
+    if notification.topic is None:
+        return None
+    key = delivery_key(notification.topic, notification.recipient.member_id, TOLD)
+    told = await deps.store.ledger.get(key)
+    goes_on, _ = tell_once(told.value if told else None, cause.id, Action.NOW)
+    return None if goes_on else Verdict(Action.SUPPRESS, ALREADY_TOLD)
+
+
+async def _claim_topic(
+    cause: Cause, notification: Notification, verdict: Verdict, deps: Deps
+) -> Verdict:
+    """Record that this notification tells the member of its topic, unless one that told
+    them already stands (compare-and-set: two events handled at once agree); a digest item
+    it takes the place of is taken out of their digest."""
+    if notification.topic is None or verdict.action is Action.SUPPRESS:
+        return verdict
+    member_id = notification.recipient.member_id
+    outcome: list[tuple[bool, str | None]] = []
+
+    def claim(told: Delivery | None) -> Delivery | None:
+        outcome[:] = [tell_once(told, cause.id, verdict.action)]
+        goes_on = outcome[0][0]
+        if not goes_on or (told is not None and told.cause_id == cause.id):
+            return None
+        return Delivery(verdict.action, deps.clock().isoformat(), cause_id=cause.id)
+
+    await deps.store.ledger.change(delivery_key(notification.topic, member_id, TOLD), claim)
+    goes_on, superseded = outcome[0]
+    if superseded is not None:
+        await deps.store.digest.delete(
+            f"{member_id}.{delivery_key(superseded, member_id, 'digest')}"
+        )
+    return verdict if goes_on else Verdict(Action.SUPPRESS, ALREADY_TOLD)
 
 
 def _verdict_of(record: Delivery) -> Verdict:

@@ -120,9 +120,10 @@ class Notifications:
         await eventually(in_community, what=f"{member_id} in {community_id}")
 
     async def question(self, asker: str, title: str, text: str = "", tags: tuple[str, ...] = (),
-                       community_id: str = "c1", event_id: str | None = None) -> str:  # fmt: skip
+                       community_id: str = "c1", event_id: str | None = None,
+                       question_id: str | None = None) -> str:  # fmt: skip
         posted = c.QuestionPostedV1(
-            question_id=str(uuid.uuid4()), community_id=community_id,
+            question_id=question_id or str(uuid.uuid4()), community_id=community_id,
             community_name=f"Community {community_id}", visibility="public",
             asker=self.ref(asker), title=title, text=text or title, tags=list(tags),
             posted_at=self.clock.now,

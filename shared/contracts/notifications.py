@@ -84,8 +84,9 @@ class NotificationDigestedV1(NotificationStatus):
 
 
 class NotificationSuppressedV1(NotificationStatus):
-    """A notification is not sent at all, by the member's own choice (a muted community,
-    every reason for it turned off, digest off); ``why`` says which."""
+    """A notification is not sent at all: by the member's own choice (a muted community,
+    every reason for it turned off, digest off), or because another event's notification
+    told them of the same question already; ``why`` says which."""
 
     TYPE = "guild.notifications.notification_suppressed.v1"
 

@@ -7,7 +7,7 @@ import pytest
 
 from tests.faults import SHORT, fast_retries, run
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 async def test_under_kills_and_a_server_restart_nothing_is_lost_or_duplicated(

@@ -13,7 +13,10 @@ compares what was published with what Guild stored and delivered:
 * every question asked is one post (one ``question_posted``) with one first wave of
   ``experts_suggested``;
 * every member suggested in a wave has one inbox item for it, and no inbox holds two items for
-  the same (event, kind).
+  the same (event, kind);
+* a few members have a webhook (quiet hours off, a large budget): each question they were
+  suggested for reached it under one webhook id (a retry repeats the id; a second id would be
+  a second message).
 
 It prints ``lost=... duplicated=...`` with the counts of events, kills and restarts.
 
@@ -43,6 +46,7 @@ import nats
 from nats.aio.client import Client
 
 from guild_cli.nats_server import EmbeddedNats
+from guild_cli.receivers import HttpReceiver
 from shared.naming import Streams
 from tests.e2e.test_standalone_services import SERVICES, free_port, ready, start_service
 from tests.helpers import FAST_RETRIES, cloudevent, events_of_type, settled
@@ -215,6 +219,21 @@ async def company(world: World, people: int) -> None:
         await world.hire_and_join(f"p{number:04d}")
 
 
+async def hook(world: World, receiver: HttpReceiver) -> list[str]:
+    """The first people get a webhook, with quiet hours off and a large budget, so that
+    every question they are suggested for is pushed at once; their member ids."""
+    hooked = [world.people[f"p{number:04d}"] for number in range(HOOKED)]
+    for member_id in hooked:
+        who = {"member_id": member_id}
+        await world.call("cmd", "notifications", "add_endpoint", {
+            **who, "kind": "webhook", "address": f"{receiver.url}/{member_id}"})  # fmt: skip
+        preferences = await world.call("qry", "notifications", "preferences", who)
+        changed = {**preferences, "quiet_hours": None, "daily_budget": 1000}
+        await world.call("cmd", "notifications", "set_preferences",
+                         {**who, "preferences": changed})  # fmt: skip
+    return hooked
+
+
 async def load(world: World, plan: Plan, rng: random.Random, done: asyncio.Event) -> None:
     """Questions and hires at the plan's pace, until the plan's time is up."""
     end, number, hired = time.monotonic() + plan.seconds, 0, plan.people
@@ -261,7 +280,7 @@ async def chaos(guild: Guild, plan: Plan, rng: random.Random, report: Report,
             report.restarts += 1
 
 
-async def check(world: World, report: Report) -> None:
+async def check(world: World, report: Report, receiver: HttpReceiver, hooked: list[str]) -> None:
     """What was published against what Guild stored and delivered."""
     nc, events = world.nc, Streams(REGION).events
     registered = await events_of_type(nc, events, "guild.membership.member_registered.v1")
@@ -300,6 +319,13 @@ async def check(world: World, report: Report) -> None:
     for items in inboxes.values():
         same = Counter((i["cause_id"], i["kind"]) for i in items)
         _add(report.duplicated, "inbox_item", sum(n - 1 for n in same.values() if n > 1))
+    ids = webhook_ids(receiver)
+    for event in suggested:
+        for suggestion in event["data"]["suggestions"]:
+            member_id = suggestion["member"]["member_id"]
+            if member_id in hooked:
+                question = event["data"]["question_id"]
+                _count(report, "webhook", len(ids.get((member_id, question), set())))
     report.events = world.events
 
 
@@ -315,6 +341,19 @@ def _add(counts: dict[str, int], kind: str, number: int) -> None:
         counts[kind] = counts.get(kind, 0) + number
 
 
+def webhook_ids(receiver: HttpReceiver) -> dict[tuple[str, str], set[str]]:
+    """The webhook ids each (member, question) arrived under; the question from the link to
+    it (the portal URL ends in its post id)."""
+    found: dict[tuple[str, str], set[str]] = {}
+    for request in receiver.requests:
+        data = json.loads(request.body)["data"]
+        for link in data["links"]:
+            if link["label"] == "Open the question":
+                key = (request.path.strip("/"), link["url"].rstrip("/").rsplit("/", 1)[-1])
+                found.setdefault(key, set()).add(request.headers["webhook-id"])
+    return found
+
+
 async def inbox(world: World, member_id: str) -> list[dict[str, Any]]:
     items, before = [], None
     while True:
@@ -327,9 +366,15 @@ async def inbox(world: World, member_id: str) -> list[dict[str, Any]]:
             return items
 
 
+HOOKED = 3
+"""How many of the first people get a webhook."""
+
+
 def fast_retries() -> dict[str, str]:
-    """The services' retry settings for the suite (the tests' short delays)."""
-    return {f"GUILD_{name.upper()}": str(value) for name, value in FAST_RETRIES.items()}
+    """The services' settings for the suite: the tests' short retry delays, and webhooks to
+    the suite's receiver on loopback."""
+    return {**{f"GUILD_{name.upper()}": str(value) for name, value in FAST_RETRIES.items()},
+            "GUILD_NOTIFICATIONS_ALLOW_LOOPBACK_RECEIVERS": "true"}  # fmt: skip
 
 
 async def run(plan: Plan, folder: Path) -> Report:
@@ -339,16 +384,19 @@ async def run(plan: Plan, folder: Path) -> Report:
     for name in SERVICES:
         guild.start(name)
     nc = await nats.connect(guild.url, max_reconnect_attempts=-1, reconnect_time_wait=0.2)
+    receiver = await HttpReceiver().start()
     try:
         await until(guild.ready, "services ready")
         world = World(nc)
         await company(world, plan.people)
+        hooked = await hook(world, receiver)
         done = asyncio.Event()
         await asyncio.gather(load(world, plan, rng, done), chaos(guild, plan, rng, report, done))
         await until(guild.ready, "services ready after the faults")
         await settled(nc, REGION, deadline=180)
-        await check(world, report)
+        await check(world, report, receiver, hooked)
     finally:
+        await receiver.stop()
         await nc.close()
         guild.stop_all()
     return report

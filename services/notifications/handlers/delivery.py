@@ -133,8 +133,7 @@ async def _told_already(cause: Cause, notification: Notification, deps: Deps) ->
     already (known before deciding, so that it is not counted against their budget)."""
     if notification.topic is None:
         return None
-    key = delivery_key(notification.topic, notification.recipient.member_id, TOLD)
-    told = await deps.store.ledger.get(key)
+    told = await deps.store.ledger.get(_told_key(notification.topic, notification))
     goes_on, _ = tell_once(told.value if told else None, cause.id, Action.NOW)
     return None if goes_on else Verdict(Action.SUPPRESS, ALREADY_TOLD)
 
@@ -157,13 +156,20 @@ async def _claim_topic(
             return None
         return Delivery(verdict.action, deps.clock().isoformat(), cause_id=cause.id)
 
-    await deps.store.ledger.change(delivery_key(notification.topic, member_id, TOLD), claim)
+    await deps.store.ledger.change(_told_key(notification.topic, notification), claim)
     goes_on, superseded = outcome[0]
     if superseded is not None:
-        await deps.store.digest.delete(
-            f"{member_id}.{delivery_key(superseded, member_id, 'digest')}"
-        )
+        await deps.store.digest.delete(_digest_key(superseded, member_id))
     return verdict if goes_on else Verdict(Action.SUPPRESS, ALREADY_TOLD)
+
+
+def _told_key(topic: str, notification: Notification) -> str:
+    return delivery_key(topic, notification.recipient.member_id, TOLD)
+
+
+def _digest_key(cause_id: str, member_id: str) -> str:
+    """A member's digest item of one cause."""
+    return f"{member_id}.{delivery_key(cause_id, member_id, 'digest')}"
 
 
 def _verdict_of(record: Delivery) -> Verdict:
@@ -305,8 +311,7 @@ async def _keep_for_digest(
         why=verdict.why,
         links=post_links(notification, deps),
     )
-    await deps.store.digest.put(f"{member_id}.{delivery_key(cause.id, member_id, 'digest')}",
-                                entry)  # fmt: skip
+    await deps.store.digest.put(_digest_key(cause.id, member_id), entry)
     await _announce(cause, notification, "digest", verdict, deps)
 
 

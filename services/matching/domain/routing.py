@@ -17,6 +17,7 @@ community's facilitators. An answer stops it all.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right, insort
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -59,23 +60,60 @@ class Load:
         return 1 / (1 + self.last_week)
 
 
-def load_of(routes: Mapping[str, Routed], now: datetime) -> Load:
-    day, week = now - timedelta(days=1), now - timedelta(days=7)
-    outcomes: Counter[str] = Counter()
-    today = [r.at for r in routes.values() if r.at > day]
-    this_week = [r.at for r in routes.values() if r.at > week]
-    for routed in routes.values():
-        if routed.at > now - RESPONSE_WINDOW:
-            outcomes[routed.outcome] += 1
-    return Load(
-        last_day=len(today),
-        last_week=len(this_week),
-        answered=outcomes[Outcome.ANSWERED],
-        ignored=outcomes[Outcome.IGNORED],
-        declined=outcomes[Outcome.DECLINED],
-        oldest_today=min(today, default=None),
-        oldest_this_week=min(this_week, default=None),
-    )
+class RouteLog:
+    """One member's routing history, and how much they were asked lately, kept as routes are
+    recorded (set again as their outcome becomes known) rather than counted from every route
+    each time a question is routed: the times of their routes, and of each outcome, stay
+    sorted, so the counts :class:`Load` needs for any ``now`` are a few bisections. A route
+    leaves a window by time alone (nothing to expire); its outcome moves it between lists."""
+
+    def __init__(self, routes: Mapping[str, Routed] | None = None) -> None:
+        self.routes: dict[str, Routed] = dict(routes or {})
+        self._asked = sorted(r.at for r in self.routes.values())
+        self._by_outcome: dict[Outcome, list[datetime]] = {}
+        for routed in self.routes.values():
+            self._by_outcome.setdefault(routed.outcome, []).append(routed.at)
+        for times in self._by_outcome.values():
+            times.sort()
+
+    def record(self, question_id: str, routed: Routed) -> None:
+        """``question_id`` was routed to the member (or its outcome changed): set, not added,
+        so recording the same route again changes nothing."""
+        held = self.routes.get(question_id)
+        if held == routed:
+            return
+        if held is not None:
+            _remove(self._asked, held.at)
+            _remove(self._by_outcome[held.outcome], held.at)
+        self.routes[question_id] = routed
+        insort(self._asked, routed.at)
+        insort(self._by_outcome.setdefault(routed.outcome, []), routed.at)
+
+    def load(self, now: datetime) -> Load:
+        """How much they were asked in the day and the week before ``now``, and how they
+        responded to what was routed to them within :data:`RESPONSE_WINDOW`."""
+        asked = self._asked
+        today = bisect_right(asked, now - timedelta(days=1))
+        this_week = bisect_right(asked, now - timedelta(days=7))
+        since = now - RESPONSE_WINDOW
+
+        def responded(outcome: Outcome) -> int:
+            times = self._by_outcome.get(outcome, [])
+            return len(times) - bisect_right(times, since)
+
+        return Load(
+            last_day=len(asked) - today,
+            last_week=len(asked) - this_week,
+            answered=responded(Outcome.ANSWERED),
+            ignored=responded(Outcome.IGNORED),
+            declined=responded(Outcome.DECLINED),
+            oldest_today=asked[today] if today < len(asked) else None,
+            oldest_this_week=asked[this_week] if this_week < len(asked) else None,
+        )
+
+
+def _remove(times: list[datetime], at: datetime) -> None:
+    del times[bisect_left(times, at)]
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,6 @@ from services.matching.domain.routing import (
     Wave,
     choose,
     due,
-    load_of,
     next_look,
     reasons,
 )
@@ -127,9 +126,7 @@ def _choose_experts(
         and (profile := model.profile(r.member_id)) is not None
         and profile.available_on(today)
     ]
-    loads = {
-        c.profile.member_id: load_of(model.routes_of(c.profile.member_id), now) for c in candidates
-    }
+    loads = {c.profile.member_id: model.load(c.profile.member_id, now) for c in candidates}
     chosen, held = choose(
         candidates,
         loads,

@@ -42,6 +42,7 @@ from services.matching.domain.records import (
     UNACCEPTED,
     Routed,
 )
+from services.matching.domain.routing import Load, RouteLog
 from services.matching.domain.text import skill_terms
 from shared.readmodel import Names, group_columns, groups_from, pack, unpack
 
@@ -255,13 +256,18 @@ class MemberModel:
         self.background_history = array("d")
         self.total_history = 0.0
         self.communities: dict[str, set[int]] = {}
-        self.routes: dict[int, dict[str, Routed]] = {}
+        self.routes: dict[int, RouteLog] = {}
+        self.asked: dict[str, set[int]] = {}
+        """Per question, the members it was routed to."""
 
     # ------------------------------------------------------------------ applying changes
 
     def apply(self, key: str, value: bytes | None) -> None:
-        self._cached.clear()
         member_id, kind, rest = [*key.split(".", 2), "", ""][:3]
+        if kind == "r" and value is not None and self.codes.get(member_id) is not None:
+            self.record_route(member_id, rest, _ROUTED.validate_json(value))
+            return  # routes change no ranking vector of a known code: the cached ones stay
+        self._cached.clear()
         if kind == "x" or (kind == "p" and value is None):
             self.forget(member_id)
         elif value is None:
@@ -273,8 +279,15 @@ class MemberModel:
             at = datetime.fromisoformat(document["at"]).timestamp()
             self.add_evidence(member_id, at, document["terms"], document.get("kind", ANSWER))
         elif kind == "r":
-            routed = _ROUTED.validate_json(value)
-            self.routes.setdefault(self._code(member_id), {})[rest] = routed
+            self.record_route(member_id, rest, _ROUTED.validate_json(value))
+
+    def record_route(self, member_id: str, question_id: str, routed: Routed) -> None:
+        code = self._code(member_id)
+        log = self.routes.get(code)
+        if log is None:
+            log = self.routes[code] = RouteLog()
+        log.record(question_id, routed)
+        self.asked.setdefault(question_id, set()).add(code)
 
     def _code(self, member_id: str) -> int:
         code = self.codes.code(member_id)
@@ -366,7 +379,8 @@ class MemberModel:
         for scale, column in enumerate(self.activity):
             self.activity_total[scale] -= column.data[code]
             column.data[code] = 0.0
-        self.routes.pop(code, None)
+        for question_id in self.routes.pop(code, RouteLog()).routes:
+            self.asked.get(question_id, set()).discard(code)
         self.codes.forget(member_id)
 
     # ------------------------------------------------------------------ reading
@@ -387,7 +401,23 @@ class MemberModel:
 
     def routes_of(self, member_id: str) -> dict[str, Routed]:
         code = self.codes.get(member_id)
-        return self.routes.get(code, {}) if code is not None else {}
+        log = self.routes.get(code) if code is not None else None
+        return log.routes if log is not None else {}
+
+    def load(self, member_id: str, now: datetime) -> Load:
+        """How much ``member_id`` was asked lately and how they responded (kept as routes are
+        recorded: see :class:`~services.matching.domain.routing.RouteLog`)."""
+        code = self.codes.get(member_id)
+        log = self.routes.get(code) if code is not None else None
+        return log.load(now) if log is not None else Load()
+
+    def routed_about(self, question_id: str) -> dict[str, Routed]:
+        """Who ``question_id`` was routed to, and how."""
+        return {
+            member_id: self.routes[code].routes[question_id]
+            for code in self.asked.get(question_id, ())
+            if (member_id := self.codes.names[code])
+        }
 
     def mask(
         self,
@@ -563,7 +593,7 @@ class MemberModel:
                 **self.declared.columns("declared"),
                 "profiles": _PROFILES.dump_json(self.profiles),
                 "routes": _ROUTES.dump_json(
-                    {str(code): routes for code, routes in self.routes.items()}
+                    {str(code): log.routes for code, log in self.routes.items()}
                 ),
                 "numbers": json.dumps(numbers).encode(),
             }
@@ -589,7 +619,10 @@ class MemberModel:
         self.history = Postings.from_columns(c, "history")
         self.declared = Postings.from_columns(c, "declared")
         self.profiles = _PROFILES.validate_json(c["profiles"])
-        self.routes = {int(code): r for code, r in _ROUTES.validate_json(c["routes"]).items()}
+        for code, routes in _ROUTES.validate_json(c["routes"]).items():
+            self.routes[int(code)] = RouteLog(routes)
+            for question_id in routes:
+                self.asked.setdefault(question_id, set()).add(int(code))
         numbers = json.loads(c["numbers"])
         self.activity_total, self.activity_ref = numbers["activity_total"], numbers["activity_ref"]
         self.total_history = numbers["total_history"]

@@ -25,6 +25,17 @@ def confirmed(revision: int | None) -> Callable[[], Awaitable[int | None]]:
     return stored
 
 
+def held_back(revision: int) -> tuple[asyncio.Event, Callable[[], Awaitable[int]]]:
+    """A write whose PubAck arrives when the returned event is set."""
+    gate = asyncio.Event()
+
+    async def stored() -> int:
+        await gate.wait()
+        return revision
+
+    return gate, stored
+
+
 def bucket_holds(value: bytes | None, revision: int | None) -> Callable[[], Awaitable[Stored]]:
     async def read() -> Stored:
         return value, revision
@@ -34,12 +45,7 @@ def bucket_holds(value: bytes | None, revision: int | None) -> Callable[[], Awai
 
 async def test_a_write_is_in_the_model_before_it_is_confirmed_and_its_copy_changes_nothing():
     model, own = table()
-    gate = asyncio.Event()
-
-    async def stored() -> int:
-        await gate.wait()
-        return 7
-
+    gate, stored = held_back(7)
     writing = asyncio.ensure_future(own.write("k", b'"mine"', stored, bucket_holds(None, None)))
     assert model.get("k") == "mine"  # at once, before any await
     gate.set()
@@ -53,12 +59,7 @@ async def test_a_write_is_in_the_model_before_it_is_confirmed_and_its_copy_chang
 
 async def test_changes_delivered_before_the_revision_is_known_are_applied_only_if_newer():
     model, own = table()
-    gate = asyncio.Event()
-
-    async def stored() -> int:
-        await gate.wait()
-        return 10
-
+    gate, stored = held_back(10)
     writing = asyncio.ensure_future(own.write("k", b'"mine"', stored, bucket_holds(None, None)))
     own.apply_at("k", b'"older"', 4)
     assert model.get("k") == "mine"

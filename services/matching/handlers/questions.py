@@ -4,9 +4,10 @@ while nobody has, and what each routed person did (answered, ignored, declined).
 Per question posted, matching decides in memory and writes in three pipelined steps, each a
 round trip however many writes it holds:
 
-1. the question record (a create: a redelivery finds it, with what was learned since);
-2. one route per person asked (creates, so nobody is asked twice about a question), and the
-   similar questions found for the asker; then the ``experts_suggested`` event;
+1. the question record (a create; a question the read model holds already is a redelivery,
+   and routed only if still open), one route per person asked (creates, so nobody is asked
+   twice about a question), and the similar questions found for the asker;
+2. the ``experts_suggested`` event;
 3. the question's routing state (waves sent, when to look again), which marks the wave done.
 
 Routes go before the event and the state after it, so that a crash at any point leaves what a
@@ -59,29 +60,23 @@ from shared.tasks import pipelined
 
 async def when_question_posted_route_it(event: Envelope[c.QuestionPostedV1], deps: Deps) -> None:
     """Tell the asker about similar answered questions; alert the best people at work now."""
-    question = await _record_question(inbound.question_record(event.data), deps)
+    question, store = inbound.question_record(event.data), deps.store
     similar = await _similar_questions(question, deps) if _asked_here(event, deps) else []
-    held = deps.store.open_routing.get(question.question_id)
-    if held is None and not question.answered and not question.deleted:
+    first = _tell_similar(event, similar, deps)
+    still_open = store.question_index.still_open(question.question_id)
+    if still_open is None:
+        first.append(store.create("questions", store.questions, question.question_id, question))
+    if still_open is not False and store.open_routing.get(question.question_id) is None:
         state = RoutingState(
             question.question_id, question.community_id, question.posted_at, next_at=deps.clock()
         )
-        await route(question, state, deps, also=_tell_similar(event, similar, deps))
+        await route(question, state, deps, also=first)
     else:
-        await pipelined(_tell_similar(event, similar, deps))
+        await pipelined(first)  # a redelivery: what was learned since stays
 
 
 def _asked_here(event: Envelope[c.QuestionPostedV1], deps: Deps) -> bool:
     return event.data.asker.home_region == deps.region
-
-
-async def _record_question(question: QuestionRecord, deps: Deps) -> QuestionRecord:
-    store = deps.store
-    if await store.create("questions", store.questions, question.question_id, question) is None:
-        held = await store.questions.get(question.question_id)
-        if held is not None:
-            return held.value  # a redelivery: what was learned since stays
-    return question
 
 
 async def _similar_questions(

@@ -17,6 +17,11 @@ The ranking (measured in docs/matching.md) multiplies two estimates:
 
 Everything is kept in columns (numpy arrays and ``array`` postings), so that ranking 100,000
 members is a handful of vector operations.
+
+Each member's routing history is a :class:`~services.matching.domain.routing.RouteLog`, which
+keeps how much they were asked lately as routes are recorded (budgets and rotation read it per
+candidate, without counting the history again); with it, per question, who it was routed to.
+Both are rebuilt from the routes a snapshot or the bucket holds.
 """
 
 from __future__ import annotations

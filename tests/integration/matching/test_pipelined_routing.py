@@ -82,6 +82,22 @@ async def test_two_questions_handled_at_once_do_not_ask_a_member_beyond_their_bu
     assert set(matching.store.model.routes_of("ben")) == set(asked)
 
 
+@pytest.mark.parametrize("matching_settings", [{}])
+async def test_a_question_is_routed_without_waiting_for_any_read_model_to_follow(matching):
+    await _experts(matching, "ben", "eve")
+    for follower in matching.store.followers:
+        await follower.stop()  # nothing follows the buckets any more
+
+    await when_question_posted_route_it(_posted(matching, "q1"), matching.deps)
+    await when_question_posted_route_it(_posted(matching, "q2"), matching.deps)
+
+    events = await matching.published(x.ExpertsSuggestedV1)
+    assert [sorted(s) for s in _suggested(events, "q1")] == [["ben", "eve"]]
+    assert set(matching.store.model.routed_about("q2")) == {"ben", "eve"}
+    assert matching.store.model.load("ben", matching.clock.now).last_day == 2
+    assert matching.store.open_routing.get("q2") is not None
+
+
 @dataclass
 class CrashBeforeTelling:
     """Matching's publisher, failing as a process killed after its routes were stored and

@@ -262,8 +262,9 @@ class MemberModel:
         self.total_history = 0.0
         self.communities: dict[str, set[int]] = {}
         self.routes: dict[int, RouteLog] = {}
-        self.asked: dict[str, set[int]] = {}
-        """Per question, the members it was routed to."""
+        self.asked: dict[str, list[int]] = {}
+        """Per question, the members it was routed to (a few: a list takes a third of a set's
+        memory)."""
 
     # ------------------------------------------------------------------ applying changes
 
@@ -292,7 +293,12 @@ class MemberModel:
         if log is None:
             log = self.routes[code] = RouteLog()
         log.record(question_id, routed)
-        self.asked.setdefault(question_id, set()).add(code)
+        self._note_asked(question_id, code)
+
+    def _note_asked(self, question_id: str, code: int) -> None:
+        codes = self.asked.setdefault(question_id, [])
+        if code not in codes:
+            codes.append(code)
 
     def _code(self, member_id: str) -> int:
         code = self.codes.code(member_id)
@@ -385,7 +391,8 @@ class MemberModel:
             self.activity_total[scale] -= column.data[code]
             column.data[code] = 0.0
         for question_id in self.routes.pop(code, RouteLog()).routes:
-            self.asked.get(question_id, set()).discard(code)
+            if code in (codes := self.asked.get(question_id, [])):
+                codes.remove(code)
         self.codes.forget(member_id)
 
     # ------------------------------------------------------------------ reading
@@ -627,7 +634,7 @@ class MemberModel:
         for code, routes in _ROUTES.validate_json(c["routes"]).items():
             self.routes[int(code)] = RouteLog(routes)
             for question_id in routes:
-                self.asked.setdefault(question_id, set()).add(int(code))
+                self._note_asked(question_id, int(code))
         numbers = json.loads(c["numbers"])
         self.activity_total, self.activity_ref = numbers["activity_total"], numbers["activity_ref"]
         self.total_history = numbers["total_history"]

@@ -4,9 +4,10 @@ while nobody has, and what each routed person did (answered, ignored, declined).
 Per question posted, matching decides in memory and writes in three pipelined steps, each a
 round trip however many writes it holds:
 
-1. the question record (a create; a question the read model holds already is a redelivery,
-   and routed only if still open), one route per person asked (creates, so nobody is asked
-   twice about a question), and the similar questions found for the asker;
+1. the question record (a create; a question the index holds already is a redelivery,
+   routed only if still open, and its record stays as stored), one route per person asked
+   (creates, so nobody is asked twice about a question), and the similar questions found
+   for the asker;
 2. the ``experts_suggested`` event;
 3. the question's routing state (waves sent, when to look again), which marks the wave done.
 
@@ -62,10 +63,13 @@ async def when_question_posted_route_it(event: Envelope[c.QuestionPostedV1], dep
     """Tell the asker about similar answered questions; alert the best people at work now."""
     question, store = inbound.question_record(event.data), deps.store
     similar = await _similar_questions(question, deps) if _asked_here(event, deps) else []
-    first = _tell_similar(event, similar, deps)
     still_open = store.question_index.still_open(question.question_id)
-    if still_open is None:
-        first.append(store.create("questions", store.questions, question.question_id, question))
+    first = [
+        *_tell_similar(event, similar, deps),
+        # into the index when its follower brings it: the index serves answered questions, and
+        # tells a redelivery from a new question once the record is stored, not before
+        store.questions.create(question.question_id, question),
+    ]
     if still_open is not False and store.open_routing.get(question.question_id) is None:
         state = RoutingState(
             question.question_id, question.community_id, question.posted_at, next_at=deps.clock()

@@ -134,6 +134,38 @@ async def test_a_question_redelivered_after_a_crash_asks_the_same_people_once(ma
     )
 
 
+@dataclass
+class RecordNotStored:
+    """Matching's questions bucket, its create failing as it does when nats-server is gone."""
+
+    questions: Any
+
+    async def create(self, *args: Any) -> None:
+        raise ConnectionError("no PubAck for the question record")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.questions, name)
+
+
+@pytest.mark.parametrize("matching_settings", [{}])
+async def test_a_question_whose_record_was_not_stored_is_stored_and_routed_when_redelivered(
+    matching,
+):
+    await _experts(matching, "ben", "eve")
+    event = _posted(matching, "q1")
+    failing = replace(matching.store, questions=RecordNotStored(matching.store.questions))
+    with pytest.raises(ConnectionError):
+        await when_question_posted_route_it(event, replace(matching.deps, store=failing))
+    assert await matching.store.questions.get("q1") is None
+
+    await when_question_posted_route_it(event, matching.deps)  # the redelivery
+
+    assert (await matching.store.questions.get("q1")) is not None
+    suggested = _suggested(await matching.published(x.ExpertsSuggestedV1), "q1")
+    assert [sorted(s) for s in suggested] == [["ben", "eve"]]
+    assert matching.store.open_routing.get("q1") is not None
+
+
 @pytest.mark.parametrize("matching_settings", [{"questions_per_day": 2}])
 async def test_a_restart_rebuilds_how_much_everyone_was_asked(matching, nc):
     await _experts(matching, "ben", "eve")

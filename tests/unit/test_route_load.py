@@ -58,11 +58,15 @@ def test_kept_load_equals_the_scan_of_the_whole_history_on_random_histories():
     for _ in range(300):
         log, routes = RouteLog(), {}
         for _ in range(rng.randrange(60)):
-            # new routes, and outcomes set again on routes already recorded
+            # new routes, outcomes set again on routes already recorded, routes taken back
             question_id = f"q{rng.randrange(25)}"
-            routed = random_route(rng)
-            log.record(question_id, routed)
-            routes[question_id] = routed
+            if question_id in routes and rng.random() < 0.1:
+                log.forget(question_id)  # a route taken back
+                del routes[question_id]
+            else:
+                routed = random_route(rng)
+                log.record(question_id, routed)
+                routes[question_id] = routed
             for now in moments(rng):
                 assert log.load(now) == scanned_load(routes, now)
         assert RouteLog(routes).load(NOW) == scanned_load(routes, NOW)  # as restored
@@ -76,6 +80,18 @@ def test_recording_the_same_route_again_counts_it_once():
     assert log.load(NOW).last_day == 1
     log.record("q1", Routed(at=routed.at, outcome=Outcome.ANSWERED))
     assert (log.load(NOW).last_day, log.load(NOW).answered) == (1, 1)
+
+
+def test_a_route_taken_back_from_the_model_no_longer_counts():
+    model = MemberModel()
+    model.apply(profile_key("ben"), PROFILE.dump_json(profile("ben")))
+    for question_id in ("q1", "q2"):
+        routed = Routed(at=NOW - timedelta(hours=1))
+        model.apply(routed_key("ben", question_id), ROUTED.dump_json(routed))
+    model.apply(routed_key("ben", "q2"), None)  # its create failed: taken back
+    assert model.load("ben", NOW).last_day == 1
+    assert set(model.routes_of("ben")) == {"q1"}
+    assert model.routed_about("q2") == {}
 
 
 def test_the_member_model_keeps_the_load_through_changes_erasure_and_a_snapshot():

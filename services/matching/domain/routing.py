@@ -87,12 +87,19 @@ class RouteLog:
         if held == routed:
             return
         if held is not None:
-            _remove(self._asked, held.at)
-            _remove(self._by_outcome[held.outcome], held.at)
+            self.forget(question_id)
         self.routes[question_id] = routed
         insort(self._asked, routed.at)
         insort(self._by_outcome.setdefault(routed.outcome, []), routed.at)
         self._kept = None
+
+    def forget(self, question_id: str) -> None:
+        """The route of ``question_id`` is gone (a write of it taken back)."""
+        held = self.routes.pop(question_id, None)
+        if held is not None:
+            _remove(self._asked, held.at)
+            _remove(self._by_outcome[held.outcome], held.at)
+            self._kept = None
 
     def load(self, now: datetime) -> Load:
         """How much they were asked in the day and the week before ``now``, and how they

@@ -270,9 +270,15 @@ class MemberModel:
 
     def apply(self, key: str, value: bytes | None) -> None:
         member_id, kind, rest = [*key.split(".", 2), "", ""][:3]
-        if kind == "r" and value is not None and self.codes.get(member_id) is not None:
-            self.record_route(member_id, rest, _ROUTED.validate_json(value))
-            return  # routes change no ranking vector of a known code: the cached ones stay
+        if kind == "r" and (code := self.codes.get(member_id)) is not None:
+            # routes change no ranking vector of a known code: the cached ones stay
+            if value is not None:
+                self.record_route(member_id, rest, _ROUTED.validate_json(value))
+            elif (log := self.routes.get(code)) is not None:
+                log.forget(rest)
+                if code in (codes := self.asked.get(rest, [])):
+                    codes.remove(code)
+            return
         self._cached.clear()
         if kind == "x" or (kind == "p" and value is None):
             self.forget(member_id)

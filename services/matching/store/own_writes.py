@@ -52,6 +52,8 @@ class OwnWrites:
         self.projection = projection
         self.VERSION = projection.VERSION
         self._writing: dict[str, _Write] = {}
+        self._delivered = 0
+        """The highest bucket sequence the follower delivered."""
 
     # ------------------------------------------------------------------ the handler's side
 
@@ -70,10 +72,11 @@ class OwnWrites:
         return self._store(key, mine, stored, read)
 
     def stored(self, key: str, value: bytes | None, revision: int) -> None:
-        """A write already confirmed at ``revision`` (a compare-and-set): into the model now.
-        (If the follower delivered it already, the entry goes with the key's next change.)"""
-        self.projection.apply(key, value)
-        self._writing[key] = _Write(value, revision)
+        """A write already confirmed at ``revision`` (a compare-and-set): into the model now,
+        unless the follower delivered it already (the model then holds it, or newer)."""
+        if revision > self._delivered:
+            self.projection.apply(key, value)
+            self._writing[key] = _Write(value, revision)
 
     async def _store(
         self,
@@ -118,13 +121,14 @@ class OwnWrites:
             return
         if key in self._writing:
             return  # written again meanwhile: that write sets the model
-        self.projection.apply(key, value)
-        if revision is not None:
+        self.projection.apply(key, value)  # over ours, even if the follower brought it before
+        if revision is not None and revision > self._delivered:
             self._writing[key] = _Write(value, revision)
 
     # ------------------------------------------------------------------ the follower's side
 
     def apply_at(self, key: str, value: bytes | None, sequence: int) -> None:
+        self._delivered = sequence
         mine = self._writing.get(key)
         if mine is None:
             self.projection.apply(key, value)

@@ -66,7 +66,9 @@ class Projection(Protocol):
     def restore(self, data: bytes) -> None: ...
 
 
-# A projection may also define ``caught_up()``: called once, when the bulk load is done.
+# A projection may also define ``caught_up()``: called once, when the bulk load is done; and
+# ``apply_at(key, value, sequence)``, called instead of ``apply`` with the change's bucket
+# sequence (for one its service also applies itself at once, to tell its own change from older).
 
 
 # --------------------------------------------------------------- compact columns
@@ -400,12 +402,17 @@ class BucketFollower:
 
     async def _apply(self, messages: list[Any]) -> None:
         prefix = len(f"$KV.{self.bucket}.")
+        apply_at = getattr(self.projection, "apply_at", None)
         for msg in messages:
             operation = (msg.headers or {}).get("KV-Operation")
             value = None if operation in ("DEL", "PURGE") else msg.data
             self._erased = self._erased or operation == "PURGE"
-            self.projection.apply(msg.subject[prefix:], value)
-            self.applied = msg.metadata.sequence.stream
+            sequence = msg.metadata.sequence.stream
+            if apply_at is not None:
+                apply_at(msg.subject[prefix:], value, sequence)
+            else:
+                self.projection.apply(msg.subject[prefix:], value)
+            self.applied = sequence
         async with self._advanced:
             self._advanced.notify_all()
 

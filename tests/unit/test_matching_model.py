@@ -15,7 +15,7 @@ from services.matching.domain.meetings import pair_key, pair_round, shared_slots
 from services.matching.domain.mentoring import assign, fit
 from services.matching.domain.profiles import Hours, MentoringOffer, Profile
 from services.matching.domain.records import Evidence, Routed, evidence_key, profile_key
-from services.matching.domain.routing import Budget, Candidate, Load, choose, load_of
+from services.matching.domain.routing import Budget, Candidate, Load, RouteLog, choose
 from services.matching.index.members import CACHED_POSTINGS, MemberModel, Postings, largest
 
 NOON_BERLIN = datetime(2026, 11, 25, 11, 0, tzinfo=UTC)  # a Wednesday
@@ -155,7 +155,7 @@ def test_rotation_and_responses_lower_people_asked_often_or_who_ignore():
         f"q{i}": Routed(at=NOON_BERLIN - timedelta(days=2), wave=1, outcome="ignored")
         for i in range(4)
     }
-    load = load_of(routes, NOON_BERLIN)
+    load = RouteLog(routes).load(NOON_BERLIN)
     assert load.last_week == 4
     assert load.ignored == 4
     assert load.rotation * load.response < 0.1

@@ -17,6 +17,7 @@ community's facilitators. An answer stops it all.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right, insort
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -59,23 +60,91 @@ class Load:
         return 1 / (1 + self.last_week)
 
 
-def load_of(routes: Mapping[str, Routed], now: datetime) -> Load:
-    day, week = now - timedelta(days=1), now - timedelta(days=7)
-    outcomes: Counter[str] = Counter()
-    today = [r.at for r in routes.values() if r.at > day]
-    this_week = [r.at for r in routes.values() if r.at > week]
-    for routed in routes.values():
-        if routed.at > now - RESPONSE_WINDOW:
-            outcomes[routed.outcome] += 1
-    return Load(
-        last_day=len(today),
-        last_week=len(this_week),
-        answered=outcomes[Outcome.ANSWERED],
-        ignored=outcomes[Outcome.IGNORED],
-        declined=outcomes[Outcome.DECLINED],
-        oldest_today=min(today, default=None),
-        oldest_this_week=min(this_week, default=None),
-    )
+class RouteLog:
+    """One member's routing history, and how much they were asked lately, kept as routes are
+    recorded (set again as their outcome becomes known) rather than counted from every route
+    each time a question is routed: the times of their routes, and of each outcome, stay
+    sorted, so the counts :class:`Load` needs for any ``now`` are a few bisections. A route
+    leaves a window by time alone (nothing to expire); its outcome moves it between lists.
+    The load found is kept until a route is recorded or the first route leaves a window, so
+    a member who is a candidate for many questions in a row costs a comparison each."""
+
+    def __init__(self, routes: Mapping[str, Routed] | None = None) -> None:
+        self.routes: dict[str, Routed] = dict(routes or {})
+        self._asked = sorted(r.at for r in self.routes.values())
+        self._by_outcome: dict[Outcome, list[datetime]] = {}
+        for routed in self.routes.values():
+            self._by_outcome.setdefault(routed.outcome, []).append(routed.at)
+        for times in self._by_outcome.values():
+            times.sort()
+        self._kept: tuple[datetime, datetime | None, Load] | None = None
+        """The load found at a moment, and until when it holds (None: for ever)."""
+
+    def record(self, question_id: str, routed: Routed) -> None:
+        """``question_id`` was routed to the member (or its outcome changed): set, not added,
+        so recording the same route again changes nothing."""
+        held = self.routes.get(question_id)
+        if held == routed:
+            return
+        if held is not None:
+            self.forget(question_id)
+        self.routes[question_id] = routed
+        insort(self._asked, routed.at)
+        insort(self._by_outcome.setdefault(routed.outcome, []), routed.at)
+        self._kept = None
+
+    def forget(self, question_id: str) -> None:
+        """The route of ``question_id`` is gone (a write of it taken back)."""
+        held = self.routes.pop(question_id, None)
+        if held is not None:
+            _remove(self._asked, held.at)
+            _remove(self._by_outcome[held.outcome], held.at)
+            self._kept = None
+
+    def load(self, now: datetime) -> Load:
+        """How much they were asked in the day and the week before ``now``, and how they
+        responded to what was routed to them within :data:`RESPONSE_WINDOW`."""
+        kept = self._kept
+        if kept is not None and kept[0] <= now and (kept[1] is None or now < kept[1]):
+            return kept[2]
+        leaves: list[datetime] = []
+        """When the oldest route in each window leaves it (a count then drops)."""
+        last_day, oldest_today = _in_window(self._asked, now, DAY, leaves)
+        last_week, oldest_this_week = _in_window(self._asked, now, WEEK, leaves)
+        responded = {
+            outcome: _in_window(self._by_outcome.get(outcome, []), now, RESPONSE_WINDOW, leaves)
+            for outcome in (Outcome.ANSWERED, Outcome.IGNORED, Outcome.DECLINED)
+        }
+        load = Load(
+            last_day=last_day,
+            last_week=last_week,
+            answered=responded[Outcome.ANSWERED][0],
+            ignored=responded[Outcome.IGNORED][0],
+            declined=responded[Outcome.DECLINED][0],
+            oldest_today=oldest_today,
+            oldest_this_week=oldest_this_week,
+        )
+        self._kept = (now, min(leaves, default=None), load)
+        return load
+
+
+DAY, WEEK = timedelta(days=1), timedelta(days=7)
+
+
+def _in_window(
+    times: list[datetime], now: datetime, window: timedelta, leaves: list[datetime]
+) -> tuple[int, datetime | None]:
+    """How many of ``times`` (sorted) are after ``now - window``, and the oldest of them (whose
+    leaving the window is added to ``leaves``)."""
+    first = bisect_right(times, now - window)
+    if first == len(times):
+        return 0, None
+    leaves.append(times[first] + window)
+    return len(times) - first, times[first]
+
+
+def _remove(times: list[datetime], at: datetime) -> None:
+    del times[bisect_left(times, at)]
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from services.matching.events import public
 from services.matching.handlers import Deps
 from services.matching.store.buckets import MeetingRound
 from shared.ids import derived_id
+from shared.tasks import pipelined
 
 
 async def run_meeting_rounds(deps: Deps) -> int:
@@ -29,16 +30,19 @@ async def run_meeting_rounds(deps: Deps) -> int:
                 start=now,
                 seed=key,
             )
-            revision = await store.meetings.create(key, MeetingRound(tuple(p.key for p in pairs)))
-            if revision is None:
+            round_ = MeetingRound(tuple(p.key for p in pairs))
+            if await store.create("meetings", store.meetings, key, round_) is None:
                 continue  # another replica ran this round
-            await store.settled("meetings", revision)
-            for pair in pairs:
-                event_id = derived_id("meeting_proposed", key, pair.key)
-                event = public.meeting_proposed(
-                    community.community_id, community.name, number, pair, now
+            await pipelined(
+                deps.events.publish(
+                    public.meeting_proposed(
+                        community.community_id, community.name, number, pair, now
+                    ),
+                    event_id=derived_id("meeting_proposed", key, pair.key),
+                    subject=community.community_id,
                 )
-                await deps.events.publish(event, event_id=event_id, subject=community.community_id)
+                for pair in pairs
+            )
             proposed += len(pairs)
     return proposed
 

@@ -1,10 +1,30 @@
 """Questions: similar ones for the asker, routing to the people most likely to answer, waves
-while nobody has, and what each routed person did (answered, ignored, declined)."""
+while nobody has, and what each routed person did (answered, ignored, declined).
+
+Per question posted, matching decides in memory and writes in three pipelined steps, each a
+round trip however many writes it holds:
+
+1. the question record (a create; a question the index holds already is a redelivery,
+   routed only if still open, and its record stays as stored), one route per person asked
+   (creates, so nobody is asked twice about a question), and the similar questions found
+   for the asker;
+2. the ``experts_suggested`` event;
+3. the question's routing state (waves sent, when to look again), which marks the wave done.
+
+Routes go before the event and the state after it, so that a crash at any point leaves what a
+redelivery completes without repeating anything visible: routes stored for a wave whose event
+may not have gone out make the redelivery send that same wave again (same people, same
+derived event id, which JetStream drops if it was stored). Routes and routing states change
+the read model at once (:mod:`services.matching.store.own_writes`), the question record when
+its follower brings it (see below): choosing and recording who is asked is one step, so two
+questions handled at once see each other's routes, and each other's use of a member's
+budget. How much each member was asked lately is kept as routes are recorded
+(:class:`~services.matching.domain.routing.RouteLog`), not counted per candidate.
+"""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime
 
@@ -26,7 +46,6 @@ from services.matching.domain.routing import (
     Wave,
     choose,
     due,
-    load_of,
     next_look,
     reasons,
 )
@@ -36,34 +55,39 @@ from shared.contracts import content as c
 from shared.contracts.matching import DeclineQuestion, QuestionDeclined
 from shared.envelope import Envelope
 from shared.ids import derived_id
+from shared.tasks import pipelined
 
 # ------------------------------------------------------------------ a question is posted
 
 
 async def when_question_posted_route_it(event: Envelope[c.QuestionPostedV1], deps: Deps) -> None:
     """Tell the asker about similar answered questions; alert the best people at work now."""
-    question = await _record_question(inbound.question_record(event.data), deps)
-    if event.data.asker.home_region == deps.region:
-        await _tell_similar_questions(event, question, deps)
-    held = deps.store.open_routing.get(question.question_id)
-    if held is None and not question.answered and not question.deleted:
+    question, store = inbound.question_record(event.data), deps.store
+    similar = await _similar_questions(question, deps) if _asked_here(event, deps) else []
+    still_open = store.question_index.still_open(question.question_id)
+    first = [
+        *_tell_similar(event, similar, deps),
+        # into the index when its follower brings it: the index serves answered questions, and
+        # tells a redelivery from a new question once the record is stored, not before
+        store.questions.create(question.question_id, question),
+    ]
+    if still_open is not False and store.open_routing.get(question.question_id) is None:
         state = RoutingState(
             question.question_id, question.community_id, question.posted_at, next_at=deps.clock()
         )
-        await route(question, state, deps)
+        await route(question, state, deps, also=first)
+    else:
+        await pipelined(first)  # a redelivery: what was learned since stays
 
 
-async def _record_question(question: QuestionRecord, deps: Deps) -> QuestionRecord:
-    held = await deps.store.questions.get(question.question_id)
-    if held is not None:
-        return held.value  # a redelivery: what was learned since stays
-    await deps.store.put("questions", deps.store.questions, question.question_id, question)
-    return question
+def _asked_here(event: Envelope[c.QuestionPostedV1], deps: Deps) -> bool:
+    return event.data.asker.home_region == deps.region
 
 
-async def _tell_similar_questions(
-    event: Envelope[c.QuestionPostedV1], question: QuestionRecord, deps: Deps
-) -> None:
+async def _similar_questions(
+    question: QuestionRecord, deps: Deps
+) -> list[tuple[QuestionRecord, float]]:
+    """Answered questions like this one that its asker may see, and how alike they are."""
     asker = deps.store.model.profile(question.asker_id)
     found = deps.store.question_index.similar(
         question.terms,
@@ -72,52 +96,75 @@ async def _tell_similar_questions(
         limit=deps.policy.similar_questions,
         at_least=deps.policy.similar_at_least,
     )
-    records = [r.value for s in found if (r := await deps.store.questions.get(s.question_id))]
-    if records:
-        scores = {s.question_id: s.similarity for s in found}
-        told = public.similar_questions(event.data, records, scores, deps.clock())
-        await deps.events.publish_caused_by(
-            event, told, purpose="similar_questions", subject=question.question_id
+    records = await pipelined(deps.store.questions.get(s.question_id) for s in found)
+    return [(r.value, s.similarity) for s, r in zip(found, records, strict=True) if r]
+
+
+def _tell_similar(
+    event: Envelope[c.QuestionPostedV1], similar: list[tuple[QuestionRecord, float]], deps: Deps
+) -> list[Awaitable[object]]:
+    if not similar:
+        return []
+    scores = {record.question_id: score for record, score in similar}
+    records = [record for record, _ in similar]
+    told = public.similar_questions(event.data, records, scores, deps.clock())
+    return [
+        deps.events.publish_caused_by(
+            event, told, purpose="similar_questions", subject=event.data.question_id
         )
+    ]
 
 
 # ------------------------------------------------------------------ routing waves
 
 
-async def route(question: QuestionRecord, state: RoutingState, deps: Deps) -> RoutingState:
-    """Send the wave that is due (if any) and store when to look again."""
-    now = deps.clock()
+async def route(
+    question: QuestionRecord,
+    state: RoutingState,
+    deps: Deps,
+    also: list[Awaitable[object]] | None = None,
+) -> RoutingState:
+    """Send the wave that is due (if any) and store when to look again; ``also``: writes of
+    the caller's, pipelined with the wave's first."""
+    now, first = deps.clock(), also or []
     plan = due(state, now, deps.policy.escalation)
     if plan.experts:
-        picks, held = _choose_experts(question, state, deps, now)
+        picks, held = _choose_experts(question, state, plan.number, deps, now)
         if picks:
             wave = Wave(plan.number, now, tuple(p.member_id for p in picks))
             want = deps.policy.experts_per_question
             state = state.with_wave(
                 wave, next_look(state, wave, held, want, deps.policy.escalation)
             )
-            await _alert(question, state, wave, picks, held, deps)
+            await _alert(question, wave, picks, held, deps, also=first)
+            first = []
         elif held:
             soonest = now + deps.policy.escalation.soonest
             state = replace(state, next_at=max(min(h.not_before for h in held), soonest))
             if not state.waves:
-                await _say_who_waits(question, plan.number, held, deps, now)
+                first.append(_say_who_waits(question, plan.number, held, deps, now))
         else:
             plan = replace(plan, experts=False, facilitators=True)
     if plan.facilitators:
-        state = await _tell_facilitators(question, state, plan.number, deps, now)
+        state = await _tell_facilitators(question, state, plan.number, deps, now, also=first)
+        first = []
+    await pipelined(first)
     await _save_state(state, deps)
     return state
 
 
 def _choose_experts(
-    question: QuestionRecord, state: RoutingState, deps: Deps, now: datetime
+    question: QuestionRecord, state: RoutingState, number: int, deps: Deps, now: datetime
 ) -> tuple[list[Pick], list[Held]]:
+    """Who to ask in wave ``number``: nobody the question was routed to before; and if some
+    were routed in this very wave already (a crash before it was done), them again first."""
     model, today = deps.store.model, now.date()
+    earlier = model.routed_about(question.question_id)
+    again = sorted(m for m, routed in earlier.items() if routed.wave == number)
     allowed = model.mask(
         home_region=deps.region,
         community_id=question.community_id if question.private else None,
-        excluding=[question.asker_id, *state.alerted, *state.declined],
+        excluding=[question.asker_id, *state.alerted, *state.declined, *earlier],
     )
     ranked = model.rank(question.terms, now.timestamp(), allowed, deps.policy.ranked_pool)
     candidates = [
@@ -127,18 +174,19 @@ def _choose_experts(
         and (profile := model.profile(r.member_id)) is not None
         and profile.available_on(today)
     ]
+    resumed = [Candidate(p, 0.0) for m in again if (p := model.profile(m)) is not None]
     loads = {
-        c.profile.member_id: load_of(model.routes_of(c.profile.member_id), now) for c in candidates
+        c.profile.member_id: model.load(c.profile.member_id, now) for c in (*resumed, *candidates)
     }
     chosen, held = choose(
         candidates,
         loads,
         now=now,
-        how_many=deps.policy.experts_per_question,
+        how_many=deps.policy.experts_per_question - len(resumed),
         budget=deps.policy.budget,
     )
     picks = []
-    for candidate in chosen:
+    for candidate in (*resumed, *chosen):
         member_id = candidate.profile.member_id
         evidence = tuple(
             TermCount(e.term, e.answers, e.accepted, e.declared)
@@ -161,7 +209,12 @@ def _choose_experts(
 
 
 async def _tell_facilitators(
-    question: QuestionRecord, state: RoutingState, number: int, deps: Deps, now: datetime
+    question: QuestionRecord,
+    state: RoutingState,
+    number: int,
+    deps: Deps,
+    now: datetime,
+    also: list[Awaitable[object]],
 ) -> RoutingState:
     community = deps.store.directory.get(question.community_id)
     here = [
@@ -170,6 +223,7 @@ async def _tell_facilitators(
         if h == deps.region and m != question.asker_id
     ]
     if not here:
+        await pipelined(also)
         return state.close("nobody left to ask here")
     hours = max(1, round((now - question.posted_at).total_seconds() / 3600))
     why = (
@@ -179,22 +233,23 @@ async def _tell_facilitators(
     picks = [Pick(member_id, home, 0.0, why) for member_id, home in here]
     wave = Wave(number, now, tuple(p.member_id for p in picks), facilitators=True)
     state = state.with_wave(wave, None).close("facilitators told")
-    await _alert(question, state, wave, picks, [], deps)
+    await _alert(question, wave, picks, [], deps, also=also)
     return state
 
 
 async def _alert(
     question: QuestionRecord,
-    state: RoutingState,
     wave: Wave,
     picks: list[Pick],
     held: list[Held],
     deps: Deps,
+    also: list[Awaitable[object]],
 ) -> None:
+    """Record who is asked (in the read model at once), then tell them: the routes are
+    stored before the event goes out (see the module doc)."""
     routed = Routed(at=wave.at, wave=wave.number)
-    await asyncio.gather(
-        *(deps.store.save_routed(p.member_id, question.question_id, routed) for p in picks)
-    )
+    asked = [deps.store.ask(p.member_id, question.question_id, routed) for p in picks]
+    await pipelined([*asked, *also])
     community = deps.store.directory.get(question.community_id)
     name = community.name if community else question.community_id
     suggested = public.experts_suggested(question, name, wave, picks, held, wave.at)
@@ -250,32 +305,31 @@ async def when_answer_posted_learn_and_stop(event: Envelope[c.AnswerPostedV1], d
     """The answerer's expertise grows; routing of the question stops; the people it was sent
     to are marked answered (the answerer) or ignored (the others)."""
     record = inbound.answer_record(event.data)
-    if await deps.store.answers.get(record.answer_id) is None:
-        await deps.store.answers.put(record.answer_id, record)
+    await deps.store.answers.create(record.answer_id, record)  # a redelivery finds it there
+    writes: list[Awaitable[object]] = []
     if event.data.answer.author.home_region == deps.region:
-        await deps.store.add_evidence(
-            record.author_id, record.answer_id, inbound.evidence_of(record)
-        )
-    await _change_question(record.question_id, deps, lambda q: replace(q, answers=q.answers + 1))
-    state = deps.store.open_routing.get(record.question_id)
-    await _settle_outcomes(record.question_id, record.author_id, state, deps)
-    if state is not None:
-        await _save_state(state.close("answered"), deps)
+        evidence = inbound.evidence_of(record)
+        writes.append(deps.store.add_evidence(record.author_id, record.answer_id, evidence))
+    writes.append(
+        _change_question(record.question_id, deps, lambda q: replace(q, answers=q.answers + 1))
+    )
+    writes += _settle_outcomes(record.question_id, record.author_id, deps)
+    if (state := deps.store.open_routing.get(record.question_id)) is not None:
+        writes.append(_save_state(state.close("answered"), deps))
+    await pipelined(writes)
 
 
-async def _settle_outcomes(
-    question_id: str, answerer: str, state: RoutingState | None, deps: Deps
-) -> None:
-    alerted = set(state.alerted) if state else set()
-    mine = deps.store.model.routes_of(answerer).get(question_id)
-    if mine is not None:
-        alerted.add(answerer)
-    for member_id in sorted(alerted):
-        routed = deps.store.model.routes_of(member_id).get(question_id)
-        if routed is None or routed.outcome != Outcome.ALERTED:
-            continue
-        outcome = Outcome.ANSWERED if member_id == answerer else Outcome.IGNORED
-        await deps.store.save_routed(member_id, question_id, replace(routed, outcome=outcome))
+def _settle_outcomes(question_id: str, answerer: str, deps: Deps) -> list[Awaitable[object]]:
+    """Everyone the question was routed to and who has not responded: the answerer answered,
+    the others ignored it."""
+    writes = []
+    for member_id, routed in sorted(deps.store.model.routed_about(question_id).items()):
+        if routed.outcome == Outcome.ALERTED:
+            outcome = Outcome.ANSWERED if member_id == answerer else Outcome.IGNORED
+            writes.append(
+                deps.store.save_routed(member_id, question_id, replace(routed, outcome=outcome))
+            )
+    return writes
 
 
 async def when_answer_accepted_learn(event: Envelope[c.AnswerAcceptedV1], deps: Deps) -> None:
@@ -331,10 +385,13 @@ async def _retract_answer(answer_id: str, home: bool, deps: Deps) -> None:
 async def _change_question(
     question_id: str, deps: Deps, change: Callable[[QuestionRecord], QuestionRecord]
 ) -> None:
-    """Store ``change(question)`` if matching knows the question and it changes anything."""
-    found = await deps.store.questions.get(question_id)
-    if found is not None and (changed := change(found.value)) != found.value:
-        await deps.store.put("questions", deps.store.questions, question_id, changed)
+    """Store ``change(question)`` if matching knows the question and it changes anything
+    (compare-and-set: two answers handled at once both count)."""
+
+    def changed(held: QuestionRecord | None) -> QuestionRecord | None:
+        return new if held is not None and (new := change(held)) != held else None
+
+    await deps.store.change("questions", deps.store.questions, question_id, changed)
 
 
 # ------------------------------------------------------------------ commands

@@ -17,6 +17,11 @@ The ranking (measured in docs/matching.md) multiplies two estimates:
 
 Everything is kept in columns (numpy arrays and ``array`` postings), so that ranking 100,000
 members is a handful of vector operations.
+
+Each member's routing history is a :class:`~services.matching.domain.routing.RouteLog`, which
+keeps how much they were asked lately as routes are recorded (budgets and rotation read it per
+candidate, without counting the history again); with it, per question, who it was routed to.
+Both are rebuilt from the routes a snapshot or the bucket holds.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ from services.matching.domain.records import (
     UNACCEPTED,
     Routed,
 )
+from services.matching.domain.routing import Load, RouteLog
 from services.matching.domain.text import skill_terms
 from shared.readmodel import Names, group_columns, groups_from, pack, unpack
 
@@ -255,13 +261,25 @@ class MemberModel:
         self.background_history = array("d")
         self.total_history = 0.0
         self.communities: dict[str, set[int]] = {}
-        self.routes: dict[int, dict[str, Routed]] = {}
+        self.routes: dict[int, RouteLog] = {}
+        self.asked: dict[str, list[int]] = {}
+        """Per question, the members it was routed to (a few: a list takes a third of a set's
+        memory)."""
 
     # ------------------------------------------------------------------ applying changes
 
     def apply(self, key: str, value: bytes | None) -> None:
-        self._cached.clear()
         member_id, kind, rest = [*key.split(".", 2), "", ""][:3]
+        if kind == "r" and (code := self.codes.get(member_id)) is not None:
+            # routes change no ranking vector of a known code: the cached ones stay
+            if value is not None:
+                self.record_route(member_id, rest, _ROUTED.validate_json(value))
+            elif (log := self.routes.get(code)) is not None:
+                log.forget(rest)
+                if code in (codes := self.asked.get(rest, [])):
+                    codes.remove(code)
+            return
+        self._cached.clear()
         if kind == "x" or (kind == "p" and value is None):
             self.forget(member_id)
         elif value is None:
@@ -273,8 +291,20 @@ class MemberModel:
             at = datetime.fromisoformat(document["at"]).timestamp()
             self.add_evidence(member_id, at, document["terms"], document.get("kind", ANSWER))
         elif kind == "r":
-            routed = _ROUTED.validate_json(value)
-            self.routes.setdefault(self._code(member_id), {})[rest] = routed
+            self.record_route(member_id, rest, _ROUTED.validate_json(value))
+
+    def record_route(self, member_id: str, question_id: str, routed: Routed) -> None:
+        code = self._code(member_id)
+        log = self.routes.get(code)
+        if log is None:
+            log = self.routes[code] = RouteLog()
+        log.record(question_id, routed)
+        self._note_asked(question_id, code)
+
+    def _note_asked(self, question_id: str, code: int) -> None:
+        codes = self.asked.setdefault(question_id, [])
+        if code not in codes:
+            codes.append(code)
 
     def _code(self, member_id: str) -> int:
         code = self.codes.code(member_id)
@@ -366,7 +396,9 @@ class MemberModel:
         for scale, column in enumerate(self.activity):
             self.activity_total[scale] -= column.data[code]
             column.data[code] = 0.0
-        self.routes.pop(code, None)
+        for question_id in self.routes.pop(code, RouteLog()).routes:
+            if code in (codes := self.asked.get(question_id, [])):
+                codes.remove(code)
         self.codes.forget(member_id)
 
     # ------------------------------------------------------------------ reading
@@ -387,7 +419,23 @@ class MemberModel:
 
     def routes_of(self, member_id: str) -> dict[str, Routed]:
         code = self.codes.get(member_id)
-        return self.routes.get(code, {}) if code is not None else {}
+        log = self.routes.get(code) if code is not None else None
+        return log.routes if log is not None else {}
+
+    def load(self, member_id: str, now: datetime) -> Load:
+        """How much ``member_id`` was asked lately and how they responded (kept as routes are
+        recorded: see :class:`~services.matching.domain.routing.RouteLog`)."""
+        code = self.codes.get(member_id)
+        log = self.routes.get(code) if code is not None else None
+        return log.load(now) if log is not None else Load()
+
+    def routed_about(self, question_id: str) -> dict[str, Routed]:
+        """Who ``question_id`` was routed to, and how."""
+        return {
+            member_id: self.routes[code].routes[question_id]
+            for code in self.asked.get(question_id, ())
+            if (member_id := self.codes.names[code])
+        }
 
     def mask(
         self,
@@ -563,7 +611,7 @@ class MemberModel:
                 **self.declared.columns("declared"),
                 "profiles": _PROFILES.dump_json(self.profiles),
                 "routes": _ROUTES.dump_json(
-                    {str(code): routes for code, routes in self.routes.items()}
+                    {str(code): log.routes for code, log in self.routes.items()}
                 ),
                 "numbers": json.dumps(numbers).encode(),
             }
@@ -589,7 +637,10 @@ class MemberModel:
         self.history = Postings.from_columns(c, "history")
         self.declared = Postings.from_columns(c, "declared")
         self.profiles = _PROFILES.validate_json(c["profiles"])
-        self.routes = {int(code): r for code, r in _ROUTES.validate_json(c["routes"]).items()}
+        for code, routes in _ROUTES.validate_json(c["routes"]).items():
+            self.routes[int(code)] = RouteLog(routes)
+            for question_id in routes:
+                self._note_asked(question_id, int(code))
         numbers = json.loads(c["numbers"])
         self.activity_total, self.activity_ref = numbers["activity_total"], numbers["activity_ref"]
         self.total_history = numbers["total_history"]

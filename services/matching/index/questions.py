@@ -61,6 +61,14 @@ class QuestionIndex:
         self.answered.data[code] = record.answered
         self.deleted.data[code] = record.deleted
 
+    def still_open(self, question_id: str) -> bool | None:
+        """Whether a question the index holds is neither answered nor deleted (None: it holds
+        no such question)."""
+        code = self.ids.get(question_id)
+        if code is None:
+            return None
+        return not (self.answered.data[code] or self.deleted.data[code])
+
     def _add(self, record: QuestionRecord) -> int:
         code = self.ids.code(record.question_id)
         for column in (self.community, self.private, self.answered, self.deleted):

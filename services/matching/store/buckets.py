@@ -2,13 +2,21 @@
 
 Matching learns only from events; what it learned is kept in its own buckets, so that the
 read models can be rebuilt at any time (from a snapshot plus the changes since).
+
+A handler reads its own writes from memory: each write below changes the read model at once
+and returns an awaitable that stores it (see :mod:`.own_writes`), so a handler makes its
+decision, applies it, and awaits all its writes together, pipelined. The one exception is
+evidence of expertise, which the members model adds up rather than sets: it is applied by the
+follower alone, and :meth:`MatchingStore.add_evidence` waits for it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
+from nats.js.errors import KeyNotFoundError
 from pydantic import TypeAdapter
 
 from services.matching.domain.mentoring import Mentorship
@@ -28,12 +36,14 @@ from services.matching.domain.routing import RoutingState
 from services.matching.domain.sharing import Confidential, Need, Offer
 from services.matching.index.members import MemberModel
 from services.matching.index.questions import QuestionIndex
+from services.matching.store.own_writes import OwnWrites, Stored
 from shared.messaging.provisioning import Bucket, Buckets
 from shared.naming import Service
 from shared.readmodel import BucketFollower, Table
 from shared.storage import KvStore
 
 SERVICE = Service.MATCHING
+V = TypeVar("V")
 BUCKETS = Buckets(SERVICE, {
     "members": Bucket("Per member: public profile, evidence of expertise, routing history",
                       secure=True),
@@ -85,6 +95,8 @@ class MatchingStore:
         default_factory=lambda: Table(Confidential, "confidential-1")
     )
     followers: list[BucketFollower] = field(default_factory=list)
+    own: dict[str, OwnWrites] = field(default_factory=dict)
+    """Per bucket name, the read model as the handlers change it (and its follower feeds)."""
 
     @classmethod
     def for_region(cls, region: str) -> MatchingStore:
@@ -102,19 +114,20 @@ class MatchingStore:
             resources=store("resources", Resource),
             confidential=store("confidential", Confidential),
         )
-        made.followers = [
-            BucketFollower(bucket.bucket, projection, region=region, service=SERVICE, name=name)
-            for name, bucket, projection in (
-                ("members", made.members, made.model),
-                ("questions", made.questions, made.question_index),
-                ("routing", made.routing, made.open_routing),
-                ("communities", made.communities, made.directory),
-                ("mentoring", made.mentoring, made.mentorships),
-                ("meetings", made.meetings, made.rounds),
-                ("resources", made.resources, made.shared),
-                ("confidential", made.confidential, made.secrets),
+        for name, bucket, projection in (
+            ("members", made.members, made.model),
+            ("questions", made.questions, made.question_index),
+            ("routing", made.routing, made.open_routing),
+            ("communities", made.communities, made.directory),
+            ("mentoring", made.mentoring, made.mentorships),
+            ("meetings", made.meetings, made.rounds),
+            ("resources", made.resources, made.shared),
+            ("confidential", made.confidential, made.secrets),
+        ):
+            own = made.own[name] = OwnWrites(projection)
+            made.followers.append(
+                BucketFollower(bucket.bucket, own, region=region, service=SERVICE, name=name)
             )
-        ]
         return made
 
     def kv_stores(self) -> list[KvStore]:  # type: ignore[type-arg]
@@ -150,26 +163,32 @@ class MatchingStore:
         """Change a member's profile as stored now (not as the read model has it yet: a join
         and a registration handled at once must not undo each other); ``change`` returning
         None changes nothing. Returns the profile as it is afterwards."""
-        result: list[Profile | None] = []
-
-        def changed(data: bytes | None) -> bytes | None:
-            held = _PROFILE.validate_json(data) if data is not None else None
-            profile = change(held)
-            result[:] = [profile or held]
-            return _PROFILE.dump_json(profile) if profile is not None else None
-
-        revision = await self.members.change_raw(profile_key(member_id), changed)
-        if revision is not None:
-            await self.settled("members", revision)
-        return result[0]
+        return await self.change("members", self.members, profile_key(member_id), change, _PROFILE)
 
     async def add_evidence(self, member_id: str, answer_id: str, evidence: Evidence) -> None:
-        await self.put_member_fact(
-            evidence_key(member_id, answer_id, evidence.kind), evidence, _EVIDENCE
+        """Evidence is never changed once stored, and the model adds it up: so it is created
+        (a redelivery finds it there and adds nothing) and the follower applies it alone."""
+        key = evidence_key(member_id, answer_id, evidence.kind)
+        revision = await self.members.create_raw(key, _EVIDENCE.dump_json(evidence))
+        if revision is not None:
+            await self.settled("members", revision)
+
+    def ask(self, member_id: str, question_id: str, routed: Routed) -> Awaitable[int | None]:
+        """Record that ``question_id`` is routed to ``member_id``, unless it already was (a
+        create: None then, and the model keeps what was stored)."""
+        key, data = routed_key(member_id, question_id), _ROUTED.dump_json(routed)
+        return self._write(
+            "members", self.members, key, data, lambda: self.members.create_raw(key, data)
         )
 
-    async def save_routed(self, member_id: str, question_id: str, routed: Routed) -> None:
-        await self.put_member_fact(routed_key(member_id, question_id), routed, _ROUTED)
+    def save_routed(
+        self, member_id: str, question_id: str, routed: Routed
+    ) -> Awaitable[int | None]:
+        """Set what came of a route (its outcome)."""
+        key, data = routed_key(member_id, question_id), _ROUTED.dump_json(routed)
+        return self._write(
+            "members", self.members, key, data, lambda: self.members.put_raw(key, data)
+        )
 
     async def erase_member(self, member_id: str) -> None:
         """Securely delete every fact about a member, then mark them erased."""
@@ -177,18 +196,72 @@ class MatchingStore:
         await self.put_member_fact(erased_key(member_id), {"erased": True}, _MARK)
         await self.follower("members").save_snapshot()
 
-    # ------------------------------------------------------------------ others
+    # ------------------------------------------------------------------ any bucket
 
-    async def put(self, name: str, store: KvStore, key: str, value: object) -> int:  # type: ignore[type-arg]
-        revision = await store.put(key, value)
-        await self.settled(name, revision)
-        return revision
+    def put(self, name: str, store: KvStore[Any], key: str, value: object) -> Awaitable[int | None]:
+        """Set ``key`` of bucket ``name``: in its read model now, in the bucket when awaited."""
+        data = store.encode(value)
+        return self._write(name, store, key, data, lambda: store.put_raw(key, data))
 
-    async def delete(self, name: str, store: KvStore, key: str) -> None:  # type: ignore[type-arg]
-        await self.settled(name, await store.delete(key))
+    def create(
+        self, name: str, store: KvStore[Any], key: str, value: object
+    ) -> Awaitable[int | None]:
+        """:meth:`put` if ``key`` does not exist yet; awaited, None if it did (the read model
+        then keeps what is stored)."""
+        data = store.encode(value)
+        return self._write(name, store, key, data, lambda: store.create_raw(key, data))
 
-    async def erase(self, name: str, store: KvStore, key: str) -> None:  # type: ignore[type-arg]
-        await self.settled(name, await store.erase(key))
+    def delete(self, name: str, store: KvStore[Any], key: str) -> Awaitable[int | None]:
+        return self._write(name, store, key, None, lambda: store.delete(key))
+
+    def erase(self, name: str, store: KvStore[Any], key: str) -> Awaitable[int | None]:
+        return self._write(name, store, key, None, lambda: store.erase(key))
+
+    async def change(
+        self,
+        name: str,
+        store: KvStore[Any],
+        key: str,
+        change: Callable[[V | None], V | None],
+        adapter: TypeAdapter[V] | None = None,
+    ) -> V | None:
+        """Set ``key`` to ``change(its stored value)``, compare-and-set (again if someone wrote
+        it meanwhile), then into the read model; ``change`` returning None leaves it. Returns
+        the value afterwards."""
+        decode = adapter.validate_json if adapter is not None else store.decode
+        encode = adapter.dump_json if adapter is not None else store.encode
+        result: list[V | None] = [None]
+        written: list[bytes] = []
+
+        def changed(data: bytes | None) -> bytes | None:
+            held = decode(data) if data is not None else None
+            value = change(held)
+            result[0] = held if value is None else value
+            written[:] = [] if value is None else [encode(value)]
+            return written[0] if written else None
+
+        revision = await store.change_raw(key, changed)
+        if revision is not None:
+            self.own[name].stored(key, written[0], revision)
+        return result[0]
+
+    def _write(
+        self,
+        name: str,
+        store: KvStore[Any],
+        key: str,
+        data: bytes | None,
+        stored: Callable[[], Awaitable[int | None]],
+    ) -> Awaitable[int | None]:
+        return self.own[name].write(key, data, stored, lambda: _stored(store, key))
+
+
+async def _stored(store: KvStore[Any], key: str) -> Stored:
+    try:
+        entry = await store.kv.get(key)
+    except KeyNotFoundError:  # deleted keys too
+        return None, None
+    return entry.value or None, entry.revision
 
 
 _PROFILE = TypeAdapter(Profile)

@@ -56,7 +56,6 @@ from typing import Any
 
 from faststream.nats.subscriber.usecases.stream_pull_subscriber import PullStreamSubscriber
 from nats.aio.msg import Msg
-from nats.errors import TimeoutError as FetchTimeout
 from nats.js import JetStreamContext
 
 from shared.messaging.provisioning import ConsumerSpec
@@ -153,11 +152,12 @@ class PullLoop:
     async def _fetch(self, batch: int) -> list[Msg]:
         try:
             messages = await self.subscription.fetch(batch=batch, timeout=FETCH_TIMEOUT)
-        except FetchTimeout:
+        except TimeoutError:  # nothing came (nats-py raises its own or asyncio's)
             return []
         except Exception as error:  # NATS away, or a server error: carry on, try again
-            self._note_fetch_failure(error)
-            await asyncio.sleep(FETCH_PAUSE)
+            if self._turning():  # not the unsubscribe of a stop
+                self._note_fetch_failure(error)
+                await asyncio.sleep(FETCH_PAUSE)
             return []
         self._fetch_failure = None
         return messages

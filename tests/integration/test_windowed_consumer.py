@@ -6,6 +6,7 @@ back (nak) to the next replica."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import Counter
 from typing import Any
 
@@ -14,6 +15,7 @@ from nats.js.api import ConsumerInfo
 
 from shared.contracts.ingest import QuestionAskedV1
 from shared.envelope import Envelope
+from shared.messaging.window import FETCH_TIMEOUT
 from shared.naming import Streams
 from shared.runtime import ServiceApp
 from shared.settings import GuildSettings
@@ -151,6 +153,20 @@ async def test_a_stop_cancels_the_handlers_in_hand_and_the_next_replica_gets_the
 
         await eventually(all_done, what="the next replica handled them")
     assert await dead_letters(nc, region) == []
+
+
+async def test_an_idle_consumer_waits_quietly_and_takes_the_next_message(
+    nc, nats_url, region, caplog
+):
+    handlers = Handlers()
+    with caplog.at_level(logging.WARNING, logger="guild.consume"):
+        async with running(replica(settings_for(GuildSettings, region, nats_url), handlers)):
+            await ask(nc, region, "before")
+            await eventually(lambda: holds(handlers.done == {"before"}), what="the first")
+            await asyncio.sleep(3 * FETCH_TIMEOUT)  # idle: fetches that find nothing
+            await ask(nc, region, "after")
+            await eventually(lambda: holds(handlers.done == {"before", "after"}), what="next")
+    assert [r.getMessage() for r in caplog.records if r.name == "guild.consume"] == []
 
 
 async def holds(value: bool) -> bool:

@@ -10,9 +10,12 @@ import logging
 from collections import Counter
 from typing import Any
 
+import nats
 from nats.aio.client import Client
 from nats.js.api import ConsumerInfo
 
+from guild_cli.nats_server import EmbeddedNats
+from guild_cli.receivers import free_port
 from shared.contracts.ingest import QuestionAskedV1
 from shared.envelope import Envelope
 from shared.messaging.window import FETCH_TIMEOUT
@@ -167,6 +170,38 @@ async def test_an_idle_consumer_waits_quietly_and_takes_the_next_message(
             await ask(nc, region, "after")
             await eventually(lambda: holds(handlers.done == {"before", "after"}), what="next")
     assert [r.getMessage() for r in caplog.records if r.name == "guild.consume"] == []
+
+
+async def test_the_loop_carries_on_across_a_nats_restart(tmp_path, region):
+    server = EmbeddedNats(tmp_path / "nats", port=free_port(), die_with_parent=True).start()
+    try:
+        nc = await nats.connect(server.url, max_reconnect_attempts=-1, reconnect_time_wait=0.2)
+        handlers = Handlers(held=frozenset({"held"}))
+        async with running(replica(settings_for(GuildSettings, region, server.url), handlers)):
+            await ask(nc, region, "held", "before")
+            await eventually(lambda: holds(handlers.done == {"before"}), what="the first")
+            server.stop()  # fetches fail while it is away; the held handler carries on
+            server.start()
+            handlers.release.set()
+            await eventually(lambda: accepted(nc, region, "after"), what="JetStream back")
+
+            async def all_settled() -> bool:
+                info = await consumer(nc, region)
+                return handlers.done == {"held", "before", "after"} and info.num_pending == 0
+
+            await eventually(all_settled, deadline=30, what="every message handled")
+        await nc.close()
+    finally:
+        server.stop()
+
+
+async def accepted(nc: Client, region: str, event_id: str) -> bool:
+    """Published (with its PubAck), or not yet: NATS is coming back."""
+    try:
+        await ask(nc, region, event_id)
+    except Exception:
+        return False
+    return True
 
 
 async def holds(value: bool) -> bool:

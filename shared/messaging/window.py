@@ -124,11 +124,19 @@ class PullLoop:
             if self.in_hand:  # stopping: FastStream's stop waits for them, then cancels us
                 await asyncio.wait(set(self.in_hand))
         finally:
-            await cancel_and_wait(keeper)
-            for handler, held in list(self.in_hand.items()):
-                await cancel_and_wait(handler)
-                with contextlib.suppress(Exception):  # settled already, or NATS away
-                    await held.msg.nak()  # for the next replica now, not after ack_wait
+            await self._cancel_in_hand(keeper)
+
+    async def _cancel_in_hand(self, keeper: asyncio.Task[None]) -> None:
+        """Cancel the handlers still running, all at once, then hand their messages back."""
+        messages = [held.msg for held in self.in_hand.values()]
+        tasks = [keeper, *self.in_hand]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            await cancel_and_wait(task)  # again if a cancellation was lost
+        for msg in messages:
+            with contextlib.suppress(Exception):  # settled already, or NATS away
+                await msg.nak()  # for the next replica now, not after ack_wait
 
     def _turning(self) -> bool:
         task = asyncio.current_task()

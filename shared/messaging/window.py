@@ -6,11 +6,13 @@ nothing tells JetStream that a long handler still runs, so one running past ``ac
 delivered again while it runs. Every Guild subscriber pulls with :class:`PullLoop` instead:
 
 * **Window.** Up to ``window`` messages are in hand at once (:attr:`ConsumerSpec.window`,
-  the ``consumer_window`` setting). As soon as a slot is free the loop fetches as many
-  messages as there are free slots (at most :data:`MAX_FETCH` at a time), but no more than
-  the last message fetched says are waiting (its ``num_pending``): with none waiting it waits
-  for the next single one, because a waiting pull for many returns only once it has them all
-  or its time is up.
+  the ``consumer_window`` setting). The loop fetches as many messages as there are free
+  slots (at most :data:`MAX_FETCH` at a time), but no more than the last message fetched
+  says are waiting (its ``num_pending``): with none waiting it waits for the next single one,
+  because a waiting pull for many returns only once it has them all or its time is up. It
+  fetches as soon as there are slots for all that wait, or, with more waiting, once a quarter
+  of the window is free (:data:`REFILL_SHARE`; nats.go's ``Consume`` refills at a threshold
+  too), so that under load one fetch brings many messages, not one per handler finished.
 * **Settled one by one.** Each message goes to the subscriber's own ``consume(msg)``, so the
   decoder, the filters, the settle middleware (:mod:`shared.messaging.consumer`: ack, retry
   later or dead-letter) and telemetry apply as before, and it is settled when its handler
@@ -69,6 +71,8 @@ FETCH_TIMEOUT = 1.0
 """Seconds one waiting fetch lasts on the server (then the loop looks whether it should stop)."""
 FETCH_PAUSE = 0.5
 """Seconds before a fetch that failed (NATS away) is tried again."""
+REFILL_SHARE = 1 / 4
+"""With a backlog, the loop fetches once this share of the window is free."""
 PROGRESS_SHARE = 1 / 3
 """In-progress acks are sent this share of ``ack_wait`` apart."""
 
@@ -113,6 +117,7 @@ class PullLoop:
         self.window = window
         self.running = running
         self.in_hand: dict[asyncio.Task[Any], InHand] = {}
+        self.refill_at = max(1, int(window.size * REFILL_SHARE))
         self._room = asyncio.Event()
         self._fetch_failure: str | None = None
 
@@ -145,14 +150,15 @@ class PullLoop:
     async def _pull(self) -> None:
         waiting = 1  # unknown until a message says
         while self._turning():
-            free = await self._free_slots()
+            free = await self._room_for(min(waiting, self.refill_at))
             messages = await self._fetch(min(free, MAX_FETCH, waiting))
             waiting = _still_waiting(messages)
             for msg in messages:
                 await self._start(msg)
 
-    async def _free_slots(self) -> int:
-        while len(self.in_hand) >= self.window.size:
+    async def _room_for(self, count: int) -> int:
+        """Wait until at least ``count`` slots are free; how many are."""
+        while self.window.size - len(self.in_hand) < count:
             self._room.clear()
             await self._room.wait()
         return self.window.size - len(self.in_hand)
@@ -181,7 +187,7 @@ class PullLoop:
         self._fetch_failure = kind
 
     async def _start(self, msg: Msg) -> None:
-        await self._free_slots()  # a fetch may bring more than asked (nats-py's own buffer)
+        await self._room_for(1)  # a fetch may bring more than asked (nats-py's own buffer)
         if not self._turning():
             with contextlib.suppress(Exception):
                 await msg.nak()  # for another replica now, not after ack_wait

@@ -151,6 +151,8 @@ class PullLoop:
         waiting = 1  # unknown until a message says
         while self._turning():
             free = await self._room_for(min(waiting, self.refill_at))
+            if not self._turning():  # stopped while the window was full
+                return
             messages = await self._fetch(min(free, MAX_FETCH, waiting))
             waiting = _still_waiting(messages)
             for msg in messages:

@@ -40,11 +40,11 @@ delivered again while it runs. Every Guild subscriber pulls with :class:`PullLoo
 
 FastStream's loop is replaced in one place, :func:`windowed`: it turns the
 ``PullStreamSubscriber`` that ``router.subscriber(..., pull_sub=...)`` built into a
-:class:`WindowedPullSubscriber`, the same object with one method overridden:
+:class:`WindowedPullSubscriber`, the same object with two methods overridden:
 ``_consume_pull``, which FastStream's ``_create_subscription`` starts as the subscriber's
-task (with ``cb=self.consume``) and its supervisor restarts should it fail. That leans on
-FastStream's internals (we pin faststream 0.7.8);
-``tests/unit/test_windowed_pull.py`` fails if they change under it.
+task (with ``cb=self.consume``) and its supervisor restarts should it fail, and ``stop``,
+which also waits until that task has ended. That leans on FastStream's internals (we pin
+faststream 0.7.8); ``tests/unit/test_windowed_pull.py`` fails if they change under it.
 """
 
 from __future__ import annotations

@@ -20,8 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import uvicorn
-from faststream import AckPolicy
-from faststream.nats import JStream, NatsBroker, NatsMessage, PullSub
+from faststream.nats import NatsBroker, NatsMessage
 from nats.errors import ConnectionClosedError, ConnectionReconnectingError
 from nats.js import JetStreamContext
 from nats.js.api import ConsumerInfo
@@ -56,7 +55,7 @@ from shared.messaging.rpc import (
     answer,
     undecoded,
 )
-from shared.messaging.subscriptions import Reaction, event_subscriber, react
+from shared.messaging.subscriptions import Reaction, event_subscriber, pull_subscriber, react
 from shared.naming import (
     Scope,
     Service,
@@ -271,17 +270,8 @@ class ServiceApp:
         async def when_deliveries_exhausted_dead_letter(advisory: MaxDeliveriesAdvisory) -> None:
             await dead_letter_unsettled(advisory, self.js, office)
 
-        self.broker.subscriber(
-            consumer.filter_subjects[0],
-            stream=JStream(consumer.stream, declare=False),
-            durable=consumer.durable,
-            pull_sub=PullSub(batch_size=10, timeout=1.0),
-            ack_policy=AckPolicy.MANUAL,
-            decoder=advisory_decoder,
-            no_reply=True,
-            title=consumer.durable,
-            description=consumer.description,
-        )(when_deliveries_exhausted_dead_letter)
+        subscriber = pull_subscriber(self.broker, consumer, decoder=advisory_decoder)
+        subscriber(when_deliveries_exhausted_dead_letter)
 
     def react_to(
         self, consumer: ConsumerSpec, reactions: Mapping[type[Any], Reaction[Any, D]], deps: D

@@ -61,6 +61,19 @@ class GuildSettings(BaseSettings):
         default=10, ge=2, description="Deliveries before a failing message is dead-lettered."
     )
     ack_wait: float = Field(default=60.0, gt=0, description="Seconds before unacked redelivery.")
+    consumer_window: int = Field(
+        default=100,
+        ge=1,
+        le=1_000,
+        description="Messages each consumer handles at once; each is settled as it finishes "
+        "(see shared.messaging.window).",
+    )
+    handler_time_limit: float = Field(
+        default=600.0,
+        gt=0,
+        description="Seconds a handler may run, kept from redelivery by in-progress acks; then "
+        "it is cancelled and its message delivered again after ack_wait.",
+    )
     http_host: str = Field(default="127.0.0.1", description="Address of the health endpoints.")
     http_port: int | None = Field(
         default=None, ge=0, le=65535, description="Port of /healthz and /readyz; unset = off."

@@ -415,7 +415,9 @@ class StoredOriginal:
 
 class MaxDeliveriesAdvisory(BaseModel):
     """JetStream's advisory that a consumer delivered a message ``max_deliver`` times and
-    nobody settled it: the handler crashed or ran past ``ack_wait`` every time."""
+    nobody settled it: every time the handler crashed, its process stopped (no in-progress
+    acks until ``ack_wait`` ran out), or it ran past its time limit (see
+    :mod:`shared.messaging.window`)."""
 
     model_config = ConfigDict(extra="ignore")
 
@@ -440,8 +442,8 @@ async def dead_letter_unsettled(
     """Turn a max-deliveries advisory into a dead letter of the original (kept as any other
     dead letter's is, if it is still stored)."""
     reason = (
-        f"delivered {advisory.deliveries} times and never settled: the handler crashed or "
-        "ran longer than ack_wait each time"
+        f"delivered {advisory.deliveries} times and never settled: each time the handler "
+        "crashed, its process stopped, or it ran past its time limit"
     )
     original: StoredOriginal | None
     try:

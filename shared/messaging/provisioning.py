@@ -70,6 +70,12 @@ class ConsumerSpec:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     ack_wait: float = 60.0
     max_ack_pending: int = 1_000
+    window: int = 100
+    """How many of its messages a Guild subscriber handles at once (a client setting: see
+    :mod:`shared.messaging.window`)."""
+    time_limit: float = 600.0
+    """Seconds a handler may run, kept from redelivery by in-progress acks, before it is
+    cancelled (a client setting too)."""
 
     def config(self) -> ConsumerConfig:
         subjects = list(self.filter_subjects)
@@ -290,6 +296,8 @@ def durable_consumer(
             max_delay=settings.retry_max_delay,
         ),
         ack_wait=settings.ack_wait,
+        window=settings.consumer_window,
+        time_limit=settings.handler_time_limit,
     )
 
 

@@ -25,6 +25,7 @@ from shared.contracts.base import Contract
 from shared.envelope import Envelope, read_cloudevent
 from shared.messaging.consumer import EVENT_PARAMETER, OwnOutputInvalid
 from shared.messaging.provisioning import ConsumerSpec
+from shared.messaging.window import FETCH_TIMEOUT, MAX_FETCH, windowed
 
 C = TypeVar("C", bound=Contract)
 D = TypeVar("D")
@@ -47,26 +48,35 @@ def of_type(contract: type[Contract]) -> Callable[[StreamMessage[Any]], Awaitabl
     return matches
 
 
-def event_subscriber(
-    router: NatsBroker | NatsRouter, spec: ConsumerSpec, *, batch_size: int = 10
+def event_subscriber(router: NatsBroker | NatsRouter, spec: ConsumerSpec) -> Any:
+    """A FastStream subscriber bound to the provisioned durable consumer ``spec``, reading
+    CloudEvents (see :func:`pull_subscriber`)."""
+    return pull_subscriber(router, spec, decoder=cloudevent_decoder)
+
+
+def pull_subscriber(
+    router: NatsBroker | NatsRouter, spec: ConsumerSpec, *, decoder: Callable[..., Any]
 ) -> Any:
     """A FastStream subscriber bound to the provisioned durable consumer ``spec``.
 
     It binds to the existing consumer (all of its filter subjects), never creates streams
     (``declare=False``), never acks on its own (the settle middleware does), and never
-    publishes replies, whatever headers a publisher set.
+    publishes replies, whatever headers a publisher set. It pulls with Guild's loop: up to
+    ``spec.window`` messages in hand, each settled as it finishes, long ones kept from
+    redelivery by in-progress acks (:mod:`shared.messaging.window`).
     """
-    return router.subscriber(
+    subscriber = router.subscriber(
         spec.filter_subjects[0],
         stream=JStream(spec.stream, declare=False),
         durable=spec.durable,
-        pull_sub=PullSub(batch_size=batch_size, timeout=1.0),
+        pull_sub=PullSub(batch_size=MAX_FETCH, timeout=FETCH_TIMEOUT),
         ack_policy=AckPolicy.MANUAL,
-        decoder=cloudevent_decoder,
+        decoder=decoder,
         no_reply=True,
         title=spec.durable,
         description=spec.description,
     )
+    return windowed(subscriber, spec)
 
 
 def react(subscriber: Any, contract: type[C], reaction: Reaction[C, D], deps: D) -> None:

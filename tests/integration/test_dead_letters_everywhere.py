@@ -122,10 +122,13 @@ def hanging_replica(settings: GuildSettings) -> ServiceApp:
 
 
 async def test_a_message_no_handler_ever_settles_is_dead_lettered(nats_url, nc, region):
-    """Replicas whose handler hangs (as one that crashes its process would): each delivery
-    times out (ack_wait) unsettled, until JetStream gives up on the next fetch and says so in
-    an advisory, which becomes a dead letter."""
-    settings = settings_for(GuildSettings, region, nats_url, ack_wait=1.0, retry_max_deliver=2)
+    """Replicas whose handler hangs (as one that crashes its process would): in-progress acks
+    keep each delivery until the handler's time limit, when it is cancelled and left unsettled;
+    it times out (ack_wait), until JetStream gives up on the next fetch and says so in an
+    advisory, which becomes a dead letter."""
+    settings = settings_for(
+        GuildSettings, region, nats_url, ack_wait=1.0, retry_max_deliver=2, handler_time_limit=1.5
+    )
     async with running(*(hanging_replica(settings) for _ in range(3))):
         event = cloudevent(QuestionAskedV1.TYPE, QUESTION, event_id="stuck")
         await publish_event(nc, f"ingest.{region}.content.question_asked.v1", event)

@@ -156,12 +156,14 @@ async def test_preferences_and_the_inbox_pages_read_and_archive(api, issuer):
     assert (await client.get("/v1/members/ana/preferences", headers=me)).json() == saved.json()
 
     await n.member("ana")
-    causes = [await n.answer("ana", "bob", f"Question {k}") for k in range(3)]
+    causes = []
+    for k in range(3):  # one at a time: a consumer handles those in hand in no order
+        causes.append(await n.answer("ana", "bob", f"Question {k}"))
 
-    async def three():
-        return len(await n.inbox("ana")) == 3
+        async def arrived(count: int = k + 1) -> bool:
+            return len(await n.inbox("ana")) == count
 
-    await eventually(three, what="three inbox items")
+        await eventually(arrived, what=f"{k + 1} inbox items")
     page = (await client.get("/v1/members/ana/inbox?limit=2", headers=me)).json()
     assert [i["cause_id"] for i in page["items"]] == causes[::-1][:2]
     assert page["unread"] == 3

@@ -402,6 +402,7 @@ class ServiceApp:
         for hook in self.on_start:
             await hook(self.js)
         await self.broker.start()
+        await self.broker.connection.flush()  # its subscriptions known to the server: ready
         self._tasks = [asyncio.create_task(chore()) for chore in self.chores]
         self.ready = True
         log.info("ready", extra={"consumers": [c.durable for c in self.topology.consumers]})

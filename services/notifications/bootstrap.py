@@ -38,6 +38,7 @@ from shared.contracts.notifications import (
     NotificationDeliveredV1,
     NotificationDigestedV1,
     NotificationFailedV1,
+    NotificationsRoutedV1,
     NotificationSuppressedV1,
 )
 from shared.handlers import utc_now
@@ -182,5 +183,6 @@ def build_app(
         NotificationDigestedV1,
         NotificationFailedV1,
         NotificationSuppressedV1,
+        NotificationsRoutedV1,
     )
     return app

@@ -8,16 +8,26 @@ quiet hours end), *digest* (kept for their next digest) or *suppress* (not sent,
 decision is kept in the ledger, so a redelivered or replayed event is decided once, counted
 against the day's budget once, and delivered once per channel (the inbox deduplicates by
 notification id, the outbox by its message id and the ledger).
+
+What is stored is bounded by what happens now. An event to a whole audience (a question to
+its community and its tags' followers) comes with its :class:`~services.notifications.domain
+.bulletins.Bulletin`, kept once: a member for whom it merely waits in a digest, or who does
+not get it, has nothing stored (no decision, no digest item, no status); their digest is made
+from the bulletin when it is due (see :mod:`~services.notifications.handlers.schedule`).
+Every event's outcomes are counted in one ``notifications_routed`` event; members it reached
+have their ledger entries, inbox item and statuses as well.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from services.notifications.channels import Channel
+from services.notifications.domain.bulletins import Bulletin
 from services.notifications.domain.endpoints import Endpoint, Message, Parcel
 from services.notifications.domain.model import (
     ALREADY_TOLD,
@@ -42,6 +52,7 @@ from services.notifications.domain.preferences import (
 from services.notifications.domain.waiting import DigestEntry, Held
 from services.notifications.events import public
 from services.notifications.handlers import Deps
+from shared.contracts.notifications import NotificationsRoutedV1, RoutedOutcome
 from shared.envelope import Envelope
 from shared.ids import derived_id
 
@@ -53,28 +64,65 @@ class Cause:
     id: str
     type: str
     envelope: Envelope[Any] | None = None
+    bulletin: Bulletin | None = None
+    """What the event tells its whole audience, kept once for their digests: members it
+    merely waits for in a digest, or who do not get it, have nothing stored of their own."""
 
     @classmethod
-    def of(cls, event: Envelope[Any]) -> Cause:
-        return cls(event.id, event.type, event)
+    def of(cls, event: Envelope[Any], bulletin: Bulletin | None = None) -> Cause:
+        return cls(event.id, event.type, event, bulletin)
+
+    def keeps_quiet(self, verdict: Verdict) -> bool:
+        """Whether nothing is stored for a member with ``verdict`` (the bulletin says it)."""
+        return self.bulletin is not None and verdict.action in (Action.DIGEST, Action.SUPPRESS)
 
 
-async def deliver(cause: Envelope[Any], notifications: Iterable[Notification], deps: Deps) -> None:
+def bulletin_key(cause_id: str) -> str:
+    return delivery_key(cause_id, "", "bulletin")
+
+
+async def deliver(
+    cause: Envelope[Any],
+    notifications: Iterable[Notification],
+    deps: Deps,
+    bulletin: Bulletin | None = None,
+) -> None:
     """Route each member's notification (members homed here only: each region delivers to
-    its own)."""
+    its own), ``bulletin`` kept first for the digests of its audience; then say what came of
+    them all in one event."""
+    if bulletin is not None:
+        await deps.store.keep_bulletin(bulletin_key(cause.id), bulletin)
+    routed = Cause.of(cause, bulletin)
+    outcomes: Counter[tuple[Action, str]] = Counter()
     for notification in one_per_member(notifications):
         if notification.recipient.home_region == deps.region:
-            await route(Cause.of(cause), notification, deps)
+            verdict = await route(routed, notification, deps)
+            if not notification.confidential:  # only its recipient may learn it exists
+                outcomes[verdict.action, verdict.why] += 1
+    if outcomes:
+        await _tally(routed, outcomes, deps)
+
+
+async def _tally(cause: Cause, outcomes: Counter[tuple[Action, str]], deps: Deps) -> None:
+    counted = [RoutedOutcome(action=action.value, why=why, count=count)
+               for (action, why), count in sorted(outcomes.items())]  # fmt: skip
+    routed = NotificationsRoutedV1(cause_id=cause.id, cause_type=cause.type,
+                                   recipients=outcomes.total(), outcomes=counted,
+                                   at=deps.clock())  # fmt: skip
+    await deps.events.publish(routed, event_id=derived_id(routed.TYPE, cause.id, deps.region),
+                              cause=cause.envelope)  # fmt: skip
 
 
 async def route(cause: Cause, notification: Notification, deps: Deps) -> Verdict:
     member_id = notification.recipient.member_id
-    prefs = await deps.store.preferences_of(member_id)
+    prefs = deps.store.preferences_of(member_id)
     notification = notification.without(prefs.reasons_off)
     verdict = await _told_already(cause, notification, deps)
     if verdict is None:
         verdict = await _decided_once(cause, notification, prefs, deps)
         verdict = await _claim_topic(cause, notification, verdict, deps)
+    if cause.keeps_quiet(verdict):
+        return verdict
     if verdict.action.to_inbox:
         await send_to_inbox(cause, notification, deps)
     if verdict.action is Action.NOW:
@@ -120,6 +168,8 @@ async def _decided_once(
     budget_key = _budget_key(notification.recipient.member_id, prefs, now)
     await deps.store.budget.change(budget_key, decide_and_count)
     verdict = decided[0]
+    if cause.keeps_quiet(verdict):  # decided again, alike, if the event comes again
+        return verdict
     until = verdict.until.isoformat() if verdict.until else ""
     record = Delivery(verdict.action, now.isoformat(), why=verdict.why, until=until)
     if await deps.store.ledger.create(key, record) is None:  # decided meanwhile (a redelivery)
@@ -145,6 +195,8 @@ async def _claim_topic(
     them already stands (compare-and-set: two events handled at once agree); a digest item
     it takes the place of is taken out of their digest."""
     if notification.topic is None or verdict.action is Action.SUPPRESS:
+        return verdict
+    if cause.keeps_quiet(verdict):  # the digest, when it is built, asks what told them
         return verdict
     member_id = notification.recipient.member_id
     outcome: list[tuple[bool, str | None]] = []

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from nats.js import JetStreamContext
 from pydantic import TypeAdapter
 
 from services.notifications.domain.audience import Audience
+from services.notifications.domain.bulletins import Bulletin
 from services.notifications.domain.endpoints import Endpoint, MemberEndpoints
 from services.notifications.domain.erasure import Erased
 from services.notifications.domain.model import Contact, Delivery
@@ -20,7 +23,7 @@ from shared.contracts.notifications import InboxItem
 from shared.ids import mentions_id
 from shared.messaging.provisioning import Bucket, Buckets
 from shared.naming import Service, Streams, inbox_subject, outbox_subject
-from shared.readmodel import BucketFollower, Table, pack, unpack
+from shared.readmodel import BucketFollower, Projection, Table, pack, unpack
 from shared.storage import (
     KvStore,
     erase_dead_letters,
@@ -33,6 +36,8 @@ from shared.storage import (
 
 BUDGET_KEPT = 3 * 24 * 3600.0
 """Seconds a member's count of interruptions for one day is kept."""
+BULLETINS_KEPT = 9 * 24 * 3600.0
+"""Seconds a bulletin is kept: longer than the longest wait for a digest (a week)."""
 BUCKETS = Buckets(Service.NOTIFICATIONS, {
     "contacts": Bucket("Names and addresses of members homed here (personal data)", secure=True),
     "endpoints": Bucket("Members' own channels: addresses, webhook URLs and secrets (personal "
@@ -44,8 +49,11 @@ BUCKETS = Buckets(Service.NOTIFICATIONS, {
                           "them)", secure=True),
     "held": Bucket("Pushes waiting for a member's quiet hours to end: <member>.<notification>",
                    secure=True),
-    "digest": Bucket("Items waiting for a member's next digest: <member>.<notification>",
-                     secure=True),
+    "digest": Bucket("Items of one member waiting for their next digest (what reached their "
+                     "inbox over the day's budget): <member>.<notification>", secure=True),
+    "bulletins": Bucket("Posts to whole audiences, one per post, for every digest it goes "
+                        "into: <post's key>", secure=True, ttl=BULLETINS_KEPT),
+    "digest-sent": Bucket("When each member's last digest was due: <member>", secure=True),
     "budget": Bucket("Interruptions per member and local day: <member>.<yyyy-mm-dd>",
                      ttl=BUDGET_KEPT),
     "inbox-state": Bucket("Read or archived, per inbox item: <member>.<notification>",
@@ -67,6 +75,38 @@ class AudienceIndex(Table[Audience]):
                 index.get(name, set()).discard(key)
             for name in getattr(after, field, ()):
                 index.setdefault(name, set()).add(key)
+
+
+class BulletinIndex(Table[Bulletin]):
+    """Bulletins waiting for digests, by community, followed tag and mentioned member."""
+
+    def __init__(self) -> None:
+        super().__init__(Bulletin, "bulletins-1")
+        self.by_community: dict[str, set[str]] = {}
+        self.by_tag: dict[str, set[str]] = {}
+        self.by_mention: dict[str, set[str]] = {}
+
+    def changed(self, key: str, before: Bulletin | None, after: Bulletin | None) -> None:
+        for held, add in ((before, False), (after, True)):
+            if held is None:
+                continue
+            for index, names in (
+                (self.by_community, (held.community_id,)),
+                (self.by_tag, held.tags),
+                (self.by_mention, held.mentions),
+            ):
+                for name in names:
+                    keys = index.setdefault(name, set())
+                    (keys.add if add else keys.discard)(key)  # fmt: skip
+
+    def heard_of_by(self, person: Audience) -> list[Bulletin]:
+        """Bulletins the member may hear of (their communities, tags, mentions)."""
+        keys: set[str] = set(self.by_mention.get(person.member_id, ()))
+        for community in person.communities:
+            keys |= self.by_community.get(community, set())
+        for tag in person.interests:
+            keys |= self.by_tag.get(tag, set())
+        return [self.items[key] for key in keys if key in self.items]
 
 
 class SignInIndex:
@@ -121,6 +161,20 @@ def _read_earlier_switch(endpoint: dict[str, Any]) -> None:
         endpoint["off"] = {"by": "guild", "reason": reason} if reason else {"by": "member"}
 
 
+BULLETIN = TypeAdapter(Bulletin)
+
+
+def _without_member(member_id: str) -> Callable[[bytes], bytes | None]:
+    """A bulletin's bytes without the member's id (mentioned, asking); None: it has none."""
+
+    def rewrite(data: bytes) -> bytes | None:
+        held = BULLETIN.validate_json(data)
+        kept = held.forgetting(member_id)
+        return None if kept == held else BULLETIN.dump_json(kept)
+
+    return rewrite
+
+
 @dataclass
 class NotificationsStore:
     contacts: KvStore[Contact]
@@ -131,13 +185,24 @@ class NotificationsStore:
     preferences: KvStore[Preferences]
     held: KvStore[Held]
     digest: KvStore[DigestEntry]
+    bulletins: KvStore[Bulletin]
+    digest_sent: KvStore[datetime]
     budget: KvStore[int]
     inbox_state: KvStore[str]
     region: str
     people: AudienceIndex
     sign_ins: SignInIndex
+    choices: Table[Preferences]
+    """Every member's preferences as stored (see :meth:`preferences_of`)."""
+    waiting: BulletinIndex
+    last_digests: Table[datetime]
     followers: list[BucketFollower]
     js: JetStreamContext | None = None
+    digests_looked_at: dict[str, tuple[Preferences, datetime, datetime]] = dataclasses.field(
+        default_factory=dict
+    )
+    """Per member, the digest slot (due, next) last looked at with nothing to send, and with
+    which preferences: not looked at again until the next (in memory only)."""
 
     @classmethod
     def for_region(cls, region: str) -> NotificationsStore:
@@ -145,7 +210,16 @@ class NotificationsStore:
             return BUCKETS.store(purpose, value_type, region)
 
         people, sign_ins = AudienceIndex(), SignInIndex()
+        choices, waiting = Table(Preferences, "preferences-1"), BulletinIndex()
+        last_digests = Table(datetime, "digest-sent-1")
         audience, contacts = store("audience", Audience), store("contacts", Contact)
+        preferences, bulletins = store("preferences", Preferences), store("bulletins", Bulletin)
+        digest_sent = store("digest-sent", datetime)
+
+        def follower(kv: KvStore, projection: Projection, name: str) -> BucketFollower:  # type: ignore[type-arg]
+            return BucketFollower(kv.bucket, projection, region=region,
+                                  service=Service.NOTIFICATIONS, name=name)  # fmt: skip
+
         return cls(
             contacts=contacts,
             ledger=store("ledger", Delivery),
@@ -156,47 +230,69 @@ class NotificationsStore:
             ),
             keys=store("keys", str),
             audience=audience,
-            preferences=store("preferences", Preferences),
+            preferences=preferences,
             held=store("held", Held),
             digest=store("digest", DigestEntry),
+            bulletins=bulletins,
+            digest_sent=digest_sent,
             budget=store("budget", int),
             inbox_state=store("inbox-state", str),
             region=region,
             people=people,
             sign_ins=sign_ins,
+            choices=choices,
+            waiting=waiting,
+            last_digests=last_digests,
             followers=[
-                BucketFollower(
-                    audience.bucket,
-                    people,
-                    region=region,
-                    service=Service.NOTIFICATIONS,
-                    name="audience",
-                ),
-                BucketFollower(
-                    contacts.bucket,
-                    sign_ins,
-                    region=region,
-                    service=Service.NOTIFICATIONS,
-                    name="sign-ins",
-                ),
+                follower(audience, people, "audience"),
+                follower(contacts, sign_ins, "sign-ins"),
+                follower(preferences, choices, "preferences"),
+                follower(bulletins, waiting, "bulletins"),
+                follower(digest_sent, last_digests, "digest-sent"),
             ],
         )
 
     def all(self) -> list[KvStore]:  # type: ignore[type-arg]
         return [
             self.contacts, self.ledger, self.endpoints, self.keys, self.audience,
-            self.preferences, self.held, self.digest, self.budget, self.inbox_state,
+            self.preferences, self.held, self.digest, self.bulletins, self.digest_sent,
+            self.budget, self.inbox_state,
         ]  # fmt: skip
 
-    async def preferences_of(self, member_id: str) -> Preferences:
+    def preferences_of(self, member_id: str) -> Preferences:
         """What the member chose, or the defaults; in their profile's timezone unless they
-        chose another."""
-        found = await self.preferences.get(member_id)
-        prefs = found.value if found else Preferences()
+        chose another. From memory (the preferences bucket's read model, which this
+        service's own writes update at once: :meth:`save_preferences`)."""
+        prefs = self.choices.get(member_id) or Preferences()
         if not prefs.timezone:
             person = self.people.get(member_id)
             prefs = replace(prefs, timezone=person.timezone if person else "UTC")
         return prefs
+
+    async def save_preferences(self, member_id: str, prefs: Preferences) -> None:
+        await self.preferences.put(member_id, prefs)
+        self.choices.apply(member_id, self.preferences.encode(prefs))
+
+    async def change_preferences(
+        self, member_id: str, change: Callable[[Preferences | None], Preferences]
+    ) -> None:
+        changed = await self.preferences.change(member_id, change)
+        if changed is not None:
+            self.choices.apply(member_id, self.preferences.encode(changed))
+
+    async def keep_bulletin(self, key: str, bulletin: Bulletin) -> None:
+        """Keep ``bulletin`` for the digests, once: the one kept first for an event stays
+        (a redelivery routes it at another moment)."""
+        if self.waiting.get(key) is None and await self.bulletins.create(key, bulletin):
+            self.waiting.apply(key, self.bulletins.encode(bulletin))
+
+    async def forget_bulletin(self, key: str) -> None:
+        await self.bulletins.delete(key)
+        self.waiting.apply(key, None)
+
+    async def note_digest_sent(self, member_id: str, due: datetime) -> None:
+        await self.digest_sent.put(member_id, due)
+        self.last_digests.apply(member_id, self.digest_sent.encode(due))
 
     async def forget(self, member_id: str) -> None:
         """Securely erase everything kept about the member (their inbox and outbox included),
@@ -208,8 +304,10 @@ class NotificationsStore:
         contact = await self.contact(member_id)
         if contact is not None:  # first, while their contact is there to say what to rewrite
             await self.rewrite_mentions(Erased.of(contact.display_name, contact.email))
-        for kv in (self.contacts, self.endpoints, self.preferences, self.audience):
+        for kv in (self.contacts, self.endpoints, self.preferences, self.audience,
+                   self.digest_sent):  # fmt: skip
             await kv.erase(member_id)
+        await self.bulletins.rewrite_all(_without_member(member_id))
         for kv in (self.held, self.digest, self.inbox_state, self.budget):
             await kv.erase_prefix(f"{member_id}.")
         await self.erase_inbox(member_id)
@@ -229,7 +327,7 @@ class NotificationsStore:
         )
         rewritten += await rewrite_messages(self.js, streams.outbox, f"outbox.{everyone}",
                                             erased.rewritten_json, work_queue=True)  # fmt: skip
-        for kv in (self.held, self.digest, self.ledger):
+        for kv in (self.held, self.digest, self.bulletins, self.ledger):
             rewritten += await kv.rewrite_all(erased.rewritten_json)
         rewritten += await rewrite_dead_letters(self.js, self.region, Service.NOTIFICATIONS,
                                                 erased.rewritten_json)  # fmt: skip

@@ -133,7 +133,7 @@ async def bulletins_for(
         if found is None:
             continue
         notification, verdict = found
-        if verdict.action is Action.DIGEST and await _not_told(store, bulletin, member_id):
+        if verdict.action is Action.DIGEST and _not_told(store, bulletin, member_id):
             listed.append((bulletin, notification))
     return listed
 
@@ -170,9 +170,10 @@ async def next_digest_of(
     return due, await bulletins_for(store, member_id, since, due) if since else []
 
 
-async def _not_told(store: NotificationsStore, bulletin: Bulletin, member_id: str) -> bool:
-    told = await store.ledger.get(delivery_key(bulletin.topic, member_id, TOLD))
-    goes_on, _ = tell_once(told.value if told else None, bulletin.cause_id, Action.DIGEST)
+def _not_told(store: NotificationsStore, bulletin: Bulletin, member_id: str) -> bool:
+    """No other event told the member of it (the ledger's 'told' entries, in memory)."""
+    told = store.facts.decided.get(delivery_key(bulletin.topic, member_id, TOLD))
+    goes_on, _ = tell_once(told, bulletin.cause_id, Action.DIGEST)
     return goes_on
 
 

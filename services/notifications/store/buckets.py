@@ -16,7 +16,7 @@ from services.notifications.domain.audience import Audience
 from services.notifications.domain.bulletins import Bulletin
 from services.notifications.domain.endpoints import Endpoint, MemberEndpoints
 from services.notifications.domain.erasure import Erased
-from services.notifications.domain.model import Contact, Delivery
+from services.notifications.domain.model import Contact, Delivery, Status
 from services.notifications.domain.preferences import Preferences
 from services.notifications.domain.waiting import DigestEntry, Held
 from shared.contracts.notifications import InboxItem
@@ -59,6 +59,10 @@ BUCKETS = Buckets(Service.NOTIFICATIONS, {
     "inbox-state": Bucket("Read or archived, per inbox item: <member>.<notification>",
                           secure=True),
 })  # fmt: skip
+
+
+MEMBER_ENDPOINTS = TypeAdapter(MemberEndpoints)
+LEDGER_ENTRIES = TypeAdapter(list[Delivery])
 
 
 class AudienceIndex(Table[Audience]):
@@ -109,6 +113,61 @@ class BulletinIndex(Table[Bulletin]):
         return [self.items[key] for key in keys if key in self.items]
 
 
+class LedgerFacts:
+    """What delivery decisions read of the ledger, in memory: each (cause, member) routing
+    decision and 'told' entry (an :class:`Action`), and which (cause, member, channel) were
+    delivered. The ledger stays the authority: a decision is created only if none is stored
+    (see :mod:`~services.notifications.handlers.delivery`)."""
+
+    VERSION = "ledger-facts-1"
+
+    def __init__(self) -> None:
+        self._decode = TypeAdapter(Delivery).validate_json
+        self.decided: dict[str, Delivery] = {}
+        self.delivered: set[str] = set()
+
+    def apply(self, key: str, value: bytes | None) -> None:
+        self.note(key, self._decode(value) if value is not None else None)
+
+    def note(self, key: str, record: Delivery | None) -> None:
+        self.decided.pop(key, None)
+        self.delivered.discard(key)
+        if record is None:
+            return
+        if record.decision is not None:
+            self.decided[key] = record
+        elif record.status is Status.DELIVERED:
+            self.delivered.add(key)
+
+    def snapshot(self) -> bytes:
+        return pack({"delivered": sorted(self.delivered),
+                     "keys": list(self.decided),
+                     "decided": LEDGER_ENTRIES.dump_json(list(self.decided.values()))})  # fmt: skip
+
+    def restore(self, data: bytes) -> None:
+        columns = unpack(data)
+        self.delivered = set(columns["delivered"])
+        records = LEDGER_ENTRIES.validate_json(columns["decided"])
+        self.decided = dict(zip(columns["keys"], records, strict=True))
+
+
+class Reach(Table[MemberEndpoints]):
+    """Each member's endpoints without their addresses and secrets: which there are and
+    whether they are on, for deciding where a notification goes (the outbox worker reads the
+    whole endpoint when it sends)."""
+
+    def __init__(self) -> None:
+        super().__init__(MemberEndpoints, "reach-1")
+
+    def apply(self, key: str, value: bytes | None) -> None:
+        if value is None:
+            self.items.pop(key, None)
+            return
+        held = EndpointsStore.read(value)
+        self.items[key] = replace(held, endpoints=tuple(
+            replace(e, address="", secrets=()) for e in held.endpoints))  # fmt: skip
+
+
 class SignInIndex:
     """Which member each person that sign-in names is (their HR person id, in the contact
     membership sent), for the member API. Ids only; follows the contacts bucket."""
@@ -149,10 +208,14 @@ class EndpointsStore(KvStore[MemberEndpoints]):
     so an endpoint turned off then stays off."""
 
     def decode(self, data: bytes) -> MemberEndpoints:
+        return self.read(data)
+
+    @staticmethod
+    def read(data: bytes) -> MemberEndpoints:
         document = json.loads(data)
         for endpoint in document.get("endpoints", ()):
             _read_earlier_switch(endpoint)
-        return self._adapter.validate_python(document)
+        return MEMBER_ENDPOINTS.validate_python(document)
 
 
 def _read_earlier_switch(endpoint: dict[str, Any]) -> None:
@@ -196,6 +259,10 @@ class NotificationsStore:
     """Every member's preferences as stored (see :meth:`preferences_of`)."""
     waiting: BulletinIndex
     last_digests: Table[datetime]
+    facts: LedgerFacts
+    spent: Table[int]
+    """Interruptions per member and local day (the budget bucket)."""
+    reach: Reach
     followers: list[BucketFollower]
     js: JetStreamContext | None = None
     digests_looked_at: dict[str, tuple[Preferences, datetime, datetime]] = dataclasses.field(
@@ -212,6 +279,13 @@ class NotificationsStore:
         people, sign_ins = AudienceIndex(), SignInIndex()
         choices, waiting = Table(Preferences, "preferences-1"), BulletinIndex()
         last_digests = Table(datetime, "digest-sent-1")
+        facts, spent, reach = LedgerFacts(), Table(int, "budget-1"), Reach()
+        ledger, budget = store("ledger", Delivery), store("budget", int)
+        endpoints = EndpointsStore(
+            BUCKETS.store("endpoints", MemberEndpoints, region).bucket,
+            MemberEndpoints,
+            secure=BUCKETS.declared["endpoints"].secure,
+        )
         audience, contacts = store("audience", Audience), store("contacts", Contact)
         preferences, bulletins = store("preferences", Preferences), store("bulletins", Bulletin)
         digest_sent = store("digest-sent", datetime)
@@ -222,12 +296,8 @@ class NotificationsStore:
 
         return cls(
             contacts=contacts,
-            ledger=store("ledger", Delivery),
-            endpoints=EndpointsStore(
-                BUCKETS.store("endpoints", MemberEndpoints, region).bucket,
-                MemberEndpoints,
-                secure=BUCKETS.declared["endpoints"].secure,
-            ),
+            ledger=ledger,
+            endpoints=endpoints,
             keys=store("keys", str),
             audience=audience,
             preferences=preferences,
@@ -235,7 +305,7 @@ class NotificationsStore:
             digest=store("digest", DigestEntry),
             bulletins=bulletins,
             digest_sent=digest_sent,
-            budget=store("budget", int),
+            budget=budget,
             inbox_state=store("inbox-state", str),
             region=region,
             people=people,
@@ -243,7 +313,13 @@ class NotificationsStore:
             choices=choices,
             waiting=waiting,
             last_digests=last_digests,
+            facts=facts,
+            spent=spent,
+            reach=reach,
             followers=[
+                follower(ledger, facts, "ledger-facts"),
+                follower(budget, spent, "budget"),
+                follower(endpoints, reach, "reach"),
                 follower(audience, people, "audience"),
                 follower(contacts, sign_ins, "sign-ins"),
                 follower(preferences, choices, "preferences"),
@@ -372,6 +448,7 @@ class NotificationsStore:
             member_id, lambda held: change(held or MemberEndpoints(member_id))
         )
         assert changed is not None
+        self.reach.apply(member_id, self.endpoints.encode(changed))
         return changed
 
     async def contact(self, member_id: str) -> Contact | None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from enum import StrEnum
 
-from services.notifications.domain.preferences import Action, Priority
+from services.notifications.domain.preferences import Action, Preferences, Priority, Verdict, decide
 
 
 @dataclass(frozen=True)
@@ -161,6 +162,21 @@ class Notification:
     @property
     def reason_texts(self) -> list[str]:
         return [reason.text for reason in self.reasons]
+
+
+def verdict_for(
+    prefs: Preferences, notification: Notification, *, now: datetime, interruptions_today: int
+) -> Verdict:
+    """What the member's preferences decide for ``notification`` (see :func:`decide`)."""
+    return decide(
+        prefs,
+        now=now,
+        priority=notification.priority,
+        community_id=notification.community_id,
+        for_me=notification.for_me,
+        reasons=frozenset(reason.key for reason in notification.reasons),
+        interruptions_today=interruptions_today,
+    )
 
 
 def one_per_member(notifications: Iterable[Notification]) -> list[Notification]:

@@ -40,13 +40,13 @@ from services.notifications.domain.model import (
     one_per_member,
     tell_once,
     turn_offs,
+    verdict_for,
 )
 from services.notifications.domain.preferences import (
     Action,
     Preferences,
     Priority,
     Verdict,
-    decide,
 )
 from services.notifications.domain.waiting import DigestEntry, Held
 from services.notifications.events import public
@@ -203,15 +203,7 @@ def _decided(
     now, member_id = deps.clock(), notification.recipient.member_id
     budget_key = _budget_key(member_id, prefs, now)
     today = deps.store.spent.get(budget_key) or 0
-    verdict = decide(
-        prefs,
-        now=now,
-        priority=notification.priority,
-        community_id=notification.community_id,
-        for_me=notification.for_me,
-        reasons=frozenset(reason.key for reason in notification.reasons),
-        interruptions_today=today,
-    )
+    verdict = verdict_for(prefs, notification, now=now, interruptions_today=today)
     if cause.keeps_quiet(verdict):
         return verdict, None, None
     until = verdict.until.isoformat() if verdict.until else ""

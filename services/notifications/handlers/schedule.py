@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from services.notifications.domain import model
 from services.notifications.domain.bulletins import Bulletin, notification_for
 from services.notifications.domain.model import (
     TOLD,
@@ -28,7 +29,6 @@ from services.notifications.domain.preferences import (
     Action,
     Preferences,
     Verdict,
-    decide,
     digest_covers,
     last_digest,
     next_digest,
@@ -150,11 +150,8 @@ def verdict_for(
         return None
     prefs = store.preferences_of(member_id)
     notification = notification.without(prefs.reasons_off)
-    verdict = decide(prefs, now=bulletin.at, priority=notification.priority,
-                     community_id=notification.community_id, for_me=notification.for_me,
-                     reasons=frozenset(r.key for r in notification.reasons),
-                     interruptions_today=0)  # fmt: skip
-    return notification, verdict
+    return notification, model.verdict_for(prefs, notification, now=bulletin.at,
+                                           interruptions_today=0)  # fmt: skip
 
 
 async def next_digest_of(

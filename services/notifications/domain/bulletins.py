@@ -46,6 +46,8 @@ class Bulletin:
     tags: tuple[str, ...] = ()
     mentions: tuple[str, ...] = ()
     """Member ids the question mentions (as ``@member_id``)."""
+    text: str = ""
+    """The question's text as messages quote it (:func:`quoted`)."""
 
     @property
     def topic(self) -> str:
@@ -130,3 +132,26 @@ def audience_of(
     candidates |= {member for member in bulletin.mentions if member in known}
     candidates.discard(bulletin.asker_id)
     return candidates
+
+
+@dataclass(frozen=True)
+class Part:
+    """Some of a bulletin's audience, routed on its own: a large fan-out is split into parts
+    that each finish well within the time a consumer waits for an ack, and a crash repeats
+    only the part it interrupted."""
+
+    cause_id: str
+    cause_type: str
+    bulletin: str
+    """The bulletin's key."""
+    number: int
+    """From 1 (0 is what the event's own handler routes: the people it mentions)."""
+    members: tuple[str, ...]
+
+
+def parts_of(bulletin: Bulletin, key: str, members: list[str], size: int) -> list[Part]:
+    """``members`` in parts of at most ``size``, numbered from 1."""
+    return [
+        Part(bulletin.cause_id, bulletin.cause_type, key, number, tuple(members[at : at + size]))
+        for number, at in enumerate(range(0, len(members), size), start=1)
+    ]

@@ -6,16 +6,26 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from services.notifications.delivery.fanout import PART_SIZE
 from services.notifications.domain.audience import Audience, mentioned
 from services.notifications.domain.bulletins import (
     Bulletin,
+    Part,
     audience_of,
     notification_for,
+    parts_of,
     quoted,
 )
+from services.notifications.domain.model import Notification
 from services.notifications.handlers import Deps
 from services.notifications.handlers.activity import shown_name
-from services.notifications.handlers.delivery import deliver
+from services.notifications.handlers.delivery import (
+    Cause,
+    bulletin_key,
+    deliver,
+    route_all,
+    tally,
+)
 from services.notifications.handlers.reactions import (
     when_member_joined_welcome_and_tell_facilitators,
 )
@@ -77,6 +87,7 @@ def bulletin_of(event: Envelope[c.QuestionPostedV1], asker: str, deps: Deps) -> 
         title=question.title,
         tags=tuple(question.tags),
         mentions=tuple(sorted(mentioned(f"{question.title}\n{question.text}"))),
+        text=quoted(question.text),
     )
 
 
@@ -84,14 +95,43 @@ async def when_question_posted_tell_followers(
     event: Envelope[c.QuestionPostedV1], deps: Deps
 ) -> None:
     """Community members, followers of its tags and the people it mentions hear of it once;
-    the question is kept once for the digests of those it waits for there."""
+    the question is kept once for the digests of those it waits for there. The people it
+    mentions are routed here (a personal alert); the rest of its audience in parts, on the
+    bulk consumer (see :mod:`~services.notifications.delivery.fanout`)."""
     question, people = event.data, deps.store.people
     bulletin = bulletin_of(event, await shown_name(question.asker, deps), deps)
-    excerpt = quoted(question.text)
-    candidates = audience_of(bulletin, people.by_community, people.by_tag, people.items)
-    notifications = [
+    audience = sorted(audience_of(bulletin, people.by_community, people.by_tag, people.items))
+    mentioned_here = [m for m in audience if m in bulletin.mentions]
+    await deliver(event, notifications_of(bulletin, mentioned_here, deps), deps, bulletin)
+    rest = [m for m in audience if m not in bulletin.mentions]
+    size = deps.fanout.part_size if deps.fanout else PART_SIZE
+    parts = parts_of(bulletin, bulletin_key(event.id), rest, size)
+    if deps.fanout is not None:
+        await deps.fanout.put(parts)
+        return
+    for part in parts:
+        await route_part(part, deps)
+
+
+def notifications_of(bulletin: Bulletin, members: list[str], deps: Deps) -> list[Notification]:
+    people = deps.store.people
+    return [
         found
-        for member_id in sorted(candidates)
-        if (found := notification_for(bulletin, people.get(member_id), deps.region, excerpt))
+        for member_id in members
+        if (found := notification_for(bulletin, people.get(member_id), deps.region, bulletin.text))
     ]
-    await deliver(event, notifications, deps, bulletin)
+
+
+async def route_part(part: Part, deps: Deps) -> None:
+    """Route one part of a bulletin's audience (nothing if the bulletin is gone: older than
+    any digest waits)."""
+    key = part.bulletin
+    bulletin = deps.store.waiting.get(key)
+    if bulletin is None:  # kept by another replica a moment ago
+        found = await deps.store.bulletins.get(key)
+        bulletin = found.value if found else None
+    if bulletin is None:
+        return
+    cause = Cause(part.cause_id, part.cause_type, bulletin=bulletin)
+    notifications = notifications_of(bulletin, list(part.members), deps)
+    await tally(cause, await route_all(cause, notifications, deps), deps, part.number)

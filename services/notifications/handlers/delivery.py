@@ -94,22 +94,23 @@ async def deliver(
         await deps.store.keep_bulletin(bulletin_key(cause.id), bulletin)
     routed = Cause.of(cause, bulletin)
     mine = [n for n in one_per_member(notifications) if n.recipient.home_region == deps.region]
-    plans = await route_all(routed, mine, deps)
+    await tally(routed, await route_all(routed, mine, deps), deps)
+
+
+async def tally(cause: Cause, plans: list[Plan], deps: Deps, part: int = 0) -> None:
+    """One ``notifications_routed`` event for what ``plans`` came to (none if there are
+    none, or only confidential ones: only their recipient may learn they exist)."""
     outcomes = Counter((p.verdict.action, p.verdict.why) for p in plans
                        if not p.notification.confidential)  # fmt: skip
-
-    if outcomes:
-        await _tally(routed, outcomes, deps)
-
-
-async def _tally(cause: Cause, outcomes: Counter[tuple[Action, str]], deps: Deps) -> None:
+    if not outcomes:
+        return
     counted = [RoutedOutcome(action=action.value, why=why, count=count)
                for (action, why), count in sorted(outcomes.items())]  # fmt: skip
-    routed = NotificationsRoutedV1(cause_id=cause.id, cause_type=cause.type,
+    routed = NotificationsRoutedV1(cause_id=cause.id, cause_type=cause.type, part=part,
                                    recipients=outcomes.total(), outcomes=counted,
                                    at=deps.clock())  # fmt: skip
-    await deps.events.publish(routed, event_id=derived_id(routed.TYPE, cause.id, deps.region),
-                              cause=cause.envelope)  # fmt: skip
+    event_id = derived_id(routed.TYPE, cause.id, deps.region, str(part))
+    await deps.events.publish(routed, event_id=event_id, cause=cause.envelope)
 
 
 async def route(cause: Cause, notification: Notification, deps: Deps) -> Verdict:

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from services.notifications.domain.preferences import Watch
+from services.notifications.domain.waiting import DigestEntry
 from shared.contracts import matching as x
 from shared.contracts import membership as m
 from shared.contracts.notifications import NotificationsRoutedV1
@@ -119,3 +120,30 @@ async def test_told_once_across_the_digest_and_a_push(notifications):
     await settled(n.nc, n.region)
     assert await digest_of(ana) == []  # the only item was told her at once
     assert [i.cause_id for i in await n.inbox(ana)].count(cause) == 0
+
+
+async def test_a_digest_item_stored_per_member_before_bulletins_is_still_sent(notifications):
+    """Upgrade: digest items kept per member by the earlier design are listed beside the
+    bulletins in the member's next digest, then deleted."""
+    n = notifications
+    await n.member("ana")
+    await n.member("bob")
+    await n.join("ana")
+    old = DigestEntry(due=datetime(2026, 11, 26, 8, 0, tzinfo=UTC), kind="new_question",
+                      title="New question in Community c1: Kept the old way?",
+                      reasons=("you are a member of Community c1",), at=n.clock.now,
+                      why="you follow this community in your digest")  # fmt: skip
+    await n.store.digest.put("ana.0123456789abcdef0123456789abcdef", old)
+    await n.question("bob", "Kept the new way?")
+    await eventually(lambda: n.waiting("ana"), what="the question kept for her digest")
+
+    n.at(datetime(2026, 11, 26, 8, 0, tzinfo=UTC))  # 09:00 in Berlin
+
+    async def digest():
+        return [i for i in await n.inbox("ana") if i.kind == "digest"]
+
+    (sent,) = await eventually(digest, what="her digest")
+    assert sent.title == "Your digest: 2 items"
+    assert "Kept the old way?" in sent.body
+    assert "Kept the new way?" in sent.body
+    assert [key async for key, _ in n.store.digest.items("ana.*")] == []

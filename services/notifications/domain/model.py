@@ -224,7 +224,8 @@ class Status(StrEnum):
     QUEUED = "queued"
     """In the outbox, not tried yet (never stored: the ledger has no entry until a try)."""
     CLAIMED = "claimed"
-    """Being sent to the inbox."""
+    """Being sent to the inbox (written by earlier versions; the inbox is now recorded once,
+    delivered, after it is sent)."""
     RETRYING = "retrying"
     """A member's endpoint did not take it yet; tried again later."""
     DELIVERED = "delivered"

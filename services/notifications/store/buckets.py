@@ -43,7 +43,8 @@ BUCKETS = Buckets(Service.NOTIFICATIONS, {
     "endpoints": Bucket("Members' own channels: addresses, webhook URLs and secrets (personal "
                         "data)", secure=True),
     "keys": Bucket("This region's own secrets (signing links, mail ids)", secure=True),
-    "ledger": Bucket("One entry per (cause event, member, channel): claimed, then delivered"),
+    "ledger": Bucket("One entry per (cause event, member, channel): the routing decision, "
+                     "what told them of a topic, what each channel delivered"),
     "audience": Bucket("Members homed here: timezone, followed tags, communities", secure=True),
     "preferences": Bucket("Members' notification preferences (defaults until they change "
                           "them)", secure=True),
@@ -383,7 +384,7 @@ class NotificationsStore:
         for kv in (self.contacts, self.endpoints, self.preferences, self.audience,
                    self.digest_sent):  # fmt: skip
             await kv.erase(member_id)
-        await self.bulletins.rewrite_all(_without_member(member_id))
+        await self._rewrite_bulletins(_without_member(member_id))
         for kv in (self.held, self.digest, self.inbox_state, self.budget):
             await kv.erase_prefix(f"{member_id}.")
         await self.erase_inbox(member_id)
@@ -403,11 +404,27 @@ class NotificationsStore:
         )
         rewritten += await rewrite_messages(self.js, streams.outbox, f"outbox.{everyone}",
                                             erased.rewritten_json, work_queue=True)  # fmt: skip
-        for kv in (self.held, self.digest, self.bulletins, self.ledger):
+        for kv in (self.held, self.digest, self.ledger):
             rewritten += await kv.rewrite_all(erased.rewritten_json)
+        rewritten += await self._rewrite_bulletins(erased.rewritten_json)
         rewritten += await rewrite_dead_letters(self.js, self.region, Service.NOTIFICATIONS,
                                                 erased.rewritten_json)  # fmt: skip
         return rewritten
+
+    async def _rewrite_bulletins(self, rewrite: Callable[[bytes], bytes | None]) -> int:
+        """Every bulletin ``rewrite`` changes, erased and written again: the purge marker
+        makes its read model replace its snapshot (which may hold the old bytes) at once, as
+        a rewrite in place would not. Returns how many."""
+        changed = 0
+        async for key, held in self.bulletins.items():
+            rewritten = rewrite(self.bulletins.encode(held.value))
+            if rewritten is None:
+                continue
+            await self.bulletins.erase(key)
+            await self.bulletins.put_raw(key, rewritten)
+            self.waiting.apply(key, rewritten)
+            changed += 1
+        return changed
 
     async def bind_inbox(self, js: JetStreamContext) -> None:
         self.js = js

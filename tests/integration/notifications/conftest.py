@@ -121,6 +121,34 @@ class Notifications:
 
         await eventually(in_community, what=f"{member_id} in {community_id}")
 
+    async def community(
+        self,
+        members: list[str],
+        follows: Callable[[str], tuple[str, ...]] = lambda _: (),
+        community_id: str = "c1",
+    ) -> None:
+        """Many members homed here, each following the tags ``follows`` gives, all joining
+        ``community_id``: their events published at once, known to notifications once this
+        returns."""
+        for member_id in members:
+            interests = list(follows(member_id))
+            profile = {**example(m.MemberProfile), **self.ref(member_id), "region": self.region,
+                       "timezone": "Europe/Berlin", "interests": interests}  # fmt: skip
+            await self.publish(m.MemberRegisteredV1(member=profile, revision=1,
+                                                    registered_at=self.clock.now),
+                               Service.MEMBERSHIP)  # fmt: skip
+            await self.publish(m.MemberJoinedV1.model_validate({
+                **example(m.MemberJoinedV1), "community_id": community_id,
+                "community_name": f"Community {community_id}", "member": profile,
+                "facilitators": [], "joined_at": self.clock.now,
+            }), Service.MEMBERSHIP)  # fmt: skip
+        expected = len(set(members) | self.store.people.by_community.get(community_id, set()))
+
+        async def all_in() -> bool:
+            return len(self.store.people.by_community.get(community_id, ())) == expected
+
+        await eventually(all_in, deadline=900, what=f"{len(members)} members in {community_id}")
+
     async def question(self, asker: str, title: str, text: str = "", tags: tuple[str, ...] = (),
                        community_id: str = "c1", event_id: str | None = None,
                        question_id: str | None = None) -> str:  # fmt: skip

@@ -12,7 +12,6 @@ import pytest
 from services.notifications.domain.preferences import Watch
 from services.notifications.domain.waiting import DigestEntry
 from shared.contracts import matching as x
-from shared.contracts import membership as m
 from shared.contracts.notifications import NotificationsRoutedV1
 from shared.naming import Service
 from tests.helpers import eventually, settled
@@ -34,23 +33,7 @@ async def stored(n) -> int:
 async def community_of(n, size: int) -> list[str]:
     """``size`` members of c1 homed here (the PUSHED first), each known to notifications."""
     members = [*PUSHED, *(f"m{k:04d}" for k in range(size - len(PUSHED)))]
-    for member_id in members:
-        interests = ["kubernetes"] if member_id in PUSHED else []
-        profile = {**example(m.MemberProfile), **n.ref(member_id), "region": n.region,
-                   "timezone": "Europe/Berlin", "interests": interests}  # fmt: skip
-        await n.publish(
-            m.MemberRegisteredV1(member=profile, revision=1, registered_at=n.clock.now),
-            Service.MEMBERSHIP,
-        )
-        await n.publish(m.MemberJoinedV1.model_validate({
-            **example(m.MemberJoinedV1), "community_id": "c1", "community_name": "Community c1",
-            "member": profile, "facilitators": [], "joined_at": n.clock.now,
-        }), Service.MEMBERSHIP)  # fmt: skip
-
-    async def all_in_c1() -> bool:
-        return len(n.store.people.by_community.get("c1", ())) == size
-
-    await eventually(all_in_c1, deadline=120, what=f"{size} members in c1")
+    await n.community(members, lambda member_id: ("kubernetes",) if member_id in PUSHED else ())
     return members
 
 

@@ -8,6 +8,7 @@ Indicative only (a shared machine); docs/performance.md has the benchmarks."""
 
 from __future__ import annotations
 
+import cProfile
 import os
 import time
 from dataclasses import replace
@@ -32,6 +33,9 @@ async def test_measure_one_question_to_a_watching_community(notifications):
     await settled(n.nc, n.region, deadline=900)
     inbox = Streams(n.region).inbox
     before = (await js.stream_info(inbox)).state.messages
+    profile = cProfile.Profile() if os.environ.get("FANOUT_PROFILE") else None
+    if profile is not None:  # FANOUT_PROFILE=<file>: a profile of the fan-out alone
+        profile.enable()
     started = time.monotonic()
     await n.question("bob", "Which CNI do you run?")
 
@@ -40,5 +44,8 @@ async def test_measure_one_question_to_a_watching_community(notifications):
 
     await eventually(every_inbox, deadline=600, what="every inbox")
     took = time.monotonic() - started
+    if profile is not None:
+        profile.disable()
+        profile.dump_stats(os.environ["FANOUT_PROFILE"])
     print(f"\none question to {N} watching members: every inbox after {took:.2f} s "
           f"({N / took:.0f} members/s)")  # fmt: skip

@@ -230,3 +230,37 @@ def followers(*feeds: tuple[Any, Projection]) -> list[Any]:
             caught_up()
         bucket.projections.append(projection)
     return [FakeFollower() for _ in feeds]
+
+
+class CountingKvStore(FakeKvStore[T]):
+    """A fake bucket that counts the reads made of it (a read is a request-reply to
+    nats-server in the real one): ``get``, ``change`` (which reads first), ``items``."""
+
+    def __init__(self, value_type: type[T], projections: Iterable[Projection] = ()) -> None:
+        super().__init__(value_type, projections)
+        self.reads = 0
+
+    async def get(self, key: str) -> Versioned[T] | None:
+        self.reads += 1
+        return await super().get(key)
+
+    async def items(self, key_filter: str = ">") -> AsyncIterator[tuple[str, Versioned[T]]]:
+        self.reads += 1
+        async for item in super().items(key_filter):
+            yield item
+
+
+def notifications_store(region: str = "eu") -> Any:
+    """Notifications' store in memory: every bucket a :class:`CountingKvStore`, each read
+    model fed by its bucket as its ``BucketFollower`` would."""
+    from services.notifications.store.buckets import NotificationsStore
+
+    store = NotificationsStore.for_region(region)
+    by_bucket = {follower.bucket: follower.projection for follower in store.followers}
+    for name, value in list(vars(store).items()):
+        if hasattr(value, "bucket") and hasattr(value, "_adapter") and name != "followers":
+            projection = by_bucket.get(value.bucket)
+            fake = CountingKvStore(value._adapter._type, [projection] if projection else [])
+            setattr(store, name, fake)
+    store.followers = [FakeFollower() for _ in store.followers]
+    return store

@@ -13,6 +13,7 @@ from services.notifications.channels.egress import Egress
 from services.notifications.channels.email import EmailChannel, SmtpServer
 from services.notifications.channels.inbox import InboxChannel
 from services.notifications.channels.webhooks import SlackChannel, TeamsChannel, WebhookChannel
+from services.notifications.delivery.fanout import FanOut
 from services.notifications.delivery.outbox import Outbox
 from services.notifications.delivery.pacing import Backoff
 from services.notifications.domain.endpoints import EndpointKind
@@ -25,6 +26,7 @@ from services.notifications.settings import NotificationsSettings
 from services.notifications.store.buckets import NotificationsStore
 from services.notifications.topology import (
     alerts_consumer,
+    bulk_consumer,
     outbox_consumer,
     personal_consumer,
     topology,
@@ -38,10 +40,12 @@ from shared.contracts.notifications import (
     NotificationDeliveredV1,
     NotificationDigestedV1,
     NotificationFailedV1,
+    NotificationsRoutedV1,
     NotificationSuppressedV1,
 )
 from shared.handlers import utc_now
 from shared.messaging.consumer import DeadLetterOffice
+from shared.messaging.provisioning import RetryPolicy
 from shared.messaging.publisher import JetStreamPublisher
 from shared.naming import Service
 from shared.runtime import ServiceApp
@@ -144,6 +148,23 @@ def outbox(
     return worker
 
 
+def fanout(app: ServiceApp, settings: NotificationsSettings) -> FanOut:
+    """The worker that routes large fan-outs in parts, run while the service runs."""
+    spec = bulk_consumer(settings)
+    return FanOut(
+        region=settings.region,
+        publisher=app.publisher,
+        office=DeadLetterOffice(app.publisher, region=settings.region, service=app.service),
+        durable=spec.durable,
+        retry=RetryPolicy(
+            max_deliver=settings.retry_max_deliver,
+            first_delay=settings.retry_first_delay,
+            max_delay=settings.retry_max_delay,
+        ),
+        part_size=settings.fanout_part_size,
+    )
+
+
 def build_app(
     settings: NotificationsSettings,
     store: NotificationsStore | None = None,
@@ -158,8 +179,12 @@ def build_app(
         clock=clock,
         channels=channels(settings.channels, app.publisher, settings.region),
         outbox=outbox(app, settings, store, clock),
+        fanout=fanout(app, settings),
         links=Links(settings.links_base(), portal_url=settings.portal_url),
     )
+    parts = deps.fanout
+    assert parts is not None
+    app.background(lambda: parts.work(app.js, lambda part: audience.route_part(part, deps)))
     app.stores += store.all()
     app.followers += store.followers
 
@@ -182,5 +207,6 @@ def build_app(
         NotificationDigestedV1,
         NotificationFailedV1,
         NotificationSuppressedV1,
+        NotificationsRoutedV1,
     )
     return app

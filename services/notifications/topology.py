@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from nats.js.api import RetentionPolicy, StorageType, StreamConfig
+
+from services.notifications.delivery.fanout import fanout_stream
 from services.notifications.store.buckets import BUCKETS
 from shared.contracts import content as c
 from shared.contracts import matching as x
@@ -79,13 +82,43 @@ def outbox_consumer(settings: GuildSettings) -> ConsumerSpec:
     )
 
 
+def fanout_streams(settings: GuildSettings) -> list[StreamConfig]:
+    region = settings.region
+    return [StreamConfig(
+        name=fanout_stream(region),
+        description=f"Parts of large fan-outs of {region} waiting to be routed (member ids; "
+        "each leaves once routed)",
+        subjects=[f"fanout.{region}.>"],
+        storage=StorageType.FILE,
+        num_replicas=settings.stream_replicas,
+        duplicate_window=600,
+        retention=RetentionPolicy.WORK_QUEUE,
+        max_age=7 * 24 * 3600,
+    )]  # fmt: skip
+
+
+def bulk_consumer(settings: GuildSettings) -> ConsumerSpec:
+    """Retries are the worker's own (backoff, then a dead letter): unlimited here."""
+    return ConsumerSpec(
+        stream=fanout_stream(settings.region),
+        durable=consumer_name(Service.NOTIFICATIONS, "bulk"),
+        filter_subjects=[f"fanout.{settings.region}.>"],
+        description="Parts of posts to whole audiences (communities, tags' followers), apart "
+        "from personal alerts so that a large fan-out never holds them up",
+        retry=RetryPolicy(max_deliver=-1),
+        ack_wait=settings.ack_wait,
+        max_ack_pending=100,
+    )
+
+
 def topology(settings: GuildSettings) -> Topology:
     return Topology(
-        streams=streams_for(settings),
+        streams=[*streams_for(settings), *fanout_streams(settings)],
         consumers=[
             personal_consumer(settings),
             alerts_consumer(settings),
             outbox_consumer(settings),
+            bulk_consumer(settings),
         ],
         buckets=BUCKETS.specs(settings.region, settings.stream_replicas),
     )

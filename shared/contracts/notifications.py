@@ -91,6 +91,36 @@ class NotificationSuppressedV1(NotificationStatus):
     TYPE = "guild.notifications.notification_suppressed.v1"
 
 
+class RoutedOutcome(Payload):
+    """How many of an event's recipients came to one outcome, for one reason."""
+
+    action: Literal["now", "defer", "overflow", "digest", "suppress"] = Field(
+        description="'now' (inbox and endpoints), 'defer' (inbox now, endpoints when a window "
+        "opens), 'overflow' (inbox only, over the day's budget), 'digest' (their next digest "
+        "only), 'suppress' (not sent)."
+    )
+    why: str = Field(description="Why, as the per-member statuses say it ('' for 'now').")
+    count: int = Field(ge=0, description="How many recipients.")
+
+
+class NotificationsRoutedV1(Contract):
+    """What one event's notifications came to in this region, counted per outcome: one event
+    however many recipients. Members it reached (their inbox) also have their own statuses;
+    what merely waits in a digest or is not sent is only counted here (why one member did
+    not get it follows from their preferences and the event, see docs/notifications.md)."""
+
+    TYPE = "guild.notifications.notifications_routed.v1"
+    SCOPE = Scope.LOCAL
+
+    cause_id: str = Field(description="Id of the event the notifications come from.")
+    cause_type: str = Field(description="Type of that event.")
+    part: int = Field(default=0, ge=0, description="Which part of the event's recipients "
+                      "(a large fan-out is routed in parts, each counted once).")  # fmt: skip
+    recipients: int = Field(ge=0, description="Members homed here it was routed to.")
+    outcomes: list[RoutedOutcome] = Field(description="Counts per outcome and reason.")
+    at: datetime = Field(description="When.")
+
+
 class InboxItem(Payload):
     """One message in a member's in-app inbox."""
 

@@ -39,7 +39,7 @@ async def test_every_consumer_dead_letters_garbage_and_keeps_working(services, w
         for spec in app.topology.consumers
         if not spec.durable.endswith("unsettled")
     ]
-    assert len(consumers) == 11
+    assert len(consumers) == 12
     for spec in consumers:
         for n, subject in enumerate(spec.filter_subjects):
             await publish_raw(

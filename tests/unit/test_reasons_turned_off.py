@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from services.notifications.domain.model import Notification, Reason, Recipient
-from services.notifications.domain.preferences import Action, Preferences, Priority, decide
+from services.notifications.domain.model import Notification, Reason, Recipient, verdict_for
+from services.notifications.domain.preferences import Action, Preferences, Priority
 
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)  # 11:00 in Berlin: no quiet hours
 MENTION = Reason("mention", "bob mentioned you")
@@ -30,15 +30,7 @@ def mention_in_community(*reasons: Reason) -> Notification:
 
 
 def verdict(notification: Notification, prefs: Preferences, spent: int = 0) -> Action:
-    return decide(
-        prefs,
-        now=NOW,
-        priority=notification.priority,
-        community_id=notification.community_id,
-        for_me=notification.for_me,
-        reasons=frozenset(r.key for r in notification.reasons),
-        interruptions_today=spent,
-    ).action
+    return verdict_for(prefs, notification, now=NOW, interruptions_today=spent).action
 
 
 def test_a_turned_off_mention_is_not_listed_and_does_not_make_it_interrupt() -> None:

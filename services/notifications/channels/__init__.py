@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from services.notifications.domain.endpoints import Endpoint, EndpointKind, Message, Outcome
-from services.notifications.domain.model import Contact, Dispatch
+from services.notifications.domain.model import Dispatch
 
 
 class Channel(Protocol):
@@ -15,7 +15,7 @@ class Channel(Protocol):
 
     name: str
 
-    async def send(self, dispatch: Dispatch, contact: Contact | None) -> None: ...
+    async def send(self, dispatch: Dispatch) -> None: ...
 
 
 class EndpointChannel(Protocol):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from services.notifications.domain.model import Contact, Dispatch
+from services.notifications.domain.model import Dispatch
 
 log = logging.getLogger("guild.notify.console")
 
@@ -17,7 +17,7 @@ log = logging.getLogger("guild.notify.console")
 class ConsoleChannel:
     name = "console"
 
-    async def send(self, dispatch: Dispatch, contact: Contact | None) -> None:
+    async def send(self, dispatch: Dispatch) -> None:
         notification = dispatch.notification
         log.info(
             "notification",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from services.notifications.domain.model import Contact, Dispatch
+from services.notifications.domain.model import Dispatch
 from shared.contracts.notifications import InboxItem
 from shared.messaging.publisher import JetStreamPublisher
 from shared.naming import Streams, inbox_subject
@@ -18,7 +18,7 @@ class InboxChannel:
         self.region = region
         self.stream = Streams(region).inbox
 
-    async def send(self, dispatch: Dispatch, contact: Contact | None) -> None:
+    async def send(self, dispatch: Dispatch) -> None:
         notification = dispatch.notification
         item = InboxItem(
             notification_id=dispatch.notification_id,

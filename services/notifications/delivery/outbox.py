@@ -164,7 +164,7 @@ class Outbox:
         try:
             parcel = PARCEL.validate_json(msg.data)
         except ValueError as error:
-            await self.office.give_up(msg, reason=_unreadable(msg.data, error),
+            await self.office.give_up(msg, reason=unreadable(msg.data, error),
                                       error_type=type(error).__name__,
                                       retry_in=KEPT_RETRY)  # fmt: skip
             return
@@ -298,12 +298,13 @@ KEPT_RETRY = 3600.0
 recorded again (see ``DeadLetterOffice.give_up``; the outbox keeps it up to 7 days)."""
 
 
-def _unreadable(data: bytes, error: ValueError) -> str:
+def unreadable(data: bytes, error: ValueError, what: str = "an outbox message") -> str:
+    """Why ``data`` is not ``what``: not JSON at all, or JSON of another shape."""
     try:
         load_json(data)
     except ValueError as unreadable:
-        return f"body is not JSON Guild reads ({unreadable}): not an outbox message"
-    return f"not an outbox message: {str(error).splitlines()[0]}"
+        return f"body is not JSON Guild reads ({unreadable}): not {what}"
+    return f"not {what}: {str(error).splitlines()[0]}"
 
 
 def _healthy(endpoint: Endpoint) -> Endpoint:

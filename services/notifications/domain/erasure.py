@@ -68,9 +68,10 @@ class Erased:
         return self.rewrite(text)
 
 
-QUOTING = frozenset({"title", "body", "headline", "reasons", "why", "text"})
+QUOTING = frozenset({"title", "body", "headline", "reasons", "why", "text", "asker"})
 """The fields whose text may quote a person (headlines, messages, reasons, why a delivery
-failed); ids, keys, kinds and links are never rewritten."""
+failed, who asked a question kept for digests); ids, keys, kinds and links are never
+rewritten."""
 
 
 @functools.cache

@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from enum import StrEnum
 
-from services.notifications.domain.preferences import Action, Priority
+from services.notifications.domain.preferences import Action, Preferences, Priority, Verdict, decide
 
 
 @dataclass(frozen=True)
@@ -163,6 +164,21 @@ class Notification:
         return [reason.text for reason in self.reasons]
 
 
+def verdict_for(
+    prefs: Preferences, notification: Notification, *, now: datetime, interruptions_today: int
+) -> Verdict:
+    """What the member's preferences decide for ``notification`` (see :func:`decide`)."""
+    return decide(
+        prefs,
+        now=now,
+        priority=notification.priority,
+        community_id=notification.community_id,
+        for_me=notification.for_me,
+        reasons=frozenset(reason.key for reason in notification.reasons),
+        interruptions_today=interruptions_today,
+    )
+
+
 def one_per_member(notifications: Iterable[Notification]) -> list[Notification]:
     """One notification per member: when several reach the same member for one event, the
     first (most specific, as reactions list them) is kept with every reason of all."""
@@ -208,7 +224,8 @@ class Status(StrEnum):
     QUEUED = "queued"
     """In the outbox, not tried yet (never stored: the ledger has no entry until a try)."""
     CLAIMED = "claimed"
-    """Being sent to the inbox."""
+    """Being sent to the inbox (written by earlier versions; the inbox is now recorded once,
+    delivered, after it is sent)."""
     RETRYING = "retrying"
     """A member's endpoint did not take it yet; tried again later."""
     DELIVERED = "delivered"

@@ -238,3 +238,29 @@ def next_digest(prefs: Preferences, now: datetime) -> datetime:
         if due > now:
             return due
     raise AssertionError("a digest is due within eight days")
+
+
+def last_digest(prefs: Preferences, now: datetime) -> datetime | None:
+    """When the member's latest digest was due (UTC), at or before ``now``; None if they
+    have none."""
+    if prefs.digest is Cadence.OFF:
+        return None
+    return _digest_before(prefs, now + timedelta(microseconds=1))
+
+
+def _digest_before(prefs: Preferences, moment: datetime) -> datetime:
+    """The latest digest moment strictly before ``moment``."""
+    local = _local(prefs, moment)
+    for offset in range(9):
+        day = local.date() - timedelta(days=offset)
+        if prefs.digest is Cadence.WEEKLY and day.isoweekday() != prefs.digest_weekday:
+            continue
+        due = _at(prefs, day, prefs.digest_at)
+        if due < moment:
+            return due
+    raise AssertionError("a digest was due within nine days")
+
+
+def digest_covers(prefs: Preferences, due: datetime) -> datetime:
+    """Since when the digest due at ``due`` lists what waited for it (the digest before)."""
+    return _digest_before(prefs, due)

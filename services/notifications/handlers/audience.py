@@ -6,21 +6,33 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from services.notifications.delivery.fanout import PART_SIZE
 from services.notifications.domain.audience import Audience, mentioned
-from services.notifications.domain.model import Notification, Post, Reason, question_topic
+from services.notifications.domain.bulletins import (
+    Bulletin,
+    Part,
+    audience_of,
+    notification_for,
+    parts_of,
+    quoted,
+)
+from services.notifications.domain.model import Notification
 from services.notifications.handlers import Deps
 from services.notifications.handlers.activity import shown_name
-from services.notifications.handlers.delivery import deliver
+from services.notifications.handlers.delivery import (
+    Cause,
+    bulletin_key,
+    deliver,
+    route_all,
+    tally,
+)
 from services.notifications.handlers.reactions import (
-    recipient,
     when_member_joined_welcome_and_tell_facilitators,
 )
 from shared.contracts import content as c
 from shared.contracts import membership as m
-from shared.contracts.values import MemberRef, Visibility
+from shared.contracts.values import Visibility
 from shared.envelope import Envelope
-
-EXCERPT = 280
 
 
 async def change_audience(
@@ -60,62 +72,66 @@ async def when_member_left_forget_the_community(
                               lambda held: held.left(left.community_id))  # fmt: skip
 
 
-def _reasons(
-    question: c.QuestionPostedV1, member_id: str, mentions: set[str], deps: Deps
-) -> tuple[Reason, ...]:
-    person = deps.store.people.get(member_id)
-    if person is None:
-        return ()
-    in_community = question.community_id in person.communities
-    if question.visibility is Visibility.PRIVATE and not in_community:
-        return ()  # private content reaches the community's members only
-    reasons = []
-    if member_id in mentions:
-        reasons.append(Reason("mention", f"{question.asker.member_id} mentioned you"))
-    reasons += [Reason(f"tag:{t}", f"you follow {t}") for t in question.tags
-                if t in person.interests]  # fmt: skip
-    if in_community:
-        reasons.append(Reason(f"community:{question.community_id}",
-                              f"you are a member of {question.community_name}"))  # fmt: skip
-    return tuple(reasons)
+def bulletin_of(event: Envelope[c.QuestionPostedV1], asker: str, deps: Deps) -> Bulletin:
+    question = event.data
+    return Bulletin(
+        cause_id=event.id,
+        cause_type=event.type,
+        at=deps.clock(),
+        question_id=question.question_id,
+        community_id=question.community_id,
+        community_name=question.community_name,
+        private=question.visibility is Visibility.PRIVATE,
+        asker_id=question.asker.member_id,
+        asker=asker,
+        title=question.title,
+        tags=tuple(question.tags),
+        mentions=tuple(sorted(mentioned(f"{question.title}\n{question.text}"))),
+        text=quoted(question.text),
+    )
 
 
 async def when_question_posted_tell_followers(
     event: Envelope[c.QuestionPostedV1], deps: Deps
 ) -> None:
-    """Community members, followers of its tags and the people it mentions hear of it once."""
-    question = event.data
+    """Community members, followers of its tags and the people it mentions hear of it once;
+    the question is kept once for the digests of those it waits for there. The people it
+    mentions are routed here (a personal alert); the rest of its audience in parts, on the
+    bulk consumer (see :mod:`~services.notifications.delivery.fanout`)."""
+    question, people = event.data, deps.store.people
+    bulletin = bulletin_of(event, await shown_name(question.asker, deps), deps)
+    audience = sorted(audience_of(bulletin, people.by_community, people.by_tag, people.items))
+    mentioned_here = [m for m in audience if m in bulletin.mentions]
+    await deliver(event, notifications_of(bulletin, mentioned_here, deps), deps, bulletin)
+    rest = [m for m in audience if m not in bulletin.mentions]
+    size = deps.fanout.part_size if deps.fanout else PART_SIZE
+    parts = parts_of(bulletin, bulletin_key(event.id), rest, size)
+    if deps.fanout is not None:
+        await deps.fanout.put(parts)
+        return
+    for part in parts:
+        await route_part(part, deps)
+
+
+def notifications_of(bulletin: Bulletin, members: list[str], deps: Deps) -> list[Notification]:
     people = deps.store.people
-    candidates = set(people.by_community.get(question.community_id, ()))
-    for tag in question.tags:
-        candidates |= people.by_tag.get(tag, set())
-    mentions = mentioned(f"{question.title}\n{question.text}")
-    candidates |= {m for m in mentions if people.get(m)}
-    candidates.discard(question.asker.member_id)
-    asker = await shown_name(question.asker, deps)
-    excerpt = question.text if len(question.text) <= EXCERPT else question.text[:EXCERPT] + "..."
-    notifications = []
-    for member_id in sorted(candidates):
-        reasons = _reasons(question, member_id, mentions, deps)
-        if not reasons:
-            continue
-        mention = reasons[0].key == "mention"
-        new_question = (
-            "new_question",
-            f"New question in {question.community_name}: {question.title}",
-        )
-        notifications.append(Notification(
-            recipient=recipient(MemberRef(member_id=member_id, home_region=deps.region)),
-            kind="mention" if mention else new_question[0],
-            title=f"{asker} mentioned you in {question.community_name}: {question.title}"
-                  if mention else new_question[1],
-            general=new_question if mention else None,
-            headline=f"A question in {question.community_name}",
-            body=f"{asker} asked: {question.title}\n\n{excerpt}",
-            reasons=reasons,
-            community_id=question.community_id,
-            posts=(Post.question(question.question_id, question.community_id),),
-            topic=question_topic(question.question_id),
-            for_me=any(not r.key.startswith("community:") for r in reasons),
-        ))  # fmt: skip
-    await deliver(event, notifications, deps)
+    return [
+        found
+        for member_id in members
+        if (found := notification_for(bulletin, people.get(member_id), deps.region, bulletin.text))
+    ]
+
+
+async def route_part(part: Part, deps: Deps) -> None:
+    """Route one part of a bulletin's audience (nothing if the bulletin is gone: older than
+    any digest waits)."""
+    key = part.bulletin
+    bulletin = deps.store.waiting.get(key)
+    if bulletin is None:  # kept by another replica a moment ago
+        found = await deps.store.bulletins.get(key)
+        bulletin = found.value if found else None
+    if bulletin is None:
+        return
+    cause = Cause(part.cause_id, part.cause_type, bulletin=bulletin)
+    notifications = notifications_of(bulletin, list(part.members), deps)
+    await tally(cause, await route_all(cause, notifications, deps), deps, part.number)

@@ -8,21 +8,30 @@ quiet hours end), *digest* (kept for their next digest) or *suppress* (not sent,
 decision is kept in the ledger, so a redelivered or replayed event is decided once, counted
 against the day's budget once, and delivered once per channel (the inbox deduplicates by
 notification id, the outbox by its message id and the ledger).
+
+What is stored is bounded by what happens now. An event to a whole audience (a question to
+its community and its tags' followers) comes with its :class:`~services.notifications.domain
+.bulletins.Bulletin`, kept once: a member for whom it merely waits in a digest, or who does
+not get it, has nothing stored (no decision, no digest item, no status); their digest is made
+from the bulletin when it is due (see :mod:`~services.notifications.handlers.schedule`).
+Every event's outcomes are counted in one ``notifications_routed`` event; members it reached
+have their ledger entries, inbox item and statuses as well.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from services.notifications.channels import Channel
+from services.notifications.domain.bulletins import Bulletin
 from services.notifications.domain.endpoints import Endpoint, Message, Parcel
 from services.notifications.domain.model import (
     ALREADY_TOLD,
     TOLD,
-    Contact,
     Delivery,
     Dispatch,
     Notification,
@@ -31,19 +40,21 @@ from services.notifications.domain.model import (
     one_per_member,
     tell_once,
     turn_offs,
+    verdict_for,
 )
 from services.notifications.domain.preferences import (
     Action,
     Preferences,
     Priority,
     Verdict,
-    decide,
 )
 from services.notifications.domain.waiting import DigestEntry, Held
 from services.notifications.events import public
 from services.notifications.handlers import Deps
+from shared.contracts.notifications import NotificationsRoutedV1, RoutedOutcome
 from shared.envelope import Envelope
 from shared.ids import derived_id
+from shared.tasks import pipelined
 
 
 @dataclass(frozen=True)
@@ -53,114 +64,225 @@ class Cause:
     id: str
     type: str
     envelope: Envelope[Any] | None = None
+    bulletin: Bulletin | None = None
+    """What the event tells its whole audience, kept once for their digests: members it
+    merely waits for in a digest, or who do not get it, have nothing stored of their own."""
 
     @classmethod
-    def of(cls, event: Envelope[Any]) -> Cause:
-        return cls(event.id, event.type, event)
+    def of(cls, event: Envelope[Any], bulletin: Bulletin | None = None) -> Cause:
+        return cls(event.id, event.type, event, bulletin)
+
+    def keeps_quiet(self, verdict: Verdict) -> bool:
+        """Whether nothing is stored for a member with ``verdict`` (the bulletin says it)."""
+        return self.bulletin is not None and verdict.action in (Action.DIGEST, Action.SUPPRESS)
 
 
-async def deliver(cause: Envelope[Any], notifications: Iterable[Notification], deps: Deps) -> None:
+def bulletin_key(cause_id: str) -> str:
+    return delivery_key(cause_id, "", "bulletin")
+
+
+async def deliver(
+    cause: Envelope[Any],
+    notifications: Iterable[Notification],
+    deps: Deps,
+    bulletin: Bulletin | None = None,
+) -> None:
     """Route each member's notification (members homed here only: each region delivers to
-    its own)."""
-    for notification in one_per_member(notifications):
-        if notification.recipient.home_region == deps.region:
-            await route(Cause.of(cause), notification, deps)
+    its own), ``bulletin`` kept first for the digests of its audience; then say what came of
+    them all in one event."""
+    if bulletin is not None:
+        await deps.store.keep_bulletin(bulletin_key(cause.id), bulletin)
+    routed = Cause.of(cause, bulletin)
+    mine = [n for n in one_per_member(notifications) if n.recipient.home_region == deps.region]
+    await tally(routed, await route_all(routed, mine, deps), deps)
+
+
+async def tally(cause: Cause, plans: list[Plan], deps: Deps, part: int = 0) -> None:
+    """One ``notifications_routed`` event for what ``plans`` came to (none if there are
+    none, or only confidential ones: only their recipient may learn they exist)."""
+    outcomes = Counter((p.verdict.action, p.verdict.why) for p in plans
+                       if not p.notification.confidential)  # fmt: skip
+    if not outcomes:
+        return
+    counted = [RoutedOutcome(action=action.value, why=why, count=count)
+               for (action, why), count in sorted(outcomes.items())]  # fmt: skip
+    routed = NotificationsRoutedV1(cause_id=cause.id, cause_type=cause.type, part=part,
+                                   recipients=outcomes.total(), outcomes=counted,
+                                   at=deps.clock())  # fmt: skip
+    event_id = derived_id(routed.TYPE, cause.id, deps.region, str(part))
+    await deps.events.publish(routed, event_id=event_id, cause=cause.envelope)
 
 
 async def route(cause: Cause, notification: Notification, deps: Deps) -> Verdict:
-    member_id = notification.recipient.member_id
-    prefs = await deps.store.preferences_of(member_id)
+    """One member's notification (see :func:`route_all`)."""
+    (plan,) = await route_all(cause, [notification], deps)
+    return plan.verdict
+
+
+# ------------------------------------------------------------------ decide in memory
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What was decided for one member's notification, and what the ledger must be told
+    for it before anything is sent (each None: nothing)."""
+
+    notification: Notification
+    prefs: Preferences
+    verdict: Verdict
+    decision: tuple[str, Delivery] | None = None
+    """The routing decision to create (the first time it is made)."""
+    spent: tuple[str, int] | None = None
+    """The day's count of interruptions it makes (budget key, new count)."""
+    told: tuple[str, Delivery, Delivery | None] | None = None
+    """The 'told' entry it makes (key, record, the one known before: if none, created)."""
+    superseded: str | None = None
+    """The member's own digest item of another event that it takes the place of."""
+
+    @property
+    def member_id(self) -> str:
+        return self.notification.recipient.member_id
+
+
+async def route_all(cause: Cause, notifications: list[Notification], deps: Deps) -> list[Plan]:
+    """Decide every member's notification in memory, tell the ledger (pipelined), then make
+    every delivery (pipelined); returns once all are confirmed, so that the event is acked
+    only then. The ledger is the authority: a decision or 'told' entry another copy of the
+    event stored meanwhile is found when ours cannot be created, and that member is decided
+    again from it. A redelivery after a crash finds in memory (the ledger's read model, fed
+    by the bucket) what was decided and delivered, and sends nothing twice (the inbox and the
+    outbox also deduplicate by notification id)."""
+    plans = {p.member_id: p for p in (plan(cause, n, deps) for n in notifications)}
+    pending = list(plans.values())
+    while conflicts := await _recorded(pending, deps):
+        pending = [plan(cause, p.notification, deps) for p in conflicts]
+        plans.update((p.member_id, p) for p in pending)
+    await pipelined(carry_out(cause, p, deps) for p in plans.values())
+    return list(plans.values())
+
+
+def plan(cause: Cause, notification: Notification, deps: Deps) -> Plan:
+    """The member's verdict, from memory only (preferences, the ledger's decisions and 'told'
+    entries, the day's count), noted in memory at once so that the next decision (another
+    event handled meanwhile) sees it. Keeps :func:`decide`'s rules and :func:`tell_once`'s."""
+    store, member_id = deps.store, notification.recipient.member_id
+    prefs = store.preferences_of(member_id)
     notification = notification.without(prefs.reasons_off)
-    verdict = await _told_already(cause, notification, deps)
-    if verdict is None:
-        verdict = await _decided_once(cause, notification, prefs, deps)
-        verdict = await _claim_topic(cause, notification, verdict, deps)
+    told_key = _told_key(notification.topic, notification) if notification.topic else None
+    told = store.facts.decided.get(told_key) if told_key else None
+    if told_key is not None and not tell_once(told, cause.id, Action.NOW)[0]:
+        return Plan(notification, prefs, Verdict(Action.SUPPRESS, ALREADY_TOLD))
+    route_key = delivery_key(cause.id, member_id, "route")
+    held = store.facts.decided.get(route_key)
+    if held is not None:
+        verdict, decision, spent = _verdict_of(held), None, None
+    else:
+        verdict, decision, spent = _decided(cause, notification, prefs, route_key, deps)
+    if cause.keeps_quiet(verdict):  # decided again, alike, if the event comes again
+        return Plan(notification, prefs, verdict)
+    claimed = None
+    if told_key is not None and verdict.action is not Action.SUPPRESS:
+        goes_on, superseded = tell_once(told, cause.id, verdict.action)
+        if not goes_on:
+            return Plan(notification, prefs, Verdict(Action.SUPPRESS, ALREADY_TOLD),
+                        decision, spent)  # fmt: skip
+        if told is None or told.cause_id != cause.id:
+            record = Delivery(verdict.action, deps.clock().isoformat(), cause_id=cause.id)
+            store.facts.note(told_key, record)
+            claimed = (told_key, record, told)
+        digest_item = _digest_key(superseded, member_id) if superseded else None
+        return Plan(notification, prefs, verdict, decision, spent, claimed, digest_item)
+    return Plan(notification, prefs, verdict, decision, spent)
+
+
+def _decided(
+    cause: Cause, notification: Notification, prefs: Preferences, key: str, deps: Deps
+) -> tuple[Verdict, tuple[str, Delivery] | None, tuple[str, int] | None]:
+    """Decide with today's count; count it if it interrupts. (Two replicas deciding for one
+    member at the same moment may count one interruption fewer: the count is written as
+    this replica knows it.)"""
+    now, member_id = deps.clock(), notification.recipient.member_id
+    budget_key = _budget_key(member_id, prefs, now)
+    today = deps.store.spent.get(budget_key) or 0
+    verdict = verdict_for(prefs, notification, now=now, interruptions_today=today)
+    if cause.keeps_quiet(verdict):
+        return verdict, None, None
+    until = verdict.until.isoformat() if verdict.until else ""
+    record = Delivery(verdict.action, now.isoformat(), why=verdict.why, until=until)
+    deps.store.facts.note(key, record)
+    spent = None
+    if verdict.action.interrupts and notification.priority < Priority.CRITICAL:
+        spent = (budget_key, today + 1)
+        deps.store.spent.items[budget_key] = today + 1
+    return verdict, (key, record), spent
+
+
+# ------------------------------------------------------------------ write in bulk
+
+
+async def _recorded(plans: list[Plan], deps: Deps) -> list[Plan]:
+    """Tell the ledger what the plans decided, then the budget what they count, each
+    pipelined; the plans whose decision or 'told' entry could not be created because one
+    was stored meanwhile (by another copy of the event), with the stored one now in memory,
+    to be decided again (counting nothing)."""
+    ledger = deps.store.ledger
+    writes: list[tuple[Plan, Awaitable[int | None]]] = []
+    for p in plans:
+        if p.decision is not None:
+            writes.append((p, ledger.create(*p.decision)))
+        if p.told is not None:
+            key, record, before = p.told
+            writes.append((p, ledger.create(key, record) if before is None
+                           else ledger.put(key, record)))  # fmt: skip
+    try:
+        created = await pipelined(write for _, write in writes)
+    except BaseException:
+        _unnoted(plans, deps)
+        raise
+    lost = {id(p): p for (p, _), revision in zip(writes, created, strict=True)
+            if revision is None}  # fmt: skip
+    _unnoted(list(lost.values()), deps)
+    for p in lost.values():
+        for key in (p.decision[0] if p.decision else None, p.told[0] if p.told else None):
+            if key is not None:
+                found = await ledger.get(key)
+                deps.store.facts.note(key, found.value if found else None)
+    budget = deps.store.budget
+    await pipelined(budget.put(*p.spent) for p in plans if p.spent and id(p) not in lost)
+    return list(lost.values())
+
+
+def _unnoted(plans: list[Plan], deps: Deps) -> None:
+    """Take out of memory what the plans noted, their writes having failed (some may have
+    been stored: deciding again, the ledger says so)."""
+    facts, spent = deps.store.facts, deps.store.spent.items
+    for p in plans:
+        if p.decision is not None:
+            facts.note(p.decision[0], None)
+        if p.told is not None:
+            facts.note(p.told[0], p.told[2])
+        if p.spent is not None:
+            key, count = p.spent
+            spent[key] = count - 1
+
+
+async def carry_out(cause: Cause, p: Plan, deps: Deps) -> None:
+    """Make the member's delivery as decided (nothing for what the bulletin says)."""
+    verdict, notification = p.verdict, p.notification
+    if cause.keeps_quiet(verdict):
+        return
+    if p.superseded is not None:
+        await deps.store.digest.delete(p.superseded)
     if verdict.action.to_inbox:
         await send_to_inbox(cause, notification, deps)
     if verdict.action is Action.NOW:
-        await push(template(cause, notification, deps), deps, prefs)
+        await push(template(cause, notification, deps), deps, p.prefs)
     elif verdict.action is Action.DEFER:
-        await _hold(cause, notification, verdict, deps, prefs)
+        await _hold(cause, notification, verdict, deps, p.prefs)
     elif verdict.action in (Action.DIGEST, Action.OVERFLOW) and verdict.until is not None:
         await _keep_for_digest(cause, notification, verdict, deps)
     else:
         await _announce(cause, notification, "none", verdict, deps)
-    return verdict
-
-
-async def _decided_once(
-    cause: Cause, notification: Notification, prefs: Preferences, deps: Deps
-) -> Verdict:
-    """The decision for (cause, member), made the first time and kept in the ledger. (Two
-    copies of one event handled at the same moment may count twice against the budget;
-    they still deliver once.)"""
-    key = delivery_key(cause.id, notification.recipient.member_id, "route")
-    held = await deps.store.ledger.get(key)
-    if held is not None:
-        return _verdict_of(held.value)
-    now = deps.clock()
-    decided: list[Verdict] = []
-
-    def decide_and_count(spent: int | None) -> int | None:
-        """Decide with today's count; count it if it interrupts (compare-and-set, so that
-        concurrent notifications cannot all slip under the budget)."""
-        verdict = decide(
-            prefs,
-            now=now,
-            priority=notification.priority,
-            community_id=notification.community_id,
-            for_me=notification.for_me,
-            reasons=frozenset(reason.key for reason in notification.reasons),
-            interruptions_today=spent or 0,
-        )
-        decided[:] = [verdict]
-        counted = verdict.action.interrupts and notification.priority < Priority.CRITICAL
-        return (spent or 0) + 1 if counted else None
-
-    budget_key = _budget_key(notification.recipient.member_id, prefs, now)
-    await deps.store.budget.change(budget_key, decide_and_count)
-    verdict = decided[0]
-    until = verdict.until.isoformat() if verdict.until else ""
-    record = Delivery(verdict.action, now.isoformat(), why=verdict.why, until=until)
-    if await deps.store.ledger.create(key, record) is None:  # decided meanwhile (a redelivery)
-        found = await deps.store.ledger.get(key)
-        return _verdict_of(found.value) if found else verdict
-    return verdict
-
-
-async def _told_already(cause: Cause, notification: Notification, deps: Deps) -> Verdict | None:
-    """Not sent if another event's notification of the same topic reached the member's inbox
-    already (known before deciding, so that it is not counted against their budget)."""
-    if notification.topic is None:
-        return None
-    told = await deps.store.ledger.get(_told_key(notification.topic, notification))
-    goes_on, _ = tell_once(told.value if told else None, cause.id, Action.NOW)
-    return None if goes_on else Verdict(Action.SUPPRESS, ALREADY_TOLD)
-
-
-async def _claim_topic(
-    cause: Cause, notification: Notification, verdict: Verdict, deps: Deps
-) -> Verdict:
-    """Record that this notification tells the member of its topic, unless one that told
-    them already stands (compare-and-set: two events handled at once agree); a digest item
-    it takes the place of is taken out of their digest."""
-    if notification.topic is None or verdict.action is Action.SUPPRESS:
-        return verdict
-    member_id = notification.recipient.member_id
-    outcome: list[tuple[bool, str | None]] = []
-
-    def claim(told: Delivery | None) -> Delivery | None:
-        outcome[:] = [tell_once(told, cause.id, verdict.action)]
-        goes_on = outcome[0][0]
-        if not goes_on or (told is not None and told.cause_id == cause.id):
-            return None
-        return Delivery(verdict.action, deps.clock().isoformat(), cause_id=cause.id)
-
-    await deps.store.ledger.change(_told_key(notification.topic, notification), claim)
-    goes_on, superseded = outcome[0]
-    if superseded is not None:
-        await deps.store.digest.delete(_digest_key(superseded, member_id))
-    return verdict if goes_on else Verdict(Action.SUPPRESS, ALREADY_TOLD)
 
 
 def _told_key(topic: str, notification: Notification) -> str:
@@ -188,31 +310,31 @@ def _budget_key(member_id: str, prefs: Preferences, now: datetime) -> str:
 
 async def send_to_inbox(cause: Cause, notification: Notification, deps: Deps) -> None:
     """Through every built-in channel (the inbox, the console), once each."""
-    contact = await deps.store.contact(notification.recipient.member_id)
     for channel in deps.channels:
-        await _deliver_once(cause, notification, channel, contact, deps)
+        await _deliver_once(cause, notification, channel, deps)
 
 
 async def _deliver_once(
-    cause: Cause, notification: Notification, channel: Channel, contact: Contact | None, deps: Deps
+    cause: Cause, notification: Notification, channel: Channel, deps: Deps
 ) -> None:
+    """Sent, then recorded delivered (so a crash in between sends it again, and the inbox
+    keeps one: its message id is the notification id)."""
     key = delivery_key(cause.id, notification.recipient.member_id, channel.name)
-    held = await deps.store.ledger.get(key)
-    if held is not None and held.value.status is Status.DELIVERED:
+    if key in deps.store.facts.delivered:
         return
-    if held is None:
-        await deps.store.ledger.create(key, Delivery(Status.CLAIMED, deps.clock().isoformat()))
     dispatch = Dispatch(key, cause.id, cause.type, channel.name, notification)
-    await channel.send(dispatch, contact)
+    await channel.send(dispatch)
     delivered_at = deps.clock()
+    writes = [deps.store.ledger.put(key, Delivery(Status.DELIVERED, delivered_at.isoformat()))]
     if not notification.confidential:
-        await deps.events.publish(
+        writes.append(deps.events.publish(
             public.notification_delivered(dispatch, delivered_at),
             event_id=derived_id("notification_delivered", dispatch.notification_id),
             subject=notification.recipient.member_id,
             cause=cause.envelope,
-        )
-    await deps.store.ledger.put(key, Delivery(Status.DELIVERED, delivered_at.isoformat()))
+        ))  # fmt: skip
+    await pipelined(writes)
+    deps.store.facts.note(key, Delivery(Status.DELIVERED, delivered_at.isoformat()))
 
 
 # ------------------------------------------------------------------ the member's endpoints
@@ -259,19 +381,20 @@ def for_endpoint(parcel: Parcel, endpoint: Endpoint, deps: Deps) -> Parcel:
     return replace(parcel, endpoint_id=endpoint.endpoint_id, message=message)
 
 
-async def wanted_endpoints(
-    member_id: str, kind: str, prefs: Preferences, deps: Deps
-) -> list[Endpoint]:
-    endpoints = (await deps.store.member_endpoints(member_id)).endpoints
+def wanted_endpoints(member_id: str, kind: str, prefs: Preferences, deps: Deps) -> list[Endpoint]:
+    """The member's endpoints that are on and take this kind (from memory: ids and switches,
+    without addresses)."""
+    held = deps.store.reach.get(member_id)
+    endpoints = held.endpoints if held else ()
     return [e for e in endpoints if e.enabled and prefs.wants(kind, e.endpoint_id)]
 
 
 async def push(parcel: Parcel, deps: Deps, prefs: Preferences) -> int:
     """Queue ``parcel`` for each endpoint the member wants this kind on; how many."""
     assert deps.outbox is not None, "the outbox is not wired"
-    endpoints = await wanted_endpoints(parcel.member_id, parcel.message.kind, prefs, deps)
-    for endpoint in endpoints:
-        await deps.outbox.put(for_endpoint(parcel, endpoint, deps))
+    outbox = deps.outbox
+    endpoints = wanted_endpoints(parcel.member_id, parcel.message.kind, prefs, deps)
+    await pipelined(outbox.put(for_endpoint(parcel, endpoint, deps)) for endpoint in endpoints)
     return len(endpoints)
 
 
@@ -286,7 +409,7 @@ async def _hold(
     await deps.store.held.put(key, Held(verdict.until, verdict.why, parcel))
     if notification.confidential:
         return
-    for endpoint in await wanted_endpoints(member_id, notification.kind, prefs, deps):
+    for endpoint in wanted_endpoints(member_id, notification.kind, prefs, deps):
         routed = for_endpoint(parcel, endpoint, deps)
         status = public.parcel_deferred(routed, endpoint.shown(), verdict.why, deps.clock(),
                                         verdict.until, 0)  # fmt: skip

@@ -153,15 +153,14 @@ def _doc(prefs: Preferences) -> n.PreferencesDoc:
 
 async def get_preferences(query: n.GetPreferences, deps: Deps) -> n.PreferencesDoc:
     """The member's preferences: the defaults until they change them."""
-    found = await deps.store.preferences.get(query.member_id)
-    return _doc(found.value if found else Preferences())
+    return _doc(deps.store.choices.get(query.member_id) or Preferences())
 
 
 async def set_preferences(command: n.SetPreferences, deps: Deps) -> n.PreferencesDoc:
     data = command.preferences.model_dump(mode="json")
     data["watch"] = tuple(data["watch"].items())
     prefs = PREFERENCES.validate_python(data)
-    await deps.store.preferences.put(command.member_id, prefs)
+    await deps.store.save_preferences(command.member_id, prefs)
     return _doc(prefs)
 
 
@@ -218,7 +217,7 @@ async def unsubscribe(command: n.Unsubscribe, deps: Deps) -> n.Unsubscribed:
         field, words = "reasons_off", f"notifications because {value}"
     else:
         field, words = "channels_off", f"{value.partition('/')[0]} messages on that channel"
-    await deps.store.preferences.change(member_id, _turned_off(field, value))
+    await deps.store.change_preferences(member_id, _turned_off(field, value))
     return n.Unsubscribed(member_id=member_id, turned_off=words)
 
 

@@ -59,4 +59,4 @@ class StatusReporter:
         key = delivery_key(f"disabled:{endpoint.endpoint_id}:{parcel.key}", parcel.member_id,
                            "inbox")  # fmt: skip
         dispatch = Dispatch(key, parcel.cause_id, parcel.cause_type, "inbox", told)
-        await self.inbox.send(dispatch, None)
+        await self.inbox.send(dispatch)

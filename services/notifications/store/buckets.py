@@ -2,25 +2,28 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from nats.js import JetStreamContext
 from pydantic import TypeAdapter
 
 from services.notifications.domain.audience import Audience
+from services.notifications.domain.bulletins import Bulletin
 from services.notifications.domain.endpoints import Endpoint, MemberEndpoints
 from services.notifications.domain.erasure import Erased
-from services.notifications.domain.model import Contact, Delivery
+from services.notifications.domain.model import Contact, Delivery, Status
 from services.notifications.domain.preferences import Preferences
 from services.notifications.domain.waiting import DigestEntry, Held
 from shared.contracts.notifications import InboxItem
 from shared.ids import mentions_id
 from shared.messaging.provisioning import Bucket, Buckets
 from shared.naming import Service, Streams, inbox_subject, outbox_subject
-from shared.readmodel import BucketFollower, Table, pack, unpack
+from shared.readmodel import BucketFollower, Projection, Table, pack, unpack
 from shared.storage import (
     KvStore,
     erase_dead_letters,
@@ -33,24 +36,34 @@ from shared.storage import (
 
 BUDGET_KEPT = 3 * 24 * 3600.0
 """Seconds a member's count of interruptions for one day is kept."""
+BULLETINS_KEPT = 9 * 24 * 3600.0
+"""Seconds a bulletin is kept: longer than the longest wait for a digest (a week)."""
 BUCKETS = Buckets(Service.NOTIFICATIONS, {
     "contacts": Bucket("Names and addresses of members homed here (personal data)", secure=True),
     "endpoints": Bucket("Members' own channels: addresses, webhook URLs and secrets (personal "
                         "data)", secure=True),
     "keys": Bucket("This region's own secrets (signing links, mail ids)", secure=True),
-    "ledger": Bucket("One entry per (cause event, member, channel): claimed, then delivered"),
+    "ledger": Bucket("One entry per (cause event, member, channel): the routing decision, "
+                     "what told them of a topic, what each channel delivered"),
     "audience": Bucket("Members homed here: timezone, followed tags, communities", secure=True),
     "preferences": Bucket("Members' notification preferences (defaults until they change "
                           "them)", secure=True),
     "held": Bucket("Pushes waiting for a member's quiet hours to end: <member>.<notification>",
                    secure=True),
-    "digest": Bucket("Items waiting for a member's next digest: <member>.<notification>",
-                     secure=True),
+    "digest": Bucket("Items of one member waiting for their next digest (what reached their "
+                     "inbox over the day's budget): <member>.<notification>", secure=True),
+    "bulletins": Bucket("Posts to whole audiences, one per post, for every digest it goes "
+                        "into: <post's key>", secure=True, ttl=BULLETINS_KEPT),
+    "digest-sent": Bucket("When each member's last digest was due: <member>", secure=True),
     "budget": Bucket("Interruptions per member and local day: <member>.<yyyy-mm-dd>",
                      ttl=BUDGET_KEPT),
     "inbox-state": Bucket("Read or archived, per inbox item: <member>.<notification>",
                           secure=True),
 })  # fmt: skip
+
+
+MEMBER_ENDPOINTS = TypeAdapter(MemberEndpoints)
+LEDGER_ENTRIES = TypeAdapter(list[Delivery])
 
 
 class AudienceIndex(Table[Audience]):
@@ -67,6 +80,93 @@ class AudienceIndex(Table[Audience]):
                 index.get(name, set()).discard(key)
             for name in getattr(after, field, ()):
                 index.setdefault(name, set()).add(key)
+
+
+class BulletinIndex(Table[Bulletin]):
+    """Bulletins waiting for digests, by community, followed tag and mentioned member."""
+
+    def __init__(self) -> None:
+        super().__init__(Bulletin, "bulletins-1")
+        self.by_community: dict[str, set[str]] = {}
+        self.by_tag: dict[str, set[str]] = {}
+        self.by_mention: dict[str, set[str]] = {}
+
+    def changed(self, key: str, before: Bulletin | None, after: Bulletin | None) -> None:
+        for held, add in ((before, False), (after, True)):
+            if held is None:
+                continue
+            for index, names in (
+                (self.by_community, (held.community_id,)),
+                (self.by_tag, held.tags),
+                (self.by_mention, held.mentions),
+            ):
+                for name in names:
+                    keys = index.setdefault(name, set())
+                    (keys.add if add else keys.discard)(key)  # fmt: skip
+
+    def heard_of_by(self, person: Audience) -> list[Bulletin]:
+        """Bulletins the member may hear of (their communities, tags, mentions)."""
+        keys: set[str] = set(self.by_mention.get(person.member_id, ()))
+        for community in person.communities:
+            keys |= self.by_community.get(community, set())
+        for tag in person.interests:
+            keys |= self.by_tag.get(tag, set())
+        return [self.items[key] for key in keys if key in self.items]
+
+
+class LedgerFacts:
+    """What delivery decisions read of the ledger, in memory: each (cause, member) routing
+    decision and 'told' entry (an :class:`Action`), and which (cause, member, channel) were
+    delivered. The ledger stays the authority: a decision is created only if none is stored
+    (see :mod:`~services.notifications.handlers.delivery`)."""
+
+    VERSION = "ledger-facts-1"
+
+    def __init__(self) -> None:
+        self._decode = TypeAdapter(Delivery).validate_json
+        self.decided: dict[str, Delivery] = {}
+        self.delivered: set[str] = set()
+
+    def apply(self, key: str, value: bytes | None) -> None:
+        self.note(key, self._decode(value) if value is not None else None)
+
+    def note(self, key: str, record: Delivery | None) -> None:
+        self.decided.pop(key, None)
+        self.delivered.discard(key)
+        if record is None:
+            return
+        if record.decision is not None:
+            self.decided[key] = record
+        elif record.status is Status.DELIVERED:
+            self.delivered.add(key)
+
+    def snapshot(self) -> bytes:
+        return pack({"delivered": sorted(self.delivered),
+                     "keys": list(self.decided),
+                     "decided": LEDGER_ENTRIES.dump_json(list(self.decided.values()))})  # fmt: skip
+
+    def restore(self, data: bytes) -> None:
+        columns = unpack(data)
+        self.delivered = set(columns["delivered"])
+        records = LEDGER_ENTRIES.validate_json(columns["decided"])
+        self.decided = dict(zip(columns["keys"], records, strict=True))
+
+
+class Reach(Table[MemberEndpoints]):
+    """Each member's endpoints without their addresses and secrets: which there are and
+    whether they are on, for deciding where a notification goes (the outbox worker reads the
+    whole endpoint when it sends)."""
+
+    def __init__(self) -> None:
+        super().__init__(MemberEndpoints, "reach-1")
+
+    def apply(self, key: str, value: bytes | None) -> None:
+        if value is None:
+            self.items.pop(key, None)
+            return
+        held = EndpointsStore.read(value)
+        self.items[key] = replace(held, endpoints=tuple(
+            replace(e, address="", secrets=()) for e in held.endpoints))  # fmt: skip
 
 
 class SignInIndex:
@@ -109,16 +209,34 @@ class EndpointsStore(KvStore[MemberEndpoints]):
     so an endpoint turned off then stays off."""
 
     def decode(self, data: bytes) -> MemberEndpoints:
+        return self.read(data)
+
+    @staticmethod
+    def read(data: bytes) -> MemberEndpoints:
         document = json.loads(data)
         for endpoint in document.get("endpoints", ()):
             _read_earlier_switch(endpoint)
-        return self._adapter.validate_python(document)
+        return MEMBER_ENDPOINTS.validate_python(document)
 
 
 def _read_earlier_switch(endpoint: dict[str, Any]) -> None:
     enabled, reason = endpoint.pop("enabled", True), endpoint.pop("disabled_reason", None)
     if "off" not in endpoint and (enabled is False or reason):
         endpoint["off"] = {"by": "guild", "reason": reason} if reason else {"by": "member"}
+
+
+BULLETIN = TypeAdapter(Bulletin)
+
+
+def _without_member(member_id: str) -> Callable[[bytes], bytes | None]:
+    """A bulletin's bytes without the member's id (mentioned, asking); None: it has none."""
+
+    def rewrite(data: bytes) -> bytes | None:
+        held = BULLETIN.validate_json(data)
+        kept = held.forgetting(member_id)
+        return None if kept == held else BULLETIN.dump_json(kept)
+
+    return rewrite
 
 
 @dataclass
@@ -131,13 +249,28 @@ class NotificationsStore:
     preferences: KvStore[Preferences]
     held: KvStore[Held]
     digest: KvStore[DigestEntry]
+    bulletins: KvStore[Bulletin]
+    digest_sent: KvStore[datetime]
     budget: KvStore[int]
     inbox_state: KvStore[str]
     region: str
     people: AudienceIndex
     sign_ins: SignInIndex
+    choices: Table[Preferences]
+    """Every member's preferences as stored (see :meth:`preferences_of`)."""
+    waiting: BulletinIndex
+    last_digests: Table[datetime]
+    facts: LedgerFacts
+    spent: Table[int]
+    """Interruptions per member and local day (the budget bucket)."""
+    reach: Reach
     followers: list[BucketFollower]
     js: JetStreamContext | None = None
+    digests_looked_at: dict[str, tuple[Preferences, datetime, datetime]] = dataclasses.field(
+        default_factory=dict
+    )
+    """Per member, the digest slot (due, next) last looked at with nothing to send, and with
+    which preferences: not looked at again until the next (in memory only)."""
 
     @classmethod
     def for_region(cls, region: str) -> NotificationsStore:
@@ -145,58 +278,98 @@ class NotificationsStore:
             return BUCKETS.store(purpose, value_type, region)
 
         people, sign_ins = AudienceIndex(), SignInIndex()
+        choices, waiting = Table(Preferences, "preferences-1"), BulletinIndex()
+        last_digests = Table(datetime, "digest-sent-1")
+        facts, spent, reach = LedgerFacts(), Table(int, "budget-1"), Reach()
+        ledger, budget = store("ledger", Delivery), store("budget", int)
+        endpoints = EndpointsStore(
+            BUCKETS.store("endpoints", MemberEndpoints, region).bucket,
+            MemberEndpoints,
+            secure=BUCKETS.declared["endpoints"].secure,
+        )
         audience, contacts = store("audience", Audience), store("contacts", Contact)
+        preferences, bulletins = store("preferences", Preferences), store("bulletins", Bulletin)
+        digest_sent = store("digest-sent", datetime)
+
+        def follower(kv: KvStore, projection: Projection, name: str) -> BucketFollower:  # type: ignore[type-arg]
+            return BucketFollower(kv.bucket, projection, region=region,
+                                  service=Service.NOTIFICATIONS, name=name)  # fmt: skip
+
         return cls(
             contacts=contacts,
-            ledger=store("ledger", Delivery),
-            endpoints=EndpointsStore(
-                BUCKETS.store("endpoints", MemberEndpoints, region).bucket,
-                MemberEndpoints,
-                secure=BUCKETS.declared["endpoints"].secure,
-            ),
+            ledger=ledger,
+            endpoints=endpoints,
             keys=store("keys", str),
             audience=audience,
-            preferences=store("preferences", Preferences),
+            preferences=preferences,
             held=store("held", Held),
             digest=store("digest", DigestEntry),
-            budget=store("budget", int),
+            bulletins=bulletins,
+            digest_sent=digest_sent,
+            budget=budget,
             inbox_state=store("inbox-state", str),
             region=region,
             people=people,
             sign_ins=sign_ins,
+            choices=choices,
+            waiting=waiting,
+            last_digests=last_digests,
+            facts=facts,
+            spent=spent,
+            reach=reach,
             followers=[
-                BucketFollower(
-                    audience.bucket,
-                    people,
-                    region=region,
-                    service=Service.NOTIFICATIONS,
-                    name="audience",
-                ),
-                BucketFollower(
-                    contacts.bucket,
-                    sign_ins,
-                    region=region,
-                    service=Service.NOTIFICATIONS,
-                    name="sign-ins",
-                ),
+                follower(ledger, facts, "ledger-facts"),
+                follower(budget, spent, "budget"),
+                follower(endpoints, reach, "reach"),
+                follower(audience, people, "audience"),
+                follower(contacts, sign_ins, "sign-ins"),
+                follower(preferences, choices, "preferences"),
+                follower(bulletins, waiting, "bulletins"),
+                follower(digest_sent, last_digests, "digest-sent"),
             ],
         )
 
     def all(self) -> list[KvStore]:  # type: ignore[type-arg]
         return [
             self.contacts, self.ledger, self.endpoints, self.keys, self.audience,
-            self.preferences, self.held, self.digest, self.budget, self.inbox_state,
+            self.preferences, self.held, self.digest, self.bulletins, self.digest_sent,
+            self.budget, self.inbox_state,
         ]  # fmt: skip
 
-    async def preferences_of(self, member_id: str) -> Preferences:
+    def preferences_of(self, member_id: str) -> Preferences:
         """What the member chose, or the defaults; in their profile's timezone unless they
-        chose another."""
-        found = await self.preferences.get(member_id)
-        prefs = found.value if found else Preferences()
+        chose another. From memory (the preferences bucket's read model, which this
+        service's own writes update at once: :meth:`save_preferences`)."""
+        prefs = self.choices.get(member_id) or Preferences()
         if not prefs.timezone:
             person = self.people.get(member_id)
             prefs = replace(prefs, timezone=person.timezone if person else "UTC")
         return prefs
+
+    async def save_preferences(self, member_id: str, prefs: Preferences) -> None:
+        await self.preferences.put(member_id, prefs)
+        self.choices.apply(member_id, self.preferences.encode(prefs))
+
+    async def change_preferences(
+        self, member_id: str, change: Callable[[Preferences | None], Preferences]
+    ) -> None:
+        changed = await self.preferences.change(member_id, change)
+        if changed is not None:
+            self.choices.apply(member_id, self.preferences.encode(changed))
+
+    async def keep_bulletin(self, key: str, bulletin: Bulletin) -> None:
+        """Keep ``bulletin`` for the digests, once: the one kept first for an event stays
+        (a redelivery routes it at another moment)."""
+        if self.waiting.get(key) is None and await self.bulletins.create(key, bulletin):
+            self.waiting.apply(key, self.bulletins.encode(bulletin))
+
+    async def forget_bulletin(self, key: str) -> None:
+        await self.bulletins.delete(key)
+        self.waiting.apply(key, None)
+
+    async def note_digest_sent(self, member_id: str, due: datetime) -> None:
+        await self.digest_sent.put(member_id, due)
+        self.last_digests.apply(member_id, self.digest_sent.encode(due))
 
     async def forget(self, member_id: str) -> None:
         """Securely erase everything kept about the member (their inbox and outbox included),
@@ -208,8 +381,10 @@ class NotificationsStore:
         contact = await self.contact(member_id)
         if contact is not None:  # first, while their contact is there to say what to rewrite
             await self.rewrite_mentions(Erased.of(contact.display_name, contact.email))
-        for kv in (self.contacts, self.endpoints, self.preferences, self.audience):
+        for kv in (self.contacts, self.endpoints, self.preferences, self.audience,
+                   self.digest_sent):  # fmt: skip
             await kv.erase(member_id)
+        await self._rewrite_bulletins(_without_member(member_id))
         for kv in (self.held, self.digest, self.inbox_state, self.budget):
             await kv.erase_prefix(f"{member_id}.")
         await self.erase_inbox(member_id)
@@ -231,9 +406,25 @@ class NotificationsStore:
                                             erased.rewritten_json, work_queue=True)  # fmt: skip
         for kv in (self.held, self.digest, self.ledger):
             rewritten += await kv.rewrite_all(erased.rewritten_json)
+        rewritten += await self._rewrite_bulletins(erased.rewritten_json)
         rewritten += await rewrite_dead_letters(self.js, self.region, Service.NOTIFICATIONS,
                                                 erased.rewritten_json)  # fmt: skip
         return rewritten
+
+    async def _rewrite_bulletins(self, rewrite: Callable[[bytes], bytes | None]) -> int:
+        """Every bulletin ``rewrite`` changes, erased and written again: the purge marker
+        makes its read model replace its snapshot (which may hold the old bytes) at once, as
+        a rewrite in place would not. Returns how many."""
+        changed = 0
+        async for key, held in self.bulletins.items():
+            rewritten = rewrite(self.bulletins.encode(held.value))
+            if rewritten is None:
+                continue
+            await self.bulletins.erase(key)
+            await self.bulletins.put_raw(key, rewritten)
+            self.waiting.apply(key, rewritten)
+            changed += 1
+        return changed
 
     async def bind_inbox(self, js: JetStreamContext) -> None:
         self.js = js
@@ -274,6 +465,7 @@ class NotificationsStore:
             member_id, lambda held: change(held or MemberEndpoints(member_id))
         )
         assert changed is not None
+        self.reach.apply(member_id, self.endpoints.encode(changed))
         return changed
 
     async def contact(self, member_id: str) -> Contact | None:

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import httpx
 import nats
+from nats.js.api import RetentionPolicy
 
 from shared.contracts import membership as m
 from shared.naming import Streams
@@ -68,7 +69,8 @@ async def stored_ids(nc, region: str, member_id: str) -> list[str]:
         stream = info.config.name or ""
         if not stream.lower().endswith(f"_{region}") or stream == Streams(region).events:
             continue
-        reader = walk(js, stream) if stream == Streams(region).outbox else scan(js, stream)
+        work_queue = info.config.retention == RetentionPolicy.WORK_QUEUE  # the outbox, fan-outs
+        reader = walk(js, stream) if work_queue else scan(js, stream)
         hits += [
             f"{stream} #{sequence} {subject}"
             async for sequence, subject, headers, data in reader

@@ -18,13 +18,15 @@ from nats.aio.client import Client
 
 from services.notifications.bootstrap import build_app
 from services.notifications.domain.endpoints import Endpoint, EndpointKind, new_signing_secret
+from services.notifications.domain.model import Notification
 from services.notifications.domain.preferences import Preferences
+from services.notifications.handlers.schedule import next_digest_of
 from services.notifications.settings import NotificationsSettings
 from services.notifications.store.buckets import NotificationsStore
 from shared.contracts import content as c
 from shared.contracts import membership as m
 from shared.contracts.base import Contract
-from shared.contracts.notifications import InboxItem
+from shared.contracts.notifications import InboxItem, NotificationsRoutedV1
 from shared.envelope import new_envelope, structured_body
 from shared.naming import Service, Streams, source
 from shared.runtime import ServiceApp
@@ -119,6 +121,34 @@ class Notifications:
 
         await eventually(in_community, what=f"{member_id} in {community_id}")
 
+    async def community(
+        self,
+        members: list[str],
+        follows: Callable[[str], tuple[str, ...]] = lambda _: (),
+        community_id: str = "c1",
+    ) -> None:
+        """Many members homed here, each following the tags ``follows`` gives, all joining
+        ``community_id``: their events published at once, known to notifications once this
+        returns."""
+        for member_id in members:
+            interests = list(follows(member_id))
+            profile = {**example(m.MemberProfile), **self.ref(member_id), "region": self.region,
+                       "timezone": "Europe/Berlin", "interests": interests}  # fmt: skip
+            await self.publish(m.MemberRegisteredV1(member=profile, revision=1,
+                                                    registered_at=self.clock.now),
+                               Service.MEMBERSHIP)  # fmt: skip
+            await self.publish(m.MemberJoinedV1.model_validate({
+                **example(m.MemberJoinedV1), "community_id": community_id,
+                "community_name": f"Community {community_id}", "member": profile,
+                "facilitators": [], "joined_at": self.clock.now,
+            }), Service.MEMBERSHIP)  # fmt: skip
+        expected = len(set(members) | self.store.people.by_community.get(community_id, set()))
+
+        async def all_in() -> bool:
+            return len(self.store.people.by_community.get(community_id, ())) == expected
+
+        await eventually(all_in, deadline=900, what=f"{len(members)} members in {community_id}")
+
     async def question(self, asker: str, title: str, text: str = "", tags: tuple[str, ...] = (),
                        community_id: str = "c1", event_id: str | None = None,
                        question_id: str | None = None) -> str:  # fmt: skip
@@ -144,10 +174,29 @@ class Notifications:
         return endpoint
 
     async def prefer(self, member_id: str, **changes: Any) -> None:
-        await self.store.preferences.put(member_id, replace(Preferences(), **changes))
+        await self.store.save_preferences(member_id, replace(Preferences(), **changes))
 
     async def inbox(self, member_id: str) -> list[InboxItem]:
         return [item for _, item in await self.store.inbox_items(member_id)]
+
+    async def next_digest(self, member_id: str) -> tuple[datetime, list[Notification]]:
+        """When the member's next digest is due and what it lists so far."""
+        found = await next_digest_of(self.store, member_id, self.clock.now)
+        assert found is not None, f"{member_id} has no digest"
+        due, listed = found
+        return due, [notification for _, notification in listed]
+
+    async def waiting(self, member_id: str) -> list[Notification]:
+        """What the member's next digest lists so far."""
+        return (await self.next_digest(member_id))[1]
+
+    async def routed(self, cause_id: str) -> dict[tuple[str, str], int] | None:
+        """How many of the event's recipients came to each (action, why); None until said."""
+        found = [s for s in await self.statuses(NotificationsRoutedV1.TYPE)
+                 if s["cause_id"] == cause_id]  # fmt: skip
+        if not found:
+            return None
+        return {(o["action"], o["why"]): o["count"] for s in found for o in s["outcomes"]}
 
     async def statuses(self, event_type: str) -> list[dict[str, Any]]:
         return [e["data"] for e in

@@ -267,7 +267,7 @@ async def test_one_click_unsubscribe_really_turns_that_kind_of_mail_off(
             tampered = await client.post(url[:-3] + "abc")
         assert done.status_code == 200, done.text
         assert tampered.status_code == 422
-        assert (await n.store.preferences_of("ana")).channels_off == {"answer/mail"}
+        assert n.store.preferences_of("ana").channels_off == {"answer/mail"}
 
         await n.answer("ana", "bob", "Second question")  # an answer: no more mail
         await n.question("bob", "Over to you", "@ana please")  # another kind: still mailed

@@ -67,11 +67,11 @@ async def _outbox(n) -> list[bytes]:
 
 async def stored_quotes(n) -> list[str]:
     """Every stored message (each revision, for buckets) of the inbox, the outbox, the held,
-    digest and ledger buckets that holds the name or the e-mail address."""
+    digest, bulletins and ledger buckets that holds the name or the e-mail address."""
     js, streams = n.store.js, Streams(n.region)
     found = [(streams.outbox, data) for data in await _outbox(n)]
     for stream in (streams.inbox, *(f"KV_{kv.bucket}" for kv in
-                   (n.store.held, n.store.digest, n.store.ledger))):  # fmt: skip
+                   (n.store.held, n.store.digest, n.store.bulletins, n.store.ledger))):  # fmt: skip
         found += [(stream, data) async for *_, data in scan(js, stream)]
     return [
         f"{stream}: {data[:80]!r}"
@@ -82,6 +82,38 @@ async def stored_quotes(n) -> list[str]:
 
 async def _none(probe) -> bool:
     return not await probe
+
+
+async def test_a_question_kept_for_digests_neither_quotes_nor_names_an_erased_member(
+    notifications,
+):
+    """A question zq asked, and one that mentions zq, each kept once for the digests of the
+    community: after zq's erasure neither quotes zq's name nor holds zq's id; the digest
+    still lists them."""
+    n = notifications
+    for member in ("uma", "bob", "zq"):
+        await n.member(member)
+        await n.join(member)
+    await n.store.contacts.put("zq", Contact("zq", NAME, EMAIL, 1))
+    asked = await n.question("zq", "Which CNI do you run?")
+    mentioning = await n.question("bob", "Rotating certificates?", "@zq did it last year")
+    for cause in (asked, mentioning):
+        await eventually(lambda cause=cause: n.routed(cause), what="kept for the digests")
+    kept = list(n.store.waiting.items.values())
+    assert any(b.asker == NAME for b in kept)
+    assert any("zq" in b.mentions for b in kept)
+
+    erased = m.MemberErasedV1(member=n.ref("zq"), erased_at=n.clock.now, request_ref="PRIV-1")
+    await n.publish(erased, Service.MEMBERSHIP)
+
+    async def forgotten() -> bool:
+        stored = [data async for *_, data in scan(n.store.js, f"KV_{n.store.bulletins.bucket}")]
+        return not any(NAME.encode() in d or b'"zq"' in d for d in stored)
+
+    await eventually(forgotten, what="no bulletin quoting or naming zq")
+    titles = sorted(i.title for i in await n.waiting("uma"))
+    assert titles == ["New question in Community c1: Rotating certificates?",
+                      "New question in Community c1: Which CNI do you run?"]  # fmt: skip
 
 
 async def test_dead_letters_of_failed_deliveries_neither_hold_nor_quote_an_erased_member(

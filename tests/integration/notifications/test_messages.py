@@ -80,10 +80,7 @@ async def test_a_digest_links_to_each_post_it_lists(start_notifications):
     await n.prefer("ana", watch=(("c1", Watch.DIGEST),), digest_at=time(13))
     await n.question("bob", "Which CNI do you run?")
 
-    async def kept():
-        return [key async for key, _ in n.store.digest.items("ana.*")]
-
-    await eventually(kept, what="the question kept for ana's digest")
+    await eventually(lambda: n.waiting("ana"), what="the question kept for ana's digest")
     n.advance(hours=3)
 
     async def digest():

@@ -31,7 +31,9 @@ async def about(n, member: str, *causes: str) -> list:
 
 
 async def digest_entries(n, member: str) -> list:
-    return [entry async for entry in n.store.digest.items(f"{member}.>")]
+    """What her next digest lists (from the question kept once for all, and her own items)."""
+    own = [entry async for entry in n.store.digest.items(f"{member}.>")]
+    return own + await n.waiting(member)
 
 
 async def question_and_member(n, *, follows_tag: bool = False) -> tuple[str, str]:

@@ -12,13 +12,13 @@ import httpx
 from standardwebhooks.webhooks import Webhook
 
 from guild_cli.receivers import HttpReceiver
-from services.notifications.domain.preferences import Cadence, Watch, Window
+from services.notifications.domain.preferences import Action, Cadence, Watch, Window
+from services.notifications.handlers.schedule import verdict_for
 from shared.contracts.notifications import (
     NotificationDeferredV1,
     NotificationDigestedV1,
-    NotificationSuppressedV1,
 )
-from tests.helpers import eventually
+from tests.helpers import eventually, settled
 
 
 async def test_one_event_for_three_reasons_is_one_message_listing_them_each_with_a_way_off(
@@ -74,10 +74,10 @@ async def test_one_event_for_three_reasons_is_one_message_listing_them_each_with
     transport = httpx.ASGITransport(app=n.app.api)
     async with httpx.AsyncClient(transport=transport, base_url="http://guild") as client:
         assert (await client.get(url)).status_code == 200  # a form; changes nothing
-        assert (await n.store.preferences_of("ana")).reasons_off == frozenset()
+        assert n.store.preferences_of("ana").reasons_off == frozenset()
         done = await client.post(url, content=b"List-Unsubscribe=One-Click")
     assert done.status_code == 200, done.text
-    assert (await n.store.preferences_of("ana")).reasons_off == {"tag:kubernetes"}
+    assert n.store.preferences_of("ana").reasons_off == {"tag:kubernetes"}
 
 
 async def test_quiet_hours_hold_pushes_until_the_window_opens(notifications):
@@ -131,15 +131,16 @@ async def test_a_daily_digest_goes_out_at_eight_local_time_across_the_autumn_cha
     n.at(datetime(2026, 10, 24, 12, 0, tzinfo=UTC))  # Saturday, 14:00 in Berlin (CEST)
     cause = await n.question("bob", "Which CNI do you run?")
 
-    async def digested():
-        statuses = await n.statuses(NotificationDigestedV1.TYPE)
-        found = {s["recipient"]["member_id"]: s for s in statuses if s["cause_id"] == cause}
-        return found if len(found) == 2 else None
-
-    statuses = await eventually(digested, what="both kept for their digests")
-    assert statuses["ana"]["until"] == "2026-10-25T07:00:00Z"  # Sunday 08:00 CET, not 06:00
-    assert statuses["uma"]["until"] == "2026-10-25T06:45:00Z"
+    assert await eventually(lambda: n.routed(cause), what="routed") == {
+        ("digest", "you follow this community in your digest"): 2
+    }
+    ana_due, listed = await n.next_digest("ana")
+    assert ana_due == datetime(2026, 10, 25, 7, 0, tzinfo=UTC)  # Sunday 08:00 CET, not 06:00
+    assert [i.title for i in listed] == ["New question in Community c1: Which CNI do you run?"]
+    uma_due, _ = await n.next_digest("uma")
+    assert uma_due == datetime(2026, 10, 25, 6, 45, tzinfo=UTC)
     assert not [i for i in await n.inbox("ana") if i.cause_id == cause]
+    assert await n.statuses(NotificationDigestedV1.TYPE) == []  # nothing stored per member
 
     n.at(datetime(2026, 10, 25, 6, 59, tzinfo=UTC))  # 07:59 in Berlin after the change
 
@@ -152,7 +153,9 @@ async def test_a_daily_digest_goes_out_at_eight_local_time_across_the_autumn_cha
     (digest,) = await eventually(lambda: digest_of("ana"), what="ana's digest")
     assert digest.title == "Your digest: 1 item"
     assert "Which CNI do you run?" in digest.body
-    assert [key async for key, _ in n.store.digest.items("ana.*")] == []
+    assert await n.waiting("ana") == []  # the next one lists nothing yet
+    await settled(n.nc, n.region)
+    assert len(await digest_of("ana")) == 1  # sent once
 
 
 async def test_beyond_the_daily_budget_lower_priority_items_go_to_the_digest(notifications):
@@ -200,13 +203,13 @@ async def test_a_muted_community_sends_nothing_and_says_why(notifications):
     await n.prefer("ana", watch=(("c1", Watch.MUTED),))
     cause = await n.question("bob", "Anyone on call tonight?")
 
-    async def suppressed():
-        return [s for s in await n.statuses(NotificationSuppressedV1.TYPE)
-                if s["cause_id"] == cause]  # fmt: skip
-
-    (status,) = await eventually(suppressed, what="the notification suppressed")
-    assert (status["recipient"]["member_id"], status["why"]) == ("ana", "you muted this community")
+    routed = await eventually(lambda: n.routed(cause), what="the notification routed")
+    assert routed == {("suppress", "you muted this community"): 1}
+    (bulletin,) = n.store.waiting.items.values()  # why she did not get it, computed
+    _, verdict = verdict_for(n.store, "ana", bulletin)
+    assert (verdict.action, verdict.why) == (Action.SUPPRESS, "you muted this community")
     assert [i for i in await n.inbox("ana") if i.cause_id == cause] == []
+    assert await n.waiting("ana") == []
 
 
 async def test_a_mention_the_member_turned_off_neither_interrupts_nor_is_listed(notifications):
@@ -222,15 +225,12 @@ async def test_a_mention_the_member_turned_off_neither_interrupts_nor_is_listed(
         await n.webhook("ana", receiver.url + "/hook")
         cause = await n.question("bob", "Rotating certificates?", "@ana have you done it?")
 
-        async def digested():
-            found = [s for s in await n.statuses(NotificationDigestedV1.TYPE)
-                     if s["cause_id"] == cause]  # fmt: skip
-            return found or None
-
-        (status,) = await eventually(digested, what="kept for her digest")
-        assert status["kind"] == "new_question"
-        assert status["why"] == "you follow this community in your digest"
-        assert "mention" not in json.dumps(status)
+        routed = await eventually(lambda: n.routed(cause), what="kept for her digest")
+        assert routed == {("digest", "you follow this community in your digest"): 1}
+        (listed,) = await n.waiting("ana")
+        assert listed.kind == "new_question"
+        assert [r.key for r in listed.reasons] == ["community:c1"]
+        assert "mention" not in listed.title
         marker = await n.question("bob", "a marker for her webhook", "@ana")  # still off
         assert not receiver.requests  # neither was pushed to her
     assert not [i for i in await n.inbox("ana") if i.cause_id in (cause, marker)]

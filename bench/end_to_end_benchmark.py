@@ -127,8 +127,16 @@ class Watcher:
             self.early.setdefault(item["cause_id"], {}).setdefault(item["member_id"], at)
 
 
-async def offer(nc: Client, region: str, company: Company, watcher: Watcher, step: int,
-                rate: float, count: int, rng: random.Random) -> list[Question]:  # fmt: skip
+async def offer(
+    nc: Client,
+    region: str,
+    company: Company,
+    watcher: Watcher,
+    step: int,
+    rate: float,
+    count: int,
+    rng: random.Random,
+) -> list[Question]:
     """Ask ``count`` questions at ``rate`` a second, PubAcks in flight; the questions."""
     js, asked, acks = nc.jetstream(), [], []
     names, started = sorted(company.communities), time.monotonic()
@@ -148,9 +156,16 @@ async def offer(nc: Client, region: str, company: Company, watcher: Watcher, ste
     return asked
 
 
-async def one_step(nc: Client, region: str, company: Company, watcher: Watcher,
-                   lags: LagSampler, step: int, rate: float, args: argparse.Namespace,
-                   ) -> dict[str, Any]:  # fmt: skip
+async def one_step(
+    nc: Client,
+    region: str,
+    company: Company,
+    watcher: Watcher,
+    lags: LagSampler,
+    step: int,
+    rate: float,
+    args: argparse.Namespace,
+) -> dict[str, Any]:
     count = max(1, min(args.per_step, round(rate * args.seconds)))
     lags.reset()
     asked = await offer(nc, region, company, watcher, step, rate, count, random.Random(step))
@@ -240,11 +255,19 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 def report(figures: dict[str, Any]) -> str:
     services = ("membership", "content", "matching", "notifications")
     rows = [
-        (s["offered_per_second"], s["questions"], s["completed"], s["sustained_per_second"],
-         s["suggested_p50_ms"], s["suggested_p99_ms"], s["inbox_p50_ms"], s["inbox_p99_ms"],
-         *(s["lag_max"].get(n, 0) for n in services))
+        (
+            s["offered_per_second"],
+            s["questions"],
+            s["completed"],
+            s["sustained_per_second"],
+            s["suggested_p50_ms"],
+            s["suggested_p99_ms"],
+            s["inbox_p50_ms"],
+            s["inbox_p99_ms"],
+            *(s["lag_max"].get(n, 0) for n in services),
+        )
         for s in figures["steps"]
-    ]  # fmt: skip
+    ]
     lines = [
         table(
             "end to end: questions to 10 members each (latency from publish, ms)",
@@ -264,8 +287,9 @@ def report(figures: dict[str, Any]) -> str:
         f"knee: {figures['knee_per_second'] or 'not reached'} questions/s offered",
     ]
     for step in figures["steps"]:
-        shown = ", ".join(f"{n} {v['peak_mb']:.0f}/{v['end_mb']:.0f}"
-                          for n, v in step["rss"].items())  # fmt: skip
+        shown = ", ".join(
+            f"{n} {v['peak_mb']:.0f}/{v['end_mb']:.0f}" for n, v in step["rss"].items()
+        )
         lines.append(f"RSS at {step['offered_per_second']:.0f}/s (peak/end MB): {shown}")
     return "\n".join(lines)
 
@@ -281,8 +305,19 @@ def parser() -> argparse.ArgumentParser:
     return parser
 
 
-QUICK = ["--members", "200", "--communities", "4", "--rates", "20", "50", "--seconds", "2",
-         "--drain", "60"]  # fmt: skip
+QUICK = [
+    "--members",
+    "200",
+    "--communities",
+    "4",
+    "--rates",
+    "20",
+    "50",
+    "--seconds",
+    "2",
+    "--drain",
+    "60",
+]
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:

@@ -56,12 +56,17 @@ async def one_size(size: int, questions: int, folder: Path) -> dict[str, Any]:
             await nc.close()
     finally:
         guild.stop_all()
-    return {"size": size, "questions": questions, "rss": rss.figures(),
-            **per_question(before, after, questions, Streams(region).inbox)}  # fmt: skip
+    return {
+        "size": size,
+        "questions": questions,
+        "rss": rss.figures(),
+        **per_question(before, after, questions, Streams(region).inbox),
+    }
 
 
-def per_question(before: dict[str, dict[str, int]], after: dict[str, dict[str, int]],
-                 questions: int, inbox: str) -> dict[str, Any]:  # fmt: skip
+def per_question(
+    before: dict[str, dict[str, int]], after: dict[str, dict[str, int]], questions: int, inbox: str
+) -> dict[str, Any]:
     streams = {}
     for name, state in sorted(after.items()):
         held = before.get(name, {"messages": 0, "bytes": 0})
@@ -86,13 +91,18 @@ def report(figures: dict[str, Any]) -> str:
     for result in figures["sizes"]:
         rows = [(stream, s["messages"], s["bytes"]) for stream, s in result["streams"].items()]
         rows.append(("all streams", result["messages_per_question"], result["bytes_per_question"]))
-        lines.append(table(
-            f"storage per question, community of {result['size']:,} members "
-            f"({result['questions']} questions; inbox items per question "
-            f"{result['inbox_items_per_question']:.1f})",
-            ["stream", "messages/question", "bytes/question"], rows))  # fmt: skip
-        shown = ", ".join(f"{n} {v['peak_mb']:.0f}/{v['end_mb']:.0f}"
-                          for n, v in result["rss"].items())  # fmt: skip
+        lines.append(
+            table(
+                f"storage per question, community of {result['size']:,} members "
+                f"({result['questions']} questions; inbox items per question "
+                f"{result['inbox_items_per_question']:.1f})",
+                ["stream", "messages/question", "bytes/question"],
+                rows,
+            )
+        )
+        shown = ", ".join(
+            f"{n} {v['peak_mb']:.0f}/{v['end_mb']:.0f}" for n, v in result["rss"].items()
+        )
         lines.append(f"RSS (peak/end MB): {shown}")
     return "\n".join(lines)
 

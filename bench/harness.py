@@ -94,8 +94,10 @@ def commit() -> str:
 
 
 def command() -> str:
-    """The command line that ran this benchmark."""
-    return " ".join([Path(sys.executable).name, *sys.argv]).replace(str(ROOT) + "/", "")
+    """The command line that ran this benchmark (``python -m bench...`` as it was typed)."""
+    script = Path(sys.argv[0]).resolve()
+    module = ".".join(script.relative_to(ROOT).with_suffix("").parts).removesuffix(".__main__")
+    return " ".join(["python", "-m", module, *sys.argv[1:]])
 
 
 def write_results(name: str, parameters: dict[str, Any], figures: dict[str, Any]) -> Path:

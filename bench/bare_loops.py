@@ -12,11 +12,12 @@ PubAcks are in flight at once; then every message acked. What each hop writes:
   the HR link as KV records; ``member_registered``, ``member_contact`` and
   ``member_confidential`` built by membership's own event functions.
 * ``content`` (``question_asked``): the post as a KV record; ``question_posted``.
-* ``matching`` (``question_posted``): ranks with matching's member index and routing code
-  (``MemberModel.rank``, ``choose``, ``reasons``, ``experts_suggested``) over the profiles the
-  members' events carry; publishes ``experts_suggested``. With ``--records``, also the
-  question, its routing state and one record per person asked (Guild's durable records),
-  pipelined with the event.
+* ``matching`` (``question_posted``): chooses the experts with matching's own code (its member
+  index loaded with the profiles the members' events carry, and the routing handler's
+  ``_choose_experts``: rank, budgets, rotation, reasons; each pick fed back into the index as
+  its read model would be), and publishes ``experts_suggested``. With ``--records``, also the
+  question, its routing state and one routed record per person asked (Guild's durable
+  records), pipelined with the event.
 * ``notifications`` (``question_posted``, ``experts_suggested``, ``similar_questions_found``):
   decides for each member with notifications' own ``decide`` (default preferences, held in
   memory); writes one ledger record and one inbox item per person pushed at once, one digest
@@ -40,27 +41,22 @@ import sys
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, is_dataclass, replace
+from dataclasses import asdict, is_dataclass
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 
 import nats
 from nats.aio.client import Client
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from nats.js.errors import BadRequestError
+from pydantic import TypeAdapter
 
-from services.matching.domain.records import Routed
-from services.matching.domain.routing import (
-    Candidate,
-    Pick,
-    TermCount,
-    Wave,
-    choose,
-    load_of,
-    reasons,
-)
+from services.matching.domain.records import Routed, routed_key
+from services.matching.domain.routing import RoutingState, Wave
 from services.matching.events import inbound
 from services.matching.events import public as matching_events
+from services.matching.handlers.questions import _choose_experts
 from services.matching.index.members import MemberModel
 from services.matching.settings import MatchingSettings
 from services.membership.events import public as membership_events
@@ -75,6 +71,7 @@ from shared.contracts.notifications import InboxItem
 from shared.envelope import Envelope, new_envelope, structured_body
 from shared.ids import derived_id
 
+_ROUTED: TypeAdapter[Routed] = TypeAdapter(Routed)
 Write = tuple[str, bytes]
 """A subject and what to publish on it."""
 
@@ -207,7 +204,11 @@ class MatchingHop(Hop):
         )
         self.policy = settings.policy()
         self.model = MemberModel()
-        self.routes: dict[str, dict[str, Routed]] = defaultdict(dict)
+        self.ranking = SimpleNamespace(
+            store=SimpleNamespace(model=self.model), region=region, policy=self.policy
+        )
+        """What matching's ranking reads of its handler's dependencies: the member index,
+        the region and the policy."""
 
     async def load(self, nc: Client) -> None:
         latest: dict[str, tuple[int, Any]] = {}
@@ -223,63 +224,26 @@ class MatchingHop(Hop):
 
     def work(self, event: Envelope[Any]) -> list[Write]:
         question = inbound.question_record(event.data)
-        now, model = datetime.now(UTC), self.model
-        allowed = model.mask(home_region=self.region, excluding=[question.asker_id])
-        ranked = model.rank(question.terms, now.timestamp(), allowed, self.policy.ranked_pool)
-        candidates = [
-            Candidate(profile, r.score)
-            for r in ranked
-            if r.knows
-            and (profile := model.profile(r.member_id)) is not None
-            and profile.available_on(now.date())
-        ]
-        loads = {
-            k.profile.member_id: load_of(self.routes[k.profile.member_id], now) for k in candidates
-        }
-        chosen, held = choose(
-            candidates,
-            loads,
-            now=now,
-            how_many=self.policy.experts_per_question,
-            budget=self.policy.budget,
+        now = datetime.now(UTC)
+        state = RoutingState(
+            question.question_id, question.community_id, question.posted_at, next_at=now
         )
-        picks = []
-        for candidate in chosen:
-            member_id = candidate.profile.member_id
-            evidence = tuple(
-                TermCount(e.term, e.answers, e.accepted, e.declared)
-                for e in model.evidence(member_id, question.terms)
-            )
-            detailed = replace(
-                candidate,
-                evidence=evidence,
-                recent_answers=model.recent_answers(member_id, now.timestamp()),
-            )
-            picks.append(
-                Pick(
-                    member_id,
-                    candidate.profile.home_region,
-                    round(candidate.score, 6),
-                    reasons(detailed, loads[member_id], now),
-                )
-            )
+        picks, held = _choose_experts(question, state, self.ranking, now)  # type: ignore[arg-type]
         wave = Wave(1, now, tuple(p.member_id for p in picks))
-        routed = Routed(at=now, wave=1)
-        for pick in picks:
-            self.routes[pick.member_id][question.question_id] = routed
+        routed = _ROUTED.dump_json(Routed(at=now, wave=1))
+        for pick in picks:  # what matching's read model learns from each routed record
+            self.model.apply(routed_key(pick.member_id, question.question_id), routed)
         suggested = matching_events.experts_suggested(
             question, event.data.community_name, wave, picks, held, now
         )
         writes = [self.event(suggested, event.id)]
         if self.records:
+            state = state.with_wave(wave, None)
             writes += [
                 self.record(f"questions.{question.question_id}", question),
-                self.record(
-                    f"routing.{question.question_id}",
-                    {"question_id": question.question_id, "waves": [wave]},
-                ),
+                self.record(f"routing.{question.question_id}", state),
                 *(
-                    self.record(f"routed.{p.member_id}.{question.question_id}", routed)
+                    (f"{self.bucket}.{routed_key(p.member_id, question.question_id)}", routed)
                     for p in picks
                 ),
             ]

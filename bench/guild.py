@@ -141,15 +141,18 @@ class GuildProcesses:
             self.server.stop()
 
 
-async def until(probe: Callable[[], Awaitable[Any]], what: str, deadline: float = 60) -> Any:
-    """Poll ``probe`` until it returns something true; fail after ``deadline`` seconds."""
+async def until(
+    probe: Callable[[], Awaitable[Any]], what: str, deadline: float = 60, every: float = 0.05
+) -> Any:
+    """Poll ``probe`` every ``every`` s until it returns something true; fail after
+    ``deadline`` seconds."""
     end = time.monotonic() + deadline
     while True:
         if value := await probe():
             return value
         if time.monotonic() > end:
             raise TimeoutError(f"{what}: not within {deadline:.0f} s")
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(every)
 
 
 async def durable_lags(nc: Client, region: str) -> dict[str, int]:

@@ -81,7 +81,7 @@ async def drain_time(
     async def drained() -> bool:
         return not any((await lags_of(nc, stream, prefix)).values())
 
-    await until(drained, f"{prefix} consumers on {stream} to drain", deadline=deadline)
+    await until(drained, f"{prefix} consumers on {stream} to drain", deadline, every=0.01)
     return time.monotonic() - started, backlog
 
 
@@ -296,7 +296,7 @@ def parser() -> argparse.ArgumentParser:
     return parser
 
 
-QUICK = ["--events", "50", "--members", "100", "--communities", "5"]
+QUICK = ["--events", "200", "--members", "200", "--communities", "20"]
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:

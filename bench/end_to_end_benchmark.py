@@ -33,12 +33,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import nats
 from nats.aio.client import Client
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
-from bench.guild import GuildProcesses, LagSampler, RssSampler, settled, until
-from bench.harness import percentile, table, write_results
+from bench.guild import LagSampler, RssSampler, running_guild, settled, until
+from bench.harness import percentile, rss_line, run_main, table
 from bench.population import Company, ask, question_data, set_up
 from shared.contracts.content import QuestionPostedV1
 from shared.contracts.matching import ExpertsSuggestedV1
@@ -221,34 +220,22 @@ def knee(steps: list[dict[str, Any]]) -> float | None:
     return None
 
 
-async def run(args: argparse.Namespace) -> dict[str, Any]:
+async def measure(args: argparse.Namespace) -> dict[str, Any]:
     region = "e2e"
     with tempfile.TemporaryDirectory(prefix="guild-bench-e2e-") as folder:
-        guild = GuildProcesses(Path(folder), region)
-        try:
-            guild.start_server()
-            guild.start()
-            await guild.ready()
-            nc = await nats.connect(guild.url)
-            try:
-                company = await set_up(
-                    nc, region, members=args.members, communities=args.communities
-                )
-                watcher = Watcher(nc, region)
-                await watcher.start()
-                steps = []
-                with LagSampler(nc, region) as lags:
-                    for step, rate in enumerate(args.rates):
-                        with RssSampler(guild.pids) as rss:
-                            figures = await one_step(
-                                nc, region, company, watcher, lags, step, rate, args
-                            )
-                        steps.append({**figures, "rss": rss.figures()})
-                await watcher.stop()
-            finally:
-                await nc.close()
-        finally:
-            guild.stop_all()
+        async with running_guild(Path(folder), region) as (guild, nc):
+            company = await set_up(nc, region, members=args.members, communities=args.communities)
+            watcher = Watcher(nc, region)
+            await watcher.start()
+            steps = []
+            with LagSampler(nc, region) as lags:
+                for step, rate in enumerate(args.rates):
+                    with RssSampler(guild.pids) as rss:
+                        figures = await one_step(
+                            nc, region, company, watcher, lags, step, rate, args
+                        )
+                    steps.append({**figures, "rss": rss.figures()})
+            await watcher.stop()
     return {"setup_seconds": company.seconds, "steps": steps, "knee_per_second": knee(steps)}
 
 
@@ -287,10 +274,7 @@ def report(figures: dict[str, Any]) -> str:
         f"knee: {figures['knee_per_second'] or 'not reached'} questions/s offered",
     ]
     for step in figures["steps"]:
-        shown = ", ".join(
-            f"{n} {v['peak_mb']:.0f}/{v['end_mb']:.0f}" for n, v in step["rss"].items()
-        )
-        lines.append(f"RSS at {step['offered_per_second']:.0f}/s (peak/end MB): {shown}")
+        lines.append(rss_line(f"RSS at {step['offered_per_second']:.0f}/s", step["rss"]))
     return "\n".join(lines)
 
 
@@ -321,11 +305,7 @@ QUICK = [
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    args = parser().parse_args(argv)
-    figures = asyncio.run(run(args))
-    print(report(figures))
-    print(f"results: {write_results(NAME, vars(args), figures)}")
-    return figures
+    return run_main(NAME, parser(), lambda args: asyncio.run(measure(args)), report, argv)
 
 
 if __name__ == "__main__":

@@ -26,12 +26,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import nats
 from nats.aio.client import Client
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
-from bench.guild import GuildProcesses, RssSampler
-from bench.harness import table, write_results
+from bench.guild import RssSampler, running_guild
+from bench.harness import rss_line, run_main, table
 from bench.population import WATCH_EVERYTHING, ask, publish_all, question_data, set_up
 from shared.contracts.notifications import InboxItem
 from shared.naming import Streams
@@ -124,26 +123,16 @@ async def time_bare(nc: Client, region: str, members: list[str]) -> dict[str, An
 
 async def one_size(size: int, folder: Path) -> dict[str, Any]:
     region = f"fan{size}"
-    guild = GuildProcesses(folder / region, region)
-    try:
-        guild.start_server()
-        guild.start()
-        await guild.ready()
-        nc = await nats.connect(guild.url)
-        try:
-            with RssSampler(guild.pids) as rss:
-                company = await set_up(
-                    nc, region, members=size, communities=1, preferences=WATCH_EVERYTHING
-                )
-                members = company.communities["c0"]
-                guild_side = await time_guild(
-                    nc, region, members, members[0], "c0", deadline=120 + size / 100
-                )
-            bare = await time_bare(nc, region, [m for m in members if m != members[0]])
-        finally:
-            await nc.close()
-    finally:
-        guild.stop_all()
+    async with running_guild(folder / region, region) as (guild, nc):
+        with RssSampler(guild.pids) as rss:
+            company = await set_up(
+                nc, region, members=size, communities=1, preferences=WATCH_EVERYTHING
+            )
+            members = company.communities["c0"]
+            guild_side = await time_guild(
+                nc, region, members, members[0], "c0", deadline=120 + size / 100
+            )
+        bare = await time_bare(nc, region, [m for m in members if m != members[0]])
     ratio = bare["all_seconds"] / guild_side["all_seconds"] if guild_side["all_seconds"] else 0.0
     return {
         "size": size,
@@ -155,10 +144,14 @@ async def one_size(size: int, folder: Path) -> dict[str, Any]:
     }
 
 
-async def run(sizes: list[int]) -> dict[str, Any]:
+async def measure(sizes: list[int]) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="guild-bench-fanout-") as folder:
         results = [await one_size(size, Path(folder)) for size in sizes]
     return {"sizes": results}
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    return asyncio.run(measure(args.sizes))
 
 
 def report(figures: dict[str, Any]) -> str:
@@ -198,11 +191,6 @@ def report(figures: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def rss_line(title: str, rss: dict[str, dict[str, float]]) -> str:
-    shown = ", ".join(f"{n} {v['peak_mb']:.0f}/{v['end_mb']:.0f}" for n, v in rss.items())
-    return f"{title} (peak/end MB): {shown}"
-
-
 def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[5000, 50000])
@@ -213,11 +201,7 @@ QUICK = ["--sizes", "300"]
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    args = parser().parse_args(argv)
-    figures = asyncio.run(run(args.sizes))
-    print(report(figures))
-    print(f"results: {write_results(NAME, vars(args), figures)}")
-    return figures
+    return run_main(NAME, parser(), run, report, argv)
 
 
 if __name__ == "__main__":

@@ -23,12 +23,13 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import httpx
+import nats
 from nats.aio.client import Client
 
 from guild_cli.nats_server import EmbeddedNats
@@ -203,35 +204,50 @@ def rss_kb(pid: int) -> int | None:
     return None
 
 
+class Sampling:
+    """Calls :meth:`sample` every ``every`` seconds while it is entered (``with``), and once
+    more on the way out."""
+
+    every: float = 0.5
+
+    async def sample(self) -> None:
+        raise NotImplementedError
+
+    async def _run(self) -> None:
+        while True:
+            with contextlib.suppress(Exception):  # a slow reply: the next sample counts
+                await self.sample()
+            await asyncio.sleep(self.every)
+
+    def __enter__(self) -> Self:
+        self._task = asyncio.get_running_loop().create_task(self._run())
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._task.cancel()
+
+
 @dataclass
-class RssSampler:
-    """Peak and last resident set (MB) of each named process, sampled every ``every`` s."""
+class RssSampler(Sampling):
+    """Peak and last resident set (MB) of each named process, four times a second."""
 
     pids: Callable[[], dict[str, int]]
     every: float = 0.25
     peak: dict[str, float] = field(default_factory=dict)
     end: dict[str, float] = field(default_factory=dict)
-    _task: asyncio.Task[None] | None = None
 
-    def sample(self) -> None:
+    async def sample(self) -> None:
+        self.sample_now()
+
+    def sample_now(self) -> None:
         for name, pid in self.pids().items():
             if (kb := rss_kb(pid)) is not None:
                 self.end[name] = kb / 1024
                 self.peak[name] = max(self.peak.get(name, 0.0), kb / 1024)
 
-    async def _run(self) -> None:
-        while True:
-            self.sample()
-            await asyncio.sleep(self.every)
-
-    def __enter__(self) -> RssSampler:
-        self._task = asyncio.get_running_loop().create_task(self._run())
-        return self
-
     def __exit__(self, *_: object) -> None:
-        if self._task:
-            self._task.cancel()
-        self.sample()
+        super().__exit__()
+        self.sample_now()
 
     def figures(self) -> dict[str, dict[str, float]]:
         return {
@@ -241,29 +257,17 @@ class RssSampler:
 
 
 @dataclass
-class LagSampler:
-    """Each durable consumer's largest lag (pending + ack pending) while it runs."""
+class LagSampler(Sampling):
+    """Each durable consumer's largest lag (pending + ack pending), twice a second."""
 
     nc: Client
     region: str
     every: float = 0.5
     worst: dict[str, int] = field(default_factory=dict)
-    _task: asyncio.Task[None] | None = None
 
-    async def _run(self) -> None:
-        while True:
-            with contextlib.suppress(Exception):  # a slow reply: the next sample counts
-                for name, lag in (await durable_lags(self.nc, self.region)).items():
-                    self.worst[name] = max(self.worst.get(name, 0), lag)
-            await asyncio.sleep(self.every)
-
-    def __enter__(self) -> LagSampler:
-        self._task = asyncio.get_running_loop().create_task(self._run())
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        if self._task:
-            self._task.cancel()
+    async def sample(self) -> None:
+        for name, lag in (await durable_lags(self.nc, self.region)).items():
+            self.worst[name] = max(self.worst.get(name, 0), lag)
 
     def reset(self) -> dict[str, int]:
         worst, self.worst = self.worst, {}
@@ -304,3 +308,21 @@ async def stream_state(nc: Client, region: str) -> dict[str, dict[str, int]]:
         if name.lower().endswith(f"_{region}"):
             found[name] = {"messages": info.state.messages, "bytes": info.state.bytes}
     return found
+
+
+@contextlib.asynccontextmanager
+async def running_guild(folder: Path, region: str) -> AsyncIterator[tuple[GuildProcesses, Client]]:
+    """nats-server and the four services of ``region`` started and ready, and a client
+    connected to the server; on the way out the client is closed and every process stopped."""
+    guild = GuildProcesses(folder, region)
+    try:
+        guild.start_server()
+        guild.start()
+        await guild.ready()
+        nc = await nats.connect(guild.url)
+        try:
+            yield guild, nc
+        finally:
+            await nc.close()
+    finally:
+        guild.stop_all()

@@ -9,12 +9,13 @@ versions), the commit measured and the figures.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -156,3 +157,25 @@ def percentile(samples: Sequence[float], q: float) -> float | None:
         return None
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))]
+
+
+def rss_line(title: str, rss: dict[str, dict[str, float]]) -> str:
+    """Each process's peak and end RSS on one line."""
+    shown = ", ".join(f"{n} {v['peak_mb']:.0f}/{v['end_mb']:.0f}" for n, v in rss.items())
+    return f"{title} (peak/end MB): {shown}"
+
+
+def run_main(
+    name: str,
+    parser: argparse.ArgumentParser,
+    run: Callable[[argparse.Namespace], dict[str, Any]],
+    report: Callable[[dict[str, Any]], str],
+    argv: list[str] | None,
+) -> dict[str, Any]:
+    """Parse ``argv``, run the benchmark, print its report and write its results."""
+    args = parser.parse_args(argv)
+    figures = run(args)
+    print(report(figures))
+    parameters = {k: v for k, v in vars(args).items() if not k.startswith("_")}
+    print(f"results: {write_results(name, parameters, figures)}")
+    return figures

@@ -46,11 +46,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import nats
 from nats.aio.client import Client
 
-from bench.guild import GuildProcesses, RssSampler, settled, until
-from bench.harness import ROOT, table, write_results
+from bench.guild import GuildProcesses, RssSampler, running_guild, settled, until
+from bench.harness import ROOT, rss_line, run_main, table
 from bench.population import ask, cloudevent, hire, publish_all, question_data, set_up
 from shared.naming import Streams
 
@@ -175,7 +174,7 @@ async def run_bare(
 
         return await drain_time(nc, stream, "bare-", deadline, go)
     finally:
-        rss.sample()
+        rss.sample_now()
         rss.pids = extra
         process.terminate()
         try:
@@ -200,10 +199,10 @@ async def one_hop(
     start = await last_seq(nc, stream) + 1 if hop in ("content", "membership") else None
     await backlog(nc, hop, region, company, args.events)
     if start is None:  # the first input is the first of the hop before's outputs
-        start = args.first_seq[hop]
+        start = args._first_seq[hop]
     deadline = 120 + args.events * args.members / args.communities / 50
     if hop == "content":
-        args.first_seq["matching"] = args.first_seq["notifications"] = (
+        args._first_seq["matching"] = args._first_seq["notifications"] = (
             await last_seq(nc, Streams(region).events) + 1
         )
     seconds, events = await drain_time(nc, stream, f"{hop}-", deadline, lambda: guild.resume(hop))
@@ -224,30 +223,18 @@ async def one_hop(
     return result
 
 
-async def run(args: argparse.Namespace) -> dict[str, Any]:
-    region, args.first_seq = "hop", {}
+async def measure(args: argparse.Namespace) -> dict[str, Any]:
+    region, args._first_seq = "hop", {}
     with tempfile.TemporaryDirectory(prefix="guild-bench-hop-") as folder:
-        guild = GuildProcesses(Path(folder), region)
-        try:
-            guild.start_server()
-            guild.start()
-            await guild.ready()
-            nc = await nats.connect(guild.url)
-            try:
-                company = await set_up(
-                    nc, region, members=args.members, communities=args.communities
-                )
-                await settled(nc, region)
-                guild.pause("content", "matching", "notifications")
-                hops = {}
-                with RssSampler(guild.pids) as rss:
-                    for hop in ORDER:
-                        if hop in args.hops:
-                            hops[hop] = await one_hop(nc, guild, hop, company, args, rss)
-            finally:
-                await nc.close()
-        finally:
-            guild.stop_all()
+        async with running_guild(Path(folder), region) as (guild, nc):
+            company = await set_up(nc, region, members=args.members, communities=args.communities)
+            await settled(nc, region)
+            guild.pause("content", "matching", "notifications")
+            hops = {}
+            with RssSampler(guild.pids) as rss:
+                for hop in ORDER:
+                    if hop in args.hops:
+                        hops[hop] = await one_hop(nc, guild, hop, company, args, rss)
     return {"hops": hops, "rss": rss.figures(), "setup_seconds": company.seconds}
 
 
@@ -265,9 +252,6 @@ def report(figures: dict[str, Any]) -> str:
                 r.get("ratio_bare_records"),
             )
         )
-    shown = ", ".join(
-        f"{n} {v['peak_mb']:.0f}/{v['end_mb']:.0f}" for n, v in figures["rss"].items()
-    )
     return "\n".join(
         [
             table(
@@ -276,7 +260,7 @@ def report(figures: dict[str, Any]) -> str:
                 rows,
             ),
             "goal: ratio >= 0.5; the backlog counts every input the service's consumers held",
-            f"RSS (peak/end MB): {shown}",
+            rss_line("RSS", figures["rss"]),
         ]
     )
 
@@ -300,12 +284,7 @@ QUICK = ["--events", "200", "--members", "200", "--communities", "20"]
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    args = parser().parse_args(argv)
-    figures = asyncio.run(run(args))
-    print(report(figures))
-    parameters = {k: v for k, v in vars(args).items() if k != "first_seq"}
-    print(f"results: {write_results(NAME, parameters, figures)}")
-    return figures
+    return run_main(NAME, parser(), lambda args: asyncio.run(measure(args)), report, argv)
 
 
 if __name__ == "__main__":

@@ -10,17 +10,16 @@ the set-up's tail.
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from nats.aio.client import Client
 
 from bench.guild import call, settled, until
+from guild_cli.client import cloudevent as structured
 from shared.contracts.membership import MemberRegisteredV1
 from shared.naming import Streams
 from shared.tasks import pipelined
@@ -38,16 +37,7 @@ endpoints now: they watch everything, have no quiet hours and a budget beyond an
 def cloudevent(event_type: str, data: dict[str, Any], source: str) -> tuple[bytes, dict[str, str]]:
     """A structured CloudEvent as another system writes it, and its ``Nats-Msg-Id``."""
     event_id = str(uuid.uuid4())
-    event = {
-        "specversion": "1.0",
-        "id": event_id,
-        "source": source,
-        "type": event_type,
-        "time": datetime.now(UTC).isoformat(),
-        "datacontenttype": "application/json",
-        "data": data,
-    }
-    return json.dumps(event).encode(), {"Nats-Msg-Id": event_id}
+    return structured(event_type, data, source=source, event_id=event_id), {"Nats-Msg-Id": event_id}
 
 
 def hire(person_id: str, region: str, skills: list[str], rng: random.Random) -> dict[str, Any]:

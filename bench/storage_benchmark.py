@@ -23,10 +23,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import nats
-
-from bench.guild import GuildProcesses, RssSampler, settled, stream_state
-from bench.harness import table, write_results
+from bench.guild import RssSampler, running_guild, settled, stream_state
+from bench.harness import rss_line, run_main, table
 from bench.population import ask, publish_all, question_data, set_up
 from shared.naming import Streams
 
@@ -35,27 +33,17 @@ NAME = "storage"
 
 async def one_size(size: int, questions: int, folder: Path) -> dict[str, Any]:
     region = f"st{size}"
-    guild = GuildProcesses(folder / region, region)
-    try:
-        guild.start_server()
-        guild.start()
-        await guild.ready()
-        nc = await nats.connect(guild.url)
-        try:
-            with RssSampler(guild.pids) as rss:
-                company = await set_up(nc, region, members=size, communities=1)
-                members = company.communities["c0"]
-                before = await stream_state(nc, region)
-                for number in range(questions):
-                    asker = members[number % len(members)]
-                    data = question_data(f"st-{number}", "c0", asker, company.skills[asker][:2])
-                    await publish_all(nc, [ask(region, data)])
-                await settled(nc, region, deadline=120 + size / 50)
-                after = await stream_state(nc, region)
-        finally:
-            await nc.close()
-    finally:
-        guild.stop_all()
+    async with running_guild(folder / region, region) as (guild, nc):
+        with RssSampler(guild.pids) as rss:
+            company = await set_up(nc, region, members=size, communities=1)
+            members = company.communities["c0"]
+            before = await stream_state(nc, region)
+            for number in range(questions):
+                asker = members[number % len(members)]
+                data = question_data(f"st-{number}", "c0", asker, company.skills[asker][:2])
+                await publish_all(nc, [ask(region, data)])
+            await settled(nc, region, deadline=120 + size / 50)
+            after = await stream_state(nc, region)
     return {
         "size": size,
         "questions": questions,
@@ -81,9 +69,13 @@ def per_question(
     }
 
 
-async def run(sizes: list[int], questions: int) -> dict[str, Any]:
+async def measure(sizes: list[int], questions: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="guild-bench-storage-") as folder:
         return {"sizes": [await one_size(size, questions, Path(folder)) for size in sizes]}
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    return asyncio.run(measure(args.sizes, args.questions))
 
 
 def report(figures: dict[str, Any]) -> str:
@@ -100,10 +92,7 @@ def report(figures: dict[str, Any]) -> str:
                 rows,
             )
         )
-        shown = ", ".join(
-            f"{n} {v['peak_mb']:.0f}/{v['end_mb']:.0f}" for n, v in result["rss"].items()
-        )
-        lines.append(f"RSS (peak/end MB): {shown}")
+        lines.append(rss_line("RSS", result["rss"]))
     return "\n".join(lines)
 
 
@@ -118,11 +107,7 @@ QUICK = ["--sizes", "100", "--questions", "10"]
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    args = parser().parse_args(argv)
-    figures = asyncio.run(run(args.sizes, args.questions))
-    print(report(figures))
-    print(f"results: {write_results(NAME, vars(args), figures)}")
-    return figures
+    return run_main(NAME, parser(), run, report, argv)
 
 
 if __name__ == "__main__":

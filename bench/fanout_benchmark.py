@@ -126,7 +126,7 @@ async def one_size(size: int, folder: Path) -> dict[str, Any]:
     async with running_guild(folder / region, region) as (guild, nc):
         with RssSampler(guild.pids) as rss:
             company = await set_up(
-                nc, region, members=size, communities=1, preferences=WATCH_EVERYTHING
+                nc, region, members=size, communities=1, preferences=WATCH_EVERYTHING, at_work=False
             )
             members = company.communities["c0"]
             guild_side = await time_guild(

@@ -3,7 +3,8 @@
 :class:`GuildProcesses` starts the embedded nats-server (loopback, file storage) and each
 service with ``python -m services.<name>``, as ``guild up`` does, and stops every one of them
 by pid (SIGTERM, then SIGKILL) in :meth:`GuildProcesses.stop_all`, which callers run in a
-``finally``. A service can be paused (SIGSTOP) so that a backlog builds up in front of it and
+``finally``; should the benchmark itself be killed, the kernel stops them too (they die with
+their parent). A service can be paused (SIGSTOP) so that a backlog builds up in front of it and
 resumed (SIGCONT) to time how fast it drains.
 
 :class:`RssSampler` reads each process's resident set from ``/proc/<pid>/status`` a few times
@@ -33,6 +34,7 @@ import nats
 from nats.aio.client import Client
 
 from guild_cli.nats_server import EmbeddedNats
+from guild_cli.processes import die_with_parent
 from shared.naming import Streams
 
 SERVICES = ("membership", "content", "matching", "notifications")
@@ -90,10 +92,11 @@ class GuildProcesses:
                     env=env,
                     stdout=log,
                     stderr=subprocess.STDOUT,
+                    preexec_fn=die_with_parent(),
                 )
 
     async def ready(self, *names: str) -> None:
-        """Until each service answers its readiness probe (60 s at most)."""
+        """Until each service answers its readiness probe (two minutes at most)."""
         for name in names or tuple(self.processes):
             await until(lambda n=name: self._ready(n), f"{name} ready", deadline=120)
 

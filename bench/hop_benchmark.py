@@ -51,6 +51,7 @@ from nats.aio.client import Client
 from bench.guild import GuildProcesses, RssSampler, running_guild, settled, until
 from bench.harness import ROOT, rss_line, run_main, table
 from bench.population import ask, cloudevent, hire, publish_all, question_data, set_up
+from guild_cli.processes import die_with_parent
 from shared.naming import Streams
 
 NAME = "hop"
@@ -127,7 +128,12 @@ def input_stream(hop: str, region: str) -> str:
 def start_bare(command: list[str]) -> subprocess.Popen[str]:
     """The bare loop's process, talking over its stdin and stdout."""
     return subprocess.Popen(
-        command, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        command,
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        preexec_fn=die_with_parent(),
     )
 
 

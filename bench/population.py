@@ -120,10 +120,12 @@ async def set_up(
     members: int,
     communities: int,
     preferences: dict[str, Any] | None = None,
+    at_work: bool = True,
     seed: int = 1,
 ) -> Company:
     """``members`` people, each with three skills, spread over ``communities`` public
-    communities one facilitator created; at work around the clock; with ``preferences`` (the
+    communities one facilitator created; at work around the clock (unless not ``at_work``:
+    then in the default working hours, one command fewer each); with ``preferences`` (the
     defaults if None). Returns once the region has settled."""
     rng, company = random.Random(seed), Company(region)
     started = time.monotonic()
@@ -153,7 +155,7 @@ async def set_up(
     step = time.monotonic()
     await pipelined(
         (
-            _join(nc, region, m, c, preferences)
+            _join(nc, region, m, c, preferences, at_work)
             for c, ids_ in company.communities.items()
             for m in ids_
         ),
@@ -168,29 +170,22 @@ async def set_up(
 
 
 async def _join(
-    nc: Client, region: str, member_id: str, community_id: str, preferences: dict[str, Any] | None
+    nc: Client,
+    region: str,
+    member_id: str,
+    community_id: str,
+    preferences: dict[str, Any] | None,
+    at_work: bool,
 ) -> None:
     who = {"member_id": member_id}
-    await call(
-        nc,
-        "cmd",
-        region,
-        "membership",
-        "update_profile",
-        {**who, "working_hours": AROUND_THE_CLOCK},
-    )
-    await call(
-        nc, "cmd", region, "membership", "join_community", {**who, "community_id": community_id}
-    )
+    if at_work:
+        hours = {**who, "working_hours": AROUND_THE_CLOCK}
+        await call(nc, "cmd", region, "membership", "update_profile", hours)
+    joined = {**who, "community_id": community_id}
+    await call(nc, "cmd", region, "membership", "join_community", joined)
     if preferences is not None:
-        await call(
-            nc,
-            "cmd",
-            region,
-            "notifications",
-            "set_preferences",
-            {**who, "preferences": preferences},
-        )
+        chosen = {**who, "preferences": preferences}
+        await call(nc, "cmd", region, "notifications", "set_preferences", chosen)
 
 
 def question_data(ref: str, community_id: str, asker_id: str, skills: list[str]) -> dict[str, Any]:

@@ -286,21 +286,28 @@ async def call(
     payload: dict[str, Any],
     *,
     timeout: float = 30,
+    attempts: int = 5,
 ) -> dict[str, Any]:
     """A command or query over NATS request-reply; its result, or RuntimeError with the error.
-    A command gets a fresh ``request_id``."""
+    A command gets a ``request_id``; a request without a reply in ``timeout`` seconds, or one
+    still running (``in_progress``), is sent again with the same id, ``attempts`` times in all
+    (the service answers a repeated command from what it did the first time)."""
     if kind == "cmd":
         payload = {**payload, "request_id": str(uuid.uuid4())}
-    reply = json.loads(
-        (
-            await nc.request(
-                f"{kind}.{region}.{service}.{name}", json.dumps(payload).encode(), timeout=timeout
-            )
-        ).data
-    )
-    if not reply["ok"]:
-        raise RuntimeError(f"{kind} {service}.{name}: {reply['error']}")
-    return dict(reply["result"] or {})
+    subject, body = f"{kind}.{region}.{service}.{name}", json.dumps(payload).encode()
+    for attempt in range(1, attempts + 1):
+        try:
+            reply = json.loads((await nc.request(subject, body, timeout=timeout)).data)
+        except nats.errors.TimeoutError:
+            if attempt == attempts:
+                raise
+            continue
+        if reply["ok"]:
+            return dict(reply["result"] or {})
+        if reply["error"]["code"] != "in_progress" or attempt == attempts:
+            break
+        await asyncio.sleep(0.5 * attempt)
+    raise RuntimeError(f"{kind} {service}.{name}: {reply['error']}")
 
 
 async def stream_state(nc: Client, region: str) -> dict[str, dict[str, int]]:

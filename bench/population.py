@@ -27,8 +27,10 @@ from shared.tasks import pipelined
 AROUND_THE_CLOCK = {"start": "00:00", "end": "23:59:59.999999", "days": [1, 2, 3, 4, 5, 6, 7]}
 SKILLS = [f"skill{i:02d}" for i in range(40)]
 LEVELS = ["intermediate", "advanced", "expert"]
-WINDOW = 200
-"""Commands in flight at once during set-up."""
+WINDOW = 50
+"""Commands in flight at once during set-up. A service answers each command subject one
+request at a time (a FastStream core subscriber with one worker): more in flight only wait
+longer in its queue, past the request timeout."""
 WATCH_EVERYTHING = {"default_watch": "everything", "quiet_hours": None, "daily_budget": 1000}
 """Preferences under which every new post in a community reaches the member's inbox and
 endpoints now: they watch everything, have no quiet hours and a budget beyond any run."""

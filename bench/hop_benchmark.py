@@ -18,7 +18,8 @@ or questions published by a plain nats-py client with ``publish_async``; matchin
 notifications' backlogs are what content and matching published in the hops before. The
 service is resumed (SIGCONT) and timed until its consumers on the input stream have nothing
 pending and nothing unacknowledged; it stays up, idle (the next hops' services ask it
-questions). The same backlog (the same
+questions), except that the other three are paused again for membership's hop (the hires'
+events would keep them busy beside it). The same backlog (the same
 stored messages, from the same stream sequence) is then drained by the hop's bare loop
 (:mod:`bench.bare_loops`, its own process, fetch 100, the same contract validation and the
 same domain code, ``publish_async`` with the whole batch's PubAcks in flight, then ack),
@@ -57,7 +58,11 @@ from shared.naming import Streams
 NAME = "hop"
 ORDER = ("content", "matching", "notifications", "membership")
 """Content's questions are matching's backlog, matching's suggestions notifications'; the
-hires come last, so that their profiles are in no other hop's backlog."""
+hires come last, so that their profiles are in no other hop's backlog. A service stays up
+after its hop, idle: the next ones ask it questions."""
+QUIET_DURING = {"membership": ("content", "matching", "notifications")}
+"""Services paused during a hop besides its own: the hires' events would keep them busy
+beside membership (membership asks none of them anything)."""
 
 
 async def lags_of(nc: Client, stream: str, prefix: str) -> dict[str, int]:
@@ -201,7 +206,7 @@ async def one_hop(
     rss: RssSampler,
 ) -> dict[str, Any]:
     region, stream = guild.region, input_stream(hop, guild.region)
-    guild.pause(hop)  # a service stays up after its hop: the next ones ask it questions
+    guild.pause(hop, *QUIET_DURING.get(hop, ()))
     start = await last_seq(nc, stream) + 1 if hop in ("content", "membership") else None
     await backlog(nc, hop, region, company, args.events)
     if start is None:  # the first input is the first of the hop before's outputs

@@ -51,7 +51,7 @@ from nats.aio.client import Client
 
 from bench.guild import GuildProcesses, RssSampler, running_guild, settled, until
 from bench.harness import ROOT, rss_line, run_main, table
-from bench.population import ask, cloudevent, hire, publish_all, question_data, set_up
+from bench.population import Company, ask, cloudevent, hire, publish_all, question_data, set_up
 from guild_cli.processes import die_with_parent
 from shared.naming import Streams
 
@@ -94,7 +94,7 @@ async def last_seq(nc: Client, stream: str) -> int:
     return int((await nc.jetstream().stream_info(stream)).state.last_seq)
 
 
-async def backlog(nc: Client, hop: str, region: str, company: Any, events: int) -> None:
+async def backlog(nc: Client, hop: str, region: str, company: Company, events: int) -> None:
     """Publish the hop's input (for content and membership; the others drain what the hop
     before them published)."""
     if hop == "content":
@@ -201,7 +201,7 @@ async def one_hop(
     nc: Client,
     guild: GuildProcesses,
     hop: str,
-    company: Any,
+    company: Company,
     args: argparse.Namespace,
     rss: RssSampler,
 ) -> dict[str, Any]:

@@ -77,10 +77,7 @@ class Company:
     communities: dict[str, list[str]] = field(default_factory=dict)
     skills: dict[str, list[str]] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def members(self) -> list[str]:
-        return [m for ids in self.communities.values() for m in ids]
+    """How long each step of the set-up took (hire, join, settle, total)."""
 
 
 async def hire_people(

@@ -1,290 +1,302 @@
-"""One service hop of the slice, through Guild and through a bare nats-py consumer, same run.
+"""One hop of each service, Guild's process against a bare nats-py loop, in the same run.
 
-The hop: ``question_posted`` -> matching ranks experts -> ``experts_suggested``.
+The hops (each service's main consumer):
 
-* **guild**: the matching service as it runs in production (FastStream pull subscriber,
-  typed envelope validation, the settle middleware, the event publisher waiting for PubAck).
-* **bare**: a hand-written nats-py loop doing the same work: fetch in batches, validate the
-  same contract, run the same routing handler on the same kind of store (rank, choose, record
-  who was asked), publish with ``Nats-Msg-Id`` and wait for the PubAck, ack.
+=============  ==================================  ========================================
+membership     ``person_hired`` (ingest)           ``member_registered`` (+ contact, ...)
+content        ``question_asked`` (ingest)         ``question_posted``
+matching       ``question_posted``                 ``experts_suggested`` (10 people each)
+notifications  ``question_posted``,                inbox items (the 10 routed, and whoever
+               ``experts_suggested``               watches the community)
+=============  ==================================  ========================================
 
-A publisher offers a steady stream of events at ``--rate`` per second; each side consumes
-its own copy of the stream. Printed: the rate each side sustained, latency percentiles, and
-the ratio. Run from the repository root:
+One Guild (nats-server and the four services as processes) gets a company (``--members`` in
+``--communities`` communities, hired and joined pipelined) and settles; then content, matching and
+notifications are paused (SIGSTOP). For each hop in turn a backlog is put in front of the
+paused service: ``--events`` hires
+or questions published by a plain nats-py client with ``publish_async``; matching's and
+notifications' backlogs are what content and matching published in the hops before. The
+service is resumed (SIGCONT) and timed until its consumers on the input stream have nothing
+pending and nothing unacknowledged; it stays up, idle (the next hops' services ask it
+questions), except that the other three are paused again for membership's hop (the hires'
+events would keep them busy beside it). The same backlog (the same
+stored messages, from the same stream sequence) is then drained by the hop's bare loop
+(:mod:`bench.bare_loops`, its own process, fetch 100, the same contract validation and the
+same domain code, ``publish_async`` with the whole batch's PubAcks in flight, then ack),
+timed the same way. Matching's bare loop runs twice: without and with Guild's durable records
+(question, routing state, one per person asked) written pipelined.
 
-    .venv/bin/python -m bench.hop_benchmark               # embedded nats-server
-    NATS_URL=nats://host:4222 .venv/bin/python -m bench.hop_benchmark
+Printed per hop: events/s for Guild and for each bare loop, and the ratio (the goal is at
+least 0.5); RSS of each process.
+
+    .venv/bin/python -m bench.hop_benchmark
+    .venv/bin/python -m bench.hop_benchmark --events 300 --members 200
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import os
+import contextlib
 import random
-import statistics
+import subprocess
+import sys
 import tempfile
-import time as clock
-import uuid
-from collections.abc import Awaitable, Callable
-from dataclasses import replace
-from datetime import UTC, datetime, time
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import nats
 from nats.aio.client import Client
-from nats.js.api import ConsumerConfig
-from pydantic import TypeAdapter
 
-from guild_cli.nats_server import EmbeddedNats
-from services.matching.bootstrap import build_app
-from services.matching.domain.profiles import Hours, Profile
-from services.matching.domain.records import profile_key
-from services.matching.handlers import Deps
-from services.matching.handlers.questions import when_question_posted_route_it
-from services.matching.settings import MatchingSettings
-from services.matching.store.buckets import MatchingStore
-from services.matching.topology import topology
-from shared.contracts.content import QuestionPostedV1
-from shared.contracts.matching import ExpertsSuggestedV1
-from shared.envelope import Envelope, new_envelope, structured_body
-from shared.logs import configure_logging
-from shared.messaging.provisioning import apply
-from shared.messaging.publisher import EventPublisher, JetStreamPublisher
-from shared.naming import Service, Streams
+from bench.guild import GuildProcesses, RssSampler, running_guild, settled, until
+from bench.harness import ROOT, rss_line, run_main, table
+from bench.population import Company, ask, cloudevent, hire, publish_all, question_data, set_up
+from guild_cli.processes import die_with_parent
+from shared.naming import Streams
 
-SKILLS = [f"skill{i}" for i in range(200)]
-LEVELS = ["beginner", "intermediate", "advanced", "expert"]
-ALWAYS = Hours(start=time.min, end=time.max, days=(1, 2, 3, 4, 5, 6, 7))
-"""Bench members work around the clock, so every question alerts someone whenever it runs."""
+NAME = "hop"
+ORDER = ("content", "matching", "notifications", "membership")
+"""Content's questions are matching's backlog, matching's suggestions notifications'; the
+hires come last, so that their profiles are in no other hop's backlog. A service stays up
+after its hop, idle: the next ones ask it questions."""
+QUIET_DURING = {"membership": ("content", "matching", "notifications")}
+"""Services paused during a hop besides its own: the hires' events would keep them busy
+beside membership (membership asks none of them anything)."""
 
 
-def profiles(count: int, region: str, seed: int = 7) -> list[Profile]:
-    rng = random.Random(seed)
-    return [
-        Profile(
-            member_id=f"m{i}",
-            home_region=region,
-            region=rng.choice(["eu", "us", "apac"]),
-            timezone="Europe/Berlin",
-            skills=tuple((s, rng.choice(LEVELS)) for s in rng.sample(SKILLS, 5)),
-            languages=("en",),
-            revision=1,
-            working_hours=ALWAYS,
-        )
-        for i in range(count)
-    ]
-
-
-def question(region: str, number: int, rng: random.Random) -> bytes:
-    data = QuestionPostedV1(
-        question_id=f"q{number}",
-        community_id="c1",
-        community_name="Bench",
-        visibility="public",
-        asker={"member_id": f"m{number % 100}", "home_region": region},
-        title=f"Question {number} about {rng.choice(SKILLS)}",
-        text=f"How do I combine {rng.choice(SKILLS)} with {rng.choice(SKILLS)} safely?",
-        tags=rng.sample(SKILLS, 2),
-        posted_at=datetime.now(UTC),
-    )
-    envelope = new_envelope(
-        event_id=str(uuid.uuid4()),
-        source="/bench",
-        event_type=data.TYPE,
-        data=data,
-        region=region,
-    )
-    return structured_body(envelope)
-
-
-async def offer(nc: Client, region: str, count: int, rate: float) -> None:
-    """Publish ``count`` questions at a steady ``rate`` per second, each waiting for its PubAck
-    in a window, as a busy portal would."""
-    js, rng, subject = nc.jetstream(), random.Random(1), QuestionPostedV1.subject_in(region)
-    started, pending = clock.monotonic(), set()
-    for number in range(count):
-        due = started + number / rate
-        if (wait := due - clock.monotonic()) > 0:
-            await asyncio.sleep(wait)
-        body = question(region, number, rng)
-        pending.add(asyncio.ensure_future(js.publish(subject, body)))
-        if len(pending) >= 256:
-            _, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-    await asyncio.gather(*pending)
-
-
-async def count_outputs(nc: Client, region: str) -> int:
-    info = await nc.jetstream().stream_info(
-        Streams(region).events, subjects_filter=ExpertsSuggestedV1.subject_in(region)
-    )
-    return sum((info.state.subjects or {}).values())
-
-
-async def measure(
-    nc: Client, region: str, count: int, rate: float, consumer: Callable[[], Awaitable[Any]]
-) -> dict[str, float]:
-    latencies: list[float] = []
-    posted_at: dict[str, float] = {}
-
-    async def on_output(msg: Any) -> None:
-        question_id = json.loads(msg.data)["data"]["question_id"]
-        latencies.append(clock.time() - posted_at.get(question_id, clock.time()))
-
-    async def on_input(msg: Any) -> None:
-        posted_at[json.loads(msg.data)["data"]["question_id"]] = clock.time()
-
-    await nc.subscribe(ExpertsSuggestedV1.subject_in(region), cb=on_output)
-    await nc.subscribe(QuestionPostedV1.subject_in(region), cb=on_input)
-    worker = await consumer()
-    started = clock.monotonic()
-    await offer(nc, region, count, rate)
-    deadline = started + 60 + count / 100  # far beyond any healthy run: a stuck hop fails
-    while (done := await count_outputs(nc, region)) < count:
-        if clock.monotonic() > deadline:
-            await worker()  # raises what stopped the consumer, if it failed
-            raise RuntimeError(f"only {done} of {count} events came through the hop in time")
-        await asyncio.sleep(0.05)
-    elapsed = clock.monotonic() - started
-    await worker()
-    ordered = sorted(latencies)
+async def lags_of(nc: Client, stream: str, prefix: str) -> dict[str, int]:
+    """Pending + ack pending of the durable consumers on ``stream`` named ``prefix...``."""
     return {
-        "rate": count / elapsed,
-        "p50_ms": 1000 * statistics.median(ordered),
-        "p99_ms": 1000 * ordered[int(0.99 * (len(ordered) - 1))],
+        info.name: info.num_pending + info.num_ack_pending
+        for info in await nc.jetstream().consumers_info(stream)
+        if info.config.durable_name and info.name.startswith(prefix)
     }
 
 
-def settings_for(region: str, url: str = "nats://127.0.0.1:4222") -> MatchingSettings:
-    """Budgets far beyond the run: every question is routed, however many there are."""
-    return MatchingSettings(region=region, nats_url=url, experts_per_question=3,
-                            questions_per_day=10**9, questions_per_week=10**9)  # fmt: skip
+async def drain_time(
+    nc: Client, stream: str, prefix: str, deadline: float, go: Callable[[], None]
+) -> tuple[float, int]:
+    """The backlog of the ``prefix`` consumers on ``stream``; ``go()``; seconds until they have
+    drained it, and the backlog."""
+    backlog = sum((await lags_of(nc, stream, prefix)).values())
+    started = time.monotonic()
+    go()
+
+    async def drained() -> bool:
+        return not any((await lags_of(nc, stream, prefix)).values())
+
+    await until(drained, f"{prefix} consumers on {stream} to drain", deadline, every=0.01)
+    return time.monotonic() - started, backlog
 
 
-async def seed_members(nc: Client, region: str, members: list[Profile]) -> None:
-    """Provision matching's streams and buckets in ``region`` and store the members there."""
-    js = nc.jetstream()
-    await apply(js, topology(settings_for(region)))
-    store = MatchingStore.for_region(region)
-    await store.members.bind(js)
-    adapter: TypeAdapter[Profile] = TypeAdapter(Profile)
-    for profile in members:
-        local = replace(profile, home_region=region)
-        await store.members.put_raw(profile_key(local.member_id), adapter.dump_json(local))
+async def last_seq(nc: Client, stream: str) -> int:
+    return int((await nc.jetstream().stream_info(stream)).state.last_seq)
 
 
-async def guild_hop(
-    nc: Client, url: str, region: str, members: list[Profile]
-) -> Callable[[], Awaitable[Any]]:
-    await seed_members(nc, region, members)
-    app = build_app(settings_for(region, url))
-    await app.start()
-    return app.stop
+async def backlog(nc: Client, hop: str, region: str, company: Company, events: int) -> None:
+    """Publish the hop's input (for content and membership; the others drain what the hop
+    before them published)."""
+    if hop == "content":
+        messages, names = [], sorted(company.communities)
+        for n in range(events):
+            community_id = names[n % len(names)]
+            members = company.communities[community_id]
+            asker = members[n % len(members)]
+            data = question_data(f"hop-{n}", community_id, asker, company.skills[asker][:2])
+            messages.append(ask(region, data))
+        await publish_all(nc, messages)
+    elif hop == "membership":
+        rng = random.Random(3)
+        subject = f"ingest.{region}.hr.person_hired.v1"
+        await publish_all(
+            nc,
+            [
+                (
+                    subject,
+                    *cloudevent(
+                        "guild.ingest.hr.person_hired.v1",
+                        hire(f"h{n:06d}", region, ["skill01"], rng),
+                        "/hr-directory",
+                    ),
+                )
+                for n in range(events)
+            ],
+        )
 
 
-class BarePublish:
-    """nats-py's own publish, in the shape :class:`JetStreamPublisher` calls."""
-
-    def __init__(self, nc: Client) -> None:
-        self.connection = nc  # for max_payload, as the broker's connection
-        self.js = nc.jetstream()
-
-    async def publish(self, body: bytes, subject: str, **options: Any) -> Any:
-        return await self.js.publish(subject, body, **options)
+def input_stream(hop: str, region: str) -> str:
+    streams = Streams(region)
+    return streams.ingest if hop in ("content", "membership") else streams.events
 
 
-async def bare_hop(nc: Client, region: str, members: list[Profile]) -> Callable[[], Awaitable[Any]]:
-    js = nc.jetstream()
-    await seed_members(nc, region, members)
-    store = MatchingStore.for_region(region)
-    for kv in store.kv_stores():
-        await kv.bind(js)
-    for follower in store.followers:
-        await follower.start(js)
-    publisher = JetStreamPublisher(BarePublish(nc))  # type: ignore[arg-type]
-    events = EventPublisher(publisher, region=region, service=Service.MATCHING)
-    deps = Deps(store=store, events=events, region=region, policy=settings_for(region).policy())
-    sub = await js.pull_subscribe(
-        QuestionPostedV1.subject_in(region),
-        durable="bare-questions",
-        stream=Streams(region).events,
-        config=ConsumerConfig(max_deliver=3, ack_wait=60),
+def start_bare(command: list[str]) -> subprocess.Popen[str]:
+    """The bare loop's process, talking over its stdin and stdout."""
+    return subprocess.Popen(
+        command,
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        preexec_fn=die_with_parent(),
     )
 
-    async def handle(msg: Any) -> None:
-        event = Envelope[QuestionPostedV1].model_validate_json(msg.data)
-        await when_question_posted_route_it(event, deps)
-        await msg.ack()
 
-    running = True
-
-    async def loop() -> None:
-        while running:
-            try:
-                batch = await sub.fetch(10, timeout=1.0)
-            except TimeoutError:  # nats-py raises nats' or asyncio's, both TimeoutError
-                continue
-            await asyncio.gather(*(handle(m) for m in batch))
-
-    task = asyncio.create_task(loop())
-
-    async def stop() -> None:
-        nonlocal running
-        running = False
-        try:
-            await task
-            await sub.unsubscribe()
-        finally:
-            for follower in store.followers:
-                await follower.stop()
-
-    return stop
-
-
-async def main(args: argparse.Namespace) -> None:
-    configure_logging(service="bench", region="bench", level="WARNING", fmt="text")
-    server = None
-    url = os.environ.get("NATS_URL")
-    if not url:
-        server = EmbeddedNats(Path(tempfile.mkdtemp(prefix="guild-bench-"))).start()
-        url = server.url
-    nc = await nats.connect(url)
-    members = profiles(args.members, region="any")
-    suffix = uuid.uuid4().hex[:6]
+async def run_bare(
+    nc: Client,
+    hop: str,
+    region: str,
+    url: str,
+    start: int,
+    records: bool,
+    deadline: float,
+    rss: RssSampler,
+    label: str,
+) -> tuple[float, int]:
+    stream = input_stream(hop, region)
+    command = [
+        sys.executable,
+        "-m",
+        "bench.bare_loops",
+        hop,
+        "--url",
+        url,
+        "--region",
+        region,
+        "--stream",
+        stream,
+        "--start",
+        str(start),
+        *(["--records"] if records else []),
+    ]
+    process = start_bare(command)
+    extra = rss.pids
+    rss.pids = lambda: {**extra(), label: process.pid} if process.poll() is None else extra()
     try:
-        results = {}
-        for name in ("guild", "bare") if not args.bare_first else ("bare", "guild"):
-            region = f"b{name}{suffix}"
-            if name == "guild":
-                starter = lambda r=region: guild_hop(nc, url, r, members)  # noqa: E731
-            else:
-                starter = lambda r=region: bare_hop(nc, r, members)  # noqa: E731
-            results[name] = await measure(nc, region, args.events, args.rate, starter)
+        assert process.stdout is not None
+        line = await asyncio.get_running_loop().run_in_executor(None, process.stdout.readline)
+        if line.strip() != "ready":
+            raise RuntimeError(f"the bare {hop} loop did not start: {line!r}")
+
+        def go() -> None:
+            assert process.stdin is not None
+            process.stdin.write("go\n")
+            process.stdin.flush()
+
+        return await drain_time(nc, stream, "bare-", deadline, go)
     finally:
-        await nc.drain()
-        if server:
-            server.stop()
-    print_report(args, results)
+        rss.sample_now()
+        rss.pids = extra
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        with contextlib.suppress(Exception):
+            await nc.jetstream().delete_consumer(stream, f"bare-{hop}")
 
 
-def print_report(args: argparse.Namespace, results: dict[str, dict[str, float]]) -> None:
-    print(
-        f"hop: question_posted -> matching -> experts_suggested; {args.events} events offered "
-        f"at {args.rate:.0f}/s; {args.members} members in the index; batch 10"
+async def one_hop(
+    nc: Client,
+    guild: GuildProcesses,
+    hop: str,
+    company: Company,
+    args: argparse.Namespace,
+    rss: RssSampler,
+) -> dict[str, Any]:
+    region, stream = guild.region, input_stream(hop, guild.region)
+    guild.pause(hop, *QUIET_DURING.get(hop, ()))
+    start = await last_seq(nc, stream) + 1 if hop in ("content", "membership") else None
+    await backlog(nc, hop, region, company, args.events)
+    if start is None:  # the first input is the first of the hop before's outputs
+        start = args._first_seq[hop]
+    deadline = 120 + args.events * args.members / args.communities / 50
+    if hop == "content":
+        args._first_seq["matching"] = args._first_seq["notifications"] = (
+            await last_seq(nc, Streams(region).events) + 1
+        )
+    seconds, events = await drain_time(nc, stream, f"{hop}-", deadline, lambda: guild.resume(hop))
+    result: dict[str, Any] = {
+        "events": events,
+        "guild_seconds": seconds,
+        "guild_per_second": events / seconds,
+    }
+    variants = [("bare", False)] + ([("bare_records", True)] if hop == "matching" else [])
+    for name, records in variants:
+        bare_seconds, bare_events = await run_bare(
+            nc, hop, region, guild.url, start, records, deadline, rss, f"bare {hop}"
+        )
+        result[f"{name}_events"] = bare_events
+        result[f"{name}_seconds"] = bare_seconds
+        result[f"{name}_per_second"] = bare_events / bare_seconds
+        result[f"ratio_{name}"] = result["guild_per_second"] / result[f"{name}_per_second"]
+    return result
+
+
+async def measure(args: argparse.Namespace) -> dict[str, Any]:
+    region, args._first_seq = "hop", {}
+    with tempfile.TemporaryDirectory(prefix="guild-bench-hop-") as folder:
+        async with running_guild(Path(folder), region) as (guild, nc):
+            company = await set_up(nc, region, members=args.members, communities=args.communities)
+            await settled(nc, region)
+            guild.pause("content", "matching", "notifications")
+            hops = {}
+            with RssSampler(guild.pids) as rss:
+                for hop in ORDER:
+                    if hop in args.hops:
+                        hops[hop] = await one_hop(nc, guild, hop, company, args, rss)
+    return {"hops": hops, "rss": rss.figures(), "setup_seconds": company.seconds}
+
+
+def report(figures: dict[str, Any]) -> str:
+    rows = []
+    for hop, r in figures["hops"].items():
+        rows.append(
+            (
+                hop,
+                r["events"],
+                r["guild_per_second"],
+                r["bare_per_second"],
+                r["ratio_bare"],
+                r.get("bare_records_per_second"),
+                r.get("ratio_bare_records"),
+            )
+        )
+    return "\n".join(
+        [
+            table(
+                "one hop per service: Guild's process against a bare nats-py loop (events/s)",
+                ["hop", "backlog", "guild", "bare", "ratio", "bare+records", "ratio"],
+                rows,
+            ),
+            "goal: ratio >= 0.5; the backlog counts every input the service's consumers held",
+            rss_line("RSS", figures["rss"]),
+        ]
     )
-    print(f"{'':<26}{'events/s':>10}{'p50 ms':>10}{'p99 ms':>10}")
-    for name, label in (("guild", "guild (FastStream)"), ("bare", "bare nats-py")):
-        r = results[name]
-        print(f"{label:<26}{r['rate']:>10.0f}{r['p50_ms']:>10.1f}{r['p99_ms']:>10.1f}")
-    print(f"ratio guild/bare: {results['guild']['rate'] / results['bare']['rate']:.2f}")
+
+
+def parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=1000, help="hires or questions per hop")
+    parser.add_argument("--members", type=int, default=2000)
+    parser.add_argument("--communities", type=int, default=20)
+    parser.add_argument(
+        "--hops",
+        nargs="+",
+        default=list(ORDER),
+        choices=ORDER,
+        help="matching and notifications drain content's questions: choose content with them",
+    )
+    return parser
+
+
+QUICK = ["--events", "200", "--members", "200", "--communities", "20"]
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    return run_main(NAME, parser(), lambda args: asyncio.run(measure(args)), report, argv)
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=5000)
-    parser.add_argument("--rate", type=float, default=4000.0, help="offered events per second")
-    parser.add_argument("--members", type=int, default=2000)
-    parser.add_argument("--bare-first", action="store_true", help="run the bare loop first")
-    asyncio.run(main(parser.parse_args()))
+    main()

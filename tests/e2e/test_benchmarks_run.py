@@ -3,6 +3,7 @@ a benchmark that rots is a figure nobody can reproduce."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -41,13 +42,32 @@ def test_the_restart_benchmark_restarts_from_snapshots(nats_server):
         assert query in out
 
 
-def test_the_hop_benchmark_compares_guild_with_a_bare_consumer(nats_server):
-    out = run_bench(
-        "bench.hop_benchmark", "--events", "200", "--rate", "400",
-        nats_url=nats_server.url,
+def test_python_m_bench_quick_writes_well_formed_results():
+    """``python -m bench --quick storage``: the table printed, and a JSON result with the
+    command, the machine and a figure per stream (a shape, never a speed)."""
+    results = ROOT / "bench" / "results" / "storage.json"
+    results.unlink(missing_ok=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "storage"],
+        cwd=ROOT, capture_output=True, text=True, timeout=600, check=False,
     )  # fmt: skip
-    assert "guild" in out
-    assert "bare" in out
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "storage per question, community of 100 members" in result.stdout
+    document = json.loads(results.read_text())
+    assert document["benchmark"] == "storage"
+    assert "bench --quick storage" in document["command"]
+    assert {"nproc", "cpu", "ram_gb", "python", "nats_server", "faststream", "nats_py"} <= set(
+        document["machine"]
+    )
+    (size,) = document["figures"]["sizes"]
+    assert size["size"] == 100
+    assert size["questions"] == 10
+    assert size["messages_per_question"] > 0
+    assert size["inbox_items_per_question"] > 0
+    assert set(size["rss"]) == {"membership", "content", "matching", "notifications"}
+    for stream, figures in size["streams"].items():
+        assert stream.lower().endswith("_st100"), stream
+        assert set(figures) == {"messages", "bytes"}
 
 
 def test_the_matching_benchmark_rebuilds_restarts_and_ranks(nats_server):

@@ -1,0 +1,338 @@
+"""Guild as a black box: nats-server and the four services as processes this benchmark owns.
+
+:class:`GuildProcesses` starts the embedded nats-server (loopback, file storage) and each
+service with ``python -m services.<name>``, as ``guild up`` does, and stops every one of them
+by pid (SIGTERM, then SIGKILL) in :meth:`GuildProcesses.stop_all`, which callers run in a
+``finally``; should the benchmark itself be killed, the kernel stops them too (they die with
+their parent). A service can be paused (SIGSTOP) so that a backlog builds up in front of it and
+resumed (SIGCONT) to time how fast it drains.
+
+:class:`RssSampler` reads each process's resident set from ``/proc/<pid>/status`` a few times
+a second (peak and end); :class:`LagSampler` reads every durable consumer of the region
+(``num_pending`` + ``num_ack_pending``) and keeps each one's largest lag.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Self
+
+import httpx
+import nats
+from nats.aio.client import Client
+
+from guild_cli.nats_server import EmbeddedNats
+from guild_cli.processes import die_with_parent
+from shared.naming import Streams
+
+SERVICES = ("membership", "content", "matching", "notifications")
+
+BENCH_SETTINGS = {
+    "GUILD_LOG_FORMAT": "text",
+    "GUILD_LOG_LEVEL": "WARNING",
+    "GUILD_MATCHING_EXPERTS_PER_QUESTION": "10",
+    "GUILD_MATCHING_QUESTIONS_PER_DAY": "1000000",
+    "GUILD_MATCHING_QUESTIONS_PER_WEEK": "1000000",
+    "GUILD_MATCHING_INTROS_PER_NEWCOMER": "0",
+    "GUILD_NOTIFICATIONS_CHANNELS": '["inbox"]',
+}
+"""Every question is routed to 10 people however many questions a member was already asked
+(budgets far beyond a run); newcomers get no intros (set-up joins thousands at once, and intros
+are no path measured here); notifications deliver to the inbox only (the console channel
+would print each message)."""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class GuildProcesses:
+    """nats-server and the services of one region, as child processes."""
+
+    def __init__(self, folder: Path, region: str, *, env: dict[str, str] | None = None) -> None:
+        self.folder = folder
+        self.region = region
+        self.env = {**os.environ, **BENCH_SETTINGS, **(env or {})}
+        self.server = EmbeddedNats(folder / "nats", die_with_parent=True)
+        self.ports = {name: free_port() for name in SERVICES}
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def start_server(self) -> None:
+        self.server.start()
+
+    def start(self, *names: str) -> None:
+        for name in names or SERVICES:
+            env = {
+                **self.env,
+                "NATS_URL": self.url,
+                "GUILD_REGION": self.region,
+                f"GUILD_{name.upper()}_HTTP_PORT": str(self.ports[name]),
+            }
+            with (self.folder / f"{name}.log").open("ab") as log:
+                self.processes[name] = subprocess.Popen(
+                    [sys.executable, "-m", f"services.{name}"],
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    preexec_fn=die_with_parent(),
+                )
+
+    async def ready(self, *names: str) -> None:
+        """Until each service answers its readiness probe (two minutes at most)."""
+        for name in names or tuple(self.processes):
+            await until(lambda n=name: self._ready(n), f"{name} ready", deadline=120)
+
+    async def _ready(self, name: str) -> bool:
+        process = self.processes[name]
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"{name} exited with {process.returncode}: see {self.folder / (name + '.log')}"
+            )
+        try:
+            async with httpx.AsyncClient() as client:
+                url = f"http://127.0.0.1:{self.ports[name]}/readyz"
+                return (await client.get(url, timeout=1)).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def pids(self) -> dict[str, int]:
+        return {name: p.pid for name, p in self.processes.items() if p.poll() is None}
+
+    def pause(self, *names: str) -> None:
+        for name in names:
+            self.processes[name].send_signal(signal.SIGSTOP)
+
+    def resume(self, *names: str) -> None:
+        for name in names:
+            self.processes[name].send_signal(signal.SIGCONT)
+
+    def stop(self, *names: str) -> None:
+        """SIGTERM each (resumed first, if paused), SIGKILL what has not exited in 30 s."""
+        chosen = [self.processes[n] for n in names or tuple(self.processes)]
+        for process in chosen:
+            if process.poll() is None:
+                process.send_signal(signal.SIGCONT)
+                process.terminate()
+        for process in chosen:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+    def stop_all(self) -> None:
+        try:
+            self.stop()
+        finally:
+            self.server.stop()
+
+
+async def until(
+    probe: Callable[[], Awaitable[Any]], what: str, deadline: float = 60, every: float = 0.05
+) -> Any:
+    """Poll ``probe`` every ``every`` s until it returns something true; fail after
+    ``deadline`` seconds."""
+    end = time.monotonic() + deadline
+    while True:
+        if value := await probe():
+            return value
+        if time.monotonic() > end:
+            raise TimeoutError(f"{what}: not within {deadline:.0f} s")
+        await asyncio.sleep(every)
+
+
+async def durable_lags(nc: Client, region: str) -> dict[str, int]:
+    """Each durable consumer of ``region`` (as ``<stream>/<name>``): pending + ack pending."""
+    js, lags = nc.jetstream(), {}
+    for stream in Streams(region).all():
+        with contextlib.suppress(Exception):  # a stream nobody provisioned in this run
+            for info in await js.consumers_info(stream):
+                if info.config.durable_name:
+                    lags[f"{stream}/{info.name}"] = info.num_pending + info.num_ack_pending
+    return lags
+
+
+async def last_sequences(nc: Client, region: str) -> tuple[int, ...]:
+    js, found = nc.jetstream(), []
+    for info in await js.streams_info():
+        if (info.config.name or "").lower().endswith(f"_{region}"):
+            found.append(info.state.last_seq)
+    return tuple(found)
+
+
+async def settled(nc: Client, region: str, *, deadline: float = 300) -> float:
+    """Until every durable consumer of ``region`` has nothing pending and nothing new was
+    stored for half a second: the services have done what they were going to do. Returns the
+    seconds it took."""
+    started = time.monotonic()
+
+    async def quiet() -> bool:
+        before = await last_sequences(nc, region)
+        if any((await durable_lags(nc, region)).values()):
+            return False
+        await asyncio.sleep(0.5)
+        return before == await last_sequences(nc, region) and not any(
+            (await durable_lags(nc, region)).values()
+        )
+
+    await until(quiet, f"region {region} to settle", deadline=deadline)
+    return time.monotonic() - started
+
+
+def rss_kb(pid: int) -> int | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+class Sampling:
+    """Calls :meth:`sample` every ``every`` seconds while it is entered (``with``), and once
+    more on the way out."""
+
+    every: float = 0.5
+
+    async def sample(self) -> None:
+        raise NotImplementedError
+
+    async def _run(self) -> None:
+        while True:
+            with contextlib.suppress(Exception):  # a slow reply: the next sample counts
+                await self.sample()
+            await asyncio.sleep(self.every)
+
+    def __enter__(self) -> Self:
+        self._task = asyncio.get_running_loop().create_task(self._run())
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._task.cancel()
+
+
+@dataclass
+class RssSampler(Sampling):
+    """Peak and last resident set (MB) of each named process, four times a second."""
+
+    pids: Callable[[], dict[str, int]]
+    every: float = 0.25
+    peak: dict[str, float] = field(default_factory=dict)
+    end: dict[str, float] = field(default_factory=dict)
+
+    async def sample(self) -> None:
+        self.sample_now()
+
+    def sample_now(self) -> None:
+        for name, pid in self.pids().items():
+            if (kb := rss_kb(pid)) is not None:
+                self.end[name] = kb / 1024
+                self.peak[name] = max(self.peak.get(name, 0.0), kb / 1024)
+
+    def __exit__(self, *_: object) -> None:
+        super().__exit__()
+        self.sample_now()
+
+    def figures(self) -> dict[str, dict[str, float]]:
+        return {
+            name: {"peak_mb": round(self.peak[name], 1), "end_mb": round(self.end[name], 1)}
+            for name in sorted(self.peak)
+        }
+
+
+@dataclass
+class LagSampler(Sampling):
+    """Each durable consumer's largest lag (pending + ack pending), twice a second."""
+
+    nc: Client
+    region: str
+    every: float = 0.5
+    worst: dict[str, int] = field(default_factory=dict)
+
+    async def sample(self) -> None:
+        for name, lag in (await durable_lags(self.nc, self.region)).items():
+            self.worst[name] = max(self.worst.get(name, 0), lag)
+
+    def reset(self) -> dict[str, int]:
+        worst, self.worst = self.worst, {}
+        return worst
+
+
+async def call(
+    nc: Client,
+    kind: str,
+    region: str,
+    service: str,
+    name: str,
+    payload: dict[str, Any],
+    *,
+    timeout: float = 30,
+    attempts: int = 5,
+) -> dict[str, Any]:
+    """A command or query over NATS request-reply; its result, or RuntimeError with the error.
+    A command gets a ``request_id``; a request without a reply in ``timeout`` seconds, or one
+    still running (``in_progress``), is sent again with the same id, ``attempts`` times in all
+    (the service answers a repeated command from what it did the first time)."""
+    if kind == "cmd":
+        payload = {**payload, "request_id": str(uuid.uuid4())}
+    subject, body = f"{kind}.{region}.{service}.{name}", json.dumps(payload).encode()
+    for attempt in range(1, attempts + 1):
+        try:
+            reply = json.loads((await nc.request(subject, body, timeout=timeout)).data)
+        except nats.errors.TimeoutError:
+            if attempt == attempts:
+                raise
+            continue
+        if reply["ok"]:
+            return dict(reply["result"] or {})
+        if reply["error"]["code"] != "in_progress" or attempt == attempts:
+            break
+        await asyncio.sleep(0.5 * attempt)
+    raise RuntimeError(f"{kind} {service}.{name}: {reply['error']}")
+
+
+async def stream_state(nc: Client, region: str) -> dict[str, dict[str, int]]:
+    """Messages and bytes stored in each stream of ``region`` (KV buckets are streams too)."""
+    js, found = nc.jetstream(), {}
+    for info in await js.streams_info():
+        name = info.config.name or ""
+        if name.lower().endswith(f"_{region}"):
+            found[name] = {"messages": info.state.messages, "bytes": info.state.bytes}
+    return found
+
+
+@contextlib.asynccontextmanager
+async def running_guild(folder: Path, region: str) -> AsyncIterator[tuple[GuildProcesses, Client]]:
+    """nats-server and the four services of ``region`` started and ready, and a client
+    connected to the server; on the way out the client is closed and every process stopped."""
+    guild = GuildProcesses(folder, region)
+    try:
+        guild.start_server()
+        guild.start()
+        await guild.ready()
+        nc = await nats.connect(guild.url)
+        try:
+            yield guild, nc
+        finally:
+            await nc.close()
+    finally:
+        guild.stop_all()

@@ -318,6 +318,7 @@ class ServiceApp:
                 queue=self.service.value,
                 error_codes=error_codes,
                 ledger=ledger,
+                workers=self.settings.request_workers,
             )
 
     def publishes(self, *contracts: type[Contract]) -> None:

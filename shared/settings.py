@@ -68,6 +68,13 @@ class GuildSettings(BaseSettings):
         description="Messages each consumer handles at once; each is settled as it finishes "
         "(see shared.messaging.window).",
     )
+    request_workers: int = Field(
+        default=16,
+        ge=1,
+        le=256,
+        description="Commands and queries each subject answers at once (as replicas do: see "
+        "shared.messaging.rpc.answer).",
+    )
     handler_time_limit: float = Field(
         default=600.0,
         gt=0,

@@ -303,8 +303,13 @@ def answer(
     queue: str,
     error_codes: ErrorCodes | None = None,
     ledger: RequestLedger | None = None,
+    workers: int = 1,
 ) -> None:
-    """Serve ``handler(request, deps)`` on ``subject`` (a queue group: replicas share the load)."""
+    """Serve ``handler(request, deps)`` on ``subject`` (a queue group: replicas share the load),
+    up to ``workers`` requests at once. Requests run at once within a process as they already
+    do across replicas, under the same rules: a command is idempotent on its ``request_id``
+    (:class:`RequestLedger`), records several actors change are written compare-and-set, and
+    a record only its own actor changes (their reaction to a post) is the last one written."""
 
     async def endpoint(message: NatsMessage) -> bytes:
         return await respond(message.body, request_type, handler, deps, error_codes or {}, ledger)
@@ -312,7 +317,11 @@ def answer(
     endpoint.__name__ = handler.__name__
     endpoint.__doc__ = handler.__doc__
     broker.subscriber(
-        subject, queue=queue, title=f"{subject}:{request_type.__name__}", decoder=undecoded
+        subject,
+        queue=queue,
+        title=f"{subject}:{request_type.__name__}",
+        decoder=undecoded,
+        max_workers=workers,
     )(endpoint)
 
 

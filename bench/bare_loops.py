@@ -228,7 +228,7 @@ class MatchingHop(Hop):
         state = RoutingState(
             question.question_id, question.community_id, question.posted_at, next_at=now
         )
-        picks, held = _choose_experts(question, state, self.ranking, now)  # type: ignore[arg-type]
+        picks, held = _choose_experts(question, state, 1, self.ranking, now)  # type: ignore[arg-type]
         wave = Wave(1, now, tuple(p.member_id for p in picks))
         routed = _ROUTED.dump_json(Routed(at=now, wave=1))
         for pick in picks:  # what matching's read model learns from each routed record

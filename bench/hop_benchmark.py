@@ -75,15 +75,23 @@ async def lags_of(nc: Client, stream: str, prefix: str) -> dict[str, int]:
 
 
 async def drain_time(
-    nc: Client, stream: str, prefix: str, deadline: float, go: Callable[[], None]
+    nc: Client,
+    stream: str,
+    prefix: str,
+    deadline: float,
+    go: Callable[[], None],
+    gone: Callable[[], bool] = lambda: False,
 ) -> tuple[float, int]:
     """The backlog of the ``prefix`` consumers on ``stream``; ``go()``; seconds until they have
-    drained it, and the backlog."""
+    drained it, and the backlog. Raises at once if ``gone()`` (the process draining it
+    exited: its error is on stderr)."""
     backlog = sum((await lags_of(nc, stream, prefix)).values())
     started = time.monotonic()
     go()
 
     async def drained() -> bool:
+        if gone():
+            raise RuntimeError(f"the {prefix} consumer's process on {stream} exited")
         return not any((await lags_of(nc, stream, prefix)).values())
 
     await until(drained, f"{prefix} consumers on {stream} to drain", deadline, every=0.01)
@@ -183,7 +191,10 @@ async def run_bare(
             process.stdin.write("go\n")
             process.stdin.flush()
 
-        return await drain_time(nc, stream, "bare-", deadline, go)
+        def exited() -> bool:
+            return process.poll() is not None
+
+        return await drain_time(nc, stream, "bare-", deadline, go, gone=exited)
     finally:
         rss.sample_now()
         rss.pids = extra

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from services.matching.store.own_writes import OwnWrites, Stored
+from shared.own_writes import OwnWrites, Stored
 from shared.readmodel import Table
 
 

@@ -15,7 +15,7 @@ Routes go before the event and the state after it, so that a crash at any point 
 redelivery completes without repeating anything visible: routes stored for a wave whose event
 may not have gone out make the redelivery send that same wave again (same people, same
 derived event id, which JetStream drops if it was stored). Routes and routing states change
-the read model at once (:mod:`services.matching.store.own_writes`), the question record when
+the read model at once (:mod:`shared.own_writes`), the question record when
 its follower brings it (see below): choosing and recording who is asked is one step, so two
 questions handled at once see each other's routes, and each other's use of a member's
 budget. How much each member was asked lately is kept as routes are recorded

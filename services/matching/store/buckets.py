@@ -4,7 +4,7 @@ Matching learns only from events; what it learned is kept in its own buckets, so
 read models can be rebuilt at any time (from a snapshot plus the changes since).
 
 A handler reads its own writes from memory: each write below changes the read model at once
-and returns an awaitable that stores it (see :mod:`.own_writes`), so a handler makes its
+and returns an awaitable that stores it (see :mod:`shared.own_writes`), so a handler makes its
 decision, applies it, and awaits all its writes together, pipelined. The one exception is
 evidence of expertise, which the members model adds up rather than sets: it is applied by the
 follower alone, and :meth:`MatchingStore.add_evidence` waits for it.
@@ -36,9 +36,9 @@ from services.matching.domain.routing import RoutingState
 from services.matching.domain.sharing import Confidential, Need, Offer
 from services.matching.index.members import MemberModel
 from services.matching.index.questions import QuestionIndex
-from services.matching.store.own_writes import OwnWrites, Stored
 from shared.messaging.provisioning import Bucket, Buckets
 from shared.naming import Service
+from shared.own_writes import OwnWrites, Stored
 from shared.readmodel import BucketFollower, Table
 from shared.storage import KvStore
 

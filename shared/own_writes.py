@@ -1,4 +1,4 @@
-"""Reading one's own writes from memory: a read model that matching's handlers change at once.
+"""Reading one's own writes from memory: a read model that a service's handlers change at once.
 
 A handler that writes a key of one of its buckets applies the same change to the bucket's read
 model before the write goes out, in the same step as the decision it stores (so the next event
@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 from shared.readmodel import Projection
 
-log = logging.getLogger("guild.matching")
+log = logging.getLogger("guild.readmodel")
 
 
 @dataclass

@@ -352,7 +352,10 @@ async def _deliver_once(
     cause: Cause, notification: Notification, channel: Channel, deps: Deps
 ) -> None:
     """Sent, then recorded delivered (so a crash in between sends it again, and the inbox
-    keeps one: its message id is the notification id)."""
+    keeps one: its message id is the notification id). A ``notification_delivered`` status
+    per member, except for a post to a whole audience (a bulletin's): its parts'
+    ``notifications_routed`` count those it reached, and a status per member would make a
+    post to 50,000 write 50,000 events more."""
     key = delivery_key(cause.id, notification.recipient.member_id, channel.name)
     if key in deps.store.facts.delivered:
         return
@@ -360,7 +363,7 @@ async def _deliver_once(
     await channel.send(dispatch)
     delivered_at = deps.clock()
     writes = [deps.store.ledger.put(key, Delivery(Status.DELIVERED, delivered_at.isoformat()))]
-    if not notification.confidential:
+    if not notification.confidential and cause.bulletin is None:
         writes.append(deps.events.publish(
             public.notification_delivered(dispatch, delivered_at),
             event_id=derived_id("notification_delivered", dispatch.notification_id),

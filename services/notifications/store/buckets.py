@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import hmac
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -59,8 +61,8 @@ BUCKETS = Buckets(Service.NOTIFICATIONS, {
                      ttl=BUDGET_KEPT),
     "inbox-state": Bucket("Read or archived, per inbox item: <member>.<notification>",
                           secure=True),
-    "erased": Bucket("Members erased here, by id (ids and when only): nothing is delivered "
-                     "to them again"),
+    "erased": Bucket("Members erased here, by a keyed hash of their id, and when: nothing is "
+                     "delivered to them again"),
 })  # fmt: skip
 
 
@@ -271,6 +273,8 @@ class NotificationsStore:
     """Members erased here (the erased bucket; :meth:`mark_erased` updates it at once)."""
     followers: list[BucketFollower]
     js: JetStreamContext | None = None
+    erasure_secret: bytes | None = None
+    """Keys the erased markers (see :meth:`erased_key`); loaded at start."""
     digests_looked_at: dict[str, tuple[Preferences, datetime, datetime]] = dataclasses.field(
         default_factory=dict
     )
@@ -380,17 +384,25 @@ class NotificationsStore:
         await self.digest_sent.put(member_id, due)
         self.last_digests.apply(member_id, self.digest_sent.encode(due))
 
+    def erased_key(self, member_id: str) -> str:
+        """The marker's key for a member: a keyed hash of their id (the region's own secret),
+        so that the marker, kept for good, holds no id of anyone erased: nobody can tell from
+        it whom it is about, while a delivery naming them finds it."""
+        assert self.erasure_secret is not None, "the erasure secret is not loaded"
+        return hmac.new(self.erasure_secret, member_id.encode(), hashlib.sha256).hexdigest()
+
     def is_erased(self, member_id: str) -> bool:
         """Whether the member was erased here (from memory)."""
-        return member_id in self.gone.items
+        return self.erased_key(member_id) in self.gone.items
 
     async def mark_erased(self, member_id: str, at: datetime) -> None:
         """Note that the member is erased, in memory first (so that no delivery decided
         from here on goes to them), then in the bucket (so that every replica and a restart
         know it). Called before :meth:`forget`: see
         :mod:`~services.notifications.handlers.delivery` for why this order matters."""
-        self.gone.items.setdefault(member_id, at)
-        await self.erased.put(member_id, at)
+        key = self.erased_key(member_id)
+        self.gone.items.setdefault(key, at)
+        await self.erased.put(key, at)
 
     async def forget(self, member_id: str) -> None:
         """Securely erase everything kept about the member (their inbox and outbox included),

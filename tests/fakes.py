@@ -263,4 +263,5 @@ def notifications_store(region: str = "eu") -> Any:
             fake = CountingKvStore(value._adapter._type, [projection] if projection else [])
             setattr(store, name, fake)
     store.followers = [FakeFollower() for _ in store.followers]
+    store.erasure_secret = b"a test's own secret"
     return store

@@ -191,6 +191,7 @@ def build_app(
     async def keys(js: Any) -> None:
         await store.bind_inbox(js)
         deps.links.secret = await kept_secret(store.keys, "links")
+        store.erasure_secret = await kept_secret(store.keys, "erased")
         if isinstance(mail := deps.outbox.channels.get(EndpointKind.EMAIL), EmailChannel):
             mail.secret = await kept_secret(store.keys, "mail-ids")
 

@@ -262,6 +262,7 @@ class Delivery:
 TOLD = "told"
 """The ledger's channel name for what told a member of a topic (see :func:`tell_once`)."""
 ALREADY_TOLD = "you were told of this question already"
+ERASED = "the member was erased: nothing is delivered to them"
 
 
 def tell_once(told: Delivery | None, cause_id: str, action: Action) -> tuple[bool, str | None]:

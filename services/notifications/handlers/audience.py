@@ -38,6 +38,10 @@ from shared.envelope import Envelope
 async def change_audience(
     member_id: str, deps: Deps, change: Callable[[Audience], Audience]
 ) -> None:
+    """Change what is kept of a member homed here (nothing for an erased member: a late
+    or redelivered event does not bring their profile back)."""
+    if deps.store.is_erased(member_id):
+        return
     await deps.store.audience.change(member_id, lambda held: change(held or Audience(member_id)))
 
 

@@ -16,6 +16,21 @@ not get it, has nothing stored (no decision, no digest item, no status); their d
 from the bulletin when it is due (see :mod:`~services.notifications.handlers.schedule`).
 Every event's outcomes are counted in one ``notifications_routed`` event; members it reached
 have their ledger entries, inbox item and statuses as well.
+
+Nothing reaches an erased member, not even from an event that comes after their erasure (a
+redelivery, a delayed event, a fan-out part still pending): the erasure marks them erased
+(:meth:`~services.notifications.store.buckets.NotificationsStore.mark_erased`, in memory at
+once, then in the ``erased`` bucket that every replica follows) *before* it erases what is
+kept of them, and a delivery skips every member so marked (counted suppressed, why
+:data:`~services.notifications.domain.model.ERASED`; nothing stored). A delivery already
+decided when the erasure starts (handlers run concurrently) may still write after the erasure
+erased their inbox; so, once its writes are confirmed, a delivery looks at the mark again for
+the members it wrote to, and erases again what it wrote for any marked meanwhile. Within one
+instance this closes the race, both sides doing "write, then look" on one event loop: if the
+delivery's look finds no mark, the mark was set after it, so the erasure's erasing began
+after the delivery's writes were confirmed, and erases them; if it finds the mark, the
+delivery erases them itself. Another replica sees the mark once its follower brings it (a
+delivery there in the follower's lag is not caught by the look, only by the next erasure).
 """
 
 from __future__ import annotations
@@ -31,6 +46,7 @@ from services.notifications.domain.bulletins import Bulletin
 from services.notifications.domain.endpoints import Endpoint, Message, Parcel
 from services.notifications.domain.model import (
     ALREADY_TOLD,
+    ERASED,
     TOLD,
     Delivery,
     Dispatch,
@@ -143,6 +159,11 @@ class Plan:
     def member_id(self) -> str:
         return self.notification.recipient.member_id
 
+    @property
+    def for_erased(self) -> bool:
+        """Decided for a member already erased: nothing is carried out."""
+        return self.verdict.why == ERASED
+
 
 async def route_all(cause: Cause, notifications: list[Notification], deps: Deps) -> list[Plan]:
     """Decide every member's notification in memory, tell the ledger (pipelined), then make
@@ -158,7 +179,18 @@ async def route_all(cause: Cause, notifications: list[Notification], deps: Deps)
         pending = [plan(cause, p.notification, deps) for p in conflicts]
         plans.update((p.member_id, p) for p in pending)
     await pipelined(carry_out(cause, p, deps) for p in plans.values())
+    await _erase_again(plans.values(), deps)
     return list(plans.values())
+
+
+async def _erase_again(plans: Iterable[Plan], deps: Deps) -> None:
+    """What was just delivered to members erased meanwhile, erased again (their erasure may
+    have erased their inbox before these writes landed; see the module doc)."""
+    store = deps.store
+    for member_id in {
+        p.member_id for p in plans if not p.for_erased and store.is_erased(p.member_id)
+    }:
+        await store.erase_deliveries(member_id)
 
 
 def plan(cause: Cause, notification: Notification, deps: Deps) -> Plan:
@@ -167,6 +199,8 @@ def plan(cause: Cause, notification: Notification, deps: Deps) -> Plan:
     event handled meanwhile) sees it. Keeps :func:`decide`'s rules and :func:`tell_once`'s."""
     store, member_id = deps.store, notification.recipient.member_id
     prefs = store.preferences_of(member_id)
+    if store.is_erased(member_id):
+        return Plan(notification, prefs, Verdict(Action.SUPPRESS, ERASED))
     notification = notification.without(prefs.reasons_off)
     told_key = _told_key(notification.topic, notification) if notification.topic else None
     told = store.facts.decided.get(told_key) if told_key else None
@@ -269,7 +303,7 @@ def _unnoted(plans: list[Plan], deps: Deps) -> None:
 async def carry_out(cause: Cause, p: Plan, deps: Deps) -> None:
     """Make the member's delivery as decided (nothing for what the bulletin says)."""
     verdict, notification = p.verdict, p.notification
-    if cause.keeps_quiet(verdict):
+    if cause.keeps_quiet(verdict) or p.for_erased:
         return
     if p.superseded is not None:
         await deps.store.digest.delete(p.superseded)
@@ -318,7 +352,10 @@ async def _deliver_once(
     cause: Cause, notification: Notification, channel: Channel, deps: Deps
 ) -> None:
     """Sent, then recorded delivered (so a crash in between sends it again, and the inbox
-    keeps one: its message id is the notification id)."""
+    keeps one: its message id is the notification id). A ``notification_delivered`` status
+    per member, except for a post to a whole audience (a bulletin's): its parts'
+    ``notifications_routed`` count those it reached, and a status per member would make a
+    post to 50,000 write 50,000 events more."""
     key = delivery_key(cause.id, notification.recipient.member_id, channel.name)
     if key in deps.store.facts.delivered:
         return
@@ -326,7 +363,7 @@ async def _deliver_once(
     await channel.send(dispatch)
     delivered_at = deps.clock()
     writes = [deps.store.ledger.put(key, Delivery(Status.DELIVERED, delivered_at.isoformat()))]
-    if not notification.confidential:
+    if not notification.confidential and cause.bulletin is None:
         writes.append(deps.events.publish(
             public.notification_delivered(dispatch, delivered_at),
             event_id=derived_id("notification_delivered", dispatch.notification_id),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from services.notifications.domain import model
+from services.notifications.domain.erasure import FORMER_MEMBER
 from services.notifications.domain.model import Contact, Recipient
 from services.notifications.handlers import Deps
 from services.notifications.handlers.delivery import deliver
@@ -31,8 +32,11 @@ async def name_of(member_id: str, deps: Deps, fallback: str) -> str:
 
 
 async def when_member_contact_changed_keep_it(event: Envelope[MemberContactV1], deps: Deps) -> None:
-    """Keep the newest contact of each member homed here."""
+    """Keep the newest contact of each member homed here (none of an erased member: a late
+    or redelivered contact is not kept again)."""
     data = event.data
+    if deps.store.is_erased(data.member_id):
+        return
     held = await deps.store.contact(data.member_id)
     if held is None or held.revision <= data.revision:
         contact = Contact(
@@ -44,6 +48,8 @@ async def when_member_contact_changed_keep_it(event: Envelope[MemberContactV1], 
 async def newcomer_name(member: MemberProfile, deps: Deps) -> str:
     if member.home_region != deps.region:
         return f"A colleague from {member.region}"
+    if deps.store.is_erased(member.member_id):
+        return FORMER_MEMBER
     contact = await deps.store.contact(member.member_id)
     if contact is None:
         raise ContactNotKnownYet(f"no contact yet for member {member.member_id}")
@@ -108,6 +114,9 @@ async def when_intros_proposed_tell_member(event: Envelope[IntrosProposedV1], de
 
 async def when_member_erased_forget_them(event: Envelope[MemberErasedV1], deps: Deps) -> None:
     """Everything kept about them here is securely erased: contact, channels, preferences,
-    what waits for them, their inbox."""
+    what waits for them, their inbox. Marked erased first, so that nothing is delivered to
+    them from then on (see :mod:`~services.notifications.handlers.delivery`)."""
     if event.data.member.home_region == deps.region:
-        await deps.store.forget(event.data.member.member_id)
+        member_id = event.data.member.member_id
+        await deps.store.mark_erased(member_id, event.data.erased_at)
+        await deps.store.forget(member_id)

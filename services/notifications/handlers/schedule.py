@@ -55,6 +55,8 @@ async def release_held_pushes(deps: Deps) -> int:
         if held.value.due > now:
             continue
         member_id = key.partition(".")[0]
+        if deps.store.is_erased(member_id):  # their erasure erases it
+            continue
         await push(held.value.parcel, deps, deps.store.preferences_of(member_id))
         await deps.store.held.delete(key)
         released += 1

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import hmac
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -59,6 +61,8 @@ BUCKETS = Buckets(Service.NOTIFICATIONS, {
                      ttl=BUDGET_KEPT),
     "inbox-state": Bucket("Read or archived, per inbox item: <member>.<notification>",
                           secure=True),
+    "erased": Bucket("Members erased here, by a keyed hash of their id, and when: nothing is "
+                     "delivered to them again"),
 })  # fmt: skip
 
 
@@ -253,6 +257,7 @@ class NotificationsStore:
     digest_sent: KvStore[datetime]
     budget: KvStore[int]
     inbox_state: KvStore[str]
+    erased: KvStore[datetime]
     region: str
     people: AudienceIndex
     sign_ins: SignInIndex
@@ -264,8 +269,12 @@ class NotificationsStore:
     spent: Table[int]
     """Interruptions per member and local day (the budget bucket)."""
     reach: Reach
+    gone: Table[datetime]
+    """Members erased here (the erased bucket; :meth:`mark_erased` updates it at once)."""
     followers: list[BucketFollower]
     js: JetStreamContext | None = None
+    erasure_secret: bytes | None = None
+    """Keys the erased markers (see :meth:`erased_key`); loaded at start."""
     digests_looked_at: dict[str, tuple[Preferences, datetime, datetime]] = dataclasses.field(
         default_factory=dict
     )
@@ -289,7 +298,8 @@ class NotificationsStore:
         )
         audience, contacts = store("audience", Audience), store("contacts", Contact)
         preferences, bulletins = store("preferences", Preferences), store("bulletins", Bulletin)
-        digest_sent = store("digest-sent", datetime)
+        digest_sent, erased = store("digest-sent", datetime), store("erased", datetime)
+        gone = Table(datetime, "erased-1")
 
         def follower(kv: KvStore, projection: Projection, name: str) -> BucketFollower:  # type: ignore[type-arg]
             return BucketFollower(kv.bucket, projection, region=region,
@@ -308,6 +318,7 @@ class NotificationsStore:
             digest_sent=digest_sent,
             budget=budget,
             inbox_state=store("inbox-state", str),
+            erased=erased,
             region=region,
             people=people,
             sign_ins=sign_ins,
@@ -317,6 +328,7 @@ class NotificationsStore:
             facts=facts,
             spent=spent,
             reach=reach,
+            gone=gone,
             followers=[
                 follower(ledger, facts, "ledger-facts"),
                 follower(budget, spent, "budget"),
@@ -326,6 +338,7 @@ class NotificationsStore:
                 follower(preferences, choices, "preferences"),
                 follower(bulletins, waiting, "bulletins"),
                 follower(digest_sent, last_digests, "digest-sent"),
+                follower(erased, gone, "erased"),
             ],
         )
 
@@ -333,7 +346,7 @@ class NotificationsStore:
         return [
             self.contacts, self.ledger, self.endpoints, self.keys, self.audience,
             self.preferences, self.held, self.digest, self.bulletins, self.digest_sent,
-            self.budget, self.inbox_state,
+            self.budget, self.inbox_state, self.erased,
         ]  # fmt: skip
 
     def preferences_of(self, member_id: str) -> Preferences:
@@ -371,9 +384,30 @@ class NotificationsStore:
         await self.digest_sent.put(member_id, due)
         self.last_digests.apply(member_id, self.digest_sent.encode(due))
 
+    def erased_key(self, member_id: str) -> str:
+        """The marker's key for a member: a keyed hash of their id (the region's own secret),
+        so that the marker, kept for good, holds no id of anyone erased: nobody can tell from
+        it whom it is about, while a delivery naming them finds it."""
+        assert self.erasure_secret is not None, "the erasure secret is not loaded"
+        return hmac.new(self.erasure_secret, member_id.encode(), hashlib.sha256).hexdigest()
+
+    def is_erased(self, member_id: str) -> bool:
+        """Whether the member was erased here (from memory)."""
+        return self.erased_key(member_id) in self.gone.items
+
+    async def mark_erased(self, member_id: str, at: datetime) -> None:
+        """Note that the member is erased, in memory first (so that no delivery decided
+        from here on goes to them), then in the bucket (so that every replica and a restart
+        know it). Called before :meth:`forget`: see
+        :mod:`~services.notifications.handlers.delivery` for why this order matters."""
+        key = self.erased_key(member_id)
+        self.gone.items.setdefault(key, at)
+        await self.erased.put(key, at)
+
     async def forget(self, member_id: str) -> None:
         """Securely erase everything kept about the member (their inbox and outbox included),
-        and rewrite what other members were told about them (see :meth:`rewrite_mentions`)."""
+        and rewrite what other members were told about them (see :meth:`rewrite_mentions`).
+        Idempotent."""
         assert self.js is not None, "dead letters are not bound"
         await erase_dead_letters(
             self.js, self.region, Service.NOTIFICATIONS, mentions_id(member_id)
@@ -385,6 +419,12 @@ class NotificationsStore:
                    self.digest_sent):  # fmt: skip
             await kv.erase(member_id)
         await self._rewrite_bulletins(_without_member(member_id))
+        await self.erase_deliveries(member_id)
+
+    async def erase_deliveries(self, member_id: str) -> None:
+        """Securely erase what was delivered to the member or waits for them: their inbox
+        (items and their read state), outbox, held pushes, digest items and budget counts.
+        Idempotent."""
         for kv in (self.held, self.digest, self.inbox_state, self.budget):
             await kv.erase_prefix(f"{member_id}.")
         await self.erase_inbox(member_id)

@@ -10,7 +10,7 @@ from collections import Counter
 
 from services.notifications.delivery.fanout import fanout_stream
 from services.notifications.handlers import audience
-from shared.contracts.notifications import NotificationsRoutedV1
+from shared.contracts.notifications import NotificationDeliveredV1, NotificationsRoutedV1
 from tests.helpers import eventually, settled
 
 PART_SIZE = 10
@@ -61,6 +61,9 @@ async def test_a_part_that_fails_is_retried_alone_and_every_member_is_told_once(
     parts = [s for s in await n.statuses(NotificationsRoutedV1.TYPE) if s["cause_id"] == cause]
     assert sorted((s["part"], s["recipients"]) for s in parts) == [
         (1, 10), (2, 10), (3, 10), (4, 5)]  # fmt: skip
+    assert sum(o["count"] for s in parts for o in s["outcomes"] if o["action"] == "now") == 35
+    delivered = await n.statuses(NotificationDeliveredV1.TYPE)
+    assert [d for d in delivered if d["cause_id"] == cause] == [], "the parts' counts say it"
 
 
 async def test_a_personal_alert_is_not_held_up_by_a_fan_out_waiting_in_parts(

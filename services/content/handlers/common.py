@@ -48,15 +48,16 @@ def member_info(member_id: str, deps: Deps) -> MemberInfo | None:
     return deps.store.people.get(member_id)
 
 
+class PostExists(UnknownPost):
+    """A new post's id is taken (its create was refused)."""
+
+
 async def save_post(post: Post, deps: Deps, *, revision: int | None = None) -> int:
-    """Store ``post`` (new, or replacing ``revision``) and wait until the index has it."""
-    if revision is None:
-        stored = await deps.store.posts.create(post.post_id, post)
-        if stored is None:
-            raise UnknownPost(f"post {post.post_id!r} exists already")
-    else:
-        stored = await deps.store.posts.update(post.post_id, post, revision=revision)
-    await deps.store.wait_for_posts(stored)
+    """Store ``post`` (new, or replacing ``revision``): in the index at once, so the reply and
+    the next message read it from memory; returns once the bucket has confirmed it."""
+    stored = await deps.store.save_post(post, revision=revision)
+    if stored is None:
+        raise PostExists(f"post {post.post_id!r} exists already")
     return stored
 
 

@@ -29,6 +29,7 @@ from services.content.handlers.common import (
 )
 from shared.contracts import content as c
 from shared.ids import new_id
+from shared.tasks import pipelined
 
 
 async def publish_new_post(
@@ -196,14 +197,16 @@ async def accept_answer(command: c.AcceptAnswer, deps: Deps) -> c.PostView:
         subject=question.post_id,
     )
     if answer.author_id != question.author_id:
-        for tag in question.tags:
-            await publish(
+        await pipelined(
+            publish(
                 public.skill_suggested(answer.author_id, deps.region, tag, question, now),
                 deps,
                 answer.post_id,
                 tag,
                 subject=answer.author_id,
             )
+            for tag in question.tags
+        )
     return _view(question, deps)
 
 
@@ -243,13 +246,12 @@ async def _react(
     found, community = await post_for(post_id, actor_id, deps)
     if found.value.author_id == actor_id:
         raise InvalidChange("not on your own post")
-    key = f"{post_id}.{actor_id}"
-    held = await deps.store.reactions.get(key)
-    before = held.value if held else Reaction(post_id, actor_id)
+    # read, decided and applied to the index in one step (no await between): two reactions of
+    # one member handled at once see each other, and the later one decides from the earlier
+    before = deps.store.reaction(post_id, actor_id)
     after = replace(before, **change)  # type: ignore[arg-type]
     if after != before:
-        revision = await deps.store.reactions.put(key, after)
-        await deps.store.wait_for_reactions(revision)
+        await deps.store.save_reaction(after)
     return found.value, community, before, after
 
 

@@ -16,7 +16,7 @@ from services.content.domain.model import (
 )
 from services.content.events import public
 from services.content.handlers import Deps
-from services.content.handlers.common import member_info, post_for, publish
+from services.content.handlers.common import member_info, post_for, publish, save_post
 from services.content.handlers.posts import publish_new_post
 from shared.contracts import content as c
 from shared.ids import derived_id
@@ -150,8 +150,7 @@ async def close_offer(command: c.CloseOffer, deps: Deps) -> c.PostView:
 
 
 async def _save_offer(found: Versioned[Post], offer: Post, deps: Deps) -> None:
-    revision = await deps.store.posts.update(offer.post_id, offer, revision=found.revision)
-    await deps.store.wait_for_posts(revision)
+    await save_post(offer, deps, revision=found.revision)
 
 
 async def _after_closing(

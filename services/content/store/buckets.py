@@ -1,9 +1,19 @@
-"""Content's buckets, and the indexes that follow them."""
+"""Content's buckets, and the indexes that follow them.
+
+A handler reads its own writes of posts and reactions from memory: :meth:`ContentStore.save_post`
+and :meth:`ContentStore.save_reaction` change the index at once and return an awaitable that
+stores the change (see :mod:`shared.own_writes`); the follower's later copy is skipped. Nobody
+waits for a follower: a command that replies with what it wrote reads it from the index, and
+two messages handled at once decide from each other's changes.
+"""
 
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
+from typing import Any
 
 from services.content.domain.model import (
     Claim,
@@ -22,6 +32,7 @@ from services.content.store.index import (
 )
 from shared.messaging.provisioning import Bucket, Buckets
 from shared.naming import Service
+from shared.own_writes import OwnWrites, Stored
 from shared.readmodel import BucketFollower, Table
 from shared.storage import DeadLetters, KvStore, Versioned
 
@@ -55,6 +66,14 @@ class ContentStore:
     membership: JoinedIndex = field(default_factory=JoinedIndex)
     people: Table[MemberInfo] = field(default_factory=members_table)
     followers: list[BucketFollower] = field(default_factory=list)
+    own: dict[str, OwnWrites] = field(init=False)
+    """The post and reaction indexes as the handlers change them (their followers feed them)."""
+
+    storing: Counter[str] = field(default_factory=Counter)
+    """Post ids with a write of ours in flight (being stored by a message handled now)."""
+
+    def __post_init__(self) -> None:
+        self.own = {"posts": OwnWrites(self.index), "reactions": OwnWrites(self.votes)}
 
     @classmethod
     def for_region(cls, region: str) -> ContentStore:
@@ -75,8 +94,8 @@ class ContentStore:
         made.followers = [
             BucketFollower(bucket.bucket, projection, region=region, service=SERVICE, name=name)
             for name, bucket, projection in (
-                ("posts", made.posts, made.index),
-                ("reactions", made.reactions, made.votes),
+                ("posts", made.posts, made.own["posts"]),
+                ("reactions", made.reactions, made.own["reactions"]),
                 ("communities", made.communities, made.directory),
                 ("joined", made.joined, made.membership),
                 ("members", made.members, made.people),
@@ -103,11 +122,44 @@ class ContentStore:
         found = await asyncio.gather(*(self.posts.get(post_id) for post_id in post_ids))
         return [entry.value for entry in found if entry is not None]
 
-    async def wait_for_posts(self, revision: int) -> None:
-        await self.followers[0].wait_for(revision)
+    def save_post(self, post: Post, *, revision: int | None = None) -> Awaitable[int | None]:
+        """Store ``post``: into the index now, into the bucket when awaited, as a create
+        (None if the id is taken: the index then holds what is stored) or, given ``revision``,
+        a compare-and-set (raises :class:`~shared.storage.StaleRevision` if it changed)."""
+        key, posts = post.post_id, self.posts
 
-    async def wait_for_reactions(self, revision: int) -> None:
-        await self.followers[1].wait_for(revision)
+        def stored() -> Awaitable[int | None]:
+            if revision is None:
+                return posts.create(key, post)
+            return posts.update(key, post, revision=revision)
+
+        data = posts.encode(post)
+        write = self.own["posts"].write(key, data, stored, lambda: _stored(posts, key))
+        self.storing[key] += 1
+        return self._stored_post(key, write)
+
+    async def _stored_post(self, key: str, write: Awaitable[int | None]) -> int | None:
+        try:
+            return await write
+        finally:
+            self.storing[key] -= 1
+            if not self.storing[key]:
+                del self.storing[key]
+
+    def save_reaction(self, reaction: Reaction) -> Awaitable[int | None]:
+        """Set one member's reaction to a post: in the index now, in the bucket when awaited."""
+        key, reactions = reaction.key, self.reactions
+        return self.own["reactions"].write(
+            key,
+            reactions.encode(reaction),
+            lambda: reactions.put(key, reaction),
+            lambda: _stored(reactions, key),
+        )
+
+    def reaction(self, post_id: str, member_id: str) -> Reaction:
+        """A member's reaction to a post as the index holds it (none yet: a neutral one)."""
+        vote, endorsed = self.votes.held.get(f"{post_id}.{member_id}", (0, False))
+        return Reaction(post_id, member_id, vote, endorsed)
 
     def community(self, community_id: str) -> CommunityInfo | None:
         return self.directory.get(community_id)
@@ -118,3 +170,9 @@ class ContentStore:
     async def claims_of(self, offer_id: str) -> list[Versioned[Claim]]:
         found = [entry async for _, entry in self.claims.items(f"{offer_id}.*")]
         return sorted(found, key=lambda entry: (entry.value.claimed_at, entry.revision))
+
+
+async def _stored(store: KvStore[Any], key: str) -> Stored:
+    """A key as the bucket holds it, to set the index back after a write that failed."""
+    found = await store.get(key)
+    return (store.encode(found.value), found.revision) if found else (None, None)

@@ -12,7 +12,9 @@ the stored membership fixes); a retry after a crash between the two publishes th
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from dataclasses import replace
+from typing import TypeVar
 
 from services.membership.domain import model
 from services.membership.domain.model import (
@@ -45,6 +47,9 @@ from shared.contracts.membership import (
 from shared.contracts.values import MemberRef
 from shared.ids import derived_id
 from shared.storage import StaleRevision, Versioned
+
+A = TypeVar("A")
+B = TypeVar("B")
 
 
 async def active_member(member_id: str, deps: Deps) -> Member:
@@ -141,7 +146,7 @@ async def _store_community(
 
 async def join_community(command: JoinCommunity, deps: Deps) -> JoinResult:
     """A member joins a public community; their facilitators hear about it downstream."""
-    member, found = await asyncio.gather(  # one round trip for both
+    member, found = await _both(  # one round trip for both
         active_member(command.member_id, deps),
         visible_community(command.community_id, command.member_id, deps),
     )
@@ -150,6 +155,15 @@ async def join_community(command: JoinCommunity, deps: Deps) -> JoinResult:
         return await _join(community, member, deps)
     model.join_directly(community, member, deps.clock())
     return await _join(community, member, deps)
+
+
+async def _both(first: Awaitable[A], second: Awaitable[B]) -> tuple[A, B]:
+    """Both results, read at once; if both fail, the first one's error (as read in turn)."""
+    a, b = await asyncio.gather(first, second, return_exceptions=True)
+    for outcome in (a, b):
+        if isinstance(outcome, BaseException):
+            raise outcome
+    return a, b  # type: ignore[return-value]
 
 
 async def add_member(command: AddMember, deps: Deps) -> JoinResult:

@@ -29,6 +29,7 @@ from services.membership.domain.model import Community, JoinRequest, Member, Mem
 from services.membership.store.buckets import MembershipStore, People, PersonLink
 from shared.contracts.base import Contract
 from shared.ids import derived_id
+from shared.own_writes import OwnWrites
 from shared.readmodel import Projection
 from shared.storage import StaleRevision, Versioned
 
@@ -190,11 +191,13 @@ def membership_store() -> MembershipStore:
         people=People(FakeKvStore(PersonLink), FakeKvStore(str), members),
     )
     # in the order of MembershipStore.followers: memberships, communities, org
-    store.followers = followers(
+    feeds = (
         (store.memberships, store.index),
         (store.communities, store.directory),
         (store.members, store.org),
     )
+    store.followers = followers(*feeds)
+    store.own = {bucket.bucket: OwnWrites(projection) for bucket, projection in feeds}
     return store
 
 

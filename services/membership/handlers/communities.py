@@ -1,8 +1,20 @@
-"""Commands on communities and memberships, answered over request-reply."""
+"""Commands on communities and memberships, answered over request-reply.
+
+Commands are answered up to 16 at once per subject, so every write two of them can race on is
+a create (a membership, a community) or a compare-and-set (a community's settings); the loser
+decides again from what is stored. Writes go into the in-memory indexes at once
+(:mod:`shared.own_writes`), so a reply that shows what was written (a community's view with its
+members) reads it from memory and nothing waits for a bucket's follower. A join stores the
+membership before it publishes ``member_joined`` (the event says when they joined, which only
+the stored membership fixes); a retry after a crash between the two publishes the same event id.
+"""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable
 from dataclasses import replace
+from typing import TypeVar
 
 from services.membership.domain import model
 from services.membership.domain.model import (
@@ -34,7 +46,10 @@ from shared.contracts.membership import (
 )
 from shared.contracts.values import MemberRef
 from shared.ids import derived_id
-from shared.storage import Versioned
+from shared.storage import StaleRevision, Versioned
+
+A = TypeVar("A")
+B = TypeVar("B")
 
 
 async def active_member(member_id: str, deps: Deps) -> Member:
@@ -74,10 +89,12 @@ async def create_community(command: CreateCommunity, deps: Deps) -> CommunityVie
     existing = await deps.store.community(command.community_id)
     community = model.found_community(existing.value if existing else None, candidate, known)
     if existing is None:
-        revision = await deps.store.communities.create(community.community_id, community)
+        store = deps.store
+        revision = await store.write(
+            store.communities, community.community_id, community, revision=None
+        )
         if revision is None:
             return await create_community(command, deps)  # created concurrently: decide again
-        await deps.store.wait_for_communities(revision)
     await deps.events.publish(
         public.community_created(community),
         event_id=derived_id(
@@ -116,22 +133,37 @@ async def _store_community(
     changed = found.value.changed_fields(community)
     revision = found.revision
     if changed:
-        revision = await deps.store.communities.update(
-            community.community_id, community, revision=found.revision
+        store = deps.store
+        written = await store.write(
+            store.communities, community.community_id, community, revision=found.revision
         )
-        await deps.store.wait_for_communities(revision)
+        if written is None:
+            raise StaleRevision(f"community {community.community_id!r} changed meanwhile")
+        revision = written
     await publish_community(community, revision, deps, changed)
     return community_view(community, viewer_id, deps)
 
 
 async def join_community(command: JoinCommunity, deps: Deps) -> JoinResult:
     """A member joins a public community; their facilitators hear about it downstream."""
-    member = await active_member(command.member_id, deps)
-    community = (await visible_community(command.community_id, member.member_id, deps)).value
+    member, found = await _both(  # one round trip for both
+        active_member(command.member_id, deps),
+        visible_community(command.community_id, command.member_id, deps),
+    )
+    community = found.value
     if deps.store.index.is_member(community.community_id, member.member_id):
         return await _join(community, member, deps)
     model.join_directly(community, member, deps.clock())
     return await _join(community, member, deps)
+
+
+async def _both(first: Awaitable[A], second: Awaitable[B]) -> tuple[A, B]:
+    """Both results, read at once; if both fail, the first one's error (as read in turn)."""
+    a, b = await asyncio.gather(first, second, return_exceptions=True)
+    for outcome in (a, b):
+        if isinstance(outcome, BaseException):
+            raise outcome
+    return a, b  # type: ignore[return-value]
 
 
 async def add_member(command: AddMember, deps: Deps) -> JoinResult:
@@ -143,14 +175,15 @@ async def add_member(command: AddMember, deps: Deps) -> JoinResult:
 
 async def _join(community: Community, member: Member, deps: Deps) -> JoinResult:
     """Store the membership (unless it exists) and publish that they joined."""
-    membership = await deps.store.membership(community.community_id, member.member_id)
+    store = deps.store
+    known = store.index.is_member(community.community_id, member.member_id)
+    membership = await store.membership(community.community_id, member.member_id) if known else None
     already_member = membership is not None
-    if membership is None:
+    if membership is None:  # the index knows every membership stored (ours at once)
         membership = model.join(community, member, deps.clock())
-        revision = await deps.store.memberships.create(membership.key, membership)
+        revision = await store.write(store.memberships, membership.key, membership, revision=None)
         if revision is None:
             return await _join(community, member, deps)  # joined concurrently: report that
-        await deps.store.wait_for_memberships(revision)
     await deps.events.publish(
         public.member_joined(community, member, membership),
         event_id=derived_id("member_joined", membership.key, membership.joined_at.isoformat()),
@@ -197,10 +230,8 @@ async def remove_from_community(
         event_id=derived_id("member_left", membership.key, membership.joined_at.isoformat()),
         subject=member.member_id,
     )
-    if reason is LeaveReason.ERASED:
-        await deps.store.memberships.erase(membership.key)
-    else:
-        await deps.store.memberships.delete(membership.key)
+    store = deps.store
+    await store.delete(store.memberships, membership.key, erase=reason is LeaveReason.ERASED)
     if community != found.value:
         await _store_community(found, community, member.member_id, deps)
     if successor and successor in community.facilitator_ids:
@@ -282,8 +313,7 @@ async def _set_role(
         return
     if membership.role != role:
         updated = Membership(membership.community_id, member_id, role, membership.joined_at)
-        revision = await deps.store.memberships.put(updated.key, updated)
-        await deps.store.wait_for_memberships(revision)
+        await deps.store.put(deps.store.memberships, updated.key, updated)
     ref = MemberRef(member_id=member_id, home_region=deps.region)
     await deps.events.publish(
         public.role_changed(community, ref, role, actor_id, deps.clock()),

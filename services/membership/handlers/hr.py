@@ -1,7 +1,25 @@
-"""Reactions to the HR directory: hires, changes, departures and erasure requests."""
+"""Reactions to the HR directory: hires, changes, departures and erasure requests.
+
+A hire makes three kinds of writes, each step confirmed before the next starts, so that a
+redelivery after a crash at any point completes what the crash left and repeats nothing:
+
+1. the HR link (person -> member id): a create, so the member id is drawn once however many
+   deliveries race; the link and an earlier record under the HR id are read in one round trip;
+2. the member record: a create for someone new (no read needed: a member id drawn just now has
+   no record), else a compare-and-set over the record read, so a hire and a change handled at
+   once do not undo each other (the loser decides again from what is stored). Its revision is
+   in the events, so it goes before them;
+3. ``member_registered`` (or ``member_updated``), ``member_contact`` and
+   ``member_confidential``, pipelined (:func:`shared.tasks.pipelined`): ids derived from the
+   member and the revision, so a redelivery publishes the same events, which JetStream keeps once.
+
+The org chart (managers' chains) reads the member writes from memory at once
+(:mod:`shared.own_writes`): nothing here waits for a bucket's follower.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import replace
@@ -67,45 +85,56 @@ def member_from_hire(
 async def when_person_hired_register_member(event: Envelope[PersonHiredV1], deps: Deps) -> None:
     """Store the new member, then publish their public profile and (privately) their contact.
 
-    Re-running for the same event stores nothing new and publishes the same event ids, so a
-    crash between storing and publishing heals on redelivery.
+    Writes, in this order, each step confirmed before the next (see the module doc): the HR
+    link (drawn once), the member record (a create, or compare-and-set over what is stored),
+    then the three events pipelined. Re-running for the same event stores nothing new and
+    publishes the same event ids (``member_registered`` too: the record's ``registered_at``
+    is this hire's), so a crash anywhere heals on redelivery.
     """
-    hire, people = event.data, deps.store.people
-    candidate = member_from_hire(
-        hire,
-        await people.member_for(hire.person_id),
-        await people.member_for(hire.manager_id) if hire.manager_id else None,
-        home_region=deps.region,
-        at=event.time or deps.clock(),
+    hire, store = event.data, deps.store
+    link, manager_id = await asyncio.gather(
+        store.people.link(hire.person_id), _member_for(hire.manager_id, deps)
     )
-    existing = await deps.store.member(candidate.member_id)
+    candidate = member_from_hire(
+        hire, link.member_id, manager_id, home_region=deps.region, at=event.time or deps.clock()
+    )
+    existing = None if link.drawn else await store.member(link.member_id)
     member = register(existing.value if existing else None, candidate)
     changed = existing.value.changed_fields(member) if existing else []
-    if existing is not None and not changed:
-        revision = existing.revision
-    else:
-        revision = await deps.store.members.put(member.member_id, member)
-    await publish_member(member, revision, deps, new=existing is None, changed=changed)
+    revision = existing.revision if existing else None
+    if revision is None or changed:
+        revision = await store.write(store.members, member.member_id, member, revision=revision)
+        if revision is None:  # written meanwhile (the same hire delivered twice): decide again
+            await when_person_hired_register_member(event, deps)
+            return
+    registers = existing is None or existing.value.registered_at == candidate.registered_at
+    await publish_member(member, revision, deps, new=registers, changed=changed)
+
+
+async def _member_for(person_id: str | None, deps: Deps) -> str | None:
+    return await deps.store.people.member_for(person_id) if person_id else None
 
 
 async def when_person_changed_update_member(event: Envelope[PersonChangedV1], deps: Deps) -> None:
     """Apply what HR changed; if their manager changed, the chains below them changed too."""
-    change, people = event.data, deps.store.people
-    found = await deps.store.member_of_person(change.person_id)
+    change, store = event.data, deps.store
+    found = await store.member_of_person(change.person_id)
     if found is None:  # the HR person id is not said: it is personal data, logs carry ids
         raise MemberNotKnownYet("the person this HR change names is not registered (yet)")
     changes = hr_changes(change)
     if change.manager_id is not None:
-        changes["manager_id"] = await people.member_for(change.manager_id)
+        changes["manager_id"] = await store.people.member_for(change.manager_id)
     member = replace(found.value, **changes)
     changed = found.value.changed_fields(member)
-    revision = found.revision
+    revision: int | None = found.revision
     if changed:
-        revision = await deps.store.members.put(member.member_id, member)
+        revision = await store.write(store.members, member.member_id, member, revision=revision)
+        if revision is None:  # changed meanwhile: apply this change to what is stored now
+            await when_person_changed_update_member(event, deps)
+            return
     await publish_member(member, revision, deps, new=False, changed=changed)
-    if "manager_id" in changed:
-        await deps.store.followers_caught_up(revision)
-        for report_id in deps.store.org.everyone_under(member.member_id):
+    if "manager_id" in changed:  # the org chart holds the new manager already
+        for report_id in store.org.everyone_under(member.member_id):
             await republish_confidential(report_id, deps)
 
 
@@ -164,9 +193,13 @@ async def when_person_departed_deactivate_member(
     for request in await deps.store.requests_of(member.member_id):
         await deps.store.join_requests.delete(request.key)
     inactive = replace(member, status=DEPARTED)
-    revision = found.revision
+    revision: int | None = found.revision
     if member.status != DEPARTED:
-        revision = await deps.store.members.put(member.member_id, inactive)
+        store = deps.store
+        revision = await store.write(store.members, member.member_id, inactive, revision=revision)
+        if revision is None:  # changed meanwhile: what is done above is done again as a no-op
+            await when_person_departed_deactivate_member(event, deps)
+            return
     await publish_member(inactive, revision, deps, new=False, changed=["status"])
     await deps.events.publish(
         public.member_deactivated(inactive, deps.clock()),
@@ -240,17 +273,13 @@ async def _erase_member(member_id: str, report: ErasureReport, deps: Deps) -> No
 async def _leave_org_chart(member_id: str, deps: Deps) -> None:
     """Their reports have no manager in Guild until HR names one, and nobody's manager chain
     names them any more (each chain below them is published again without them)."""
-    below = deps.store.org.everyone_under(member_id)
-    revision = 0
-    for report_id in sorted(deps.store.org.reports.get(member_id, ())):
-        found = await deps.store.member(report_id)
+    store = deps.store
+    below = store.org.everyone_under(member_id)
+    for report_id in sorted(store.org.reports.get(member_id, ())):
+        found = await store.member(report_id)
         if found is not None and found.value.manager_id == member_id:
-            revision = await deps.store.members.put(
-                report_id, replace(found.value, manager_id=None)
-            )
-    if revision:
-        await deps.store.followers_caught_up(revision)
-    for report_id in below:
+            await store.put(store.members, report_id, replace(found.value, manager_id=None))
+    for report_id in below:  # the org chart holds the changes above already
         await republish_confidential(report_id, deps)
 
 

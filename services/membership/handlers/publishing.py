@@ -11,41 +11,48 @@ from services.membership.domain.model import Community, Member
 from services.membership.events import public
 from services.membership.handlers import Deps
 from shared.ids import derived_id
+from shared.tasks import pipelined
 
 
 async def publish_member(
     member: Member, revision: int, deps: Deps, *, new: bool, changed: list[str]
 ) -> None:
-    """The public profile (registered or updated), then the personal contact and the
-    confidential data, each as of ``revision``."""
-    region = deps.region
+    """The public profile (registered or updated), the personal contact and the confidential
+    data, each as of ``revision``: pipelined, returning once all three are stored."""
+    region, member_id = deps.region, member.member_id
+    publishes = []
     if new:
-        event = public.member_registered(member, revision)
-        await deps.events.publish(
-            event,
-            event_id=derived_id("member_registered", member.member_id),
-            subject=member.member_id,
+        publishes.append(
+            deps.events.publish(
+                public.member_registered(member, revision),
+                event_id=derived_id("member_registered", member_id),
+                subject=member_id,
+            )
         )
     elif public_changes := sorted(set(changed) & public.PROFILE_FIELDS):
-        event_id = derived_id("member_updated", member.member_id, str(revision))
-        await deps.events.publish(
-            public.member_updated(member, revision, public_changes, deps.clock()),
-            event_id=event_id,
-            subject=member.member_id,
+        publishes.append(
+            deps.events.publish(
+                public.member_updated(member, revision, public_changes, deps.clock()),
+                event_id=derived_id("member_updated", member_id, str(revision)),
+                subject=member_id,
+            )
         )
-    await deps.events.publish(
-        public.member_contact(member, revision),
-        event_id=derived_id("member_contact", region, member.member_id, str(revision)),
-        key=member.member_id,
-    )
     chain = await manager_chain(member, deps)
-    await deps.events.publish(
-        public.member_confidential(member, chain, revision),
-        event_id=derived_id(
-            "member_confidential", region, member.member_id, str(revision), ",".join(chain)
+    publishes += [
+        deps.events.publish(
+            public.member_contact(member, revision),
+            event_id=derived_id("member_contact", region, member_id, str(revision)),
+            key=member_id,
         ),
-        key=member.member_id,
-    )
+        deps.events.publish(
+            public.member_confidential(member, chain, revision),
+            event_id=derived_id(
+                "member_confidential", region, member_id, str(revision), ",".join(chain)
+            ),
+            key=member_id,
+        ),
+    ]
+    await pipelined(publishes)
 
 
 async def manager_chain(member: Member, deps: Deps, limit: int = 25) -> list[str]:

@@ -1,13 +1,24 @@
-"""Membership's buckets, and the in-memory indexes its queries read."""
+"""Membership's buckets, and the in-memory indexes its queries read.
+
+The indexes (memberships, communities, the org chart) are read models fed by their buckets'
+followers, and changed at once by membership's own writes (:mod:`shared.own_writes`): a
+handler's write is in its index before it is awaited, so nothing on the event or command path
+waits for a follower, and a command's reply reads its own write from memory. Writes that two
+events or commands can race on are creates or compare-and-set (:meth:`MembershipStore.write`
+returns None when someone else wrote the key first; the index then holds what is stored).
+"""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
 from array import array
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from pydantic import TypeAdapter
 
@@ -21,8 +32,11 @@ from services.membership.domain.model import (
 from shared.ids import new_member_id
 from shared.messaging.provisioning import Bucket, Buckets
 from shared.naming import Service
+from shared.own_writes import OwnWrites, Stored
 from shared.readmodel import BucketFollower, pack, unpack
-from shared.storage import KvStore, Versioned, kept_secret
+from shared.storage import KvStore, StaleRevision, Versioned, kept_secret
+
+T = TypeVar("T")
 
 SERVICE = Service.MEMBERSHIP
 BUCKETS = Buckets(SERVICE, {
@@ -42,6 +56,14 @@ class PersonLink:
     """The member an HR person is (or will be: a manager named before their hire)."""
 
     member_id: str
+
+
+@dataclass(frozen=True)
+class Link:
+    """An HR person's member id, and whether it was drawn by this lookup."""
+
+    member_id: str
+    drawn: bool
 
 
 class People:
@@ -81,16 +103,23 @@ class People:
     async def member_for(self, person_id: str) -> str:
         """The member id of ``person_id``, drawn now if they have none yet (once: two
         instances drawing at the same moment agree on the first one stored)."""
+        return (await self.link(person_id)).member_id
+
+    async def link(self, person_id: str) -> Link:
+        """:meth:`member_for`, saying whether the id was drawn just now (then no member record
+        can exist under it yet). The link and an earlier member under the HR id are read at
+        once: one round trip, and one more to create the link of someone new."""
         key = await self._key(person_id)
         while True:
-            found = await self.links.get(key)
+            found, earlier = await asyncio.gather(self.links.get(key), self.members.get(person_id))
             if found is not None:
-                return found.value.member_id
-            if (earlier := await self._link_earlier(key, person_id)) is not None:
-                return earlier
+                return Link(found.value.member_id, drawn=False)
+            if earlier is not None and earlier.value.person_id in (None, person_id):
+                await self.links.create(key, PersonLink(person_id))
+                return Link(person_id, drawn=False)
             drawn = new_member_id()
             if await self.links.create(key, PersonLink(drawn)) is not None:
-                return drawn
+                return Link(drawn, drawn=True)
 
     async def _link_earlier(self, key: str, person_id: str) -> str | None:
         """A member from before member ids were drawn (their HR id is their member id),
@@ -256,6 +285,8 @@ class MembershipStore:
     directory: CommunityIndex = field(default_factory=CommunityIndex)
     org: OrgIndex = field(default_factory=OrgIndex)
     followers: list[BucketFollower] = field(default_factory=list)
+    own: dict[str, OwnWrites] = field(default_factory=dict)
+    """Per bucket (members, communities, memberships), its index as handlers change it."""
 
     @classmethod
     def for_region(cls, region: str) -> MembershipStore:
@@ -271,25 +302,15 @@ class MembershipStore:
                 members,
             ),
         )
-        made.followers = [
-            BucketFollower(
-                made.memberships.bucket,
-                made.index,
-                region=region,
-                service=SERVICE,
-                name="memberships",
-            ),
-            BucketFollower(
-                made.communities.bucket,
-                made.directory,
-                region=region,
-                service=SERVICE,
-                name="communities",
-            ),
-            BucketFollower(
-                made.members.bucket, made.org, region=region, service=SERVICE, name="org"
-            ),
-        ]
+        for name, store, projection in (
+            ("memberships", made.memberships, made.index),
+            ("communities", made.communities, made.directory),
+            ("org", made.members, made.org),
+        ):
+            own = made.own[store.bucket] = OwnWrites(projection)
+            made.followers.append(
+                BucketFollower(store.bucket, own, region=region, service=SERVICE, name=name)
+            )
         return made
 
     def all(self) -> list[KvStore]:  # type: ignore[type-arg]
@@ -323,12 +344,43 @@ class MembershipStore:
     async def requests_of(self, member_id: str) -> list[JoinRequest]:
         return [entry.value async for _, entry in self.join_requests.items(f"*.{member_id}")]
 
-    async def wait_for_memberships(self, revision: int) -> None:
-        await self.followers[0].wait_for(revision)
+    def write(
+        self, store: KvStore[T], key: str, value: T, *, revision: int | None
+    ) -> Awaitable[int | None]:
+        """Set ``key`` to ``value`` if it is still at ``revision`` (None: if it does not exist),
+        in its index now; awaited, the new revision, or None if someone wrote it first (the
+        index is then set back to what is stored)."""
 
-    async def wait_for_communities(self, revision: int) -> None:
-        await self.followers[1].wait_for(revision)
+        async def stored() -> int | None:
+            if revision is None:
+                return await store.create(key, value)
+            try:
+                return await store.update(key, value, revision=revision)
+            except StaleRevision:
+                return None
 
-    async def followers_caught_up(self, member_revision: int) -> None:
-        """Until the org chart reflects the members bucket at ``member_revision``."""
-        await self.followers[2].wait_for(member_revision)
+        return self._own(store, key, store.encode(value), stored)
+
+    def put(self, store: KvStore[T], key: str, value: T) -> Awaitable[int | None]:
+        """Set ``key`` to ``value`` whatever it holds: in its index now, stored when awaited."""
+        return self._own(store, key, store.encode(value), lambda: store.put(key, value))
+
+    def delete(
+        self, store: KvStore[Any], key: str, *, erase: bool = False
+    ) -> Awaitable[int | None]:
+        """Delete ``key`` (``erase``: securely, every revision): from its index now."""
+        return self._own(store, key, None, lambda: (store.erase if erase else store.delete)(key))
+
+    def _own(
+        self,
+        store: KvStore[T],
+        key: str,
+        data: bytes | None,
+        stored: Callable[[], Awaitable[int | None]],
+    ) -> Awaitable[int | None]:
+        return self.own[store.bucket].write(key, data, stored, lambda: _stored(store, key))
+
+
+async def _stored(store: KvStore[T], key: str) -> Stored:
+    found = await store.get(key)
+    return (store.encode(found.value), found.revision) if found else (None, None)

@@ -39,6 +39,7 @@ import json
 import signal
 import sys
 import uuid
+from abc import ABC, abstractmethod
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, is_dataclass
@@ -107,7 +108,7 @@ def _plain(value: Any) -> Any:
     return asdict(value) if is_dataclass(value) and not isinstance(value, type) else str(value)
 
 
-class Hop:
+class Hop(ABC):
     """The work of one hop: from one validated event, the writes it makes."""
 
     def __init__(self, name: str, region: str, records: bool) -> None:
@@ -116,11 +117,12 @@ class Hop:
         self.bucket = f"$KV.bench_{name}_{region}"
         self.source = f"/bench/{region}/{name}"
 
-    async def load(self, nc: Client) -> None:
+    async def load(self, nc: Client) -> None:  # noqa: B027 (a hop may keep nothing)
         """Read what the hop keeps in memory (from the events the services published)."""
 
+    @abstractmethod
     def work(self, event: Envelope[Any]) -> list[Write]:
-        raise NotImplementedError
+        """What each kind does (a subclass says)."""
 
     def event(self, contract: Contract, cause: str) -> Write:
         name = contract.TYPE.split(".")[-2]

@@ -24,6 +24,7 @@ import subprocess
 import sys
 import time
 import uuid
+from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -207,14 +208,15 @@ def rss_kb(pid: int) -> int | None:
     return None
 
 
-class Sampling:
+class Sampling(ABC):
     """Calls :meth:`sample` every ``every`` seconds while it is entered (``with``), and once
     more on the way out."""
 
     every: float = 0.5
 
+    @abstractmethod
     async def sample(self) -> None:
-        raise NotImplementedError
+        """What each kind does (a subclass says)."""
 
     async def _run(self) -> None:
         while True:

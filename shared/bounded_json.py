@@ -64,7 +64,10 @@ def load_json(data: bytes | str, *, max_depth: int = MAX_DEPTH, max_bytes: int =
 
 def nesting_depth(raw: bytes, *, stop_above: int) -> int:
     """The deepest nesting of arrays and objects in ``raw`` (brackets inside strings do not
-    count), scanning no further once it is above ``stop_above``."""
+    count), scanning no further once it is above ``stop_above``; 0 (not scanned) when it
+    has too few brackets to be above it."""
+    if raw.count(b"[") + raw.count(b"{") <= stop_above:
+        return 0  # cannot be nested deeper than it has brackets (counted in C, no scan)
     depth = deepest = 0
     for token in _BRACKETS_AND_STRINGS.finditer(raw):
         first = token.group()[0]

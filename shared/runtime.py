@@ -230,7 +230,7 @@ class ServiceApp:
         )
         connection_log = ConnectionLog(settings.nats_url)
         broker = create_broker(settings, service, provider, connection_log)
-        publisher = JetStreamPublisher(broker)
+        publisher = JetStreamPublisher(broker, tracer=provider.get_tracer("guild.publish"))
         office = DeadLetterOffice(publisher, region=settings.region, service=service)
         unsettled = _unsettled_consumer(settings, service, topology.consumers)
         if unsettled is not None:

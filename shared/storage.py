@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import secrets
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -37,6 +38,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import (
     APIError,
     BadRequestError,
+    InvalidKeyError,
     KeyNotFoundError,
     KeyWrongLastSequenceError,
     NoKeysError,
@@ -46,6 +48,7 @@ from nats.js.kv import KeyValue
 from pydantic import TypeAdapter
 
 from shared.naming import Service, Streams, dead_letter_subject, without_nats_headers
+from shared.pubacks import pubacks
 
 T = TypeVar("T")
 
@@ -126,9 +129,16 @@ class KvStore(Generic[T]):
 
     async def create_raw(self, key: str, data: bytes) -> int | None:
         try:
-            return await self.kv.create(key, data)
+            return await self._write(key, data, last=0)
         except KeyWrongLastSequenceError:
-            return None
+            pass
+        try:  # a value (the key is taken), or a delete or purge marker (written over)
+            await self.kv.get(key)
+        except KeyNotFoundError as missing:  # the marker's revision, or none left at all
+            marker = missing.entry.revision if missing.entry is not None else 0
+            with contextlib.suppress(KeyWrongLastSequenceError):
+                return await self._write(key, data, last=marker)
+        return None
 
     async def update(self, key: str, value: T, *, revision: int) -> int:
         """Set ``key`` only if it is still at ``revision``."""
@@ -136,7 +146,7 @@ class KvStore(Generic[T]):
 
     async def update_raw(self, key: str, data: bytes, *, revision: int) -> int:
         try:
-            new_revision = await self.kv.update(key, data, last=revision)
+            new_revision = await self._write(key, data, last=revision)
         except KeyWrongLastSequenceError as error:
             raise StaleRevision(f"{self.bucket}/{key} changed since revision {revision}") from error
         if self.secure:
@@ -225,9 +235,31 @@ class KvStore(Generic[T]):
     async def put_raw(self, key: str, data: bytes) -> int:
         """Set ``key`` to already encoded ``data``; returns the new revision."""
         replaced = await self._revision(key) if self.secure else None
-        revision = await self.kv.put(key, data)
+        revision = await self._write(key, data)
         await self._erase_revision(replaced)
         return revision
+
+    async def _write(self, key: str, data: bytes, *, last: int | None = None) -> int:
+        """Store ``data`` as ``key``'s new revision and return it once JetStream confirms it;
+        with ``last``, only if the key is still at that revision (0: has none). Raises
+        :class:`KeyWrongLastSequenceError` if it is not, nats-py's ``TimeoutError`` if no
+        PubAck came within :data:`WRITE_TIMEOUT`.
+
+        Through :mod:`shared.pubacks` (one reply subscription for every write of the
+        connection), not nats-py's ``KeyValue``, whose every write is a request-reply: the
+        cost that limited a handler's writes."""
+        if not _KEY.match(key) or key.startswith(".") or key.endswith("."):
+            raise InvalidKeyError(key)
+        headers = None if last is None else {_EXPECTED_LAST_SUBJECT_SEQUENCE: str(last)}
+        try:
+            ack = await pubacks(self.js._nc).publish(
+                f"$KV.{self.bucket}.{key}", data, headers=headers, timeout=WRITE_TIMEOUT
+            )
+        except APIError as error:
+            if error.err_code in _WRONG_LAST:
+                raise KeyWrongLastSequenceError(description=error.description) from error
+            raise
+        return int(ack.seq)
 
     async def erase_prefix(self, prefix: str) -> int:
         """:meth:`erase` every key starting with ``prefix`` (a whole token path such as
@@ -331,6 +363,13 @@ async def kept_secret(store: KvStore[str], name: str) -> bytes:
 
 _WRONG_LAST_SEQUENCE = 10071
 """JetStream's error code for a publish whose expected last (subject) sequence is not met."""
+_WRONG_LAST = (_WRONG_LAST_SEQUENCE, 10164)
+"""... and the code newer servers give when the expected sequence is a constant (0)."""
+_EXPECTED_LAST_SUBJECT_SEQUENCE = "Nats-Expected-Last-Subject-Sequence"
+_KEY = re.compile(r"^[-/_=.a-zA-Z0-9]+$")
+"""A valid key (as nats-py's and JetStream's KV clients check it)."""
+WRITE_TIMEOUT = 5.0
+"""Seconds a write waits for its PubAck (nats-py's default for a JetStream publish)."""
 _NO_MESSAGE = 10057
 """JetStream's error code for a message that is not (or no longer) stored."""
 

@@ -1,17 +1,21 @@
 """OpenTelemetry set-up: one tracer provider per service, W3C trace context across NATS.
 
-Traces propagate through every hop in the ``traceparent`` header (FastStream's NATS
-middleware). Export is off by default; ``console`` prints spans, ``otlp`` sends them to the
-collector named by the standard ``OTEL_EXPORTER_OTLP_*`` variables.
+Traces propagate through every hop in the ``traceparent`` header: FastStream's NATS
+middleware reads it and starts a span per message handled; Guild's publisher writes it
+(:func:`trace_headers`). Export is off by default; ``console`` prints spans, ``otlp`` sends
+them to the collector named by the standard ``OTEL_EXPORTER_OTLP_*`` variables.
 """
 
 from __future__ import annotations
 
 from faststream.nats.opentelemetry import NatsTelemetryMiddleware
+from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ALWAYS_ON, ParentBased
+from opentelemetry.trace import Tracer
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 
 def _exporter(kind: str) -> SpanExporter | None:
@@ -49,5 +53,26 @@ def tracer_provider(*, service: str, region: str, exporter: str) -> TracerProvid
 
 
 def telemetry_middleware(provider: TracerProvider) -> NatsTelemetryMiddleware:
-    """FastStream middleware: a span per publish and per processed message."""
+    """FastStream middleware: a span per processed message (Guild publishes through nats-py,
+    not FastStream's publish path: :class:`shared.messaging.publisher.JetStreamPublisher`)."""
     return NatsTelemetryMiddleware(tracer_provider=provider)
+
+
+TRACEPARENT = "traceparent"
+_PROPAGATOR = TraceContextTextMapPropagator()
+
+
+def trace_headers(tracer: Tracer | None, subject: str) -> dict[str, str]:
+    """The W3C trace context for a message published now: the current span's (the message
+    being handled, whose span FastStream's middleware started), so that the trace goes on
+    through every hop; outside any span (a chore, a command line), a producer span of its own
+    (``send <subject>``; recorded as the root sampler says). Only the ``traceparent``: Guild
+    sets no ``tracestate`` or baggage."""
+    carrier: dict[str, str] = {}
+    if trace.get_current_span().get_span_context().is_valid:
+        _PROPAGATOR.inject(carrier)
+    elif tracer is not None:
+        span = tracer.start_span(f"send {subject}", kind=trace.SpanKind.PRODUCER)
+        _PROPAGATOR.inject(carrier, context=trace.set_span_in_context(span))
+        span.end()
+    return {TRACEPARENT: carrier[TRACEPARENT]} if TRACEPARENT in carrier else {}

@@ -356,7 +356,6 @@ class DeadLetterOffice:
             return KeptOriginal(stream=stream, sequence=sequence, copied=False), (
                 note + "may drop it before this letter is handled"
             )
-        assert ack is not None
         return KeptOriginal(stream=self.originals, sequence=ack.seq, copied=True), ""
 
 

@@ -28,11 +28,14 @@ from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import PubAck
 from nats.js.errors import NoStreamResponseError
+from opentelemetry.trace import Tracer
 
 from shared.contracts.base import Contract
 from shared.envelope import STRUCTURED_CONTENT_TYPE, Envelope, new_envelope, structured_body
 from shared.ids import derived_id
 from shared.naming import Service, Streams, source
+from shared.pubacks import pubacks
+from shared.telemetry import trace_headers
 
 log = logging.getLogger("guild.publish")
 T = TypeVar("T")
@@ -64,26 +67,28 @@ def message_size(body: bytes, headers: Mapping[str, str]) -> int:
     return len(body) + len(b"NATS/1.0\r\n\r\n") + len(encoded.encode())
 
 
-def sent_beside(stream: str) -> dict[str, str]:
-    """Headers as large as those FastStream and nats-py add to a JetStream publish (its content
-    type, its correlation id, a uuid4, and the expected stream): they count against
-    max_payload too."""
-    return {"content-type": "application/octet-stream", "correlation_id": "x" * 36,
-            "Nats-Expected-Stream": stream}  # fmt: skip
-
-
 class JetStreamPublisher:
-    """Publishes bytes to a stream and waits for the PubAck, retrying transient failures."""
+    """Publishes bytes to a stream and waits for the PubAck, retrying transient failures.
+
+    Straight through :mod:`shared.pubacks` (the PubAcks come to one inbox shared by every
+    publish of the connection, so thousands can be in flight, each awaited by the handler
+    that made it), not FastStream's publish path: its middleware, its two spans and its
+    request-reply per message took a third of a hop's time. The trace context still goes
+    with every message (:func:`shared.telemetry.trace_headers`).
+    """
 
     def __init__(
-        self, broker: NatsBroker, *, ack_timeout: float = 2.0, deadline: float = 15.0
+        self,
+        broker: NatsBroker,
+        *,
+        ack_timeout: float = 2.0,
+        deadline: float = 15.0,
+        tracer: Tracer | None = None,
     ) -> None:
         self.broker = broker
         self.ack_timeout = ack_timeout
         self.deadline = deadline
-        self._bulk: JetStreamContext | None = None
-        """The JetStream context :meth:`store` publishes with (one: each has its own inbox
-        for PubAcks)."""
+        self.tracer = tracer
 
     async def publish(
         self,
@@ -93,47 +98,24 @@ class JetStreamPublisher:
         stream: str,
         msg_id: str,
         headers: Mapping[str, str] | None = None,
-    ) -> PubAck | None:
+    ) -> PubAck:
         """Store ``body`` on ``subject`` in ``stream`` once; returns JetStream's PubAck.
 
         Raises :class:`PublishRefused` if it cannot fit in one NATS message, and
-        :class:`PublishFailed` if JetStream did not confirm it before the deadline.
+        :class:`PublishFailed` if JetStream did not confirm it before the deadline. Each
+        attempt waits ``ack_timeout`` for its PubAck; a retry has the same ``Nats-Msg-Id``.
         """
-        all_headers = self._checked(body, subject, stream, msg_id, headers)
-        return await self._until_confirmed(
-            lambda: self.broker.publish(
-                body, subject, stream=stream, headers=all_headers, timeout=self.ack_timeout
-            ),
-            subject,
-            stream,
-            msg_id,
-        )
-
-    async def store(self, body: bytes, subject: str, *, stream: str, msg_id: str,
-                    headers: Mapping[str, str] | None = None) -> PubAck:  # fmt: skip
-        """As :meth:`publish`, straight through nats-py's ``publish_async`` (none of
-        FastStream's publish path: its middleware and a span per message), for writes made
-        by the thousand with many PubAcks in flight (the inbox items of a large fan-out).
-        Each is retried as :meth:`publish` retries; a PubAck lost is waited for
-        ``ack_timeout`` only."""
-        all_headers = self._checked(body, subject, stream, msg_id, headers)
+        all_headers = {**(headers or {}), **trace_headers(self.tracer, subject),
+                       "Nats-Msg-Id": msg_id, "Nats-Expected-Stream": stream}  # fmt: skip
+        self._check_fits(body, all_headers, subject)
 
         async def attempt() -> PubAck:
-            js = self._bulk or self.jetstream()
-            self._bulk = js
-            future = await js.publish_async(subject, body, stream=stream,
-                                            headers=dict(all_headers))  # fmt: skip
-            return await asyncio.wait_for(future, self.ack_timeout)
+            connection = pubacks(self.broker.connection)
+            return await connection.publish(
+                subject, body, headers=all_headers, timeout=self.ack_timeout
+            )
 
         return await self._until_confirmed(attempt, subject, stream, msg_id)
-
-    def _checked(
-        self, body: bytes, subject: str, stream: str, msg_id: str,
-        headers: Mapping[str, str] | None,
-    ) -> dict[str, str]:  # fmt: skip
-        all_headers = {**(headers or {}), "Nats-Msg-Id": msg_id}
-        self._check_fits(body, {**sent_beside(stream), **all_headers}, subject)
-        return all_headers
 
     async def _until_confirmed(
         self, attempt: Callable[[], Awaitable[T]], subject: str, stream: str, msg_id: str

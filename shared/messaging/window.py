@@ -246,6 +246,17 @@ class WindowedPullSubscriber(PullStreamSubscriber):
         assert self.subscription is not None
         await PullLoop(self.subscription, cb, self.guild_window, lambda: self.running).run()
 
+    def get_log_context(self, message: Any) -> dict[str, str]:
+        """FastStream's log context of a message, with the subject worked out once (FastStream
+        parses the subscriber's subject pattern again for every message: 5% of a message's
+        time where the handler does little)."""
+        subject = self.__dict__.get("_guild_log_subject")
+        if subject is None:
+            subject = self.__dict__["_guild_log_subject"] = self._resolved_subject_string
+        return self.build_log_context(
+            message=message, subject=subject, queue=self.queue, stream=self.stream.name
+        )
+
     async def stop(self) -> None:
         """FastStream's stop (waits ``graceful_timeout`` for the handlers in hand, then
         cancels the loop and forgets it), then wait until the loop has really ended."""

@@ -31,7 +31,7 @@ class InboxChannel:
             cause_id=dispatch.cause_id,
             created_at=datetime.now(UTC),
         )
-        await self.publisher.store(
+        await self.publisher.publish(
             item.model_dump_json().encode(),
             inbox_subject(self.region, item.member_id),
             stream=self.stream,

@@ -34,10 +34,13 @@ from shared.logs import configure_logging
 from shared.messaging.consumer import (
     DeadLetterOffice,
     MaxDeliveriesAdvisory,
+    Settler,
     advisory_decoder,
     dead_letter_unsettled,
+    settler,
     settling,
 )
+from shared.messaging.dispatch import Reactions
 from shared.messaging.provisioning import (
     BucketSpec,
     ConsumerSpec,
@@ -216,6 +219,7 @@ class ServiceApp:
     chores: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     provider: TracerProvider | None = None
+    settler: Settler | None = None
     connection_log: ConnectionLog = field(default_factory=lambda: ConnectionLog(""))
     consumer_watch: ConsumerWatch = field(default_factory=ConsumerWatch)
     ready: bool = False
@@ -242,7 +246,8 @@ class ServiceApp:
             ttl=24 * 3600.0,
         )
         topology = topology + Topology(buckets=[requests])
-        broker.insert_middleware(settling(office, list(topology.consumers)))
+        settle = settler(office, list(topology.consumers))
+        broker.insert_middleware(settling(settle))
         ledger_store: KvStore[StoredReply] = KvStore(requests.name, StoredReply)
         app = cls(
             service=service,
@@ -255,6 +260,7 @@ class ServiceApp:
             connection_log=connection_log,
             ledger=RequestLedger(ledger_store),
             stores=[ledger_store],
+            settler=settle,
         )
         broker.subscriber(
             status_subject(settings.region, service), title="status", decoder=undecoded
@@ -278,8 +284,13 @@ class ServiceApp:
     ) -> None:
         """Subscribe ``consumer`` and run ``reactions[type of event](event, deps)``."""
         subscriber = event_subscriber(self.broker, consumer)
+        tracer = self.provider.get_tracer("guild.consume") if self.provider else None
+        assert self.settler is not None, "ServiceApp.create makes the settler"
+        dispatch = Reactions(consumer.durable, self.settler, tracer)
         for contract, reaction in reactions.items():
-            react(subscriber, contract, reaction, deps)
+            react(subscriber, contract, reaction, deps)  # FastStream's: AsyncAPI, test broker
+            dispatch.add(contract, reaction, deps)
+        subscriber.guild_dispatch = dispatch.handle
 
     def answer_commands(
         self,

@@ -1,20 +1,25 @@
 """OpenTelemetry set-up: one tracer provider per service, W3C trace context across NATS.
 
-Traces propagate through every hop in the ``traceparent`` header: FastStream's NATS
-middleware reads it and starts a span per message handled; Guild's publisher writes it
-(:func:`trace_headers`). Export is off by default; ``console`` prints spans, ``otlp`` sends
-them to the collector named by the standard ``OTEL_EXPORTER_OTLP_*`` variables.
+Traces propagate through every hop in the ``traceparent`` header: Guild's publisher writes
+it (:func:`trace_headers`), and a span per message handled continues it (:func:`consuming`
+for events; FastStream's NATS middleware for commands, queries and advisories). Export is
+off by default; ``console`` prints spans, ``otlp`` sends them to the collector named by the
+standard ``OTEL_EXPORTER_OTLP_*`` variables.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from faststream.nats.opentelemetry import NatsTelemetryMiddleware
-from opentelemetry import trace
+from nats.aio.msg import Msg
+from opentelemetry import context, trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ALWAYS_ON, ParentBased
-from opentelemetry.trace import Tracer
+from opentelemetry.trace import Span, Tracer
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 
@@ -76,3 +81,30 @@ def trace_headers(tracer: Tracer | None, subject: str) -> dict[str, str]:
         _PROPAGATOR.inject(carrier, context=trace.set_span_in_context(span))
         span.end()
     return {TRACEPARENT: carrier[TRACEPARENT]} if TRACEPARENT in carrier else {}
+
+
+@contextmanager
+def consuming(tracer: Tracer | None, msg: Msg, consumer: str) -> Iterator[Span]:
+    """The span of one message handled by ``consumer``, current while it is handled: a child
+    of the span that published it (its ``traceparent``), so a trace runs through every hop.
+    Named by the consumer (bounded), with the messaging attributes when it is recorded (the
+    exporter's sampler decides; unrecorded, it only carries the trace on)."""
+    parent = _PROPAGATOR.extract(msg.headers or {})
+    if tracer is None:
+        token = context.attach(parent)
+        try:
+            yield trace.get_current_span()
+        finally:
+            context.detach(token)
+        return
+    with tracer.start_as_current_span(
+        f"process {consumer}", context=parent, kind=trace.SpanKind.CONSUMER
+    ) as span:
+        if span.is_recording():
+            span.set_attributes({
+                "messaging.system": "nats",
+                "messaging.operation.type": "process",
+                "messaging.destination.name": msg.subject,
+                "messaging.consumer.group.name": consumer,
+            })  # fmt: skip
+        yield span

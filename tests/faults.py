@@ -79,6 +79,8 @@ class Report:
     """How many of each kind of fact were expected (so that 0 lost is not 0 looked at)."""
     lost: dict[str, int] = field(default_factory=dict)
     duplicated: dict[str, int] = field(default_factory=dict)
+    evidence: list[str] = field(default_factory=list)
+    """What each duplicate was (ids, sequences), so that a failed run can be explained."""
     events: int = 0
     kills: int = 0
     restarts: int = 0
@@ -90,7 +92,8 @@ class Report:
                 f"events={self.events} kills={self.kills} restarts={self.restarts} "
                 f"stops={self.stops} nats_restarts={self.server_restarts} "
                 f"checked={self.checked} lost_by_kind={dict(self.lost)} "
-                f"duplicated_by_kind={dict(self.duplicated)}")  # fmt: skip
+                f"duplicated_by_kind={dict(self.duplicated)}"
+                + (f" evidence={self.evidence}" if self.evidence else ""))  # fmt: skip
 
 
 class Guild:
@@ -301,10 +304,17 @@ async def check(world: World, report: Report, receiver: HttpReceiver, hooked: li
         by_title.setdefault(event["data"]["title"], set()).add(event["data"]["question_id"])
     waves = Counter()
     suggested: list[dict[str, Any]] = []
+    first_waves: dict[str, list[str]] = {}
     for event in await events_of_type(nc, events, "guild.matching.experts_suggested.v1"):
         if event["data"]["wave"] == 1:
             waves[event["data"]["question_id"]] += 1
             suggested.append(event)
+            data = event["data"]
+            first_waves.setdefault(data["question_id"], []).append(
+                f"{event['id']} at {event.get('time')} asking {len(data['suggestions'])}, "
+                f"waiting {len(data.get('waiting', []))}"
+            )
+    report.evidence += [f"first waves of {q}: {w}" for q, w in first_waves.items() if len(w) > 1]
     for title in world.asked.values():
         questions = by_title.get(title, set())
         _count(report, "question", len(questions))

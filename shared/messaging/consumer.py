@@ -1,8 +1,9 @@
 """How every JetStream message is settled: ack, retry later, or dead-letter with a reason.
 
 FastStream's default on NATS terminates a message on any exception (no retry, no record)
-and its NACK policy redelivers at once. Guild subscribers use ``AckPolicy.MANUAL`` and this
-middleware decides instead:
+and its NACK policy redelivers at once. Guild subscribers use ``AckPolicy.MANUAL`` and a
+:class:`Settler` decides instead (on Guild's path for events, :mod:`shared.messaging
+.dispatch`, and through :class:`SettleMiddleware` on FastStream's):
 
 * the handler returned            -> ack;
 * the message can never succeed   -> a dead letter with the reason, then term. That is:
@@ -467,30 +468,19 @@ def _is_jetstream(msg: Any) -> bool:
     return isinstance(msg, Msg) and bool(msg.reply) and msg.reply.startswith("$JS.ACK.")
 
 
-class SettleMiddleware(BaseMiddleware):
-    """Settles JetStream messages (see the module docstring). Configure with :func:`settling`."""
+@dataclass(frozen=True)
+class Settler:
+    """Settles one service's JetStream messages as the module docstring says: ack after the
+    handler returned; for a failure, retry later (nak with the consumer's backoff) or a dead
+    letter with the reason (poison, or the last delivery)."""
 
-    office: ClassVar[DeadLetterOffice]
-    policies: ClassVar[Mapping[str, RetryPolicy]]
+    office: DeadLetterOffice
+    policies: Mapping[str, RetryPolicy]
 
-    async def after_processed(
-        self,
-        exc_type: type[BaseException] | None = None,
-        exc_val: BaseException | None = None,
-        exc_tb: TracebackType | None = None,
-    ) -> bool:
-        msg = self.msg
-        if not _is_jetstream(msg):
-            return False  # core NATS (request-reply): nothing to settle
-        if exc_val is None:
-            await msg.ack()
-            return False
-        if not isinstance(exc_val, Exception):
-            return False  # cancellation and exits: let them through; JetStream redelivers
-        await self._settle_failure(msg, exc_val)
-        return True
+    async def handled(self, msg: Msg) -> None:
+        await msg.ack()
 
-    async def _settle_failure(self, msg: Msg, error: Exception) -> None:
+    async def failed(self, msg: Msg, error: Exception) -> None:
         poison, reason = describe_failure(error, msg)
         attempt = msg.metadata.num_delivered
         policy = self.policies.get(msg.metadata.consumer or "", RetryPolicy())
@@ -532,9 +522,35 @@ class SettleMiddleware(BaseMiddleware):
             await msg.nak(delay=policy.max_delay)
 
 
-def settling(office: DeadLetterOffice, consumers: list[ConsumerSpec]) -> type[SettleMiddleware]:
-    """A settle middleware bound to one service's dead-letter office and retry policies."""
-    policies = {spec.durable: spec.retry for spec in consumers}
-    return type(
-        "ServiceSettleMiddleware", (SettleMiddleware,), {"office": office, "policies": policies}
-    )
+class SettleMiddleware(BaseMiddleware):
+    """Settles the JetStream messages that go through FastStream's path (see the module
+    docstring) with a :class:`Settler`. Configure with :func:`settling`."""
+
+    settler: ClassVar[Settler]
+
+    async def after_processed(
+        self,
+        exc_type: type[BaseException] | None = None,
+        exc_val: BaseException | None = None,
+        exc_tb: TracebackType | None = None,
+    ) -> bool:
+        msg = self.msg
+        if not _is_jetstream(msg):
+            return False  # core NATS (request-reply): nothing to settle
+        if exc_val is None:
+            await self.settler.handled(msg)
+            return False
+        if not isinstance(exc_val, Exception):
+            return False  # cancellation and exits: let them through; JetStream redelivers
+        await self.settler.failed(msg, exc_val)
+        return True
+
+
+def settler(office: DeadLetterOffice, consumers: list[ConsumerSpec]) -> Settler:
+    """The settler of one service: its dead-letter office and its consumers' retry policies."""
+    return Settler(office, {spec.durable: spec.retry for spec in consumers})
+
+
+def settling(settler: Settler) -> type[SettleMiddleware]:
+    """A settle middleware bound to one service's :class:`Settler`."""
+    return type("ServiceSettleMiddleware", (SettleMiddleware,), {"settler": settler})

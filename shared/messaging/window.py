@@ -13,9 +13,11 @@ delivered again while it runs. Every Guild subscriber pulls with :class:`PullLoo
   fetches as soon as there are slots for all that wait, or, with more waiting, once a quarter
   of the window is free (:data:`REFILL_SHARE`; nats.go's ``Consume`` refills at a threshold
   too), so that under load one fetch brings many messages, not one per handler finished.
-* **Settled one by one.** Each message goes to the subscriber's own ``consume(msg)``, so the
-  decoder, the filters, the settle middleware (:mod:`shared.messaging.consumer`: ack, retry
-  later or dead-letter) and telemetry apply as before, and it is settled when its handler
+* **Settled one by one.** Each message of an event subscriber goes to Guild's path
+  (:mod:`shared.messaging.dispatch`: its span, the CloudEvent read, the reaction for its
+  type, then ack, retry later or dead-letter with :class:`~shared.messaging.consumer
+  .Settler`); any other subscriber's to its own ``consume(msg)`` (FastStream's path, the
+  settle middleware applying the same settler). Either way it is settled when its handler
   returns, whatever the others in hand are doing. Within the window there is no order, as
   within FastStream's batch before.
 * **In-progress acks.** Every third of the consumer's ``ack_wait`` (read from the consumer's
@@ -241,10 +243,29 @@ class WindowedPullSubscriber(PullStreamSubscriber):
 
     __slots__ = ()
     guild_window: Window
+    guild_dispatch: Callable[[Msg], Awaitable[None]] | None = None
+    """Guild's own path for each message (:mod:`shared.messaging.dispatch`); None:
+    FastStream's (``cb``, its ``consume``)."""
 
     async def _consume_pull(self, cb: Callable[[Msg], Awaitable[Any]]) -> None:
         assert self.subscription is not None
-        await PullLoop(self.subscription, cb, self.guild_window, lambda: self.running).run()
+        handle = cb if self.guild_dispatch is None else self._dispatched
+        await PullLoop(self.subscription, handle, self.guild_window, lambda: self.running).run()
+
+    async def _dispatched(self, msg: Msg) -> None:
+        """One message on Guild's path, inside the subscriber's lock (FastStream's stop waits
+        for it). Settling it may fail (NATS away): JetStream delivers it again after
+        ``ack_wait``."""
+        if not self.running or self.guild_dispatch is None:
+            return
+        with self.lock:
+            try:
+                await self.guild_dispatch(msg)
+            except Exception as error:
+                log.warning(
+                    "a message could not be settled; it is delivered again after ack_wait",
+                    extra={"consumer": self.guild_window.consumer, "error": repr(error)},
+                )
 
     def get_log_context(self, message: Any) -> dict[str, str]:
         """FastStream's log context of a message, with the subject worked out once (FastStream

@@ -13,7 +13,7 @@ from nats.aio.msg import Msg
 from nats.js.api import PubAck, RetentionPolicy, StreamConfig
 
 from shared.envelope import MalformedEvent
-from shared.messaging.consumer import DeadLetterOffice, StreamRetention, settling
+from shared.messaging.consumer import DeadLetterOffice, StreamRetention, settler, settling
 from shared.messaging.publisher import PublishRefused
 from shared.naming import Service, Streams
 
@@ -72,7 +72,7 @@ async def dead_letter(
     client, publisher = RecordingClient(), RefusingCopies()
     office = DeadLetterOffice(publisher, region=REGION, service=Service.NOTIFICATIONS,  # type: ignore[arg-type]
                               retention=retention(stream, policy))  # fmt: skip
-    middleware = settling(office, [])(delivered(client, stream), context=None)  # type: ignore[arg-type]
+    middleware = settling(settler(office, []))(delivered(client, stream), context=None)  # type: ignore[arg-type]
     error = MalformedEvent("not a CloudEvent")
     assert await middleware.after_processed(MalformedEvent, error, None)
     return client, publisher

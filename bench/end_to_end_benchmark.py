@@ -224,7 +224,13 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
     region = "e2e"
     with tempfile.TemporaryDirectory(prefix="guild-bench-e2e-") as folder:
         async with running_guild(Path(folder), region) as (guild, nc):
-            company = await set_up(nc, region, members=args.members, communities=args.communities)
+            company = await set_up(
+                nc,
+                region,
+                members=args.members,
+                communities=args.communities,
+                pids=guild.pids_with_server,
+            )
             watcher = Watcher(nc, region)
             await watcher.start()
             steps = []

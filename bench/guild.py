@@ -182,16 +182,23 @@ API_ATTEMPTS = 6
 """How many times a JetStream API request is sent before :func:`answered` gives up."""
 
 
-async def answered(request: Callable[[], Awaitable[T]], what: str) -> T:
-    """The answer to a JetStream API request, sent again (after 1, 2, 4, 5, 5 s) when it
-    times out or JetStream says it is unavailable for now, ``API_ATTEMPTS`` times in all."""
-    for attempt in range(1, API_ATTEMPTS + 1):
+async def answered(
+    request: Callable[[], Awaitable[T]],
+    what: str,
+    *,
+    attempts: int = API_ATTEMPTS,
+    pause: float = 1.0,
+) -> T:
+    """The answer to a JetStream API request, sent again when it times out or JetStream says
+    it is unavailable for now, ``attempts`` times in all, with pauses of ``pause`` seconds
+    doubling up to five times that; TimeoutError naming ``what`` if none was answered."""
+    for attempt in range(1, attempts + 1):
         try:
             return await request()
         except (nats.errors.TimeoutError, ServiceUnavailableError) as error:
-            if attempt == API_ATTEMPTS:
-                raise TimeoutError(f"{what}: no answer in {API_ATTEMPTS} attempts") from error
-            await asyncio.sleep(min(5.0, 2.0 ** (attempt - 1)))
+            if attempt == attempts:
+                raise TimeoutError(f"{what}: no answer in {attempts} attempts") from error
+            await asyncio.sleep(pause * min(5.0, 2.0 ** (attempt - 1)))
     raise AssertionError("unreachable")
 
 
@@ -355,19 +362,35 @@ class RssSampler(Sampling):
 
 @dataclass
 class LagSampler(Sampling):
-    """Each durable consumer's largest lag (pending + ack pending), twice a second."""
+    """Each durable consumer's lag (pending + ack pending), twice a second: the largest of
+    each since the last :meth:`reset`, and how fast each grew over a stretch of time."""
 
     nc: Client
     region: str
     every: float = 0.5
     worst: dict[str, int] = field(default_factory=dict)
+    samples: list[tuple[float, dict[str, int]]] = field(default_factory=list)
 
     async def sample(self) -> None:
-        for name, lag in (await durable_lags(self.nc, self.region)).items():
+        lags = await durable_lags(self.nc, self.region)
+        self.samples.append((time.monotonic(), lags))
+        for name, lag in lags.items():
             self.worst[name] = max(self.worst.get(name, 0), lag)
 
+    def growth(self, start: float, end: float) -> dict[str, float]:
+        """Each consumer's lag growth per second from the first to the last sample taken
+        between ``start`` and ``end`` (monotonic times); empty with fewer than two."""
+        within = [(at, lags) for at, lags in self.samples if start <= at <= end]
+        if len(within) < 2:
+            return {}
+        (first_at, first), (last_at, last) = within[0], within[-1]
+        return {
+            name: round((lag - first.get(name, 0)) / (last_at - first_at), 1)
+            for name, lag in last.items()
+        }
+
     def reset(self) -> dict[str, int]:
-        worst, self.worst = self.worst, {}
+        worst, self.worst, self.samples = self.worst, {}, []
         return worst
 
 

@@ -15,6 +15,7 @@ import nats
 import pytest
 from nats.aio.client import Client
 
+from bench.end_to_end_benchmark import knee, limiting
 from bench.guild import answered, settled
 from shared.naming import Streams
 
@@ -142,3 +143,39 @@ async def test_settled_gives_up_on_a_region_where_nothing_moves_naming_the_laggi
     await _backlog(nc, region, 3)
     with pytest.raises(TimeoutError, match=r"nothing moved for 1 s; lags .*bench-slow 3"):
         await settled(nc, region, stall=1, deadline=60)
+
+
+def _step(
+    rate: float, completed: int, sustained: float, lags: dict[str, int], growth: dict[str, float]
+) -> dict[str, Any]:
+    return {
+        "offered_per_second": rate,
+        "questions": 100,
+        "completed": completed,
+        "sustained_per_second": sustained,
+        "inbox_p99_ms": 200.0,
+        "limited_by": limiting(lags, growth),
+    }
+
+
+def test_the_knee_is_the_first_step_left_behind_and_names_the_consumer_whose_lag_grew():
+    """Not the consumer with the largest lag (a bulk one drains a burst), the one falling
+    behind while questions were offered."""
+    lags = {"EVENTS/notifications-bulk": 900, "EVENTS/notifications-alerts": 400}
+    growth = {"EVENTS/notifications-bulk": -20.0, "EVENTS/notifications-alerts": 35.5}
+    steps = [
+        _step(50, 100, 49.0, {"EVENTS/matching-content": 3}, {}),
+        _step(100, 100, 61.0, lags, growth),
+        _step(200, 40, 20.0, lags, growth),
+    ]
+    assert steps[0]["limited_by"]["consumer"] == "EVENTS/matching-content"
+    assert knee(steps) == {
+        "per_second": 100,
+        "limited_by": {
+            "consumer": "EVENTS/notifications-alerts",
+            "largest_lag": 400,
+            "lag_growth_per_second": 35.5,
+        },
+    }
+    assert knee(steps[:1]) is None
+    assert limiting({"EVENTS/content-ingest": 0}, {"EVENTS/content-ingest": 0.0}) is None

@@ -9,7 +9,9 @@ resumed (SIGCONT) to time how fast it drains.
 
 :class:`RssSampler` reads each process's resident set from ``/proc/<pid>/status`` a few times
 a second (peak and end); :class:`LagSampler` reads every durable consumer of the region
-(``num_pending`` + ``num_ack_pending``) and keeps each one's largest lag.
+(``num_pending`` + ``num_ack_pending``) and keeps each one's largest lag and how fast it grew;
+:func:`cpu_seconds` reads a process's CPU time from ``/proc/<pid>/stat`` (which process a
+step of the set-up spends its time in).
 
 Under load (a 50,000-member set-up, a step that cannot keep up) nats-server answers its
 JetStream API slowly: every request the harness makes of it (stream and consumer info) is sent
@@ -305,6 +307,15 @@ def rss_kb(pid: int) -> int | None:
     except OSError:
         return None
     return None
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds process ``pid`` has used (``/proc/<pid>/stat``)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class Sampling(ABC):

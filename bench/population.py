@@ -17,18 +17,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import random
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, TypeVar
 
 from nats.aio.client import Client
 
-from bench.guild import API_TIMEOUT, answered, call, say, settled, until
+from bench.guild import API_TIMEOUT, answered, call, cpu_seconds, say, settled, until
 from bench.harness import percentile
 from guild_cli.client import cloudevent as structured
 from shared.contracts.membership import MemberRegisteredV1
@@ -75,16 +73,13 @@ async def publish_all(
     messages: list[tuple[str, bytes, dict[str, str]]],
     *,
     window: int = 4000,
-    step: Step | None = None,
 ) -> None:
     """Publish with up to ``window`` PubAcks in flight (nats-py's ``publish_async``; its own
-    limit is 4,000), then wait for all; each confirmed one counts as done in ``step``."""
+    limit is 4,000), then wait for all."""
     js = nc.jetstream()
 
     async def stored(subject: str, body: bytes, headers: dict[str, str]) -> None:
         await (await js.publish_async(subject, body, headers=headers))
-        if step is not None:
-            step.done += 1
 
     await pipelined((stored(*message) for message in messages), window=window)
 
@@ -95,15 +90,6 @@ async def stored_count(nc: Client, stream: str, subject: str) -> int:
         lambda: js.stream_info(stream, subjects_filter=subject), f"{stream} {subject}"
     )
     return sum((info.state.subjects or {}).values())
-
-
-def cpu_seconds(pid: int) -> float | None:
-    """User + system CPU seconds process ``pid`` has used (``/proc/<pid>/stat``)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass

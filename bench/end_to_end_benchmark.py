@@ -10,13 +10,14 @@ question, from its publish to the stored ``experts_suggested`` and to the last o
 recipients' inbox items (the ``question_for_you`` whose cause is that suggestion). Each step
 waits (bounded) for the questions it offered and for the region to settle before the next.
 
-Printed per step: offered and sustained rate (questions that reached every recipient's inbox,
-over the time from the first publish to the last such inbox item), p50 and p99 of both
-latencies, each durable consumer's largest lag (``num_pending`` + ``num_ack_pending``, sampled
-twice a second; the table shows each service's largest) and how fast it grew while the step
-offered its questions, and each service's RSS. The knee is the first step that did not keep
-up (questions left behind, a sustained rate below 0.9 of the offered one, or a p99 past a
-second), reported with what limits it: the consumer whose lag grew fastest while offered.
+Printed per step: offered rate, the pace the publisher kept, sustained rate (questions that
+reached every recipient's inbox, over the time from the first publish to the last such inbox
+item), recipients per question, p50 and p99 of both latencies, each durable consumer's largest
+lag (``num_pending`` + ``num_ack_pending``, sampled twice a second; the table shows each
+service's largest) and how fast it grew while the step offered its questions, and each
+service's RSS. The knee is the first step that did not keep up (questions left behind, a
+sustained rate below 0.9 of the offered one, or a p99 past a second), reported with what
+limits it: the consumer whose lag grew fastest while offered.
 
 Every step is bounded in time: it offers for ``--seconds`` at most (and ``--per-step``
 questions), then waits at most ``--drain`` seconds for its questions and as long again for
@@ -197,6 +198,7 @@ async def one_step(
     suggested = [q.suggested for q in asked if q.suggested is not None]
     return {
         "offered_per_second": rate,
+        "published_per_second": published_rate(asked),
         "questions": count,
         "completed": len(done),
         "sustained_per_second": len(done) / (last - first) if last > first else 0.0,
@@ -211,6 +213,12 @@ async def one_step(
         "limited_by": limiting(worst, growth),
         "unsettled": unsettled,
     }
+
+
+def published_rate(asked: list[Question]) -> float | None:
+    """The pace the publisher kept (it falls short of the offered rate on a busy machine)."""
+    span = max(q.published for q in asked) - min(q.published for q in asked)
+    return round((len(asked) - 1) / span, 1) if span > 0 else None
 
 
 def ms(seconds: float | None) -> float | None:
@@ -298,6 +306,7 @@ def report(figures: dict[str, Any]) -> str:
     rows = [
         (
             s["offered_per_second"],
+            s["published_per_second"],
             s["questions"],
             s["completed"],
             s["recipients_per_question"],
@@ -315,6 +324,7 @@ def report(figures: dict[str, Any]) -> str:
             "end to end: questions to 10 members each (latency from publish, ms)",
             [
                 "offered/s",
+                "paced/s",
                 "asked",
                 "done",
                 "to",

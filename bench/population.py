@@ -8,9 +8,10 @@ then let settle, so that no benchmark times the set-up's tail.
 
 Each step (hire, ids, join, settle) is a :class:`Step`: it says on stderr every ~10 s how many
 of how many are done and at what rate (over the last interval and overall), and keeps its
-figures in :attr:`Company.steps`: seconds, rate, the rate in each interval (do joins slow as
-the community grows?), the CPU seconds each process spent in it (nats-server and each
-service: which one the step waits for) and each command's latency (p50, p99).
+figures in :attr:`Company.steps`: seconds, rate, the CPU seconds each process spent in it
+(nats-server and each service: which one the step waits for), each command's latency (p50,
+p99), and per interval the rate, the CPU milliseconds each process spent per item done and the
+commands' p50 (do joins slow as the community grows, and in which process?).
 """
 
 from __future__ import annotations
@@ -149,23 +150,37 @@ class Step:
         return {name: seconds for name, seconds in found.items() if seconds is not None}
 
     async def _report(self) -> None:
-        last_at, last_done = self.started, 0
+        last_at, last_done, last_cpu = self.started, 0, self._cpu()
+        seen: dict[str, int] = {}
         while True:
             await asyncio.sleep(REPORT_EVERY)
-            now, done = time.monotonic(), self.done
-            rate = (done - last_done) / (now - last_at)
+            now, done, cpu = time.monotonic(), self.done, self._cpu()
+            rate, items = (done - last_done) / (now - last_at), max(1, done - last_done)
+            cpu_ms = {
+                name: round(1000 * (cpu[name] - last_cpu[name]) / items, 1)
+                for name in cpu
+                if name in last_cpu
+            }
+            p50_ms = {}
+            for kind, samples in self.latencies.items():
+                recent, seen[kind] = samples[seen.get(kind, 0) :], len(samples)
+                if recent:
+                    p50_ms[kind] = round(1000 * (percentile(recent, 50) or 0), 1)
             self.intervals.append(
                 {
                     "at_seconds": round(now - self.started, 1),
                     "done": done,
                     "per_second": round(rate, 1),
+                    "cpu_ms_each": cpu_ms,
+                    "latency_p50_ms": p50_ms,
                 }
             )
             say(
                 f"set-up {self.name}: {done:,}/{self.total:,} after {now - self.started:.0f} s "
-                f"({rate:,.0f}/s now, {done / (now - self.started):,.0f}/s overall)"
+                f"({rate:,.0f}/s now, {done / (now - self.started):,.0f}/s overall); "
+                f"CPU ms each {cpu_ms}; p50 ms {p50_ms}"
             )
-            last_at, last_done = now, done
+            last_at, last_done, last_cpu = now, done, cpu
 
 
 @dataclass

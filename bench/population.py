@@ -118,7 +118,9 @@ class Step:
     async def running(self) -> AsyncIterator[Step]:
         cpu_before = self._cpu()
         self.started = time.monotonic()
-        reporter = asyncio.get_running_loop().create_task(self._report())
+        reporter = asyncio.get_running_loop().create_task(
+            self._report() if self.total else asyncio.sleep(0)  # nothing to count: no lines
+        )
         try:
             yield self
         finally:

@@ -10,11 +10,20 @@ question, from its publish to the stored ``experts_suggested`` and to the last o
 recipients' inbox items (the ``question_for_you`` whose cause is that suggestion). Each step
 waits (bounded) for the questions it offered and for the region to settle before the next.
 
-Printed per step: offered and sustained rate (questions that reached every recipient's inbox,
-over the time from the first publish to the last such inbox item), p50 and p99 of both
-latencies, the largest lag of each service's consumers (``num_pending`` + ``num_ack_pending``,
-sampled twice a second) and each service's RSS. The knee is the first step whose sustained
-rate falls short of the offered rate, or whose p99 grows past a second.
+Printed per step: offered rate, the pace the publisher kept, sustained rate (questions that
+reached every recipient's inbox, over the time from the first publish to the last such inbox
+item), recipients per question, p50 and p99 of both latencies, each durable consumer's largest
+lag (``num_pending`` + ``num_ack_pending``, sampled twice a second; the table shows each
+service's largest) and how fast it grew while the step offered its questions, and each
+service's RSS. The knee is the first step that did not keep up (questions left behind, a
+sustained rate below 0.9 of the offered one, or a p99 past a second), reported with what
+limits it: the consumer whose lag grew fastest while offered.
+
+Every step is bounded in time: it offers for ``--seconds`` at most (and ``--per-step``
+questions), then waits at most ``--drain`` seconds for its questions and as long again for
+the region to settle, and reports what it measured whether or not they all arrived. A step
+after one whose region did not settle is not run (its figures would carry that backlog); the
+report names it.
 
     .venv/bin/python -m bench.end_to_end_benchmark
     .venv/bin/python -m bench.end_to_end_benchmark --rates 50 100 --seconds 10
@@ -38,7 +47,7 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from bench.guild import LagSampler, RssSampler, running_guild, settled, until
 from bench.harness import percentile, rss_line, run_main, table
-from bench.population import Company, ask, question_data, set_up
+from bench.population import Company, ask, question_data, set_up, setup_lines
 from shared.contracts.content import QuestionPostedV1
 from shared.contracts.matching import ExpertsSuggestedV1
 
@@ -167,7 +176,9 @@ async def one_step(
 ) -> dict[str, Any]:
     count = max(1, min(args.per_step, round(rate * args.seconds)))
     lags.reset()
+    offered_from = time.monotonic()
     asked = await offer(nc, region, company, watcher, step, rate, count, random.Random(step))
+    growth = lags.growth(offered_from, time.monotonic() + lags.every)
     with contextlib.suppress(TimeoutError):  # what did not arrive in time counts as not done
 
         async def all_arrived() -> bool:
@@ -175,8 +186,11 @@ async def one_step(
 
         await until(all_arrived, "every question in every inbox", deadline=args.drain)
     worst = lags.reset()
-    with contextlib.suppress(TimeoutError):
+    try:
         await settled(nc, region, deadline=args.drain)
+        unsettled = None
+    except TimeoutError as error:
+        unsettled = str(error)
     done = [q for q in asked if q.to_inboxes is not None]
     first = min(q.published for q in asked)
     last = max((q.published + (q.to_inboxes or 0) for q in done), default=first)
@@ -184,6 +198,7 @@ async def one_step(
     suggested = [q.suggested for q in asked if q.suggested is not None]
     return {
         "offered_per_second": rate,
+        "published_per_second": published_rate(asked),
         "questions": count,
         "completed": len(done),
         "sustained_per_second": len(done) / (last - first) if last > first else 0.0,
@@ -194,7 +209,16 @@ async def one_step(
         "inbox_p99_ms": ms(percentile(to_inbox, 99)),
         "lag_max": by_service(worst),
         "lag_by_consumer": worst,
+        "lag_growth_per_second": growth,
+        "limited_by": limiting(worst, growth),
+        "unsettled": unsettled,
     }
+
+
+def published_rate(asked: list[Question]) -> float | None:
+    """The pace the publisher kept (it falls short of the offered rate on a busy machine)."""
+    span = max(q.published for q in asked) - min(q.published for q in asked)
+    return round((len(asked) - 1) / span, 1) if span > 0 else None
 
 
 def ms(seconds: float | None) -> float | None:
@@ -210,13 +234,36 @@ def by_service(lags: dict[str, int]) -> dict[str, int]:
     return worst
 
 
-def knee(steps: list[dict[str, Any]]) -> float | None:
-    """The first offered rate Guild did not keep up with (or whose p99 passed a second)."""
+def limiting(worst: dict[str, int], growth: dict[str, float]) -> dict[str, Any] | None:
+    """The consumer that falls behind: the one whose lag grew fastest while the step
+    offered its questions (else the one with the largest lag); None if none lagged."""
+    if growing := {name: rate for name, rate in growth.items() if rate > 0}:
+        name = max(growing, key=growing.__getitem__)
+    elif lagging := {name: lag for name, lag in worst.items() if lag > 0}:
+        name = max(lagging, key=lagging.__getitem__)
+    else:
+        return None
+    return {
+        "consumer": name,
+        "largest_lag": worst.get(name, 0),
+        "lag_growth_per_second": growth.get(name, 0.0),
+    }
+
+
+def kept_up(step: dict[str, Any]) -> bool:
+    """Every question reached every inbox, at 0.9 of the offered rate, p99 within a second."""
+    return (
+        step["completed"] == step["questions"]
+        and step["sustained_per_second"] >= 0.9 * step["offered_per_second"]
+        and (step["inbox_p99_ms"] or 0) <= 1000
+    )
+
+
+def knee(steps: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The first offered rate Guild did not keep up with, and the consumer that limited it."""
     for step in steps:
-        behind = step["completed"] < step["questions"]
-        slow = step["sustained_per_second"] < 0.9 * step["offered_per_second"]
-        if behind or slow or (step["inbox_p99_ms"] or 0) > 1000:
-            return float(step["offered_per_second"])
+        if not kept_up(step):
+            return {"per_second": step["offered_per_second"], "limited_by": step["limited_by"]}
     return None
 
 
@@ -224,19 +271,34 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
     region = "e2e"
     with tempfile.TemporaryDirectory(prefix="guild-bench-e2e-") as folder:
         async with running_guild(Path(folder), region) as (guild, nc):
-            company = await set_up(nc, region, members=args.members, communities=args.communities)
+            company = await set_up(
+                nc,
+                region,
+                members=args.members,
+                communities=args.communities,
+                pids=guild.pids_with_server,
+            )
             watcher = Watcher(nc, region)
             await watcher.start()
-            steps = []
+            steps, skipped = [], []
             with LagSampler(nc, region) as lags:
                 for step, rate in enumerate(args.rates):
+                    if steps and steps[-1]["unsettled"]:
+                        skipped.append(rate)  # its figures would carry the last step's backlog
+                        continue
                     with RssSampler(guild.pids) as rss:
                         figures = await one_step(
                             nc, region, company, watcher, lags, step, rate, args
                         )
                     steps.append({**figures, "rss": rss.figures()})
             await watcher.stop()
-    return {"setup_seconds": company.seconds, "steps": steps, "knee_per_second": knee(steps)}
+    return {
+        "setup_seconds": company.seconds,
+        "setup_steps": company.steps,
+        "steps": steps,
+        "skipped_rates": skipped,
+        "knee": knee(steps),
+    }
 
 
 def report(figures: dict[str, Any]) -> str:
@@ -244,8 +306,10 @@ def report(figures: dict[str, Any]) -> str:
     rows = [
         (
             s["offered_per_second"],
+            s["published_per_second"],
             s["questions"],
             s["completed"],
+            s["recipients_per_question"],
             s["sustained_per_second"],
             s["suggested_p50_ms"],
             s["suggested_p99_ms"],
@@ -260,8 +324,10 @@ def report(figures: dict[str, Any]) -> str:
             "end to end: questions to 10 members each (latency from publish, ms)",
             [
                 "offered/s",
+                "paced/s",
                 "asked",
                 "done",
+                "to",
                 "sustained/s",
                 "suggested p50",
                 "p99",
@@ -271,11 +337,42 @@ def report(figures: dict[str, Any]) -> str:
             ],
             rows,
         ),
-        f"knee: {figures['knee_per_second'] or 'not reached'} questions/s offered",
+        knee_line(figures["knee"]),
     ]
+    if figures["skipped_rates"]:
+        shown = ", ".join(f"{rate:g}" for rate in figures["skipped_rates"])
+        lines.append(f"not run: {shown}/s (the step before did not settle within --drain)")
     for step in figures["steps"]:
-        lines.append(rss_line(f"RSS at {step['offered_per_second']:.0f}/s", step["rss"]))
+        rate = f"{step['offered_per_second']:.0f}/s"
+        if step["unsettled"]:
+            lines.append(f"at {rate} the region did not settle: {step['unsettled']}")
+        lines.append(lag_line(f"lags at {rate}", step))
+        lines.append(rss_line(f"RSS at {rate}", step["rss"]))
+    lines.extend(setup_lines("set-up", figures["setup_steps"]))
     return "\n".join(lines)
+
+
+def knee_line(found: dict[str, Any] | None) -> str:
+    if found is None:
+        return "knee: not reached (every step kept up)"
+    line = f"knee: {found['per_second']:g} questions/s offered"
+    if limit := found["limited_by"]:
+        line += (
+            f"; limited by {limit['consumer']} (lag grew {limit['lag_growth_per_second']:,.0f}/s "
+            f"while offered, largest {limit['largest_lag']:,})"
+        )
+    return line
+
+
+def lag_line(title: str, step: dict[str, Any]) -> str:
+    """Each consumer that lagged: its largest lag and its growth per second while offered."""
+    growth = step["lag_growth_per_second"]
+    shown = ", ".join(
+        f"{name} {lag:,} ({growth.get(name, 0.0):+,.0f}/s)"
+        for name, lag in sorted(step["lag_by_consumer"].items(), key=lambda kv: -kv[1])
+        if lag
+    )
+    return f"{title} (largest, growth while offered): {shown or 'none'}"
 
 
 def parser() -> argparse.ArgumentParser:

@@ -31,7 +31,14 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from bench.guild import RssSampler, running_guild
 from bench.harness import rss_line, run_main, table
-from bench.population import WATCH_EVERYTHING, ask, publish_all, question_data, set_up
+from bench.population import (
+    WATCH_EVERYTHING,
+    ask,
+    publish_all,
+    question_data,
+    set_up,
+    setup_lines,
+)
 from shared.contracts.notifications import InboxItem
 from shared.naming import Streams
 
@@ -126,7 +133,13 @@ async def one_size(size: int, folder: Path) -> dict[str, Any]:
     async with running_guild(folder / region, region) as (guild, nc):
         with RssSampler(guild.pids) as rss:
             company = await set_up(
-                nc, region, members=size, communities=1, preferences=WATCH_EVERYTHING, at_work=False
+                nc,
+                region,
+                members=size,
+                communities=1,
+                preferences=WATCH_EVERYTHING,
+                at_work=False,
+                pids=guild.pids_with_server,
             )
             members = company.communities["c0"]
             guild_side = await time_guild(
@@ -137,6 +150,7 @@ async def one_size(size: int, folder: Path) -> dict[str, Any]:
     return {
         "size": size,
         "setup_seconds": company.seconds,
+        "setup_steps": company.steps,
         "guild": guild_side,
         "bare": bare,
         "ratio": ratio,
@@ -188,6 +202,7 @@ def report(figures: dict[str, Any]) -> str:
     ]
     for r in figures["sizes"]:
         lines.append(rss_line(f"RSS at {r['size']:,} members", r["rss"]))
+        lines.extend(setup_lines(f"set-up at {r['size']:,} members", r["setup_steps"]))
     return "\n".join(lines)
 
 

@@ -9,7 +9,17 @@ resumed (SIGCONT) to time how fast it drains.
 
 :class:`RssSampler` reads each process's resident set from ``/proc/<pid>/status`` a few times
 a second (peak and end); :class:`LagSampler` reads every durable consumer of the region
-(``num_pending`` + ``num_ack_pending``) and keeps each one's largest lag.
+(``num_pending`` + ``num_ack_pending``) and keeps each one's largest lag and how fast it grew;
+:func:`cpu_seconds` reads a process's CPU time from ``/proc/<pid>/stat`` (which process a
+step of the set-up spends its time in).
+
+Under load (a 50,000-member set-up, a step that cannot keep up) nats-server answers its
+JetStream API slowly: every request the harness makes of it (stream and consumer info) is sent
+again when it times out, a bounded number of times (:func:`answered`), and :func:`settled`
+waits for a region that is slow but still progressing (anything new stored, any lag changed)
+until a deadline the caller scales with the size, showing on stderr every ~10 s what is stored
+and which consumers lag most; it gives up early only when nothing has moved for ``stall``
+seconds.
 """
 
 from __future__ import annotations
@@ -28,17 +38,19 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 import httpx
 import nats
 from nats.aio.client import Client
+from nats.js.errors import NotFoundError, ServiceUnavailableError
 
 from guild_cli.nats_server import EmbeddedNats
 from guild_cli.processes import die_with_parent
 from shared.naming import Streams
 
 SERVICES = ("membership", "content", "matching", "notifications")
+T = TypeVar("T")
 
 BENCH_SETTINGS = {
     "GUILD_LOG_FORMAT": "text",
@@ -117,6 +129,12 @@ class GuildProcesses:
     def pids(self) -> dict[str, int]:
         return {name: p.pid for name, p in self.processes.items() if p.poll() is None}
 
+    def pids_with_server(self) -> dict[str, int]:
+        """The services' pids and nats-server's (as ``nats-server``)."""
+        server = self.server.process
+        alive = server is not None and server.poll() is None
+        return {**self.pids(), **({"nats-server": server.pid} if alive and server else {})}
+
     def pause(self, *names: str) -> None:
         for name in names:
             self.processes[name].send_signal(signal.SIGSTOP)
@@ -160,42 +178,125 @@ async def until(
         await asyncio.sleep(every)
 
 
+API_TIMEOUT = 10.0
+"""Seconds to wait for one JetStream API answer (nats-py's default is 5)."""
+API_ATTEMPTS = 6
+"""How many times a JetStream API request is sent before :func:`answered` gives up."""
+
+
+async def answered(
+    request: Callable[[], Awaitable[T]],
+    what: str,
+    *,
+    attempts: int = API_ATTEMPTS,
+    pause: float = 1.0,
+) -> T:
+    """The answer to a JetStream API request, sent again when it times out or JetStream says
+    it is unavailable for now, ``attempts`` times in all, with pauses of ``pause`` seconds
+    doubling up to five times that; TimeoutError naming ``what`` if none was answered."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return await request()
+        except (nats.errors.TimeoutError, ServiceUnavailableError) as error:
+            if attempt == attempts:
+                raise TimeoutError(f"{what}: no answer in {attempts} attempts") from error
+            await asyncio.sleep(pause * min(5.0, 2.0 ** (attempt - 1)))
+    raise AssertionError("unreachable")
+
+
 async def durable_lags(nc: Client, region: str) -> dict[str, int]:
     """Each durable consumer of ``region`` (as ``<stream>/<name>``): pending + ack pending."""
-    js, lags = nc.jetstream(), {}
+    js, lags = nc.jetstream(timeout=API_TIMEOUT), {}
     for stream in Streams(region).all():
-        with contextlib.suppress(Exception):  # a stream nobody provisioned in this run
-            for info in await js.consumers_info(stream):
-                if info.config.durable_name:
-                    lags[f"{stream}/{info.name}"] = info.num_pending + info.num_ack_pending
+        try:
+            infos = await answered(lambda s=stream: js.consumers_info(s), f"consumers of {stream}")
+        except NotFoundError:
+            continue  # a stream nobody provisioned in this run
+        for info in infos:
+            if info.config.durable_name:
+                lags[f"{stream}/{info.name}"] = info.num_pending + info.num_ack_pending
     return lags
 
 
-async def last_sequences(nc: Client, region: str) -> tuple[int, ...]:
-    js, found = nc.jetstream(), []
-    for info in await js.streams_info():
-        if (info.config.name or "").lower().endswith(f"_{region}"):
-            found.append(info.state.last_seq)
-    return tuple(found)
+@dataclass(frozen=True)
+class RegionState:
+    """What the streams of a region hold and how far behind its durable consumers are."""
+
+    last_sequences: tuple[int, ...]
+    stored: int
+    lags: dict[str, int]
+
+    @property
+    def pending(self) -> int:
+        return sum(self.lags.values())
+
+    def largest_lags(self, count: int = 3) -> str:
+        worst = sorted(((lag, name) for name, lag in self.lags.items() if lag), reverse=True)
+        return ", ".join(f"{name} {lag:,}" for lag, name in worst[:count]) or "none"
 
 
-async def settled(nc: Client, region: str, *, deadline: float = 300) -> float:
+async def region_state(nc: Client, region: str) -> RegionState:
+    js = nc.jetstream(timeout=API_TIMEOUT)
+    infos = await answered(js.streams_info, "streams info")
+    mine = [i for i in infos if (i.config.name or "").lower().endswith(f"_{region}")]
+    return RegionState(
+        last_sequences=tuple(i.state.last_seq for i in mine),
+        stored=sum(i.state.messages for i in mine),
+        lags=await durable_lags(nc, region),
+    )
+
+
+def say(line: str) -> None:
+    """A progress line on stderr (the report on stdout stays the figures)."""
+    print(line, file=sys.stderr, flush=True)
+
+
+async def settled(
+    nc: Client,
+    region: str,
+    *,
+    deadline: float = 300,
+    stall: float = 120,
+    quiet: float = 0.5,
+    report_every: float = 10,
+) -> float:
     """Until every durable consumer of ``region`` has nothing pending and nothing new was
-    stored for half a second: the services have done what they were going to do. Returns the
-    seconds it took."""
+    stored for ``quiet`` seconds: the services have done what they were going to do. Returns
+    the seconds it took. Waits while anything moves, up to ``deadline`` seconds; fails sooner
+    if nothing was stored and no lag changed for ``stall`` seconds. Every ``report_every``
+    seconds it says on stderr what is stored and which consumers lag most."""
     started = time.monotonic()
-
-    async def quiet() -> bool:
-        before = await last_sequences(nc, region)
-        if any((await durable_lags(nc, region)).values()):
-            return False
-        await asyncio.sleep(0.5)
-        return before == await last_sequences(nc, region) and not any(
-            (await durable_lags(nc, region)).values()
-        )
-
-    await until(quiet, f"region {region} to settle", deadline=deadline)
-    return time.monotonic() - started
+    moved = reported = started
+    polls, before = 0, await region_state(nc, region)
+    while True:
+        if not before.pending:
+            await asyncio.sleep(quiet)
+            after = await region_state(nc, region)
+            if after.last_sequences == before.last_sequences and not after.pending:
+                return time.monotonic() - started
+        else:
+            polls += 1
+            await asyncio.sleep(min(1.0, 0.05 * 2**polls))  # 0.1 s at first, then every second
+            after = await region_state(nc, region)
+        now = time.monotonic()
+        if after != before:
+            moved = now
+        waited = f"region {region} to settle ({now - started:.0f} s)"
+        if now - moved > stall:
+            raise TimeoutError(
+                f"{waited}: nothing moved for {stall:.0f} s; lags {after.largest_lags()}"
+            )
+        if now - started > deadline:
+            raise TimeoutError(
+                f"{waited}: not within {deadline:.0f} s; lags {after.largest_lags()}"
+            )
+        if now - reported >= report_every:
+            reported = now
+            say(
+                f"settling {region}: {now - started:.0f} s, {after.stored:,} stored, pending "
+                f"{after.pending:,}, largest lags {after.largest_lags()}"
+            )
+        before = after
 
 
 def rss_kb(pid: int) -> int | None:
@@ -206,6 +307,15 @@ def rss_kb(pid: int) -> int | None:
     except OSError:
         return None
     return None
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds process ``pid`` has used (``/proc/<pid>/stat``)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class Sampling(ABC):
@@ -263,19 +373,35 @@ class RssSampler(Sampling):
 
 @dataclass
 class LagSampler(Sampling):
-    """Each durable consumer's largest lag (pending + ack pending), twice a second."""
+    """Each durable consumer's lag (pending + ack pending), twice a second: the largest of
+    each since the last :meth:`reset`, and how fast each grew over a stretch of time."""
 
     nc: Client
     region: str
     every: float = 0.5
     worst: dict[str, int] = field(default_factory=dict)
+    samples: list[tuple[float, dict[str, int]]] = field(default_factory=list)
 
     async def sample(self) -> None:
-        for name, lag in (await durable_lags(self.nc, self.region)).items():
+        lags = await durable_lags(self.nc, self.region)
+        self.samples.append((time.monotonic(), lags))
+        for name, lag in lags.items():
             self.worst[name] = max(self.worst.get(name, 0), lag)
 
+    def growth(self, start: float, end: float) -> dict[str, float]:
+        """Each consumer's lag growth per second from the first to the last sample taken
+        between ``start`` and ``end`` (monotonic times); empty with fewer than two."""
+        within = [(at, lags) for at, lags in self.samples if start <= at <= end]
+        if len(within) < 2:
+            return {}
+        (first_at, first), (last_at, last) = within[0], within[-1]
+        return {
+            name: round((lag - first.get(name, 0)) / (last_at - first_at), 1)
+            for name, lag in last.items()
+        }
+
     def reset(self) -> dict[str, int]:
-        worst, self.worst = self.worst, {}
+        worst, self.worst, self.samples = self.worst, {}, []
         return worst
 
 
@@ -314,8 +440,8 @@ async def call(
 
 async def stream_state(nc: Client, region: str) -> dict[str, dict[str, int]]:
     """Messages and bytes stored in each stream of ``region`` (KV buckets are streams too)."""
-    js, found = nc.jetstream(), {}
-    for info in await js.streams_info():
+    js, found = nc.jetstream(timeout=API_TIMEOUT), {}
+    for info in await answered(js.streams_info, "streams info"):
         name = info.config.name or ""
         if name.lower().endswith(f"_{region}"):
             found[name] = {"messages": info.state.messages, "bytes": info.state.bytes}

@@ -101,15 +101,18 @@ def command() -> str:
     return " ".join(["python", "-m", module, *sys.argv[1:]])
 
 
-def write_results(name: str, parameters: dict[str, Any], figures: dict[str, Any]) -> Path:
-    """Write ``bench/results/<name>.json``; returns its path."""
+def write_results(
+    name: str, parameters: dict[str, Any], figures: dict[str, Any], measured: str | None = None
+) -> Path:
+    """Write ``bench/results/<name>.json``; returns its path. ``measured`` is the commit the
+    run started on (:func:`commit` now if not given: a long run outlives later commits)."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{name}.json"
     document = {
         "benchmark": name,
         "command": command(),
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "commit": commit(),
+        "commit": measured or commit(),
         "machine": machine(),
         "parameters": parameters,
         "figures": figures,
@@ -173,9 +176,9 @@ def run_main(
     argv: list[str] | None,
 ) -> dict[str, Any]:
     """Parse ``argv``, run the benchmark, print its report and write its results."""
-    args = parser.parse_args(argv)
+    args, measured = parser.parse_args(argv), commit()
     figures = run(args)
     print(report(figures))
     parameters = {k: v for k, v in vars(args).items() if not k.startswith("_")}
-    print(f"results: {write_results(name, parameters, figures)}")
+    print(f"results: {write_results(name, parameters, figures, measured)}")
     return figures

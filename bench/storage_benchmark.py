@@ -35,7 +35,9 @@ async def one_size(size: int, questions: int, folder: Path) -> dict[str, Any]:
     region = f"st{size}"
     async with running_guild(folder / region, region) as (guild, nc):
         with RssSampler(guild.pids) as rss:
-            company = await set_up(nc, region, members=size, communities=1)
+            company = await set_up(
+                nc, region, members=size, communities=1, pids=guild.pids_with_server
+            )
             members = company.communities["c0"]
             before = await stream_state(nc, region)
             for number in range(questions):

@@ -39,6 +39,7 @@ from collections import Counter
 from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from services.notifications.channels import Channel
@@ -94,8 +95,9 @@ class Cause:
     def of(cls, event: Envelope[Any], bulletin: Bulletin | None = None) -> Cause:
         return cls(event.id, event.type, event, bulletin)
 
-    @property
+    @cached_property
     def part_key(self) -> str | None:
+        """Its part record's key (None: not a part); asked for each member's decision."""
         return part_key(self.id, self.part) if self.part else None
 
     def keeps_quiet(self, verdict: Verdict) -> bool:
@@ -277,7 +279,8 @@ def _decided(
     may count one interruption fewer: the count is written as this replica knows it.)"""
     now, member_id, store = deps.clock(), notification.recipient.member_id, deps.store
     day = now.astimezone(prefs.zone).date().isoformat()
-    today = store.interruptions(member_id, day)
+    counted = day_key(member_id, day)
+    today = store.interruptions(member_id, day, counted)
     verdict = verdict_for(prefs, notification, now=now, interruptions_today=today)
     if cause.keeps_quiet(verdict):
         return verdict, None, None, None
@@ -287,7 +290,6 @@ def _decided(
     if not (verdict.action.interrupts and notification.priority < Priority.CRITICAL):
         return verdict, (key, record), None, None
     if by_part:
-        counted = day_key(member_id, day)
         store.facts.count((counted,), 1)
         return verdict, (key, record), None, counted
     budget_key = f"{member_id}.{day}"

@@ -171,17 +171,17 @@ class LedgerFacts:
             self.delivered.add(key)
 
     def note_part(self, key: str, record: PartRecord) -> None:
-        for route, index in zip(record.routes, record.decided, strict=True):
-            self.note(route, record.decisions[index])
-        for told, entry in record.told_entries():
-            self.note(told, entry)
+        """The part's entries in memory, once; then, once it says so, its deliveries (the
+        keys of deliveries, never of decisions)."""
         if key not in self.parts:
             self.parts.add(key)
+            for route, index in zip(record.routes, record.decided, strict=True):
+                self.note(route, record.decisions[index])
+            for told, entry in record.told_entries():
+                self.note(told, entry)
             self.count(record.counted, 1)
         if record.delivered_at:
-            delivered = Delivery(Status.DELIVERED, record.delivered_at)
-            for sent in record.sent:
-                self.note(sent, delivered)
+            self.delivered.update(record.sent)
 
     def count(self, days: Iterable[str], by: int) -> None:
         for day in days:
@@ -333,6 +333,8 @@ class NotificationsStore:
     zoned: dict[str, tuple[Preferences, str, Preferences]] = dataclasses.field(default_factory=dict)
     """Per member, their preferences as stored, their profile's timezone and the two made
     one (:meth:`preferences_of`), while neither changes."""
+    erased_keys: dict[str, str] = dataclasses.field(default_factory=dict)
+    """Per member, their :meth:`erased_key` (in memory only; dropped when they are erased)."""
 
     @classmethod
     def for_region(cls, region: str) -> NotificationsStore:
@@ -404,12 +406,13 @@ class NotificationsStore:
             self.budget, self.inbox_state, self.erased,
         ]  # fmt: skip
 
-    def interruptions(self, member_id: str, day: str) -> int:
+    def interruptions(self, member_id: str, day: str, counted: str | None = None) -> int:
         """How many times the member was interrupted on their local ``day`` (from memory):
         what the budget bucket counted one member at a time, and what parts of large
-        fan-outs counted (their records in the ledger)."""
+        fan-outs counted (their records in the ledger, by ``counted``: the member's
+        :func:`~services.notifications.domain.model.day_key`, if the caller has it)."""
         own = self.spent.get(f"{member_id}.{day}") or 0
-        return own + self.facts.counted.get(day_key(member_id, day), 0)
+        return own + self.facts.counted.get(counted or day_key(member_id, day), 0)
 
     def preferences_of(self, member_id: str) -> Preferences:
         """What the member chose, or the defaults; in their profile's timezone unless they
@@ -456,8 +459,13 @@ class NotificationsStore:
         """The marker's key for a member: a keyed hash of their id (the region's own secret),
         so that the marker, kept for good, holds no id of anyone erased: nobody can tell from
         it whom it is about, while a delivery naming them finds it."""
+        known = self.erased_keys.get(member_id)
+        if known is not None:  # a fan-out asks for each member's more than once
+            return known
         assert self.erasure_secret is not None, "the erasure secret is not loaded"
-        return hmac.new(self.erasure_secret, member_id.encode(), hashlib.sha256).hexdigest()
+        key = hmac.new(self.erasure_secret, member_id.encode(), hashlib.sha256).hexdigest()
+        self.erased_keys[member_id] = key
+        return key
 
     def is_erased(self, member_id: str) -> bool:
         """Whether the member was erased here (from memory)."""
@@ -477,6 +485,8 @@ class NotificationsStore:
         and rewrite what other members were told about them (see :meth:`rewrite_mentions`).
         Idempotent."""
         assert self.js is not None, "dead letters are not bound"
+        self.erased_keys.pop(member_id, None)
+        self.zoned.pop(member_id, None)
         await erase_dead_letters(
             self.js, self.region, Service.NOTIFICATIONS, mentions_id(member_id)
         )

@@ -86,8 +86,9 @@ class NotificationsSettings(GuildSettings):
         description="Claim holding the person's HR id (the service finds their member id).",
     )
     fanout_part_size: int = Field(
-        default=500, ge=1, description="Members per part of a large fan-out (a question to a "
-        "whole community), each routed and acked on its own."
+        default=500, ge=1, le=5000, description="Members per part of a large fan-out (a "
+        "question to a whole community), each routed and acked on its own (its ledger record, "
+        "about 160 bytes per member, stays within nats-server's 1 MB message)."
     )  # fmt: skip
     chores_interval: float = Field(
         default=30.0, gt=0, description="Seconds between releases of held pushes and digests."

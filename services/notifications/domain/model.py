@@ -259,6 +259,58 @@ class Delivery:
         return self.status if isinstance(self.status, Action) else None
 
 
+@dataclass(frozen=True)
+class PartRecord:
+    """The ledger's one record of a routed part of a large fan-out (see
+    :mod:`~services.notifications.delivery.fanout`), in place of the five records each of its
+    members had (the routing decision, the 'told' entry, the day's count, and the inbox
+    entry): what each of those would have said, by the same keys, so that the ledger's read
+    model learns from it exactly what it learnt from them. It holds keys only (hashes of
+    cause, member and channel, as the ledger's own keys): no member id, nothing to erase.
+
+    Created once (only if none is stored) before any inbox item of the part is sent; its
+    ``delivered_at`` is set once every item it lists in ``sent`` is confirmed."""
+
+    cause_id: str
+    number: int
+    at: str
+    decisions: tuple[Delivery, ...]
+    """The distinct routing decisions made (most parts have one or two)."""
+    routes: tuple[str, ...]
+    """Per member decided here: their routing decision's key ('route' channel)."""
+    decided: tuple[int, ...]
+    """Per member in ``routes``: their decision, by its place in ``decisions``."""
+    told: tuple[str, ...] = ()
+    """Per member this part told of the question: their 'told' key."""
+    told_as: tuple[int, ...] = ()
+    """Per key in ``told``: the decision it was told with, by its place in ``decisions``."""
+    counted: tuple[str, ...] = ()
+    """Per interruption it makes: the member's day key (:func:`day_key`), counted once."""
+    sent: tuple[str, ...] = ()
+    """The key of each built-in channel's delivery (the inbox item's ``Nats-Msg-Id``)."""
+    delivered_at: str = ""
+    """When every delivery in ``sent`` was confirmed (empty: not yet)."""
+
+    def told_entries(self) -> list[tuple[str, Delivery]]:
+        """Each 'told' entry as its own record would say it."""
+        return [(key, Delivery(self.decisions[index].status, self.at, cause_id=self.cause_id))
+                for key, index in zip(self.told, self.told_as, strict=True)]  # fmt: skip
+
+
+PART_KEYS = "part."
+"""The prefix of a part record's key in the ledger (all other keys are bare hashes)."""
+
+
+def part_key(cause_id: str, number: int) -> str:
+    return PART_KEYS + delivery_key(cause_id, str(number), "part")
+
+
+def day_key(member_id: str, day: str) -> str:
+    """The member's local day as a part record counts it: the day, and a hash of member and
+    day (no member id in the ledger)."""
+    return f"{day}.{delivery_key(day, member_id, 'budget')}"
+
+
 TOLD = "told"
 """The ledger's channel name for what told a member of a topic (see :func:`tell_once`)."""
 ALREADY_TOLD = "you were told of this question already"

@@ -136,6 +136,6 @@ async def route_part(part: Part, deps: Deps) -> None:
         bulletin = found.value if found else None
     if bulletin is None:
         return
-    cause = Cause(part.cause_id, part.cause_type, bulletin=bulletin)
+    cause = Cause(part.cause_id, part.cause_type, bulletin=bulletin, part=part.number)
     notifications = notifications_of(bulletin, list(part.members), deps)
     await tally(cause, await route_all(cause, notifications, deps), deps, part.number)

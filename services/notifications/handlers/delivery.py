@@ -39,6 +39,7 @@ from collections import Counter
 from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from services.notifications.channels import Channel
@@ -51,9 +52,12 @@ from services.notifications.domain.model import (
     Delivery,
     Dispatch,
     Notification,
+    PartRecord,
     Status,
+    day_key,
     delivery_key,
     one_per_member,
+    part_key,
     tell_once,
     turn_offs,
     verdict_for,
@@ -83,10 +87,18 @@ class Cause:
     bulletin: Bulletin | None = None
     """What the event tells its whole audience, kept once for their digests: members it
     merely waits for in a digest, or who do not get it, have nothing stored of their own."""
+    part: int = 0
+    """The part of a large fan-out being routed (from 1; 0: not one): its members' ledger
+    entries are one :class:`~services.notifications.domain.model.PartRecord`."""
 
     @classmethod
     def of(cls, event: Envelope[Any], bulletin: Bulletin | None = None) -> Cause:
         return cls(event.id, event.type, event, bulletin)
+
+    @cached_property
+    def part_key(self) -> str | None:
+        """Its part record's key (None: not a part); asked for each member's decision."""
+        return part_key(self.id, self.part) if self.part else None
 
     def keeps_quiet(self, verdict: Verdict) -> bool:
         """Whether nothing is stored for a member with ``verdict`` (the bulletin says it)."""
@@ -154,6 +166,10 @@ class Plan:
     """The 'told' entry it makes (key, record, the one known before: if none, created)."""
     superseded: str | None = None
     """The member's own digest item of another event that it takes the place of."""
+    counted: str | None = None
+    """The day key (:func:`day_key`) of the interruption it makes, counted by its part."""
+    by_part: bool = False
+    """Its ledger entries go into its part's record, not one by one."""
 
     @property
     def member_id(self) -> str:
@@ -172,13 +188,22 @@ async def route_all(cause: Cause, notifications: list[Notification], deps: Deps)
     event stored meanwhile is found when ours cannot be created, and that member is decided
     again from it. A redelivery after a crash finds in memory (the ledger's read model, fed
     by the bucket) what was decided and delivered, and sends nothing twice (the inbox and the
-    outbox also deduplicate by notification id)."""
+    outbox also deduplicate by notification id).
+
+    A part of a large fan-out (``cause.part``) tells the ledger in one record for all its
+    members (:class:`~services.notifications.domain.model.PartRecord`) instead of five
+    records each; the same guarantees, argued in :func:`_recorded` and :func:`_part_delivered`."""
     plans = {p.member_id: p for p in (plan(cause, n, deps) for n in notifications)}
-    pending = list(plans.values())
-    while conflicts := await _recorded(pending, deps):
+    pending, created = list(plans.values()), None
+    while True:
+        conflicts, record = await _recorded(cause, pending, deps)
+        created = created or record
+        if not conflicts:
+            break
         pending = [plan(cause, p.notification, deps) for p in conflicts]
         plans.update((p.member_id, p) for p in pending)
     await pipelined(carry_out(cause, p, deps) for p in plans.values())
+    await _part_delivered(cause, list(plans.values()), created, deps)
     await _erase_again(plans.values(), deps)
     return list(plans.values())
 
@@ -196,7 +221,14 @@ async def _erase_again(plans: Iterable[Plan], deps: Deps) -> None:
 def plan(cause: Cause, notification: Notification, deps: Deps) -> Plan:
     """The member's verdict, from memory only (preferences, the ledger's decisions and 'told'
     entries, the day's count), noted in memory at once so that the next decision (another
-    event handled meanwhile) sees it. Keeps :func:`decide`'s rules and :func:`tell_once`'s."""
+    event handled meanwhile) sees it. Keeps :func:`decide`'s rules and :func:`tell_once`'s.
+
+    In a part of a large fan-out (``by_part``) the member's entries go into the part's
+    record, made once: while it is not made, every new entry; once it is (a redelivered
+    part, another copy of it), none, only their deliveries, the decisions and 'told'
+    entries being reused from it. What is still to decide then (a member it did not
+    decide), and a 'told' entry replacing another event's (the record creates, it never
+    replaces), are recorded one by one."""
     store, member_id = deps.store, notification.recipient.member_id
     prefs = store.preferences_of(member_id)
     if store.is_erased(member_id):
@@ -206,84 +238,200 @@ def plan(cause: Cause, notification: Notification, deps: Deps) -> Plan:
     told = store.facts.decided.get(told_key) if told_key else None
     if told_key is not None and not tell_once(told, cause.id, Action.NOW)[0]:
         return Plan(notification, prefs, Verdict(Action.SUPPRESS, ALREADY_TOLD))
+    in_part = cause.part_key is not None and (told is None or told.cause_id == cause.id)
+    fresh = in_part and cause.part_key not in store.facts.parts
     route_key = delivery_key(cause.id, member_id, "route")
     held = store.facts.decided.get(route_key)
     if held is not None:
-        verdict, decision, spent = _verdict_of(held), None, None
+        verdict, decision, spent, counted = _verdict_of(held), None, None, None
     else:
-        verdict, decision, spent = _decided(cause, notification, prefs, route_key, deps)
+        verdict, decision, spent, counted = _decided(cause, notification, prefs, route_key,
+                                                     deps, fresh)  # fmt: skip
     if cause.keeps_quiet(verdict):  # decided again, alike, if the event comes again
         return Plan(notification, prefs, verdict)
-    claimed = None
+    claimed, digest_item = None, None
     if told_key is not None and verdict.action is not Action.SUPPRESS:
         goes_on, superseded = tell_once(told, cause.id, verdict.action)
         if not goes_on:
             return Plan(notification, prefs, Verdict(Action.SUPPRESS, ALREADY_TOLD),
-                        decision, spent)  # fmt: skip
+                        decision, spent, counted=counted, by_part=fresh)  # fmt: skip
         if told is None or told.cause_id != cause.id:
             record = Delivery(verdict.action, deps.clock().isoformat(), cause_id=cause.id)
             store.facts.note(told_key, record)
             claimed = (told_key, record, told)
         digest_item = _digest_key(superseded, member_id) if superseded else None
-        return Plan(notification, prefs, verdict, decision, spent, claimed, digest_item)
-    return Plan(notification, prefs, verdict, decision, spent)
+    by_part = fresh or (in_part and decision is None and claimed is None)
+    return Plan(notification, prefs, verdict, decision, spent, claimed, digest_item,
+                counted=counted, by_part=by_part)  # fmt: skip
 
 
 def _decided(
-    cause: Cause, notification: Notification, prefs: Preferences, key: str, deps: Deps
-) -> tuple[Verdict, tuple[str, Delivery] | None, tuple[str, int] | None]:
-    """Decide with today's count; count it if it interrupts. (Two replicas deciding for one
-    member at the same moment may count one interruption fewer: the count is written as
-    this replica knows it.)"""
-    now, member_id = deps.clock(), notification.recipient.member_id
-    budget_key = _budget_key(member_id, prefs, now)
-    today = deps.store.spent.get(budget_key) or 0
+    cause: Cause,
+    notification: Notification,
+    prefs: Preferences,
+    key: str,
+    deps: Deps,
+    by_part: bool,
+) -> tuple[Verdict, tuple[str, Delivery] | None, tuple[str, int] | None, str | None]:
+    """Decide with today's count; count it if it interrupts: in the budget bucket (the
+    member's own count, one more), or, ``by_part``, in the part's record (a day key the
+    ledger's read model adds up). (Two replicas deciding for one member at the same moment
+    may count one interruption fewer: the count is written as this replica knows it.)"""
+    now, member_id, store = deps.clock(), notification.recipient.member_id, deps.store
+    day = now.astimezone(prefs.zone).date().isoformat()
+    counted = day_key(member_id, day)
+    today = store.interruptions(member_id, day, counted)
     verdict = verdict_for(prefs, notification, now=now, interruptions_today=today)
     if cause.keeps_quiet(verdict):
-        return verdict, None, None
+        return verdict, None, None, None
     until = verdict.until.isoformat() if verdict.until else ""
     record = Delivery(verdict.action, now.isoformat(), why=verdict.why, until=until)
-    deps.store.facts.note(key, record)
-    spent = None
-    if verdict.action.interrupts and notification.priority < Priority.CRITICAL:
-        spent = (budget_key, today + 1)
-        deps.store.spent.items[budget_key] = today + 1
-    return verdict, (key, record), spent
+    store.facts.note(key, record)
+    if not (verdict.action.interrupts and notification.priority < Priority.CRITICAL):
+        return verdict, (key, record), None, None
+    if by_part:
+        store.facts.count((counted,), 1)
+        return verdict, (key, record), None, counted
+    budget_key = f"{member_id}.{day}"
+    own = (store.spent.get(budget_key) or 0) + 1
+    store.spent.items[budget_key] = own
+    return verdict, (key, record), (budget_key, own), None
 
 
 # ------------------------------------------------------------------ write in bulk
 
 
-async def _recorded(plans: list[Plan], deps: Deps) -> list[Plan]:
+async def _recorded(
+    cause: Cause, plans: list[Plan], deps: Deps
+) -> tuple[list[Plan], PartRecord | None]:
     """Tell the ledger what the plans decided, then the budget what they count, each
     pipelined; the plans whose decision or 'told' entry could not be created because one
     was stored meanwhile (by another copy of the event), with the stored one now in memory,
-    to be decided again (counting nothing)."""
-    ledger = deps.store.ledger
-    writes: list[tuple[Plan, Awaitable[int | None]]] = []
+    to be decided again (counting nothing); and the part record created, if any.
+
+    The plans of a part (``by_part``) are told in one record, created (only if none is
+    stored) beside the others' entries and before anything is sent. Created: it stands for
+    every entry it holds, as they would have (the ledger's read model reads it so, here at
+    once and after a restart). Found stored instead (another copy of the part, or a
+    redelivery that did not know it yet): it is taken into memory and its members are
+    decided again from it, reusing its decisions, 'told' entries and counts; what is still
+    to decide then is recorded one by one. Failed: nothing of it is kept in memory, and the
+    part is redelivered."""
+    ledger, facts, key = deps.store.ledger, deps.store.facts, cause.part_key
+    grouped = [p for p in plans if p.by_part]
+    fresh = key is not None and key not in facts.parts
+    record = _part_record(cause, grouped, deps) if grouped and fresh else None
+    writes: list[tuple[Plan | None, Awaitable[int | None]]] = []
     for p in plans:
+        if p.by_part:
+            continue
         if p.decision is not None:
             writes.append((p, ledger.create(*p.decision)))
         if p.told is not None:
-            key, record, before = p.told
-            writes.append((p, ledger.create(key, record) if before is None
-                           else ledger.put(key, record)))  # fmt: skip
+            told_key, told, before = p.told
+            writes.append((p, ledger.create(told_key, told) if before is None
+                           else ledger.put(told_key, told)))  # fmt: skip
+    if record is not None and key is not None:
+        facts.parts.add(key)  # its counts are in memory already: the bucket's copy adds none
+        writes.append((None, deps.store.parts.create(key, record)))
     try:
         created = await pipelined(write for _, write in writes)
     except BaseException:
         _unnoted(plans, deps)
+        if record is not None and key is not None:
+            facts.parts.discard(key)
         raise
     lost = {id(p): p for (p, _), revision in zip(writes, created, strict=True)
-            if revision is None}  # fmt: skip
+            if revision is None and p is not None}  # fmt: skip
     _unnoted(list(lost.values()), deps)
     for p in lost.values():
-        for key in (p.decision[0] if p.decision else None, p.told[0] if p.told else None):
-            if key is not None:
-                found = await ledger.get(key)
-                deps.store.facts.note(key, found.value if found else None)
+        for entry in (p.decision[0] if p.decision else None, p.told[0] if p.told else None):
+            if entry is not None:
+                found = await ledger.get(entry)
+                facts.note(entry, found.value if found else None)
+    if record is not None and key is not None and created[-1] is None:
+        _unnoted(grouped, deps)
+        facts.parts.discard(key)
+        stored = await deps.store.parts.get(key)
+        if stored is not None:
+            facts.note_part(key, stored.value)
+        lost.update((id(p), p) for p in grouped)
+        record = None
     budget = deps.store.budget
     await pipelined(budget.put(*p.spent) for p in plans if p.spent and id(p) not in lost)
-    return list(lost.values())
+    return list(lost.values()), record
+
+
+def _part_record(cause: Cause, plans: list[Plan], deps: Deps) -> PartRecord | None:
+    """The record of what ``plans`` (one part's) decided, told and counted (None: none)."""
+    at, decisions = deps.clock().isoformat(), dict[Delivery, int]()
+
+    def decision(status: Action | Status, why: str = "", until: str = "") -> int:
+        return decisions.setdefault(Delivery(status, at, why=why, until=until), len(decisions))
+
+    routes: list[str] = []
+    decided: list[int] = []
+    told: list[str] = []
+    told_as: list[int] = []
+    counted: list[str] = []
+    for p in plans:
+        if p.decision is not None:
+            route, record = p.decision
+            routes.append(route)
+            decided.append(decision(record.status, record.why, record.until))
+        if p.told is not None:
+            key, record, _ = p.told
+            told.append(key)
+            told_as.append(decided[-1] if p.decision is not None else decision(record.status))
+        if p.counted is not None:
+            counted.append(p.counted)
+    if not (routes or told or counted):
+        return None
+    return PartRecord(cause_id=cause.id, number=cause.part, at=at,
+                      decisions=tuple(decisions), routes=tuple(routes), decided=tuple(decided),
+                      told=tuple(told), told_as=tuple(told_as),
+                      counted=tuple(counted))  # fmt: skip
+
+
+async def _part_delivered(
+    cause: Cause, plans: list[Plan], created: PartRecord | None, deps: Deps
+) -> None:
+    """Once every inbox item of the part is confirmed, its record says so: the items it
+    delivered (``sent``) and when. Until then a redelivered part sends its items again with
+    the same ``Nats-Msg-Id`` (JetStream keeps one within its duplicate window, 10 minutes);
+    after, it sends none of them (they are delivered in the ledger's read model). The record
+    is the one this routing created, or the one stored (a redelivery); if there is none yet
+    (another copy is creating it, or nothing needed one), each delivery is recorded alone."""
+    part = cause.part_key
+    if part is None:
+        return
+    delivered = deps.store.facts.delivered
+    sent = [key for p in plans if p.by_part and _reaches_inbox(cause, p)
+            for key in _inbox_keys(cause, p, deps) if key not in delivered]  # fmt: skip
+    if not sent:
+        return
+    now, base = deps.clock().isoformat(), created
+    if base is None:
+        stored = await deps.store.parts.get(part)
+        base = stored.value if stored else None
+    if base is None:
+        each = Delivery(Status.DELIVERED, now)
+        await pipelined(deps.store.ledger.put(done, each) for done in sent)
+        for done in sent:
+            deps.store.facts.note(done, each)
+        return
+    record = replace(base, sent=tuple(dict.fromkeys((*base.sent, *sent))), delivered_at=now)
+    await deps.store.parts.put(part, record)
+    deps.store.facts.note_part(part, record)
+
+
+def _reaches_inbox(cause: Cause, p: Plan) -> bool:
+    return not (cause.keeps_quiet(p.verdict) or p.for_erased) and p.verdict.action.to_inbox
+
+
+def _inbox_keys(cause: Cause, p: Plan, deps: Deps) -> list[str]:
+    """The keys of the member's deliveries through the built-in channels."""
+    return [delivery_key(cause.id, p.member_id, channel.name) for channel in deps.channels]
 
 
 def _unnoted(plans: list[Plan], deps: Deps) -> None:
@@ -298,6 +446,8 @@ def _unnoted(plans: list[Plan], deps: Deps) -> None:
         if p.spent is not None:
             key, count = p.spent
             spent[key] = count - 1
+        if p.counted is not None:
+            facts.count((p.counted,), -1)
 
 
 async def carry_out(cause: Cause, p: Plan, deps: Deps) -> None:
@@ -308,9 +458,10 @@ async def carry_out(cause: Cause, p: Plan, deps: Deps) -> None:
     if p.superseded is not None:
         await deps.store.digest.delete(p.superseded)
     if verdict.action.to_inbox:
-        await send_to_inbox(cause, notification, deps)
+        await send_to_inbox(cause, notification, deps, recorded_by_part=p.by_part)
     if verdict.action is Action.NOW:
-        await push(template(cause, notification, deps), deps, p.prefs)
+        if wanted_endpoints(p.member_id, notification.kind, p.prefs, deps):  # most have none
+            await push(template(cause, notification, deps), deps, p.prefs)
     elif verdict.action is Action.DEFER:
         await _hold(cause, notification, verdict, deps, p.prefs)
     elif verdict.action in (Action.DIGEST, Action.OVERFLOW) and verdict.until is not None:
@@ -335,24 +486,28 @@ def _verdict_of(record: Delivery) -> Verdict:
     return Verdict(record.decision, record.why, until)
 
 
-def _budget_key(member_id: str, prefs: Preferences, now: datetime) -> str:
-    return f"{member_id}.{now.astimezone(prefs.zone).date().isoformat()}"
-
-
 # ------------------------------------------------------------------ the inbox (built-in)
 
 
-async def send_to_inbox(cause: Cause, notification: Notification, deps: Deps) -> None:
+async def send_to_inbox(
+    cause: Cause, notification: Notification, deps: Deps, *, recorded_by_part: bool = False
+) -> None:
     """Through every built-in channel (the inbox, the console), once each."""
     for channel in deps.channels:
-        await _deliver_once(cause, notification, channel, deps)
+        await _deliver_once(cause, notification, channel, deps, recorded_by_part)
 
 
 async def _deliver_once(
-    cause: Cause, notification: Notification, channel: Channel, deps: Deps
+    cause: Cause,
+    notification: Notification,
+    channel: Channel,
+    deps: Deps,
+    recorded_by_part: bool = False,
 ) -> None:
     """Sent, then recorded delivered (so a crash in between sends it again, and the inbox
-    keeps one: its message id is the notification id). A ``notification_delivered`` status
+    keeps one: its message id is the notification id): one by one, or, for a member of a
+    part (``recorded_by_part``), by the part's record once all its items are confirmed
+    (:func:`_part_delivered`). A ``notification_delivered`` status
     per member, except for a post to a whole audience (a bulletin's): its parts'
     ``notifications_routed`` count those it reached, and a status per member would make a
     post to 50,000 write 50,000 events more."""
@@ -361,6 +516,8 @@ async def _deliver_once(
         return
     dispatch = Dispatch(key, cause.id, cause.type, channel.name, notification)
     await channel.send(dispatch)
+    if recorded_by_part:
+        return
     delivered_at = deps.clock()
     writes = [deps.store.ledger.put(key, Delivery(Status.DELIVERED, delivered_at.isoformat()))]
     if not notification.confidential and cause.bulletin is None:

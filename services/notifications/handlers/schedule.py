@@ -96,7 +96,8 @@ def _looked_at(store: NotificationsStore, member_id: str, prefs: Preferences,
     """Whether the member's digest slot of ``now`` was looked at already, with these
     preferences (what is routed later waits for a later slot)."""
     held = store.digests_looked_at.get(member_id)
-    return held is not None and held[0] == prefs and held[1] <= now < held[2]
+    return (held is not None and (held[0] is prefs or held[0] == prefs)  # made once: the same
+            and held[1] <= now < held[2])  # fmt: skip
 
 
 def _since(

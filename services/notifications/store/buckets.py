@@ -6,7 +6,8 @@ import dataclasses
 import hashlib
 import hmac
 import json
-from collections.abc import Callable
+from array import array
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -18,7 +19,14 @@ from services.notifications.domain.audience import Audience
 from services.notifications.domain.bulletins import Bulletin
 from services.notifications.domain.endpoints import Endpoint, MemberEndpoints
 from services.notifications.domain.erasure import Erased
-from services.notifications.domain.model import Contact, Delivery, Status
+from services.notifications.domain.model import (
+    PART_KEYS,
+    Contact,
+    Delivery,
+    PartRecord,
+    Status,
+    day_key,
+)
 from services.notifications.domain.preferences import Preferences
 from services.notifications.domain.waiting import DigestEntry, Held
 from shared.contracts.notifications import InboxItem
@@ -67,6 +75,7 @@ BUCKETS = Buckets(Service.NOTIFICATIONS, {
 
 
 MEMBER_ENDPOINTS = TypeAdapter(MemberEndpoints)
+DEFAULT_PREFERENCES = Preferences()
 LEDGER_ENTRIES = TypeAdapter(list[Delivery])
 
 
@@ -120,18 +129,35 @@ class BulletinIndex(Table[Bulletin]):
 
 class LedgerFacts:
     """What delivery decisions read of the ledger, in memory: each (cause, member) routing
-    decision and 'told' entry (an :class:`Action`), and which (cause, member, channel) were
-    delivered. The ledger stays the authority: a decision is created only if none is stored
-    (see :mod:`~services.notifications.handlers.delivery`)."""
+    decision and 'told' entry (an :class:`Action`), which (cause, member, channel) were
+    delivered, and the interruptions per member and day that the parts of large fan-outs
+    counted. The ledger stays the authority: a decision is created only if none is stored
+    (see :mod:`~services.notifications.handlers.delivery`).
 
-    VERSION = "ledger-facts-1"
+    A :class:`~services.notifications.domain.model.PartRecord` (a key under
+    :data:`~services.notifications.domain.model.PART_KEYS`) is read as the records it stands
+    for: its members' decisions and 'told' entries, their deliveries once it says they were
+    delivered, and its counts, added once per part (``parts``: the parts counted, noted at
+    once by the service routing one, so that the same record coming back from the bucket,
+    or again with ``delivered_at`` set, counts nothing more)."""
+
+    VERSION = "ledger-facts-2"
 
     def __init__(self) -> None:
         self._decode = TypeAdapter(Delivery).validate_json
+        self._decode_part = TypeAdapter(PartRecord).validate_json
         self.decided: dict[str, Delivery] = {}
         self.delivered: set[str] = set()
+        self.counted: dict[str, int] = {}
+        """Interruptions per :func:`~services.notifications.domain.model.day_key` that
+        parts counted (the budget bucket holds those counted one member at a time)."""
+        self.parts: set[str] = set()
 
     def apply(self, key: str, value: bytes | None) -> None:
+        if key.startswith(PART_KEYS):
+            if value is not None:
+                self.note_part(key, self._decode_part(value))
+            return
         self.note(key, self._decode(value) if value is not None else None)
 
     def note(self, key: str, record: Delivery | None) -> None:
@@ -144,16 +170,38 @@ class LedgerFacts:
         elif record.status is Status.DELIVERED:
             self.delivered.add(key)
 
+    def note_part(self, key: str, record: PartRecord) -> None:
+        """The part's entries in memory, once; then, once it says so, its deliveries (the
+        keys of deliveries, never of decisions)."""
+        if key not in self.parts:
+            self.parts.add(key)
+            for route, index in zip(record.routes, record.decided, strict=True):
+                self.note(route, record.decisions[index])
+            for told, entry in record.told_entries():
+                self.note(told, entry)
+            self.count(record.counted, 1)
+        if record.delivered_at:
+            self.delivered.update(record.sent)
+
+    def count(self, days: Iterable[str], by: int) -> None:
+        for day in days:
+            self.counted[day] = self.counted.get(day, 0) + by
+
     def snapshot(self) -> bytes:
         return pack({"delivered": sorted(self.delivered),
                      "keys": list(self.decided),
-                     "decided": LEDGER_ENTRIES.dump_json(list(self.decided.values()))})  # fmt: skip
+                     "decided": LEDGER_ENTRIES.dump_json(list(self.decided.values())),
+                     "parts": sorted(self.parts),
+                     "days": list(self.counted),
+                     "counts": array("l", self.counted.values())})  # fmt: skip
 
     def restore(self, data: bytes) -> None:
         columns = unpack(data)
         self.delivered = set(columns["delivered"])
         records = LEDGER_ENTRIES.validate_json(columns["decided"])
         self.decided = dict(zip(columns["keys"], records, strict=True))
+        self.parts = set(columns["parts"])
+        self.counted = dict(zip(columns["days"], columns["counts"], strict=True))
 
 
 class Reach(Table[MemberEndpoints]):
@@ -247,6 +295,8 @@ def _without_member(member_id: str) -> Callable[[bytes], bytes | None]:
 class NotificationsStore:
     contacts: KvStore[Contact]
     ledger: KvStore[Delivery]
+    parts: KvStore[PartRecord]
+    """The ledger's part records (:data:`~services.notifications.domain.model.PART_KEYS`)."""
     endpoints: KvStore[MemberEndpoints]
     keys: KvStore[str]
     audience: KvStore[Audience]
@@ -280,6 +330,11 @@ class NotificationsStore:
     )
     """Per member, the digest slot (due, next) last looked at with nothing to send, and with
     which preferences: not looked at again until the next (in memory only)."""
+    zoned: dict[str, tuple[Preferences, str, Preferences]] = dataclasses.field(default_factory=dict)
+    """Per member, their preferences as stored, their profile's timezone and the two made
+    one (:meth:`preferences_of`), while neither changes."""
+    erased_keys: dict[str, str] = dataclasses.field(default_factory=dict)
+    """Per member, their :meth:`erased_key` (in memory only; dropped when they are erased)."""
 
     @classmethod
     def for_region(cls, region: str) -> NotificationsStore:
@@ -291,6 +346,7 @@ class NotificationsStore:
         last_digests = Table(datetime, "digest-sent-1")
         facts, spent, reach = LedgerFacts(), Table(int, "budget-1"), Reach()
         ledger, budget = store("ledger", Delivery), store("budget", int)
+        parts = store("ledger", PartRecord)
         endpoints = EndpointsStore(
             BUCKETS.store("endpoints", MemberEndpoints, region).bucket,
             MemberEndpoints,
@@ -308,6 +364,7 @@ class NotificationsStore:
         return cls(
             contacts=contacts,
             ledger=ledger,
+            parts=parts,
             endpoints=endpoints,
             keys=store("keys", str),
             audience=audience,
@@ -344,20 +401,34 @@ class NotificationsStore:
 
     def all(self) -> list[KvStore]:  # type: ignore[type-arg]
         return [
-            self.contacts, self.ledger, self.endpoints, self.keys, self.audience,
+            self.contacts, self.ledger, self.parts, self.endpoints, self.keys, self.audience,
             self.preferences, self.held, self.digest, self.bulletins, self.digest_sent,
             self.budget, self.inbox_state, self.erased,
         ]  # fmt: skip
+
+    def interruptions(self, member_id: str, day: str, counted: str | None = None) -> int:
+        """How many times the member was interrupted on their local ``day`` (from memory):
+        what the budget bucket counted one member at a time, and what parts of large
+        fan-outs counted (their records in the ledger, by ``counted``: the member's
+        :func:`~services.notifications.domain.model.day_key`, if the caller has it)."""
+        own = self.spent.get(f"{member_id}.{day}") or 0
+        return own + self.facts.counted.get(counted or day_key(member_id, day), 0)
 
     def preferences_of(self, member_id: str) -> Preferences:
         """What the member chose, or the defaults; in their profile's timezone unless they
         chose another. From memory (the preferences bucket's read model, which this
         service's own writes update at once: :meth:`save_preferences`)."""
-        prefs = self.choices.get(member_id) or Preferences()
-        if not prefs.timezone:
-            person = self.people.get(member_id)
-            prefs = replace(prefs, timezone=person.timezone if person else "UTC")
-        return prefs
+        prefs = self.choices.get(member_id) or DEFAULT_PREFERENCES
+        if prefs.timezone:
+            return prefs
+        person = self.people.get(member_id)
+        zone = person.timezone if person else "UTC"
+        held = self.zoned.get(member_id)
+        if held is not None and held[0] is prefs and held[1] == zone:
+            return held[2]  # a fan-out asks for each member's many times: made once
+        zoned = replace(prefs, timezone=zone)
+        self.zoned[member_id] = (prefs, zone, zoned)
+        return zoned
 
     async def save_preferences(self, member_id: str, prefs: Preferences) -> None:
         await self.preferences.put(member_id, prefs)
@@ -388,8 +459,13 @@ class NotificationsStore:
         """The marker's key for a member: a keyed hash of their id (the region's own secret),
         so that the marker, kept for good, holds no id of anyone erased: nobody can tell from
         it whom it is about, while a delivery naming them finds it."""
+        known = self.erased_keys.get(member_id)
+        if known is not None:  # a fan-out asks for each member's more than once
+            return known
         assert self.erasure_secret is not None, "the erasure secret is not loaded"
-        return hmac.new(self.erasure_secret, member_id.encode(), hashlib.sha256).hexdigest()
+        key = hmac.new(self.erasure_secret, member_id.encode(), hashlib.sha256).hexdigest()
+        self.erased_keys[member_id] = key
+        return key
 
     def is_erased(self, member_id: str) -> bool:
         """Whether the member was erased here (from memory)."""
@@ -409,6 +485,8 @@ class NotificationsStore:
         and rewrite what other members were told about them (see :meth:`rewrite_mentions`).
         Idempotent."""
         assert self.js is not None, "dead letters are not bound"
+        self.erased_keys.pop(member_id, None)
+        self.zoned.pop(member_id, None)
         await erase_dead_letters(
             self.js, self.region, Service.NOTIFICATIONS, mentions_id(member_id)
         )

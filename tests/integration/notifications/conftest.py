@@ -219,9 +219,11 @@ async def start_notifications(
         async def start(**overrides: Any) -> Notifications:
             clock = Clock()
             settings = settings_for(
-                NotificationsSettings, region, nats_url, allow_loopback_receivers=True,
-                delivery_first_retry=0.2, delivery_max_retry=0.5, chores_interval=0.2,
-                channels=["inbox"], **overrides,
+                NotificationsSettings, region, nats_url, **{
+                    "allow_loopback_receivers": True, "delivery_first_retry": 0.2,
+                    "delivery_max_retry": 0.5, "chores_interval": 0.2, "channels": ["inbox"],
+                    **overrides,
+                },
             )  # fmt: skip
             store = NotificationsStore.for_region(region)
             app = build_app(settings, store, clock)

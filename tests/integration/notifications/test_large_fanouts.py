@@ -1,17 +1,28 @@
 """A question to a whole community is routed in parts on the bulk consumer (issue 12: one
 fan-out was one handler call, holding every other alert and outliving ``ack_wait``): a part
 that fails is retried alone, the parts done are not routed again, and every member gets one
-inbox item; a personal alert is delivered while the parts still wait."""
+inbox item; a personal alert is delivered while the parts still wait. Each part tells the
+ledger in one record for all its members; a part redelivered to a restarted service after
+its record was stored and before its inbox items were sent finds the record, and each
+member gets one item, counted once against their day's budget."""
 
 from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from zoneinfo import ZoneInfo
 
+from services.notifications.bootstrap import build_app
+from services.notifications.channels.inbox import InboxChannel
 from services.notifications.delivery.fanout import fanout_stream
+from services.notifications.domain.model import Dispatch, delivery_key
 from services.notifications.handlers import audience
+from services.notifications.settings import NotificationsSettings
+from services.notifications.store.buckets import NotificationsStore
+from shared.contracts.content import QuestionPostedV1
 from shared.contracts.notifications import NotificationDeliveredV1, NotificationsRoutedV1
-from tests.helpers import eventually, settled
+from tests.helpers import eventually, running, settings_for, settled
+from tests.integration.notifications.conftest import Clock, Notifications
 
 PART_SIZE = 10
 MEMBERS = [f"m{k:02d}" for k in range(35)]  # four parts
@@ -34,6 +45,18 @@ async def told(n, cause: str) -> dict[str, int]:
     return {m: len([i for i in await n.inbox(m) if i.cause_id == cause]) for m in MEMBERS}
 
 
+async def each_told_once(n, cause: str) -> None:
+    """Once every member has the event's inbox item and all is done: one each."""
+
+    async def everyone():
+        counts = await told(n, cause)
+        return counts if all(counts.values()) else None
+
+    await eventually(everyone, what="every member told")
+    await settled(n.nc, n.region)
+    assert await told(n, cause) == dict.fromkeys(MEMBERS, 1)
+
+
 async def test_a_part_that_fails_is_retried_alone_and_every_member_is_told_once(
     start_notifications, monkeypatch
 ):
@@ -50,13 +73,7 @@ async def test_a_part_that_fails_is_retried_alone_and_every_member_is_told_once(
     monkeypatch.setattr(audience, "route_part", failing_once)
     cause = await n.question("bob", "Which CNI do you run?", tags=("kubernetes",))
 
-    async def everyone():
-        counts = await told(n, cause)
-        return counts if all(counts.values()) else None
-
-    await eventually(everyone, what="every member told")
-    await settled(n.nc, n.region)
-    assert await told(n, cause) == dict.fromkeys(MEMBERS, 1)
+    await each_told_once(n, cause)
     assert routed == {1: 1, 2: 2, 3: 1, 4: 1}  # only the failed part again
     parts = [s for s in await n.statuses(NotificationsRoutedV1.TYPE) if s["cause_id"] == cause]
     assert sorted((s["part"], s["recipients"]) for s in parts) == [
@@ -103,3 +120,48 @@ async def test_a_personal_alert_is_not_held_up_by_a_fan_out_waiting_in_parts(
 
 async def _all_told(n, cause: str) -> bool:
     return set((await told(n, cause)).values()) == {1}
+
+
+async def test_a_part_redelivered_after_a_crash_between_its_record_and_its_items_tells_each_once(
+    start_notifications, nc, nats_url, region, monkeypatch
+):
+    crashed, held, real = asyncio.Event(), Counter(), InboxChannel.send
+
+    async def send(channel: InboxChannel, dispatch: Dispatch) -> None:
+        if dispatch.cause_type == QuestionPostedV1.TYPE and not crashed.is_set():
+            held[dispatch.notification.recipient.member_id] += 1
+            await crashed.wait()  # the service dies before this item is sent
+            raise Crash("the service is gone")
+        await real(channel, dispatch)
+
+    monkeypatch.setattr(InboxChannel, "send", send)
+    options = {"fanout_part_size": PART_SIZE, "ack_wait": 2.0}
+    settings = settings_for(NotificationsSettings, region, nats_url, channels=["inbox"],
+                            chores_interval=0.2, **options)  # fmt: skip
+    store = NotificationsStore.for_region(region)
+    first = build_app(settings, store, Clock())
+    async with running(first):
+        n = Notifications(nc, region, Clock(), store, first)
+        await community(n)
+        cause = await n.question("bob", "Which CNI do you run?", tags=("kubernetes",))
+
+        async def records_stored_and_items_held() -> bool:
+            return sum(held.values()) == 2 * PART_SIZE  # the two parts in hand, all held
+
+        await eventually(records_stored_and_items_held, what="two parts' items held")
+        records = [key async for key, _ in store.parts.items("part.*")]
+        assert len(records) == 2
+    crashed.set()  # and it is gone: nothing of the two parts' items was sent
+
+    n = await start_notifications(**options)  # its memory from the buckets alone
+
+    await each_told_once(n, cause)
+    today = n.clock.now.astimezone(ZoneInfo("Europe/Berlin")).date().isoformat()
+    assert {m: n.store.interruptions(m, today) for m in MEMBERS} == dict.fromkeys(MEMBERS, 1)
+    parts = [held.value async for _, held in n.store.parts.items("part.*")]
+    assert sorted(p.number for p in parts) == [1, 2, 3, 4]
+    assert all(p.delivered_at for p in parts)
+    assert sorted(len(p.sent) for p in parts) == [5, 10, 10, 10]
+    decided = [await n.store.ledger.get(delivery_key(cause, m, "route")) for m in MEMBERS]
+    assert decided == [None] * len(MEMBERS), "decided by the parts' records, not one by one"
+    assert [entry async for entry in n.store.budget.items()] == []

@@ -41,7 +41,6 @@ from nats.js.errors import (
     InvalidKeyError,
     KeyNotFoundError,
     KeyWrongLastSequenceError,
-    NoKeysError,
     NotFoundError,
 )
 from nats.js.kv import KeyValue
@@ -221,10 +220,11 @@ class KvStore(Generic[T]):
         return purged and (moment is None or last.time is None or moment <= last.time)
 
     async def _revisions(self, key: str) -> list[int]:
-        try:
-            return [entry.revision for entry in await self.kv.history(key) if entry.revision]
-        except NoKeysError:
-            return []
+        """Every stored revision of ``key`` (values and markers), read with :func:`scan`: not
+        nats-py's ``history``, whose watcher can say "nothing more" before revisions already
+        on their way, and a revision it misses would stay on disk after an erasure."""
+        subject = f"$KV.{self.bucket}.{key}"
+        return [sequence async for sequence, _, _, _ in scan(self.js, self.stream, subject)]
 
     async def _mark(self, key: str, marker: dict[str, str]) -> int:
         ack = await self.js.publish(

@@ -24,6 +24,8 @@ from services.notifications.domain.preferences import Action, Preferences, Watch
 from services.notifications.handlers import Deps
 from services.notifications.handlers.delivery import Cause, route_all
 from services.notifications.store.buckets import LedgerFacts
+from shared.contracts.notifications import NotificationDeliveredV1
+from shared.envelope import Envelope
 from tests.fakes import FakeKvStore, FakePublisher, notifications_store
 
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)  # 11:00 in Berlin: no quiet hours
@@ -193,3 +195,51 @@ async def test_the_ledger_facts_of_parts_survive_a_snapshot():
     assert restored.delivered == facts.delivered
     assert restored.counted == facts.counted
     assert restored.parts == facts.parts
+
+
+def personal(cause: str = "suggested-1") -> Cause:
+    """An event's own recipients (the experts it suggests): its part 0."""
+    envelope = Envelope.model_construct(
+        specversion="1.0",
+        id=cause,
+        source="/matching",
+        type="guild.matching.experts_suggested.v1",
+        data=None,
+    )
+    return Cause.of(envelope)
+
+
+def alerts(members: list[str]) -> list[Notification]:
+    return [question_alert(Recipient(m, "eu"), "Platform", "Which CNI?", "Bob",
+                           ["you answered 6 questions on kubernetes"],
+                           Post.question(QUESTION, "c1")) for m in members]  # fmt: skip
+
+
+async def test_an_event_to_ten_people_writes_one_ledger_record_and_a_status_each():
+    deps, inbox = await world()
+    experts = MEMBERS[:10]
+
+    plans = await route_all(personal(), alerts(experts), deps)
+
+    assert {p.verdict.action for p in plans} == {Action.NOW}
+    assert sorted(inbox.sent) == experts
+    (key,) = ledger_keys(deps.store)  # not five entries for each of the ten
+    assert key.startswith(PART_KEYS)
+    assert len((await deps.store.parts.get(key)).value.sent) == len(experts)
+    delivered = deps.events.of(NotificationDeliveredV1)
+    assert sorted(d.recipient.member_id for d in delivered) == experts
+
+
+async def test_an_event_to_ten_people_redelivered_after_a_restart_sends_nothing():
+    deps, inbox = await world()
+    experts = MEMBERS[:10]
+    await route_all(personal(), alerts(experts), deps)
+
+    for store in (deps.store, restarted(deps.store)):
+        again, inbox_again = await world(store)
+        plans = await route_all(personal(), alerts(experts), again)
+        assert inbox_again.sent == []
+        assert {p.verdict.action for p in plans} == {Action.NOW}  # decided once, reused
+        assert {store.interruptions(m, TODAY) for m in experts} == {1}
+        assert len(ledger_keys(store)) == 1
+    assert sorted(inbox.sent) == experts

@@ -88,8 +88,10 @@ class Cause:
     """What the event tells its whole audience, kept once for their digests: members it
     merely waits for in a digest, or who do not get it, have nothing stored of their own."""
     part: int = 0
-    """The part of a large fan-out being routed (from 1; 0: not one): its members' ledger
-    entries are one :class:`~services.notifications.domain.model.PartRecord`."""
+    """The part of the event's recipients being routed: 0 the people it names itself (the
+    experts suggested, the asker, those mentioned), then 1, 2, ... the parts of a large
+    fan-out. Each part's ledger entries are one
+    :class:`~services.notifications.domain.model.PartRecord`."""
 
     @classmethod
     def of(cls, event: Envelope[Any], bulletin: Bulletin | None = None) -> Cause:
@@ -97,8 +99,9 @@ class Cause:
 
     @cached_property
     def part_key(self) -> str | None:
-        """Its part record's key (None: not a part); asked for each member's decision."""
-        return part_key(self.id, self.part) if self.part else None
+        """Its part record's key (None: not an event's, a digest); asked for each member's
+        decision."""
+        return part_key(self.id, self.part) if self.envelope is not None or self.part else None
 
     def keeps_quiet(self, verdict: Verdict) -> bool:
         """Whether nothing is stored for a member with ``verdict`` (the bulletin says it)."""
@@ -507,19 +510,19 @@ async def _deliver_once(
     """Sent, then recorded delivered (so a crash in between sends it again, and the inbox
     keeps one: its message id is the notification id): one by one, or, for a member of a
     part (``recorded_by_part``), by the part's record once all its items are confirmed
-    (:func:`_part_delivered`). A ``notification_delivered`` status
-    per member, except for a post to a whole audience (a bulletin's): its parts'
-    ``notifications_routed`` count those it reached, and a status per member would make a
-    post to 50,000 write 50,000 events more."""
+    (:func:`_part_delivered`). A ``notification_delivered`` status per member, except for
+    a post to a whole audience (a bulletin's): its parts' ``notifications_routed`` count
+    those it reached, and a status per member would make a post to 50,000 write 50,000
+    events more."""
     key = delivery_key(cause.id, notification.recipient.member_id, channel.name)
     if key in deps.store.facts.delivered:
         return
     dispatch = Dispatch(key, cause.id, cause.type, channel.name, notification)
     await channel.send(dispatch)
-    if recorded_by_part:
-        return
     delivered_at = deps.clock()
-    writes = [deps.store.ledger.put(key, Delivery(Status.DELIVERED, delivered_at.isoformat()))]
+    writes = [] if recorded_by_part else [
+        deps.store.ledger.put(key, Delivery(Status.DELIVERED, delivered_at.isoformat()))
+    ]  # fmt: skip
     if not notification.confidential and cause.bulletin is None:
         writes.append(deps.events.publish(
             public.notification_delivered(dispatch, delivered_at),
@@ -528,7 +531,8 @@ async def _deliver_once(
             cause=cause.envelope,
         ))  # fmt: skip
     await pipelined(writes)
-    deps.store.facts.note(key, Delivery(Status.DELIVERED, delivered_at.isoformat()))
+    if not recorded_by_part:
+        deps.store.facts.note(key, Delivery(Status.DELIVERED, delivered_at.isoformat()))
 
 
 # ------------------------------------------------------------------ the member's endpoints

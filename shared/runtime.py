@@ -288,8 +288,8 @@ class ServiceApp:
         assert self.settler is not None, "ServiceApp.create makes the settler"
         dispatch = Reactions(consumer.durable, self.settler, tracer)
         for contract, reaction in reactions.items():
-            react(subscriber, contract, reaction, deps)  # FastStream's: AsyncAPI, test broker
-            dispatch.add(contract, reaction, deps)
+            # registered with FastStream too: AsyncAPI, its test broker
+            dispatch.add(contract, react(subscriber, contract, reaction, deps))
         subscriber.guild_dispatch = dispatch.handle
 
     def answer_commands(

@@ -9,6 +9,8 @@ FakeRepository and fake message bus).
 * :class:`FakeFollower` is that wait: nothing to wait for.
 * :class:`FakePublisher` has ``EventPublisher``'s methods and records what was published,
   keeping one copy per event id as JetStream's deduplication does.
+* :class:`KilledBeforePublishing` wraps a real publisher and fails every publish, as a
+  process killed after its writes and before its events went out would.
 
 The real server stays for what only it can show: acks, redelivery, dedup windows, regions.
 """
@@ -268,3 +270,17 @@ def notifications_store(region: str = "eu") -> Any:
     store.followers = [FakeFollower() for _ in store.followers]
     store.erasure_secret = b"a test's own secret"
     return store
+
+
+@dataclass
+class KilledBeforePublishing:
+    """A service's publisher failing as a process killed after its records were stored and
+    before its events went out would; everything else is the real publisher's."""
+
+    events: Any
+
+    async def publish(self, *args: Any, **kwargs: Any) -> None:
+        raise ConnectionError("killed before the events went out")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.events, name)

@@ -10,8 +10,8 @@ nothing, 60% of a message's time. Every Guild event subscriber reacts the same w
 1. a span for the message (:func:`shared.telemetry.consuming`), continuing the trace of the
    ``traceparent`` it carries;
 2. the CloudEvent read (:func:`shared.envelope.read_cloudevent`: structured or binary mode);
-3. the reaction for its type, its envelope validated as ``Envelope[contract]`` with one
-   ``TypeAdapter`` per contract;
+3. the reaction for its type (as ``react`` registered it), its envelope validated as
+   ``Envelope[contract]`` with one ``TypeAdapter`` per contract;
 4. the message settled by the service's :class:`~shared.messaging.consumer.Settler`: acked
    once the reaction returned; a failure retried later or dead-lettered, with the reasons
    FastStream's path gave (not a CloudEvent, a schema violation, an unknown event type,
@@ -32,23 +32,22 @@ from typing import Any
 from faststream.exceptions import SubscriberNotFound
 from nats.aio.msg import Msg
 from opentelemetry.trace import StatusCode, Tracer
-from pydantic import TypeAdapter, ValidationError
+from pydantic import TypeAdapter
 
 from shared.contracts.base import Contract
 from shared.envelope import Envelope, read_cloudevent
-from shared.messaging.consumer import OwnOutputInvalid, Settler
+from shared.messaging.consumer import Settler
 from shared.telemetry import consuming
 
 
 @dataclass(frozen=True)
 class Reaction:
-    """What one event type sets off: its envelope's validator and the reaction with its
-    dependencies."""
+    """What one event type sets off: its envelope's validator and the reaction as
+    :func:`~shared.messaging.subscriptions.react` registered it (its dependencies bound, a
+    ``ValidationError`` of its own output raised as Guild's bug)."""
 
     envelope: TypeAdapter[Any]
-    run: Callable[[Any, Any], Awaitable[None]]
-    deps: Any
-    name: str
+    run: Callable[[Any], Awaitable[None]]
 
 
 class Reactions:
@@ -60,13 +59,10 @@ class Reactions:
         self.tracer = tracer
         self.by_type: dict[str, Reaction] = {}
 
-    def add(self, contract: type[Contract], run: Callable[[Any, Any], Awaitable[None]],
-            deps: Any) -> None:  # fmt: skip
+    def add(self, contract: type[Contract], run: Callable[[Any], Awaitable[None]]) -> None:
         self.by_type[contract.TYPE] = Reaction(
             TypeAdapter(Envelope[contract]),  # type: ignore[name-defined]
             run,
-            deps,
-            run.__name__,
         )
 
     async def handle(self, msg: Msg) -> None:
@@ -88,8 +84,4 @@ class Reactions:
         reaction = self.by_type.get(str(attributes.get("type")))
         if reaction is None:
             raise SubscriberNotFound(f"no reaction of {self.consumer} to this event type")
-        event = reaction.envelope.validate_python(attributes)
-        try:
-            await reaction.run(event, reaction.deps)
-        except ValidationError as error:
-            raise OwnOutputInvalid(reaction.name, error) from error
+        await reaction.run(reaction.envelope.validate_python(attributes))

@@ -79,12 +79,16 @@ def pull_subscriber(
     return windowed(subscriber, spec)
 
 
-def react(subscriber: Any, contract: type[C], reaction: Reaction[C, D], deps: D) -> None:
-    """Register ``reaction(event, deps)`` for events of ``contract`` on ``subscriber``.
+def react(
+    subscriber: Any, contract: type[C], reaction: Reaction[C, D], deps: D
+) -> Callable[[Envelope[C]], Awaitable[None]]:
+    """Register ``reaction(event, deps)`` for events of ``contract`` on ``subscriber``, and
+    return it as it runs for one validated event (what Guild's own path calls:
+    :mod:`shared.messaging.dispatch`).
 
-    FastStream validates each event against ``Envelope[contract]`` before the reaction runs,
-    so a ``ValidationError`` from inside the reaction is about what it built (an outgoing
-    event), not its input: it is raised as :class:`OwnOutputInvalid`, Guild's bug.
+    Each event is validated against ``Envelope[contract]`` before the reaction runs, so a
+    ``ValidationError`` from inside the reaction is about what it built (an outgoing event),
+    not its input: it is raised as :class:`OwnOutputInvalid`, Guild's bug.
     """
     name = reaction.__name__
 
@@ -98,3 +102,4 @@ def react(subscriber: Any, contract: type[C], reaction: Reaction[C, D], deps: D)
     handle.__name__ = reaction.__name__
     handle.__doc__ = reaction.__doc__
     subscriber(filter=of_type(contract))(handle)
+    return handle

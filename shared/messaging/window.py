@@ -249,34 +249,24 @@ class WindowedPullSubscriber(PullStreamSubscriber):
 
     async def _consume_pull(self, cb: Callable[[Msg], Awaitable[Any]]) -> None:
         assert self.subscription is not None
-        handle = cb if self.guild_dispatch is None else self._dispatched
+        dispatch = self.guild_dispatch
+        handle = cb if dispatch is None else lambda msg: self._dispatched(dispatch, msg)
         await PullLoop(self.subscription, handle, self.guild_window, lambda: self.running).run()
 
-    async def _dispatched(self, msg: Msg) -> None:
+    async def _dispatched(self, dispatch: Callable[[Msg], Awaitable[None]], msg: Msg) -> None:
         """One message on Guild's path, inside the subscriber's lock (FastStream's stop waits
         for it). Settling it may fail (NATS away): JetStream delivers it again after
         ``ack_wait``."""
-        if not self.running or self.guild_dispatch is None:
+        if not self.running:
             return
         with self.lock:
             try:
-                await self.guild_dispatch(msg)
+                await dispatch(msg)
             except Exception as error:
                 log.warning(
                     "a message could not be settled; it is delivered again after ack_wait",
                     extra={"consumer": self.guild_window.consumer, "error": repr(error)},
                 )
-
-    def get_log_context(self, message: Any) -> dict[str, str]:
-        """FastStream's log context of a message, with the subject worked out once (FastStream
-        parses the subscriber's subject pattern again for every message: 5% of a message's
-        time where the handler does little)."""
-        subject = self.__dict__.get("_guild_log_subject")
-        if subject is None:
-            subject = self.__dict__["_guild_log_subject"] = self._resolved_subject_string
-        return self.build_log_context(
-            message=message, subject=subject, queue=self.queue, stream=self.stream.name
-        )
 
     async def stop(self) -> None:
         """FastStream's stop (waits ``graceful_timeout`` for the handlers in hand, then

@@ -27,6 +27,7 @@ from shared.contracts.ingest import QuestionAskedV1
 from shared.envelope import Envelope, new_envelope
 from shared.ids import derived_id
 from shared.naming import Streams
+from tests.fakes import KilledBeforePublishing
 from tests.helpers import events_of_type, eventually, running, settings_for, settled
 
 SOURCE = "/chatbot/eu"
@@ -130,23 +131,9 @@ async def test_copies_of_one_question_handled_at_once_store_one_post_and_one_eve
     assert [p["question_id"] for p in await content.posted()] == [_post_id("q1")]
 
 
-@dataclass
-class KilledBeforeTheEvent:
-    """Content's publisher, failing as a process killed after the post was stored and before
-    ``question_posted`` went out would."""
-
-    events: Any
-
-    async def publish(self, *args: Any, **kwargs: Any) -> None:
-        raise ConnectionError("killed before the event went out")
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.events, name)
-
-
 async def test_a_redelivery_after_the_event_failed_publishes_the_stored_post_once(content):
     event = _asked(content, "q1")
-    crashing = replace(content.deps, events=KilledBeforeTheEvent(content.deps.events))
+    crashing = replace(content.deps, events=KilledBeforePublishing(content.deps.events))
     with pytest.raises(ConnectionError):
         await when_question_asked_publish_it(event, crashing)
     stored = await content.store.post(_post_id("q1"))

@@ -30,6 +30,7 @@ from shared.contracts.base import Contract
 from shared.contracts.ingest import PersonChangedV1, PersonHiredV1
 from shared.envelope import Envelope, new_envelope
 from shared.naming import Streams
+from tests.fakes import KilledBeforePublishing
 from tests.helpers import events_of_type, running, settings_for, settled
 
 HIRED_AT = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
@@ -179,23 +180,9 @@ async def test_joins_of_one_member_racing_store_one_membership_and_one_event(mem
     assert len(joins) == 1
 
 
-@dataclass
-class KilledBeforeTheEvents:
-    """Membership's publisher, failing as a process killed after the member was stored and
-    before its events went out would."""
-
-    events: Any
-
-    async def publish(self, *args: Any, **kwargs: Any) -> None:
-        raise ConnectionError("killed before the events went out")
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.events, name)
-
-
 async def test_a_redelivery_after_the_events_failed_registers_the_stored_member_once(membership):
     event = _hired(membership, "ana")
-    crashing = replace(membership.deps, events=KilledBeforeTheEvents(membership.deps.events))
+    crashing = replace(membership.deps, events=KilledBeforePublishing(membership.deps.events))
     with pytest.raises(ConnectionError):
         await when_person_hired_register_member(event, crashing)
     ana = await membership.member_id("ana")

@@ -129,10 +129,15 @@ def future_answer(future: asyncio.Future[PubAck], msg: Msg) -> None:
     except ValueError as error:
         future.set_exception(APIError(description=f"unreadable PubAck: {error}"))
         return
-    if isinstance(answer, dict) and isinstance(answer.get("error"), dict):
+    if not isinstance(answer, dict):
+        future.set_exception(APIError(description="a PubAck that is not a JSON object"))
+    elif isinstance(answer.get("error"), dict):
         future.set_exception(stream_error(answer["error"]))
     else:
-        future.set_result(PubAck.from_response(answer))
+        try:
+            future.set_result(PubAck.from_response(answer))
+        except (TypeError, KeyError, ValueError) as error:  # not a stream's answer
+            future.set_exception(APIError(description=f"unreadable PubAck: {error!r}"))
 
 
 def _expire(future: asyncio.Future[PubAck]) -> None:

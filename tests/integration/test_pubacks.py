@@ -11,7 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 from nats.errors import TimeoutError as NatsTimeoutError
-from nats.js.errors import BadRequestError, NoStreamResponseError
+from nats.js.errors import APIError, BadRequestError, NoStreamResponseError
 
 import shared.pubacks
 from shared.messaging.provisioning import Topology, apply, region_streams
@@ -129,3 +129,15 @@ async def test_the_trace_goes_on_in_what_a_handler_publishes(nc, region: str) ->
     trace_id = format(span.get_span_context().trace_id, "032x")
     assert (inside.headers or {})["traceparent"].split("-")[1] == trace_id
     assert (outside.headers or {})["traceparent"].split("-")[1] != trace_id
+
+
+async def test_an_answer_that_is_no_puback_fails_the_publish_at_once(nc, region: str) -> None:
+    async def answer_garbage(msg) -> None:
+        await msg.respond(b"[1, 2]" if msg.subject.endswith("list") else b'{"seq": "x"}')
+
+    odd = await nc.subscribe(f"odd.{region}.*", cb=answer_garbage)
+    for subject in (f"odd.{region}.list", f"odd.{region}.object"):
+        with pytest.raises(APIError):
+            await pubacks(nc).publish(subject, b"{}", timeout=LONG)
+    assert pubacks(nc).in_flight() == 0
+    await odd.unsubscribe()

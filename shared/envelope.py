@@ -84,6 +84,11 @@ class Envelope(BaseModel, Generic[DataT]):
     data: DataT = Field(description="The event's payload, as defined by its contract.")
 
 
+_ANY_ENVELOPE = Envelope[Any]
+"""Held here: pydantic keeps its parametrised classes only weakly, and ``Envelope[Any]``
+built anew (a schema generated) whenever the collector had taken it cost every published event."""
+
+
 def structured_body(envelope: Envelope[Any]) -> bytes:
     """The bytes Guild publishes for ``envelope`` (structured mode). Absent optional attributes
     are left out; inside ``data`` every field is written, nulls included."""
@@ -104,7 +109,7 @@ def new_envelope(
     time: datetime | None = None,
 ) -> Envelope[DataT]:
     """Build the envelope of an event Guild publishes."""
-    return Envelope[Any](
+    return _ANY_ENVELOPE(
         specversion="1.0",
         id=event_id,
         source=source,

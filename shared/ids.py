@@ -14,13 +14,21 @@ import uuid
 from collections.abc import Callable
 
 GUILD_NAMESPACE = uuid.UUID("6f1c0d1e-3b7a-5c2e-9a41-0c4d5e6f7a80")
+_NAMESPACE_BYTES = GUILD_NAMESPACE.bytes
 
 
 def derived_id(*parts: str) -> str:
-    """A stable id for something derived from ``parts`` (e.g. a cause's source and id)."""
+    """A stable id for something derived from ``parts`` (e.g. a cause's source and id): the
+    name-based UUID (version 5, SHA-1) of the parts joined by a unit separator, in Guild's
+    namespace, exactly ``str(uuid.uuid5(GUILD_NAMESPACE, ...))``, formatted directly (a
+    handler derives several ids per message; ``uuid.UUID`` takes three times as long)."""
     if not parts:
         raise ValueError("derived_id needs at least one part")
-    return str(uuid.uuid5(GUILD_NAMESPACE, "\x1f".join(parts)))
+    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + "\x1f".join(parts).encode()).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    h = digest.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 MEMBER_ID_PREFIX = "m-"

@@ -15,7 +15,10 @@ PubAck (or an error). nats-py offers two ways, and neither serves a handler's wr
 connection (nats-py subscribes it again after a reconnect), one future per publish, the
 stream's answer parsed into a :class:`~nats.js.api.PubAck` or the exception nats-py's own
 request path raises for it (``BadRequestError`` with its ``err_code``, ``NoStreamResponseError``
-when no stream listens), and a timer per publish instead of a ``wait_for``. Every writer of
+when no stream listens), and no timer per publish: each publish's deadline goes on a queue
+per timeout (deadlines made with one timeout come in order), and one task, while anything
+is in flight, fails those past their deadline every :data:`EXPIRY_CHECK` seconds (a timer
+per publish, heap and handle and cancel, was a twentieth of a hop's time). Every writer of
 a connection (:class:`shared.messaging.publisher.JetStreamPublisher`,
 :class:`shared.storage.KvStore`) shares one (:func:`pubacks`).
 """
@@ -25,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import json
 import weakref
+from collections import deque
 from collections.abc import Mapping
 
 from nats.aio.client import Client
@@ -41,6 +45,9 @@ from nats.js.errors import (
 )
 from nats.nuid import NUID
 
+EXPIRY_CHECK = 0.05
+"""How often (seconds) publishes past their deadline are failed: a publish times out within
+its ``timeout`` and this much more."""
 NO_RESPONDERS = "503"
 """The status header nats-server sets when nobody (no stream) listens on the subject."""
 _ERRORS: dict[int, type[APIError]] = {
@@ -71,6 +78,9 @@ class PubAcks:
         self._nuid = NUID()
         self._prefix: str | None = None
         self._pending: dict[str, asyncio.Future[PubAck]] = {}
+        self._deadlines: dict[float, deque[tuple[float, str]]] = {}
+        """Per timeout, (deadline, token) of each publish made with it, oldest first."""
+        self._expiring: asyncio.Task[None] | None = None
         self._subscribing: asyncio.Lock = asyncio.Lock()
 
     async def publish(
@@ -78,7 +88,7 @@ class PubAcks:
         subject: str,
         body: bytes,
         *,
-        headers: Mapping[str, str] | None = None,
+        headers: dict[str, str] | None = None,
         timeout: float,
     ) -> PubAck:
         """Publish ``body`` and return the stream's PubAck. Raises the stream's refusal as
@@ -89,15 +99,33 @@ class PubAcks:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[PubAck] = loop.create_future()
         self._pending[token] = future
-        timer = loop.call_later(timeout, _expire, future)
+        self._expire_after(timeout, token, loop)
         try:
-            await self.nc.publish(
-                subject, body, reply=prefix + token, headers=dict(headers) if headers else None
-            )
+            await self.nc.publish(subject, body, reply=prefix + token, headers=headers or None)
             return await future
         finally:
-            timer.cancel()
             self._pending.pop(token, None)
+
+    def _expire_after(self, timeout: float, token: str, loop: asyncio.AbstractEventLoop) -> None:
+        queue = self._deadlines.get(timeout)
+        if queue is None:
+            queue = self._deadlines[timeout] = deque()
+        queue.append((loop.time() + timeout, token))
+        if self._expiring is None or self._expiring.done():
+            self._expiring = loop.create_task(self._expire_overdue())
+
+    async def _expire_overdue(self) -> None:
+        """While deadlines are queued: fail the publishes still waiting past theirs."""
+        loop = asyncio.get_running_loop()
+        try:
+            while any(self._deadlines.values()):
+                await asyncio.sleep(EXPIRY_CHECK)
+                now = loop.time()
+                for queue in self._deadlines.values():
+                    while queue and queue[0][0] <= now:
+                        _expire(self._pending.get(queue.popleft()[1]))
+        finally:
+            self._expiring = None
 
     def in_flight(self) -> int:
         """How many publishes wait for their PubAck."""
@@ -135,13 +163,29 @@ def future_answer(future: asyncio.Future[PubAck], msg: Msg) -> None:
         future.set_exception(stream_error(answer["error"]))
     else:
         try:
-            future.set_result(PubAck.from_response(answer))
+            future.set_result(_puback(answer))
         except (TypeError, KeyError, ValueError) as error:  # not a stream's answer
             future.set_exception(APIError(description=f"unreadable PubAck: {error!r}"))
 
 
-def _expire(future: asyncio.Future[PubAck]) -> None:
-    if not future.done():
+def _puback(answer: Mapping[str, object]) -> PubAck:
+    """The PubAck a stream answered (``PubAck.from_response`` walks the dataclass's fields
+    for every publish; Guild publishes no batches, so only these fields can be set)."""
+    stream, seq = answer["stream"], answer["seq"]
+    if not isinstance(stream, str) or not isinstance(seq, int):
+        raise ValueError(f"stream {stream!r}, seq {seq!r}")
+    duplicate, domain, val = answer.get("duplicate"), answer.get("domain"), answer.get("val")
+    return PubAck(
+        stream=stream,
+        seq=seq,
+        domain=domain if isinstance(domain, str) else None,
+        duplicate=duplicate if isinstance(duplicate, bool) else None,
+        val=val if isinstance(val, str) else None,
+    )
+
+
+def _expire(future: asyncio.Future[PubAck] | None) -> None:
+    if future is not None and not future.done():
         future.set_exception(NatsTimeoutError())
 
 

@@ -284,7 +284,8 @@ class ServiceApp:
     ) -> None:
         """Subscribe ``consumer`` and run ``reactions[type of event](event, deps)``."""
         subscriber = event_subscriber(self.broker, consumer)
-        tracer = self.provider.get_tracer("guild.consume") if self.provider else None
+        exports = self.provider is not None and self.settings.otel_exporter != "none"
+        tracer = self.provider.get_tracer("guild.consume") if exports and self.provider else None
         assert self.settler is not None, "ServiceApp.create makes the settler"
         dispatch = Reactions(consumer.durable, self.settler, tracer)
         for contract, reaction in reactions.items():

@@ -20,8 +20,10 @@ PubAcks are in flight at once; then every message acked. What each hop writes:
   records), pipelined with the event.
 * ``notifications`` (``question_posted``, ``experts_suggested``, ``similar_questions_found``):
   decides for each member with notifications' own ``decide`` (default preferences, held in
-  memory); writes one ledger record and one inbox item per person pushed at once, one digest
-  record per (community, item) for everyone it waits for, and one status event per input.
+  memory); writes one ledger record and one inbox item per person pushed at once, for a
+  personal alert (the experts, the asker) a delivery status per person, for a push held
+  for quiet hours the push kept until they end, one digest record per (community, item)
+  for everyone it waits for, and one status event per input: what Guild writes for them.
 
 Outputs go to ``bench.<region>.<hop>.>`` in a stream the benchmark made for them and KV
 buckets ``bench_<hop>_<region>``. Run by the hop benchmark as a process; it prints ``ready``
@@ -62,7 +64,7 @@ from services.matching.index.members import MemberModel
 from services.matching.settings import MatchingSettings
 from services.membership.events import public as membership_events
 from services.membership.handlers.hr import member_from_hire
-from services.notifications.domain.preferences import Preferences, Priority, decide
+from services.notifications.domain.preferences import Action, Preferences, Priority, decide
 from shared.contracts import content as c
 from shared.contracts import matching as x
 from shared.contracts import membership as m
@@ -276,7 +278,11 @@ class NotificationsHop(Hop):
         community_id: str | None,
         priority: Priority,
         for_me: bool,
+        personal: bool = False,
     ) -> list[Write]:
+        """The member's decision and, if it reaches their inbox, the ledger record and the
+        item; for a personal alert (``personal``) its delivery status too, and for one held
+        for quiet hours the push kept until they end (what Guild writes for them)."""
         prefs = self.preferences.get(member_id, Preferences())
         verdict = decide(
             prefs,
@@ -303,13 +309,21 @@ class NotificationsHop(Hop):
             cause_id=cause,
             created_at=datetime.now(UTC),
         )
-        return [
+        writes = [
             self.record(
                 f"ledger.{member_id}.{notification_id}",
                 {"action": verdict.action.value, "why": verdict.why},
             ),
             (f"{self.out}.inbox.{member_id}", item.model_dump_json().encode()),
         ]
+        if personal:
+            status = {"notification_id": notification_id, "member_id": member_id,
+                      "channel": "inbox", "kind": kind, "cause_id": cause}  # fmt: skip
+            writes.append((f"{self.out}.delivered", json_bytes(status)))
+        if verdict.action is Action.DEFER:
+            held = {"until": verdict.until, "why": verdict.why, "title": title, "kind": kind}
+            writes.append(self.record(f"held.{member_id}.{notification_id}", held))
+        return writes
 
     def work(self, event: Envelope[Any]) -> list[Write]:
         data, writes = event.data, []
@@ -343,6 +357,7 @@ class NotificationsHop(Hop):
                     data.community_id,
                     Priority.HIGH,
                     True,
+                    personal=True,
                 )
         elif isinstance(data, x.SimilarQuestionsFoundV1):
             writes += self.push(
@@ -354,6 +369,7 @@ class NotificationsHop(Hop):
                 None,
                 Priority.NORMAL,
                 True,
+                personal=True,
             )
         pushed = sum(1 for subject, _ in writes if ".inbox." in subject)
         writes.append((f"{self.out}.status", json_bytes({"cause_id": event.id, "pushed": pushed})))

@@ -11,20 +11,20 @@ notifications  ``question_posted``,                inbox items (the 10 routed, a
 =============  ==================================  ========================================
 
 One Guild (nats-server and the four services as processes) gets a company (``--members`` in
-``--communities`` communities, hired and joined pipelined) and settles; then content, matching and
-notifications are paused (SIGSTOP). For each hop in turn a backlog is put in front of the
-paused service: ``--events`` hires
-or questions published by a plain nats-py client with ``publish_async``; matching's and
-notifications' backlogs are what content and matching published in the hops before. The
-service is resumed (SIGCONT) and timed until its consumers on the input stream have nothing
-pending and nothing unacknowledged; it stays up, idle (the next hops' services ask it
-questions), except that the other three are paused again for membership's hop (the hires'
-events would keep them busy beside it). The same backlog (the same
-stored messages, from the same stream sequence) is then drained by the hop's bare loop
-(:mod:`bench.bare_loops`, its own process, fetch 100, the same contract validation and the
-same domain code, ``publish_async`` with the whole batch's PubAcks in flight, then ack),
-timed the same way. Matching's bare loop runs twice: without and with Guild's durable records
-(question, routing state, one per person asked) written pipelined.
+``--communities`` communities, hired and joined pipelined) and settles; then content, matching
+and notifications are paused (SIGSTOP). For each hop in turn a backlog is put in front of the
+paused service: ``--events`` hires or questions published by a plain nats-py client with
+``publish_async``; matching's and notifications' backlogs are what content and matching
+published in the hops before. The service is resumed (SIGCONT) and timed until its consumers
+on the input stream have nothing pending and nothing unacknowledged (for notifications, then
+also its bulk consumer on ``FANOUT_<R>``, where the audience of each question is routed); it
+stays up, idle (the next hops' services ask it questions), except that the other three are
+paused again for membership's hop (the hires' events would keep them busy beside it). The
+same backlog (the same stored messages, from the same stream sequence) is then drained by
+the hop's bare loop (:mod:`bench.bare_loops`, its own process, fetch 100, the same contract
+validation and the same domain code, ``publish_async`` with the whole batch's PubAcks in
+flight, then ack), timed the same way. Matching's bare loop runs twice: without and with
+Guild's durable records (question, routing state, one per person asked) written pipelined.
 
 Printed per hop: events/s for Guild and for each bare loop, and the ratio (the goal is at
 least 0.5); RSS of each process.
@@ -53,6 +53,7 @@ from bench.guild import GuildProcesses, RssSampler, running_guild, settled, unti
 from bench.harness import ROOT, rss_line, run_main, table
 from bench.population import Company, ask, cloudevent, hire, publish_all, question_data, set_up
 from guild_cli.processes import die_with_parent
+from services.notifications.delivery.fanout import fanout_stream
 from shared.naming import Streams
 
 NAME = "hop"
@@ -60,6 +61,11 @@ ORDER = ("content", "matching", "notifications", "membership")
 """Content's questions are matching's backlog, matching's suggestions notifications'; the
 hires come last, so that their profiles are in no other hop's backlog. A service stays up
 after its hop, idle: the next ones ask it questions."""
+INTERNAL_STREAMS: dict[str, tuple[Callable[[str], str], ...]] = {
+    "notifications": (fanout_stream,),
+}
+"""Streams a service hands its own work on to: notifications routes a question's audience in
+parts on its bulk consumer, so its hop ends when those parts are routed too."""
 QUIET_DURING = {"membership": ("content", "matching", "notifications")}
 """Services paused during a hop besides its own: the hires' events would keep them busy
 beside membership (membership asks none of them anything)."""
@@ -228,6 +234,9 @@ async def one_hop(
             await last_seq(nc, Streams(region).events) + 1
         )
     seconds, events = await drain_time(nc, stream, f"{hop}-", deadline, lambda: guild.resume(hop))
+    for internal in INTERNAL_STREAMS.get(hop, ()):  # its work is done when these drain too
+        more, _ = await drain_time(nc, internal(region), f"{hop}-", deadline, lambda: None)
+        seconds += more
     result: dict[str, Any] = {
         "events": events,
         "guild_seconds": seconds,
@@ -289,7 +298,7 @@ def report(figures: dict[str, Any]) -> str:
 
 def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=1000, help="hires or questions per hop")
+    parser.add_argument("--events", type=int, default=3000, help="hires or questions per hop")
     parser.add_argument("--members", type=int, default=2000)
     parser.add_argument("--communities", type=int, default=20)
     parser.add_argument(

@@ -20,7 +20,6 @@ Guild's own extension attributes: ``region`` (where the event was first publishe
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -92,9 +91,10 @@ built anew (a schema generated) whenever the collector had taken it cost every p
 def structured_body(envelope: Envelope[Any]) -> bytes:
     """The bytes Guild publishes for ``envelope`` (structured mode). Absent optional attributes
     are left out; inside ``data`` every field is written, nulls included."""
-    document = envelope.model_dump(mode="json")
-    attributes = {k: v for k, v in document.items() if v is not None or k == "data"}
-    return json.dumps(attributes, separators=(",", ":"), ensure_ascii=False).encode()
+    absent = {name for name, value in envelope.__dict__.items() if value is None}
+    absent.discard("data")
+    absent.update(name for name, value in (envelope.model_extra or {}).items() if value is None)
+    return envelope.model_dump_json(exclude=absent).encode()
 
 
 def new_envelope(

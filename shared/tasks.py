@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 from collections.abc import Awaitable, Iterable
 from typing import Any, TypeVar
 
@@ -39,10 +40,17 @@ async def pipelined(writes: Iterable[Awaitable[T]], *, window: int = PIPELINE_WI
     confirmed (a sliding window, not batches). Every write started is awaited even when one
     fails; then the first failure is raised, so the caller (a handler) is retried and makes
     its writes, which must be idempotent, again. Cancelled, it cancels the writes in flight."""
+    pending = iter(writes)
+    first = next(pending, None)
+    if first is None:
+        return []
+    second = next(pending, None)
+    if second is None:  # one write (most of a handler's groups): no task, no gathering
+        return [await first]
     gate = asyncio.Semaphore(window)
     started: list[asyncio.Future[T]] = []
     try:
-        for write in writes:
+        for write in itertools.chain((first, second), pending):
             await gate.acquire()
             future = asyncio.ensure_future(write)
             future.add_done_callback(lambda _: gate.release())

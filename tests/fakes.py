@@ -62,10 +62,16 @@ class FakeKvStore(Generic[T]):
     async def put(self, key: str, value: T) -> int:
         return self._write(key, self.encode(value))
 
+    async def put_raw(self, key: str, data: bytes) -> int:
+        return self._write(key, data)
+
     async def create(self, key: str, value: T) -> int | None:
+        return await self.create_raw(key, self.encode(value))
+
+    async def create_raw(self, key: str, data: bytes) -> int | None:
         if key in self.data:
             return None
-        return self._write(key, self.encode(value))
+        return self._write(key, data)
 
     async def update(self, key: str, value: T, *, revision: int) -> int:
         if key not in self.data or self.data[key][1] != revision:

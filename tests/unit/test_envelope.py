@@ -66,3 +66,25 @@ def test_identify_finds_id_and_type_in_either_mode_or_falls_back_to_the_msg_id()
     assert identify(b"", {"ce-id": "b-1", "ce-type": "t"}) == ("b-1", "t")
     assert identify(b"garbage", {"Nats-Msg-Id": "m-1"}) == ("m-1", None)
     assert identify(b"garbage", None) == (None, None)
+
+
+def test_a_body_leaves_absent_attributes_out_and_keeps_every_field_of_data():
+    from datetime import UTC, datetime
+
+    from shared.contracts.content import PostModeratedV1
+    from shared.envelope import new_envelope, structured_body
+
+    at = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
+    post = {"post_id": "p1", "kind": "question", "community_id": "c1", "community_name": "C",
+            "visibility": "public", "author": {"member_id": "e1", "home_region": "eu"}}  # fmt: skip
+    data = PostModeratedV1(post=post,
+                           hidden=True, moderated_by="e1", moderated_at=at)  # fmt: skip
+    envelope = new_envelope(event_id="e-9", source="/guild/eu/membership", event_type=data.TYPE,
+                            data=data, region="eu", time=at)  # fmt: skip
+    body = json.loads(structured_body(envelope))
+    assert "subject" not in body
+    assert "causationid" not in body
+    assert body["time"] == "2026-12-01T09:30:00Z"
+    assert body["data"] == data.model_dump(mode="json")
+    assert body["data"]["reason"] is None, "nulls inside data are written"
+    assert read_cloudevent(structured_body(envelope), None)["id"] == "e-9"

@@ -59,3 +59,16 @@ async def test_a_failed_write_is_raised_after_every_other_write_was_awaited():
     with pytest.raises(ConnectionError):
         await pipelined((write(n) for n in range(10)), window=4)
     assert sorted(done) == [0, 1, 2, 4, 5, 6, 7, 8, 9]
+
+
+async def test_no_write_one_write_and_a_failing_one_are_awaited_alike():
+    async def write(value: int) -> int:
+        await asyncio.sleep(0)
+        if value < 0:
+            raise ValueError(f"refused {value}")
+        return value
+
+    assert await pipelined(iter(())) == []
+    assert await pipelined(write(n) for n in [7]) == [7]
+    with pytest.raises(ValueError, match="refused -1"):
+        await pipelined([write(-1)])

@@ -9,7 +9,7 @@ built, with their preferences of then (:func:`notification_for`)."""
 
 from __future__ import annotations
 
-from collections.abc import Container
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -91,26 +91,58 @@ def notification_for(
 ) -> Notification | None:
     """The member's notification of the question (None: they do not hear of it); ``excerpt``
     of its text for the body (a digest lists the title only)."""
-    reasons = reasons_for(bulletin, person)
-    if person is None or not reasons:
-        return None
-    mention = reasons[0].key == "mention"
-    community = bulletin.community_name
-    new_question = ("new_question", f"New question in {community}: {bulletin.title}")
-    return Notification(
-        recipient=Recipient(person.member_id, region),
-        kind="mention" if mention else new_question[0],
-        title=f"{bulletin.asker} mentioned you in {community}: {bulletin.title}"
-        if mention else new_question[1],
-        general=new_question if mention else None,
-        headline=f"A question in {community}",
-        body=f"{bulletin.asker} asked: {bulletin.title}\n\n{excerpt}",
-        reasons=reasons,
-        community_id=bulletin.community_id,
-        posts=(bulletin.post,),
-        topic=bulletin.topic,
-        for_me=any(not r.key.startswith("community:") for r in reasons),
-    )  # fmt: skip
+    found = notifications_for(bulletin, [person], region, excerpt)
+    return found[0] if found else None
+
+
+@dataclass(frozen=True)
+class _Wording:
+    """What every member's notification of one bulletin says, worded once."""
+
+    mention_title: str
+    new_question: tuple[str, str]
+    headline: str
+    body: str
+    posts: tuple[Post, ...]
+    topic: str
+
+    @classmethod
+    def of(cls, bulletin: Bulletin, excerpt: str) -> _Wording:
+        community = bulletin.community_name
+        return cls(
+            mention_title=f"{bulletin.asker} mentioned you in {community}: {bulletin.title}",
+            new_question=("new_question", f"New question in {community}: {bulletin.title}"),
+            headline=f"A question in {community}",
+            body=f"{bulletin.asker} asked: {bulletin.title}\n\n{excerpt}",
+            posts=(bulletin.post,),
+            topic=bulletin.topic,
+        )
+
+
+def notifications_for(
+    bulletin: Bulletin, people: Iterable[Audience | None], region: str, excerpt: str = ""
+) -> list[Notification]:
+    """:func:`notification_for` each of ``people`` who hears of it (the wording made once)."""
+    wording, found = _Wording.of(bulletin, excerpt), []
+    for person in people:
+        reasons = reasons_for(bulletin, person)
+        if person is None or not reasons:
+            continue
+        mention = reasons[0].key == "mention"
+        found.append(Notification(
+            recipient=Recipient(person.member_id, region),
+            kind="mention" if mention else wording.new_question[0],
+            title=wording.mention_title if mention else wording.new_question[1],
+            general=wording.new_question if mention else None,
+            headline=wording.headline,
+            body=wording.body,
+            reasons=reasons,
+            community_id=bulletin.community_id,
+            posts=wording.posts,
+            topic=wording.topic,
+            for_me=any(not r.key.startswith("community:") for r in reasons),
+        ))  # fmt: skip
+    return found
 
 
 def quoted(text: str) -> str:

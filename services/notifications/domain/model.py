@@ -136,6 +136,8 @@ class Notification:
         """Without the reasons the member turned off: they are not listed (nor offered to turn
         off), and neither they nor the kind they gave it make it interrupt. With every reason
         turned off it stays as it is, for the rule that suppresses it to say so."""
+        if not turned_off:
+            return self
         kept = tuple(reason for reason in self.reasons if reason.key not in turned_off)
         if not kept or len(kept) == len(self.reasons):
             return self

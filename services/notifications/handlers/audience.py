@@ -12,7 +12,7 @@ from services.notifications.domain.bulletins import (
     Bulletin,
     Part,
     audience_of,
-    notification_for,
+    notifications_for,
     parts_of,
     quoted,
 )
@@ -119,11 +119,7 @@ async def when_question_posted_tell_followers(
 
 def notifications_of(bulletin: Bulletin, members: list[str], deps: Deps) -> list[Notification]:
     people = deps.store.people
-    return [
-        found
-        for member_id in members
-        if (found := notification_for(bulletin, people.get(member_id), deps.region, bulletin.text))
-    ]
+    return notifications_for(bulletin, map(people.get, members), deps.region, bulletin.text)
 
 
 async def route_part(part: Part, deps: Deps) -> None:

@@ -196,16 +196,18 @@ async def route_all(cause: Cause, notifications: list[Notification], deps: Deps)
     A part of a large fan-out (``cause.part``) tells the ledger in one record for all its
     members (:class:`~services.notifications.domain.model.PartRecord`) instead of five
     records each; the same guarantees, argued in :func:`_recorded` and :func:`_part_delivered`."""
-    plans = {p.member_id: p for p in (plan(cause, n, deps) for n in notifications)}
+    moment = Moment(deps.clock())
+    plans = {p.member_id: p for p in (plan(cause, n, deps, moment) for n in notifications)}
     pending, created = list(plans.values()), None
     while True:
         conflicts, record = await _recorded(cause, pending, deps)
         created = created or record
         if not conflicts:
             break
-        pending = [plan(cause, p.notification, deps) for p in conflicts]
+        moment = Moment(deps.clock())
+        pending = [plan(cause, p.notification, deps, moment) for p in conflicts]
         plans.update((p.member_id, p) for p in pending)
-    await pipelined(carry_out(cause, p, deps) for p in plans.values())
+    await pipelined(carry_out(cause, p, deps) for p in plans.values() if _carried_out(cause, p))
     await _part_delivered(cause, list(plans.values()), created, deps)
     await _erase_again(plans.values(), deps)
     return list(plans.values())
@@ -221,10 +223,50 @@ async def _erase_again(plans: Iterable[Plan], deps: Deps) -> None:
         await store.erase_deliveries(member_id)
 
 
-def plan(cause: Cause, notification: Notification, deps: Deps) -> Plan:
+class Moment:
+    """When one event's recipients are decided, and what follows from that moment for each
+    set of preferences: its local day, and the verdict for a notification alike in all that
+    :func:`decide` reads (priority, community, for whom, today's count, and its reasons if
+    the member turned any off: else they decide nothing). Members
+    who keep the defaults in one timezone share one preferences object
+    (:meth:`~services.notifications.store.buckets.NotificationsStore.preferences_of`), so a
+    community of thousands is decided a handful of times, not once per member. Lives for
+    one routing (the objects its keys name by ``id`` are held in its values)."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        self._days: dict[int, tuple[Preferences, str]] = {}
+        self._verdicts: dict[tuple[Any, ...], tuple[Preferences, Verdict]] = {}
+
+    def day(self, prefs: Preferences) -> str:
+        """The member's local date now (ISO)."""
+        held = self._days.get(id(prefs))
+        if held is None:
+            held = self._days[id(prefs)] = (
+                prefs,
+                self.now.astimezone(prefs.zone).date().isoformat(),
+            )
+        return held[1]
+
+    def verdict(self, prefs: Preferences, notification: Notification, today: int) -> Verdict:
+        """:func:`verdict_for` the notification now, with ``today`` interruptions so far."""
+        reasons = tuple(r.key for r in notification.reasons) if prefs.reasons_off else ()
+        key = (id(prefs), notification.priority, notification.community_id, notification.for_me,
+               reasons, today)  # fmt: skip
+        held = self._verdicts.get(key)
+        if held is None:
+            verdict = verdict_for(prefs, notification, now=self.now, interruptions_today=today)
+            held = self._verdicts[key] = (prefs, verdict)
+        return held[1]
+
+
+def plan(
+    cause: Cause, notification: Notification, deps: Deps, moment: Moment | None = None
+) -> Plan:
     """The member's verdict, from memory only (preferences, the ledger's decisions and 'told'
     entries, the day's count), noted in memory at once so that the next decision (another
     event handled meanwhile) sees it. Keeps :func:`decide`'s rules and :func:`tell_once`'s.
+    Decided at ``moment`` (now if not given), shared by every recipient of the event.
 
     In a part of a large fan-out (``by_part``) the member's entries go into the part's
     record, made once: while it is not made, every new entry; once it is (a redelivered
@@ -233,6 +275,7 @@ def plan(cause: Cause, notification: Notification, deps: Deps) -> Plan:
     decide), and a 'told' entry replacing another event's (the record creates, it never
     replaces), are recorded one by one."""
     store, member_id = deps.store, notification.recipient.member_id
+    moment = moment or Moment(deps.clock())
     prefs = store.preferences_of(member_id)
     if store.is_erased(member_id):
         return Plan(notification, prefs, Verdict(Action.SUPPRESS, ERASED))
@@ -249,7 +292,7 @@ def plan(cause: Cause, notification: Notification, deps: Deps) -> Plan:
         verdict, decision, spent, counted = _verdict_of(held), None, None, None
     else:
         verdict, decision, spent, counted = _decided(cause, notification, prefs, route_key,
-                                                     deps, fresh)  # fmt: skip
+                                                     deps, fresh, moment)  # fmt: skip
     if cause.keeps_quiet(verdict):  # decided again, alike, if the event comes again
         return Plan(notification, prefs, verdict)
     claimed, digest_item = None, None
@@ -259,7 +302,7 @@ def plan(cause: Cause, notification: Notification, deps: Deps) -> Plan:
             return Plan(notification, prefs, Verdict(Action.SUPPRESS, ALREADY_TOLD),
                         decision, spent, counted=counted, by_part=fresh)  # fmt: skip
         if told is None or told.cause_id != cause.id:
-            record = Delivery(verdict.action, deps.clock().isoformat(), cause_id=cause.id)
+            record = Delivery(verdict.action, moment.now.isoformat(), cause_id=cause.id)
             store.facts.note(told_key, record)
             claimed = (told_key, record, told)
         digest_item = _digest_key(superseded, member_id) if superseded else None
@@ -275,16 +318,17 @@ def _decided(
     key: str,
     deps: Deps,
     by_part: bool,
+    moment: Moment,
 ) -> tuple[Verdict, tuple[str, Delivery] | None, tuple[str, int] | None, str | None]:
     """Decide with today's count; count it if it interrupts: in the budget bucket (the
     member's own count, one more), or, ``by_part``, in the part's record (a day key the
     ledger's read model adds up). (Two replicas deciding for one member at the same moment
     may count one interruption fewer: the count is written as this replica knows it.)"""
-    now, member_id, store = deps.clock(), notification.recipient.member_id, deps.store
-    day = now.astimezone(prefs.zone).date().isoformat()
+    now, member_id, store = moment.now, notification.recipient.member_id, deps.store
+    day = moment.day(prefs)
     counted = day_key(member_id, day)
     today = store.interruptions(member_id, day, counted)
-    verdict = verdict_for(prefs, notification, now=now, interruptions_today=today)
+    verdict = moment.verdict(prefs, notification, today)
     if cause.keeps_quiet(verdict):
         return verdict, None, None, None
     until = verdict.until.isoformat() if verdict.until else ""
@@ -429,7 +473,7 @@ async def _part_delivered(
 
 
 def _reaches_inbox(cause: Cause, p: Plan) -> bool:
-    return not (cause.keeps_quiet(p.verdict) or p.for_erased) and p.verdict.action.to_inbox
+    return _carried_out(cause, p) and p.verdict.action.to_inbox
 
 
 def _inbox_keys(cause: Cause, p: Plan, deps: Deps) -> list[str]:
@@ -453,11 +497,15 @@ def _unnoted(plans: list[Plan], deps: Deps) -> None:
             facts.count((p.counted,), -1)
 
 
+def _carried_out(cause: Cause, p: Plan) -> bool:
+    """Whether the plan makes a delivery (none for what the bulletin says, nor for an erased
+    member): most of a large audience's plans make none, and are not even started."""
+    return not (cause.keeps_quiet(p.verdict) or p.for_erased)
+
+
 async def carry_out(cause: Cause, p: Plan, deps: Deps) -> None:
-    """Make the member's delivery as decided (nothing for what the bulletin says)."""
+    """Make the member's delivery as decided (a plan that makes one: :func:`_carried_out`)."""
     verdict, notification = p.verdict, p.notification
-    if cause.keeps_quiet(verdict) or p.for_erased:
-        return
     if p.superseded is not None:
         await deps.store.digest.delete(p.superseded)
     if verdict.action.to_inbox:
@@ -604,7 +652,7 @@ async def _hold(
     parcel = template(cause, notification, deps)
     member_id = notification.recipient.member_id
     key = f"{member_id}.{delivery_key(cause.id, member_id, 'held')}"
-    await deps.store.held.put(key, Held(verdict.until, verdict.why, parcel))
+    await deps.store.held.create(key, Held(verdict.until, verdict.why, parcel))  # once
     if notification.confidential:
         return
     for endpoint in wanted_endpoints(member_id, notification.kind, prefs, deps):
@@ -632,7 +680,7 @@ async def _keep_for_digest(
         why=verdict.why,
         links=post_links(notification, deps),
     )
-    await deps.store.digest.put(_digest_key(cause.id, member_id), entry)
+    await deps.store.digest.create(_digest_key(cause.id, member_id), entry)  # once
     await _announce(cause, notification, "digest", verdict, deps)
 
 

@@ -33,6 +33,7 @@ from shared.contracts.notifications import InboxItem
 from shared.ids import mentions_id
 from shared.messaging.provisioning import Bucket, Buckets
 from shared.naming import Service, Streams, inbox_subject, outbox_subject
+from shared.own_writes import OwnWrites, Stored
 from shared.readmodel import BucketFollower, Projection, Table, pack, unpack
 from shared.storage import (
     KvStore,
@@ -314,6 +315,10 @@ class NotificationsStore:
     choices: Table[Preferences]
     """Every member's preferences as stored (see :meth:`preferences_of`)."""
     waiting: BulletinIndex
+    bulletin_writes: OwnWrites
+    """The bulletins' read model as its follower and this service's own writes change it:
+    a bulletin rewritten (an erasure) is in memory at once, and the follower's older copies
+    of it (the purge marker before the new bytes) do not take it out meanwhile."""
     last_digests: Table[datetime]
     facts: LedgerFacts
     spent: Table[int]
@@ -333,6 +338,9 @@ class NotificationsStore:
     zoned: dict[str, tuple[Preferences, str, Preferences]] = dataclasses.field(default_factory=dict)
     """Per member, their preferences as stored, their profile's timezone and the two made
     one (:meth:`preferences_of`), while neither changes."""
+    zoned_defaults: dict[str, Preferences] = dataclasses.field(default_factory=dict)
+    """The defaults in each timezone, one object per zone shared by every member who keeps
+    them (their decisions are then made once per event: see the delivery's ``Moment``)."""
     erased_keys: dict[str, str] = dataclasses.field(default_factory=dict)
     """Per member, their :meth:`erased_key` (in memory only; dropped when they are erased)."""
 
@@ -356,6 +364,7 @@ class NotificationsStore:
         preferences, bulletins = store("preferences", Preferences), store("bulletins", Bulletin)
         digest_sent, erased = store("digest-sent", datetime), store("erased", datetime)
         gone = Table(datetime, "erased-1")
+        bulletin_writes = OwnWrites(waiting)
 
         def follower(kv: KvStore, projection: Projection, name: str) -> BucketFollower:  # type: ignore[type-arg]
             return BucketFollower(kv.bucket, projection, region=region,
@@ -381,6 +390,7 @@ class NotificationsStore:
             sign_ins=sign_ins,
             choices=choices,
             waiting=waiting,
+            bulletin_writes=bulletin_writes,
             last_digests=last_digests,
             facts=facts,
             spent=spent,
@@ -393,7 +403,7 @@ class NotificationsStore:
                 follower(audience, people, "audience"),
                 follower(contacts, sign_ins, "sign-ins"),
                 follower(preferences, choices, "preferences"),
-                follower(bulletins, waiting, "bulletins"),
+                follower(bulletins, bulletin_writes, "bulletins"),
                 follower(digest_sent, last_digests, "digest-sent"),
                 follower(erased, gone, "erased"),
             ],
@@ -426,7 +436,12 @@ class NotificationsStore:
         held = self.zoned.get(member_id)
         if held is not None and held[0] is prefs and held[1] == zone:
             return held[2]  # a fan-out asks for each member's many times: made once
-        zoned = replace(prefs, timezone=zone)
+        if prefs is DEFAULT_PREFERENCES:
+            zoned = self.zoned_defaults.get(zone) or self.zoned_defaults.setdefault(
+                zone, replace(prefs, timezone=zone)
+            )
+        else:
+            zoned = replace(prefs, timezone=zone)
         self.zoned[member_id] = (prefs, zone, zoned)
         return zoned
 
@@ -444,12 +459,19 @@ class NotificationsStore:
     async def keep_bulletin(self, key: str, bulletin: Bulletin) -> None:
         """Keep ``bulletin`` for the digests, once: the one kept first for an event stays
         (a redelivery routes it at another moment)."""
-        if self.waiting.get(key) is None and await self.bulletins.create(key, bulletin):
-            self.waiting.apply(key, self.bulletins.encode(bulletin))
+        if self.waiting.get(key) is None:
+            data = self.bulletins.encode(bulletin)
+            stored = self.bulletins.create_raw  # the one kept first stays
+            await self.bulletin_writes.write(key, data, lambda: stored(key, data),
+                                             lambda: self._stored_bulletin(key))  # fmt: skip
 
     async def forget_bulletin(self, key: str) -> None:
-        await self.bulletins.delete(key)
-        self.waiting.apply(key, None)
+        await self.bulletin_writes.write(key, None, lambda: self.bulletins.delete(key),
+                                         lambda: self._stored_bulletin(key))  # fmt: skip
+
+    async def _stored_bulletin(self, key: str) -> Stored:
+        found = await self.bulletins.get(key)
+        return (self.bulletins.encode(found.value), found.revision) if found else (None, None)
 
     async def note_digest_sent(self, member_id: str, due: datetime) -> None:
         await self.digest_sent.put(member_id, due)
@@ -530,19 +552,27 @@ class NotificationsStore:
         return rewritten
 
     async def _rewrite_bulletins(self, rewrite: Callable[[bytes], bytes | None]) -> int:
-        """Every bulletin ``rewrite`` changes, erased and written again: the purge marker
-        makes its read model replace its snapshot (which may hold the old bytes) at once, as
-        a rewrite in place would not. Returns how many."""
+        """Every bulletin ``rewrite`` changes, in memory at once and then erased and written
+        again (:meth:`_replace_bulletin`): a digest built meanwhile lists it, rewritten.
+        Returns how many."""
         changed = 0
         async for key, held in self.bulletins.items():
             rewritten = rewrite(self.bulletins.encode(held.value))
             if rewritten is None:
                 continue
-            await self.bulletins.erase(key)
-            await self.bulletins.put_raw(key, rewritten)
-            self.waiting.apply(key, rewritten)
+            await self.bulletin_writes.write(
+                key, rewritten, lambda k=key, r=rewritten: self._replace_bulletin(k, r),
+                lambda k=key: self._stored_bulletin(k),
+            )  # fmt: skip
             changed += 1
         return changed
+
+    async def _replace_bulletin(self, key: str, data: bytes) -> int:
+        """Erase the bulletin (every revision), then store ``data`` as it: the purge marker
+        makes a restarting read model replace its snapshot (which may hold the old bytes), as
+        a rewrite in place would not."""
+        await self.bulletins.erase(key)
+        return await self.bulletins.put_raw(key, data)
 
     async def bind_inbox(self, js: JetStreamContext) -> None:
         self.js = js

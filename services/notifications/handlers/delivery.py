@@ -227,11 +227,11 @@ class Moment:
     """When one event's recipients are decided, and what follows from that moment for each
     set of preferences: its local day, and the verdict for a notification alike in all that
     :func:`decide` reads (priority, community, for whom, today's count, and its reasons if
-    the member turned any off: else they decide nothing). Members
-    who keep the defaults in one timezone share one preferences object
-    (:meth:`~services.notifications.store.buckets.NotificationsStore.preferences_of`), so a
-    community of thousands is decided a handful of times, not once per member. Lives for
-    one routing (the objects its keys name by ``id`` are held in its values)."""
+    the member turned any off: else they decide nothing). Members who keep the defaults in
+    one timezone share one preferences object (:meth:`~services.notifications.store.buckets
+    .NotificationsStore.preferences_of`), so a community of thousands is decided a handful of
+    times, not once per member. Lives for one routing (the objects its keys name by ``id``
+    are held in its values)."""
 
     def __init__(self, now: datetime) -> None:
         self.now = now

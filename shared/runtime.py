@@ -284,8 +284,8 @@ class ServiceApp:
     ) -> None:
         """Subscribe ``consumer`` and run ``reactions[type of event](event, deps)``."""
         subscriber = event_subscriber(self.broker, consumer)
-        exports = self.provider is not None and self.settings.otel_exporter != "none"
-        tracer = self.provider.get_tracer("guild.consume") if exports and self.provider else None
+        exporting = self.provider if self.settings.otel_exporter != "none" else None
+        tracer = exporting.get_tracer("guild.consume") if exporting is not None else None
         assert self.settler is not None, "ServiceApp.create makes the settler"
         dispatch = Reactions(consumer.durable, self.settler, tracer)
         for contract, reaction in reactions.items():

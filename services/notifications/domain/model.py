@@ -307,6 +307,11 @@ def part_key(cause_id: str, number: int) -> str:
     return PART_KEYS + delivery_key(cause_id, str(number), "part")
 
 
+def budget_key(member_id: str, day: str) -> str:
+    """The member's count of interruptions on their local ``day`` in the budget bucket."""
+    return f"{member_id}.{day}"
+
+
 def day_key(member_id: str, day: str) -> str:
     """The member's local day as a part record counts it: the day, and a hash of member and
     day (no member id in the ledger)."""

@@ -54,6 +54,7 @@ from services.notifications.domain.model import (
     Notification,
     PartRecord,
     Status,
+    budget_key,
     day_key,
     delivery_key,
     one_per_member,
@@ -339,10 +340,10 @@ def _decided(
     if by_part:
         store.facts.count((counted,), 1)
         return verdict, (key, record), None, counted
-    budget_key = f"{member_id}.{day}"
-    own = (store.spent.get(budget_key) or 0) + 1
-    store.spent.items[budget_key] = own
-    return verdict, (key, record), (budget_key, own), None
+    own_key = budget_key(member_id, day)
+    own = (store.spent.get(own_key) or 0) + 1
+    store.spent.items[own_key] = own
+    return verdict, (key, record), (own_key, own), None
 
 
 # ------------------------------------------------------------------ write in bulk

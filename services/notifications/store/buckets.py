@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import json
 from array import array
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -25,6 +25,7 @@ from services.notifications.domain.model import (
     Delivery,
     PartRecord,
     Status,
+    budget_key,
     day_key,
 )
 from services.notifications.domain.preferences import Preferences
@@ -336,8 +337,8 @@ class NotificationsStore:
     """Per member, the digest slot (due, next) last looked at with nothing to send, and with
     which preferences: not looked at again until the next (in memory only)."""
     zoned: dict[str, tuple[Preferences, str, Preferences]] = dataclasses.field(default_factory=dict)
-    """Per member, their preferences as stored, their profile's timezone and the two made
-    one (:meth:`preferences_of`), while neither changes."""
+    """Per member who chose their own preferences: those as stored, their profile's timezone
+    and the two made one (:meth:`preferences_of`), while neither changes."""
     zoned_defaults: dict[str, Preferences] = dataclasses.field(default_factory=dict)
     """The defaults in each timezone, one object per zone shared by every member who keeps
     them (their decisions are then made once per event: see the delivery's ``Moment``)."""
@@ -421,7 +422,7 @@ class NotificationsStore:
         what the budget bucket counted one member at a time, and what parts of large
         fan-outs counted (their records in the ledger, by ``counted``: the member's
         :func:`~services.notifications.domain.model.day_key`, if the caller has it)."""
-        own = self.spent.get(f"{member_id}.{day}") or 0
+        own = self.spent.get(budget_key(member_id, day)) or 0
         return own + self.facts.counted.get(counted or day_key(member_id, day), 0)
 
     def preferences_of(self, member_id: str) -> Preferences:
@@ -433,15 +434,15 @@ class NotificationsStore:
             return prefs
         person = self.people.get(member_id)
         zone = person.timezone if person else "UTC"
+        if prefs is DEFAULT_PREFERENCES:
+            zoned = self.zoned_defaults.get(zone)
+            if zoned is None:
+                zoned = self.zoned_defaults[zone] = replace(prefs, timezone=zone)
+            return zoned
         held = self.zoned.get(member_id)
         if held is not None and held[0] is prefs and held[1] == zone:
             return held[2]  # a fan-out asks for each member's many times: made once
-        if prefs is DEFAULT_PREFERENCES:
-            zoned = self.zoned_defaults.get(zone) or self.zoned_defaults.setdefault(
-                zone, replace(prefs, timezone=zone)
-            )
-        else:
-            zoned = replace(prefs, timezone=zone)
+        zoned = replace(prefs, timezone=zone)
         self.zoned[member_id] = (prefs, zone, zoned)
         return zoned
 
@@ -461,17 +462,22 @@ class NotificationsStore:
         (a redelivery routes it at another moment)."""
         if self.waiting.get(key) is None:
             data = self.bulletins.encode(bulletin)
-            stored = self.bulletins.create_raw  # the one kept first stays
-            await self.bulletin_writes.write(key, data, lambda: stored(key, data),
-                                             lambda: self._stored_bulletin(key))  # fmt: skip
+            await self._write_bulletin(key, data, lambda: self.bulletins.create_raw(key, data))
 
     async def forget_bulletin(self, key: str) -> None:
-        await self.bulletin_writes.write(key, None, lambda: self.bulletins.delete(key),
-                                         lambda: self._stored_bulletin(key))  # fmt: skip
+        await self._write_bulletin(key, None, lambda: self.bulletins.delete(key))
 
-    async def _stored_bulletin(self, key: str) -> Stored:
-        found = await self.bulletins.get(key)
-        return (self.bulletins.encode(found.value), found.revision) if found else (None, None)
+    def _write_bulletin(
+        self, key: str, data: bytes | None, write: Callable[[], Awaitable[int | None]]
+    ) -> Awaitable[int | None]:
+        """``data`` (None: gone) into the bulletins' read model now, then ``write()`` made;
+        if it fails or is refused, the model set back to what the bucket holds."""
+
+        async def stored() -> Stored:
+            found = await self.bulletins.get(key)
+            return (self.bulletins.encode(found.value), found.revision) if found else (None, None)
+
+        return self.bulletin_writes.write(key, data, write, stored)
 
     async def note_digest_sent(self, member_id: str, due: datetime) -> None:
         await self.digest_sent.put(member_id, due)
@@ -560,10 +566,9 @@ class NotificationsStore:
             rewritten = rewrite(self.bulletins.encode(held.value))
             if rewritten is None:
                 continue
-            await self.bulletin_writes.write(
-                key, rewritten, lambda k=key, r=rewritten: self._replace_bulletin(k, r),
-                lambda k=key: self._stored_bulletin(k),
-            )  # fmt: skip
+            await self._write_bulletin(
+                key, rewritten, lambda k=key, r=rewritten: self._replace_bulletin(k, r)
+            )
             changed += 1
         return changed
 

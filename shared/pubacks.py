@@ -26,6 +26,7 @@ a connection (:class:`shared.messaging.publisher.JetStreamPublisher`,
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import weakref
 from collections import deque
@@ -43,7 +44,6 @@ from nats.js.errors import (
     ServerError,
     ServiceUnavailableError,
 )
-from nats.nuid import NUID
 
 EXPIRY_CHECK = 0.05
 """How often (seconds) publishes past their deadline are failed: a publish times out within
@@ -75,7 +75,8 @@ class PubAcks:
 
     def __init__(self, nc: Client) -> None:
         self.nc = nc
-        self._nuid = NUID()
+        self._tokens = itertools.count()
+        """Each publish's reply token, unique under the connection's own inbox prefix."""
         self._prefix: str | None = None
         self._pending: dict[str, asyncio.Future[PubAck]] = {}
         self._deadlines: dict[float, deque[tuple[float, str]]] = {}
@@ -95,7 +96,7 @@ class PubAcks:
         nats-py does (:func:`stream_error`), ``NoStreamResponseError`` if no stream stores
         ``subject``, and nats-py's ``TimeoutError`` if no answer came within ``timeout``."""
         prefix = self._prefix or await self._subscribe()
-        token = self._nuid.next().decode()
+        token = str(next(self._tokens))
         loop = asyncio.get_running_loop()
         future: asyncio.Future[PubAck] = loop.create_future()
         self._pending[token] = future

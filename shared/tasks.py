@@ -47,14 +47,16 @@ async def pipelined(writes: Iterable[Awaitable[T]], *, window: int = PIPELINE_WI
     second = next(pending, None)
     if second is None:  # one write (most of a handler's groups): no task, no gathering
         return [await first]
-    gate = asyncio.Semaphore(window)
     started: list[asyncio.Future[T]] = []
+    running: set[asyncio.Future[T]] = set()  # those of started not yet seen done
     try:
         for write in itertools.chain((first, second), pending):
-            await gate.acquire()
+            while len(running) >= window:
+                done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                running -= done
             future = asyncio.ensure_future(write)
-            future.add_done_callback(lambda _: gate.release())
             started.append(future)
+            running.add(future)
         outcomes = await asyncio.gather(*started, return_exceptions=True)
     except asyncio.CancelledError:
         for future in started:
@@ -64,3 +66,4 @@ async def pipelined(writes: Iterable[Awaitable[T]], *, window: int = PIPELINE_WI
     if failures:
         raise failures[0]
     return outcomes  # type: ignore[return-value]
+

@@ -95,10 +95,12 @@ def trace_headers(tracer: Tracer | None, subject: str) -> dict[str, str]:
     through every hop; outside any span (a chore, a command line), a producer span of its own
     (``send <subject>``; recorded as the root sampler says). Only the ``traceparent``: Guild
     sets no ``tracestate`` or baggage."""
+    current = trace.get_current_span().get_span_context()
+    if current.is_valid:  # what the W3C propagator writes for it, written directly
+        return {TRACEPARENT: f"00-{current.trace_id:032x}-{current.span_id:016x}-"
+                             f"{current.trace_flags:02x}"}  # fmt: skip
     carrier: dict[str, str] = {}
-    if trace.get_current_span().get_span_context().is_valid:
-        _PROPAGATOR.inject(carrier)
-    elif tracer is not None:
+    if tracer is not None:
         span = tracer.start_span(f"send {subject}", kind=trace.SpanKind.PRODUCER)
         _PROPAGATOR.inject(carrier, context=trace.set_span_in_context(span))
         span.end()

@@ -67,6 +67,18 @@ def message_size(body: bytes, headers: Mapping[str, str]) -> int:
     return len(body) + len(b"NATS/1.0\r\n\r\n") + len(encoded.encode())
 
 
+_HEADERS_FIT_WITHIN = 4096
+"""Headers this long at most (bytes, encoded) are taken to fit beside a body this far below
+max_payload without measuring them exactly."""
+
+
+def _headers_fit(headers: Mapping[str, str]) -> bool:
+    """Whether the encoded headers surely take at most :data:`_HEADERS_FIT_WITHIN` bytes: a
+    character takes at most four bytes in UTF-8, each line four more (": " and CRLF)."""
+    chars = sum(len(name) + len(value) + 4 for name, value in headers.items())
+    return 4 * chars + len(b"NATS/1.0\r\n\r\n") <= _HEADERS_FIT_WITHIN
+
+
 class JetStreamPublisher:
     """Publishes bytes to a stream and waits for the PubAck, retrying transient failures.
 
@@ -149,7 +161,10 @@ class JetStreamPublisher:
         return self.broker.connection.jetstream()
 
     def _check_fits(self, body: bytes, headers: Mapping[str, str], subject: str) -> None:
-        size, limit = message_size(body, headers), self.max_payload
+        limit = self.max_payload
+        if len(body) + _HEADERS_FIT_WITHIN < limit and _headers_fit(headers):
+            return  # far from the limit (nearly every message): not measured exactly
+        size = message_size(body, headers)
         if size > limit:
             raise PublishRefused(
                 f"a message of {size} bytes (body and headers) for {subject} is larger than "

@@ -6,7 +6,8 @@ given stream sequence (so it sees the same backlog the service drained); ``fetch
 each message validated as the same contract (the same ``Envelope[...]`` pydantic model); the
 hop's work done with the service's own domain code where the hop has any; every write
 (events, KV records, inbox items) sent with ``publish_async`` so that the whole batch's
-PubAcks are in flight at once; then every message acked. What each hop writes:
+PubAcks are in flight at once; then every message acked. It runs on the event loop Guild's
+services run on (uvloop by default, ``--event-loop``). What each hop writes:
 
 * ``membership`` (``person_hired``): the member (the domain's own ``member_from_hire``) and
   the HR link as KV records; ``member_registered``, ``member_contact`` and
@@ -73,6 +74,7 @@ from shared.contracts.ingest import PersonHiredV1, QuestionAskedV1
 from shared.contracts.notifications import InboxItem
 from shared.envelope import Envelope, new_envelope, structured_body
 from shared.ids import derived_id
+from shared.loop import run
 
 _ROUTED: TypeAdapter[Routed] = TypeAdapter(Routed)
 Write = tuple[str, bytes]
@@ -460,4 +462,11 @@ if __name__ == "__main__":
     parser.add_argument("--stream", required=True, help="the input stream")
     parser.add_argument("--start", type=int, required=True, help="first input sequence")
     parser.add_argument("--records", action="store_true", help="matching: durable records too")
-    asyncio.run(main(parser.parse_args()))
+    parser.add_argument(
+        "--event-loop",
+        choices=["uvloop", "asyncio"],
+        default="uvloop",
+        help="the loop to run on (Guild's services run on uvloop by default)",
+    )
+    arguments = parser.parse_args()
+    run(main(arguments), arguments.event_loop)

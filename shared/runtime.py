@@ -31,6 +31,7 @@ from pydantic import ValidationError
 from shared.contracts.base import Contract
 from shared.envelope import Envelope
 from shared.logs import configure_logging
+from shared.loop import run
 from shared.messaging.consumer import (
     DeadLetterOffice,
     MaxDeliveriesAdvisory,
@@ -649,7 +650,7 @@ def main(build: Callable[[S], ServiceApp], settings_type: type[S]) -> int:
     )
     app = build(settings)
     try:
-        asyncio.run(app.provision() if command == "provision" else serve(app))
+        run(app.provision() if command == "provision" else serve(app), settings.event_loop)
     except ProvisioningError as error:
         log.error("cannot start: %s", error)
         return 3

@@ -109,6 +109,12 @@ class GuildSettings(BaseSettings):
         default="none",
         description="Where traces go; 'otlp' uses the standard OTEL_EXPORTER_OTLP_* variables.",
     )
+    event_loop: Literal["uvloop", "asyncio"] = Field(
+        default="uvloop",
+        description="The event loop the service runs on: 'uvloop' (libuv; about a fifth less "
+        "CPU per event, see docs/performance.md) where it is installed (not on Windows: "
+        "there, and where it is missing, 'asyncio' with a warning), or the standard library's.",
+    )
 
     def pseudonym_secret(self) -> bytes | None:
         """The ``pseudonym_key`` setting as bytes (None: unset)."""

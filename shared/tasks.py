@@ -66,4 +66,3 @@ async def pipelined(writes: Iterable[Awaitable[T]], *, window: int = PIPELINE_WI
     if failures:
         raise failures[0]
     return outcomes  # type: ignore[return-value]
-

@@ -7,7 +7,8 @@ each message validated as the same contract (the same ``Envelope[...]`` pydantic
 hop's work done with the service's own domain code where the hop has any; every write
 (events, KV records, inbox items) sent with ``publish_async`` so that the whole batch's
 PubAcks are in flight at once; then every message acked. It runs on the event loop Guild's
-services run on (uvloop by default, ``--event-loop``). What each hop writes:
+services run on (``GUILD_EVENT_LOOP``, asyncio's by default; ``--event-loop``). What each
+hop writes:
 
 * ``membership`` (``person_hired``): the member (the domain's own ``member_from_hire``) and
   the HR link as KV records; ``member_registered``, ``member_contact`` and
@@ -39,6 +40,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import signal
 import sys
 import uuid
@@ -464,9 +466,9 @@ if __name__ == "__main__":
     parser.add_argument("--records", action="store_true", help="matching: durable records too")
     parser.add_argument(
         "--event-loop",
-        choices=["uvloop", "asyncio"],
-        default="uvloop",
-        help="the loop to run on (Guild's services run on uvloop by default)",
+        choices=["asyncio", "uvloop"],
+        default=os.environ.get("GUILD_EVENT_LOOP", "asyncio"),
+        help="the loop to run on: Guild's services' (GUILD_EVENT_LOOP, asyncio by default)",
     )
     arguments = parser.parse_args()
     run(main(arguments), arguments.event_loop)

@@ -1,9 +1,13 @@
-"""The event loop a process runs on: uvloop (libuv) by default, the standard library's
-asyncio loop when asked or where uvloop is not installed (Windows has none).
+"""The event loop a process runs on: the standard library's asyncio loop by default, or
+uvloop (libuv) when asked (the ``event_loop`` setting; asyncio's, with a warning, where
+uvloop is not installed: Windows has none).
 
 uvloop runs Guild's services with about a fifth less CPU per event than asyncio's own loop
-(the hop benchmark, docs/performance.md); nothing in Guild depends on which loop it runs on.
-Tests that run services inside pytest use pytest-asyncio's loop (asyncio's)."""
+in the hop benchmark, but with the whole region busy on two cores (the set-up of 50,000
+members) nats-server's JetStream API went unanswered for over a minute in both runs tried
+on it, and in neither on asyncio's loop (docs/performance.md); so it is not the default.
+Nothing in Guild depends on which loop it runs on. Tests that run services inside pytest use
+pytest-asyncio's loop (asyncio's)."""
 
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ T = TypeVar("T")
 
 log = logging.getLogger("guild.loop")
 
-EventLoop = Literal["uvloop", "asyncio"]
+EventLoop = Literal["asyncio", "uvloop"]
 
 
 def loop_factory(wanted: EventLoop) -> Callable[[], asyncio.AbstractEventLoop]:

@@ -109,11 +109,13 @@ class GuildSettings(BaseSettings):
         default="none",
         description="Where traces go; 'otlp' uses the standard OTEL_EXPORTER_OTLP_* variables.",
     )
-    event_loop: Literal["uvloop", "asyncio"] = Field(
-        default="uvloop",
-        description="The event loop the service runs on: 'uvloop' (libuv; about a fifth less "
-        "CPU per event, see docs/performance.md) where it is installed (not on Windows: "
-        "there, and where it is missing, 'asyncio' with a warning), or the standard library's.",
+    event_loop: Literal["asyncio", "uvloop"] = Field(
+        default="asyncio",
+        description="The event loop the service runs on: the standard library's, or 'uvloop' "
+        "(libuv; about a fifth less CPU per event in the hop benchmark, but on a 2-core "
+        "machine under a 50,000-member set-up it left nats-server's JetStream API unanswered "
+        "for over a minute, twice in two runs; see docs/performance.md). Where uvloop is not "
+        "installed (Windows) the service warns and runs on asyncio.",
     )
 
     def pseudonym_secret(self) -> bytes | None:

@@ -28,7 +28,7 @@ from pydantic import TypeAdapter
 from services.content.domain.model import Claim, CommunityInfo, Joined, MemberInfo, Post, Reaction
 from services.content.store.buckets import ContentStore
 from services.membership.domain.model import Community, JoinRequest, Member, Membership
-from services.membership.store.buckets import MembershipStore, People, PersonLink
+from services.membership.store.buckets import MembershipStore, OrgIndex, People, PersonLink
 from shared.contracts.base import Contract
 from shared.ids import derived_id
 from shared.own_writes import OwnWrites
@@ -190,13 +190,14 @@ class FakePublisher:
 
 def membership_store() -> MembershipStore:
     """Membership's store in memory, its indexes fed by its buckets."""
-    members = FakeKvStore(Member)
+    members, org = FakeKvStore(Member), OrgIndex()
     store = MembershipStore(
         members=members,
         communities=FakeKvStore(Community),
         memberships=FakeKvStore(Membership),
         join_requests=FakeKvStore(JoinRequest),
-        people=People(FakeKvStore(PersonLink), FakeKvStore(str), members),
+        people=People(FakeKvStore(PersonLink), FakeKvStore(str), members, org.has_member),
+        org=org,
     )
     # in the order of MembershipStore.followers: memberships, communities, org
     feeds = (

@@ -1,4 +1,4 @@
-"""Services run on uvloop by default, on asyncio's loop when asked, and fall back to asyncio's
+"""Services run on asyncio's loop by default, on uvloop when asked, and fall back to asyncio's
 with a warning where uvloop is not installed."""
 
 from __future__ import annotations
@@ -18,14 +18,14 @@ async def running_loop_type() -> type:
     return type(asyncio.get_running_loop())
 
 
-def test_the_default_loop_is_uvloop(monkeypatch):
+def test_the_default_loop_is_asyncios(monkeypatch):
     monkeypatch.setenv("GUILD_REGION", "eu")
-    assert GuildSettings().event_loop == "uvloop"
-    assert run(running_loop_type(), "uvloop") is uvloop.Loop
-
-
-def test_asyncio_when_asked():
+    assert GuildSettings().event_loop == "asyncio"
     assert not issubclass(run(running_loop_type(), "asyncio"), uvloop.Loop)
+
+
+def test_uvloop_when_asked():
+    assert run(running_loop_type(), "uvloop") is uvloop.Loop
 
 
 def test_asyncio_with_a_warning_where_uvloop_is_missing(monkeypatch, caplog):

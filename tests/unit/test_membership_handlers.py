@@ -126,6 +126,30 @@ async def test_a_member_from_before_drawn_ids_keeps_their_id_and_hr_changes_stil
     assert await deps.store.people.member_of("e77") == "e77"  # a re-sent hire: the same member
 
 
+async def test_a_new_hire_reads_nothing_before_drawing_and_linking_their_id(deps, monkeypatch):
+    reads: list[str] = []
+    for kv in (deps.store.people.links, deps.store.members):
+        read = kv.get
+
+        async def counted(key: str, read=read, bucket=kv):
+            reads.append(f"{type(bucket).__name__}:{key}")
+            return await read(key)
+
+        monkeypatch.setattr(kv, "get", counted)
+    await when_person_hired_register_member(hired("ana"), deps)
+    assert reads == []  # its link created, then its record: no lookup in between
+    assert (await member_id(deps, "ana")) != "ana"
+
+
+async def test_a_manager_named_before_their_hire_keeps_the_id_drawn_for_them(deps):
+    drawn = await deps.store.people.member_for("boss")  # as a report's hire names its manager
+    await when_person_hired_register_member(hired("boss", name="Bo Boss"), deps)
+    assert await member_id(deps, "boss") == drawn
+    stored = await deps.store.member(drawn)
+    assert stored is not None
+    assert stored.value.display_name == "Bo Boss"
+
+
 async def _community(deps: Deps, access: str) -> str:
     """fac's community ``k8s``; ana is hired too: her member id."""
     for person in ("fac", "ana"):

@@ -93,7 +93,7 @@ async def when_person_hired_register_member(event: Envelope[PersonHiredV1], deps
     """
     hire, store = event.data, deps.store
     link, manager_id = await asyncio.gather(
-        store.people.link(hire.person_id), _member_for(hire.manager_id, deps)
+        store.people.link(hire.person_id, likely_new=True), _member_for(hire.manager_id, deps)
     )
     candidate = member_from_hire(
         hire, link.member_id, manager_id, home_region=deps.region, at=event.time or deps.clock()

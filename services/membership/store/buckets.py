@@ -82,9 +82,15 @@ class People:
     SECRET = "people"
 
     def __init__(
-        self, links: KvStore[PersonLink], keys: KvStore[str], members: KvStore[Member]
+        self,
+        links: KvStore[PersonLink],
+        keys: KvStore[str],
+        members: KvStore[Member],
+        stored: Callable[[str], bool],
     ) -> None:
         self.links, self.keys, self.members = links, keys, members
+        self.stored = stored
+        """Whether a member record is stored under an id (from memory: the org index)."""
         self._secret: bytes | None = None
 
     async def _key(self, person_id: str) -> str:
@@ -105,25 +111,49 @@ class People:
         instances drawing at the same moment agree on the first one stored)."""
         return (await self.link(person_id)).member_id
 
-    async def link(self, person_id: str) -> Link:
+    async def link(self, person_id: str, *, likely_new: bool = False) -> Link:
         """:meth:`member_for`, saying whether the id was drawn just now (then no member record
-        can exist under it yet). The link and an earlier member under the HR id are read at
-        once: one round trip, and one more to create the link of someone new."""
+        can exist under it yet). For someone ``likely_new`` (a hire) the link is created
+        first: one round trip for a new person, two for one linked already; otherwise it is
+        read first. Both ways, an earlier member stored under the HR id (known from memory)
+        is linked instead of drawing an id."""
         key = await self._key(person_id)
         while True:
-            found, earlier = await asyncio.gather(self.links.get(key), self.members.get(person_id))
+            if self.stored(person_id):
+                found = await self._linked_or_earlier(key, person_id)
+            elif likely_new:
+                found = await self._drawn(key) or await self._linked(key)
+            else:
+                found = await self._linked(key) or await self._drawn(key)
             if found is not None:
-                return Link(found.value.member_id, drawn=False)
-            if earlier is not None and earlier.value.person_id in (None, person_id):
-                await self.links.create(key, PersonLink(person_id))
-                return Link(person_id, drawn=False)
-            drawn = new_member_id()
-            if await self.links.create(key, PersonLink(drawn)) is not None:
-                return Link(drawn, drawn=True)
+                return found
+
+    async def _linked(self, key: str) -> Link | None:
+        found = await self.links.get(key)
+        return Link(found.value.member_id, drawn=False) if found is not None else None
+
+    async def _drawn(self, key: str) -> Link | None:
+        """A member id drawn and linked now; None if the person was linked first."""
+        drawn = new_member_id()
+        created = await self.links.create(key, PersonLink(drawn))
+        return Link(drawn, drawn=True) if created is not None else None
+
+    async def _linked_or_earlier(self, key: str, person_id: str) -> Link | None:
+        """The link, or the member stored under the HR id from before member ids were drawn,
+        linked now; None if neither (then an id is drawn)."""
+        found, earlier = await asyncio.gather(self.links.get(key), self.members.get(person_id))
+        if found is not None:
+            return Link(found.value.member_id, drawn=False)
+        if earlier is not None and earlier.value.person_id in (None, person_id):
+            await self.links.create(key, PersonLink(person_id))
+            return Link(person_id, drawn=False)
+        return await self._drawn(key)
 
     async def _link_earlier(self, key: str, person_id: str) -> str | None:
         """A member from before member ids were drawn (their HR id is their member id),
         linked now; None if there is none."""
+        if not self.stored(person_id):
+            return None
         earlier = await self.members.get(person_id)
         if earlier is None or earlier.value.person_id not in (None, person_id):
             return None
@@ -197,28 +227,38 @@ class MembershipIndex:
 
 
 class OrgIndex:
-    """Who reports to whom (from the HR directory), for manager chains."""
+    """Who reports to whom (from the HR directory), for manager chains; and under which ids
+    member records are stored (so that a hire needs no read to know it is new)."""
 
-    VERSION = "org-1"
+    VERSION = "org-2"
 
     def __init__(self) -> None:
         self._decode = TypeAdapter(Member).validate_json
-        self._set({})
+        self._set({}, set())
 
-    def _set(self, manager: dict[str, str]) -> None:
+    def _set(self, manager: dict[str, str], ids: set[str]) -> None:
         self.manager = manager
+        self.ids = ids
         self.reports: dict[str, set[str]] = {}
         for member_id, boss in manager.items():
             self.reports.setdefault(boss, set()).add(member_id)
 
     def apply(self, key: str, value: bytes | None) -> None:
         manager = self._decode(value).manager_id if value is not None else None
+        if value is None:
+            self.ids.discard(key)
+        else:
+            self.ids.add(key)
         previous = self.manager.pop(key, None)
         if previous:
             self.reports.get(previous, set()).discard(key)
         if manager:
             self.manager[key] = manager
             self.reports.setdefault(manager, set()).add(key)
+
+    def has_member(self, member_id: str) -> bool:
+        """Whether a member record is stored under ``member_id``."""
+        return member_id in self.ids
 
     def manager_of(self, member_id: str) -> str | None:
         return self.manager.get(member_id)
@@ -238,11 +278,12 @@ class OrgIndex:
         return found
 
     def snapshot(self) -> bytes:
-        return pack({"m": list(self.manager), "b": list(self.manager.values())})
+        return pack({"m": list(self.manager), "b": list(self.manager.values()),
+                     "i": list(self.ids)})  # fmt: skip
 
     def restore(self, data: bytes) -> None:
         columns = unpack(data)
-        self._set(dict(zip(columns["m"], columns["b"], strict=True)))
+        self._set(dict(zip(columns["m"], columns["b"], strict=True)), set(columns["i"]))
 
 
 class CommunityIndex:
@@ -290,7 +331,7 @@ class MembershipStore:
 
     @classmethod
     def for_region(cls, region: str) -> MembershipStore:
-        members = BUCKETS.store("members", Member, region)
+        members, org = BUCKETS.store("members", Member, region), OrgIndex()
         made = cls(
             members=members,
             communities=BUCKETS.store("communities", Community, region),
@@ -300,7 +341,9 @@ class MembershipStore:
                 BUCKETS.store("people", PersonLink, region),
                 BUCKETS.store("keys", str, region),
                 members,
+                org.has_member,
             ),
+            org=org,
         )
         for name, store, projection in (
             ("memberships", made.memberships, made.index),

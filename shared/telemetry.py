@@ -96,15 +96,15 @@ def trace_headers(tracer: Tracer | None, subject: str) -> dict[str, str]:
     (``send <subject>``; recorded as the root sampler says). Only the ``traceparent``: Guild
     sets no ``tracestate`` or baggage."""
     current = trace.get_current_span().get_span_context()
-    if current.is_valid:  # what the W3C propagator writes for it, written directly
-        return {TRACEPARENT: f"00-{current.trace_id:032x}-{current.span_id:016x}-"
-                             f"{current.trace_flags:02x}"}  # fmt: skip
-    carrier: dict[str, str] = {}
-    if tracer is not None:
+    if not current.is_valid and tracer is not None:
         span = tracer.start_span(f"send {subject}", kind=trace.SpanKind.PRODUCER)
-        _PROPAGATOR.inject(carrier, context=trace.set_span_in_context(span))
         span.end()
-    return {TRACEPARENT: carrier[TRACEPARENT]} if TRACEPARENT in carrier else {}
+        current = span.get_span_context()
+    if not current.is_valid:
+        return {}
+    # what the W3C propagator writes for it, written directly
+    return {TRACEPARENT: f"00-{current.trace_id:032x}-{current.span_id:016x}-"
+                         f"{current.trace_flags:02x}"}  # fmt: skip
 
 
 @contextmanager

@@ -10,7 +10,6 @@ returns None when someone else wrote the key first; the index then holds what is
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import json
@@ -139,15 +138,13 @@ class People:
         return Link(drawn, drawn=True) if created is not None else None
 
     async def _linked_or_earlier(self, key: str, person_id: str) -> Link | None:
-        """The link, or the member stored under the HR id from before member ids were drawn,
-        linked now; None if neither (then an id is drawn)."""
-        found, earlier = await asyncio.gather(self.links.get(key), self.members.get(person_id))
+        """The link, or the member stored under the HR id from before member ids were drawn
+        (:meth:`_link_earlier`), or an id drawn now; None if another drew one meanwhile."""
+        found = await self._linked(key)
         if found is not None:
-            return Link(found.value.member_id, drawn=False)
-        if earlier is not None and earlier.value.person_id in (None, person_id):
-            await self.links.create(key, PersonLink(person_id))
-            return Link(person_id, drawn=False)
-        return await self._drawn(key)
+            return found
+        earlier = await self._link_earlier(key, person_id)
+        return Link(earlier, drawn=False) if earlier is not None else await self._drawn(key)
 
     async def _link_earlier(self, key: str, person_id: str) -> str | None:
         """A member from before member ids were drawn (their HR id is their member id),

@@ -49,6 +49,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, is_dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -74,6 +75,7 @@ from shared.contracts import membership as m
 from shared.contracts.base import Contract
 from shared.contracts.ingest import PersonHiredV1, QuestionAskedV1
 from shared.contracts.notifications import InboxItem
+from shared.credentials import connection_options
 from shared.envelope import Envelope, new_envelope, structured_body
 from shared.ids import derived_id
 from shared.loop import run
@@ -432,7 +434,7 @@ async def consume(
 
 
 async def main(args: argparse.Namespace) -> None:
-    nc = await nats.connect(args.url)
+    nc = await nats.connect(args.url, **connection_options(args.credentials))
     js = nc.jetstream()
     hop = HOPS[args.hop](args.hop, args.region, args.records)
     for name in ("stream", "bucket"):
@@ -460,6 +462,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("hop", choices=sorted(HOPS))
     parser.add_argument("--url", required=True)
+    parser.add_argument("--credentials", type=Path, help="a NATS credentials file")
     parser.add_argument("--region", required=True)
     parser.add_argument("--stream", required=True, help="the input stream")
     parser.add_argument("--start", type=int, required=True, help="first input sequence")

@@ -45,8 +45,11 @@ import nats
 from nats.aio.client import Client
 from nats.js.errors import NotFoundError, ServiceUnavailableError
 
+from guild_cli.identities import Identities
 from guild_cli.nats_server import EmbeddedNats
 from guild_cli.processes import die_with_parent
+from guild_cli.provisioning import provision_region
+from shared.credentials import connection_options
 from shared.naming import Streams
 
 SERVICES = ("membership", "content", "matching", "notifications")
@@ -80,16 +83,29 @@ class GuildProcesses:
         self.folder = folder
         self.region = region
         self.env = {**os.environ, **BENCH_SETTINGS, **(env or {})}
-        self.server = EmbeddedNats(folder / "nats", die_with_parent=True)
+        self.identities = Identities(folder / "identities")
+        self.server = EmbeddedNats(
+            folder / "nats", die_with_parent=True, authority=self.identities.authority
+        )
         self.ports = {name: free_port() for name in SERVICES}
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self.credentials: dict[str, Path] = {}
 
     @property
     def url(self) -> str:
         return self.server.url
 
-    def start_server(self) -> None:
+    @property
+    def admin(self) -> dict[str, Any]:
+        """nats-py ``connect`` options of the provisioning identity (the benchmark's own)."""
+        return connection_options(self.server.admin_credentials)
+
+    async def start_server(self) -> None:
+        """nats-server with authorization, the region provisioned as the admin and every
+        identity's credential issued, as ``guild up`` does."""
         self.server.start()
+        await provision_region(self.url, self.region, self.server.admin_credentials)
+        self.credentials = await self.identities.issue_region(self.region, self.env)
 
     def start(self, *names: str) -> None:
         for name in names or SERVICES:
@@ -98,6 +114,8 @@ class GuildProcesses:
                 "NATS_URL": self.url,
                 "GUILD_REGION": self.region,
                 f"GUILD_{name.upper()}_HTTP_PORT": str(self.ports[name]),
+                "GUILD_NATS_CREDENTIALS": str(self.credentials[name]),
+                "GUILD_PROVISION": "false",
             }
             with (self.folder / f"{name}.log").open("ab") as log:
                 self.processes[name] = subprocess.Popen(
@@ -454,10 +472,10 @@ async def running_guild(folder: Path, region: str) -> AsyncIterator[tuple[GuildP
     connected to the server; on the way out the client is closed and every process stopped."""
     guild = GuildProcesses(folder, region)
     try:
-        guild.start_server()
+        await guild.start_server()
         guild.start()
         await guild.ready()
-        nc = await nats.connect(guild.url)
+        nc = await nats.connect(guild.url, **guild.admin)
         try:
             yield guild, nc
         finally:

@@ -166,6 +166,7 @@ async def run_bare(
     deadline: float,
     rss: RssSampler,
     label: str,
+    credentials: Path | None,
 ) -> tuple[float, int]:
     stream = input_stream(hop, region)
     command = [
@@ -182,6 +183,7 @@ async def run_bare(
         "--start",
         str(start),
         *(["--records"] if records else []),
+        *(["--credentials", str(credentials)] if credentials else []),
     ]
     process = start_bare(command)
     extra = rss.pids
@@ -245,7 +247,16 @@ async def one_hop(
     variants = [("bare", False)] + ([("bare_records", True)] if hop == "matching" else [])
     for name, records in variants:
         bare_seconds, bare_events = await run_bare(
-            nc, hop, region, guild.url, start, records, deadline, rss, f"bare {hop}"
+            nc,
+            hop,
+            region,
+            guild.url,
+            start,
+            records,
+            deadline,
+            rss,
+            f"bare {hop}",
+            guild.server.admin_credentials,
         )
         result[f"{name}_events"] = bare_events
         result[f"{name}_seconds"] = bare_seconds

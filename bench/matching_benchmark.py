@@ -53,6 +53,7 @@ from services.matching.domain.text import question_terms
 from services.matching.settings import MatchingSettings
 from services.matching.store.buckets import MatchingStore
 from services.matching.topology import topology
+from shared.credentials import connection_options, credentials_from_environment
 from shared.ids import derived_id
 from shared.messaging.provisioning import apply
 
@@ -168,7 +169,7 @@ def rss_mb() -> float:
 async def measure(url: str, queries: int, seed: int) -> dict[str, Any]:
     gc.collect()
     before = rss_mb()
-    nc = await nats.connect(url)
+    nc = await nats.connect(url, **connection_options(credentials_from_environment()))
     js = nc.jetstream()
     store = MatchingStore.for_region(REGION)
     started = time.perf_counter()
@@ -239,7 +240,7 @@ async def main(args: argparse.Namespace) -> None:
         server = EmbeddedNats(Path(tempfile.mkdtemp(prefix="guild-mbench-"))).start()
         url = server.url
     try:
-        nc = await nats.connect(url)
+        nc = await nats.connect(url, **connection_options(credentials_from_environment()))
         js = nc.jetstream()
         await apply(js, topology(MatchingSettings(region=REGION, nats_url=url)))
         started = time.perf_counter()

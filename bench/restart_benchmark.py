@@ -52,6 +52,7 @@ from services.membership.domain import model as membership_model
 from services.membership.settings import MembershipSettings
 from services.membership.store.buckets import MembershipStore
 from services.membership.topology import topology as membership_topology
+from shared.credentials import connection_options, credentials_from_environment
 from shared.messaging.provisioning import apply
 from shared.naming import Service, query_subject
 
@@ -496,7 +497,7 @@ def percentile(samples: list[float], q: int) -> float:
 
 
 async def run(args: argparse.Namespace, url: str, work: Path) -> None:
-    nc = await nats.connect(url)
+    nc = await nats.connect(url, **connection_options(credentials_from_environment()))
     js = nc.jetstream(publish_async_max_pending=8000)
     await apply(js, membership_topology(MembershipSettings(region=REGION)))
     await apply(js, content_topology(ContentSettings(region=REGION)))

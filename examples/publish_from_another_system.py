@@ -4,9 +4,13 @@ It plays the HR directory (a person was hired) and the intranet portal (that per
 question). Run it against a Guild started with ``./guild up``:
 
     .venv/bin/python examples/publish_from_another_system.py
-    # elsewhere: pip install nats-py && python publish_from_another_system.py
+    # elsewhere: pip install 'nats-py[nkeys]' && python publish_from_another_system.py
 
-NATS_URL and GUILD_REGION choose the server and region (default: guild up's).
+NATS_URL and GUILD_REGION choose the server and region (default: guild up's). Each system
+connects with its own credential: ``guild up`` issues them into ``.guild/identities/``
+(``hr-directory-<region>.creds``, ``portal-<region>.creds``); elsewhere an operator issues one
+with ``guild identity issue hr-directory --region eu --out hr.creds``. HR_CREDENTIALS and
+PORTAL_CREDENTIALS name other files.
 """
 
 import asyncio
@@ -20,6 +24,15 @@ import nats.js
 
 NATS_URL = os.environ.get("NATS_URL", "nats://127.0.0.1:4222")
 REGION = os.environ.get("GUILD_REGION", "local")
+IDENTITIES = os.path.join(os.environ.get("GUILD_DATA_DIR", ".guild"), "identities")
+
+
+async def connect_as(system: str, variable: str) -> nats.NATS:
+    """Connect as ``system``: its credential, and its own inbox prefix (replies to it, such
+    as PubAcks, arrive there; nobody else may read them)."""
+    credentials = os.environ.get(variable) or os.path.join(IDENTITIES, f"{system}-{REGION}.creds")
+    inbox = f"_INBOX_{system.replace('-', '_')}_{REGION}"
+    return await nats.connect(NATS_URL, user_credentials=credentials, inbox_prefix=inbox)
 
 
 def cloudevent(event_type: str, source: str, data: dict) -> dict:
@@ -44,12 +57,12 @@ async def publish(js: nats.js.JetStreamContext, subject: str, event: dict) -> No
 
 
 async def main() -> None:
-    nc = await nats.connect(NATS_URL)
-    js = nc.jetstream()
+    hr = await connect_as("hr-directory", "HR_CREDENTIALS")
+    portal = await connect_as("portal", "PORTAL_CREDENTIALS")
     person_id = f"ext-{uuid.uuid4().hex[:8]}"
 
     await publish(
-        js,
+        hr.jetstream(),
         f"ingest.{REGION}.hr.person_hired.v1",
         cloudevent(
             "guild.ingest.hr.person_hired.v1",
@@ -70,7 +83,7 @@ async def main() -> None:
     for _ in range(50):  # the hire is processed asynchronously; wait until it is registered
         reply = json.loads(
             (
-                await nc.request(
+                await portal.request(
                     f"qry.{REGION}.membership.find_member",
                     json.dumps({"person_id": person_id}).encode(),
                     timeout=5,
@@ -84,7 +97,7 @@ async def main() -> None:
     member_id = reply["result"]["member_id"]
 
     await publish(
-        js,
+        portal.jetstream(),
         f"ingest.{REGION}.content.question_asked.v1",
         cloudevent(
             "guild.ingest.content.question_asked.v1",
@@ -99,7 +112,8 @@ async def main() -> None:
             },
         ),
     )
-    await nc.drain()
+    await hr.drain()
+    await portal.drain()
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import nats
@@ -13,6 +14,7 @@ from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.errors import NoStreamResponseError
 
+from shared.credentials import connection_options
 from shared.naming import Service, command_subject, query_subject, status_subject
 from shared.storage import scan
 
@@ -52,9 +54,20 @@ def cloudevent(event_type: str, data: dict[str, Any], *, source: str, event_id: 
     ).encode()
 
 
-async def _quiet(error: Exception) -> None:
-    """nats-py's error callback: a failed connection becomes one :class:`GuildError` instead
-    of nats-py's own log lines with a traceback."""
+class _Refusals:
+    """nats-py's error callback: quiet (a failed connection becomes one :class:`GuildError`
+    instead of nats-py's own log lines with a traceback), keeping the server's permissions
+    violations, which arrive apart from the publish or request they refuse."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    async def note(self, error: Exception) -> None:
+        if "permissions violation" in str(error).lower():
+            self.seen.append(str(error).lower())
+
+    def of(self, subject: str) -> bool:
+        return any(subject.lower() in refusal for refusal in self.seen)
 
 
 PAGE = 200
@@ -62,21 +75,24 @@ PAGE = 200
 
 
 class GuildClient:
-    def __init__(self, nc: Client, region: str) -> None:
+    def __init__(self, nc: Client, region: str, refusals: _Refusals | None = None) -> None:
         self.nc = nc
         self.region = region
+        self.refusals = refusals or _Refusals()
 
     @classmethod
-    async def connect(cls, url: str, region: str) -> GuildClient:
+    async def connect(cls, url: str, region: str, credentials: Path | None = None) -> GuildClient:
+        """Connect as the identity of ``credentials`` (none: a server without authorization)."""
+        options, refusals = connection_options(credentials), _Refusals()
         try:
             nc = await nats.connect(
-                url, connect_timeout=3, max_reconnect_attempts=3, error_cb=_quiet
+                url, connect_timeout=3, max_reconnect_attempts=3, error_cb=refusals.note, **options
             )
         except Exception as error:
             raise GuildError(
                 f"cannot reach NATS at {url} ({type(error).__name__}): is Guild running?"
             ) from None
-        return cls(nc, region)
+        return cls(nc, region, refusals)
 
     async def close(self) -> None:
         await self.nc.drain()
@@ -122,6 +138,10 @@ class GuildClient:
             ack = await self.nc.jetstream().publish(subject, body, headers=all_headers)
         except NoStreamResponseError:
             raise GuildError(f"no stream stores subject {subject}") from None
+        except (NatsTimeoutError, TimeoutError):
+            if self.refusals.of(subject):
+                raise GuildError(f"not permitted to publish on {subject}") from None
+            raise GuildError(f"no PubAck for {subject}: is NATS overloaded?") from None
         return ack.seq
 
     async def read_stream(

@@ -26,7 +26,9 @@ from guild_cli.client import GuildClient, GuildError
 from guild_cli.dead_letters import Letter, ReplayMark, Selection, letters_json, read_letters, replay
 from guild_cli.demo import member_of, run_once, seed
 from guild_cli.demo_deliveries import DemoDeliveries
+from guild_cli.identities import Identities
 from guild_cli.nats_server import EmbeddedNats, NatsServerError
+from guild_cli.provisioning import provision_region
 from guild_cli.state import (
     DEFAULT_DATA_DIR,
     DataDirLock,
@@ -37,9 +39,10 @@ from guild_cli.state import (
     write_state,
 )
 from guild_cli.supervisor import SERVICES, Supervisor
+from shared import access
 from shared.bounded_json import UnreadableJson, load_json
 from shared.contracts.notifications import NotificationDeliveredV1
-from shared.messaging.provisioning import Topology, apply, region_streams
+from shared.credentials import CredentialsError, write_private
 from shared.naming import Service, Streams, check_region
 
 app = typer.Typer(
@@ -51,6 +54,10 @@ dlq_app = typer.Typer(help="The dead-letter stream: what could not be processed,
 app.add_typer(dlq_app, name="dlq")
 eval_app = typer.Typer(help="Measure Guild's matching on recorded data.")
 app.add_typer(eval_app, name="eval")
+identity_app = typer.Typer(
+    help="NATS identities: credentials for the services, the publishing systems and the CLI."
+)
+app.add_typer(identity_app, name="identity")
 console = Console()
 
 DEFAULT_REGION = "local"
@@ -123,18 +130,27 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
-async def _with_client(url: str, region: str, work: Any) -> Any:
-    client = await GuildClient.connect(url, region)
+def _credentials(data_dir: Path | None, region: str) -> Path | None:
+    """The CLI's NATS credentials: ``GUILD_NATS_CREDENTIALS`` if set, else the operator's of
+    the ``guild up`` on ``data_dir`` (issued at its start), else none."""
+    if given := os.environ.get("GUILD_NATS_CREDENTIALS"):
+        return Path(given)
+    issued = Identities.path_in(data_dir_or_default(data_dir).resolve(), "operator", region)
+    return issued if issued.exists() else None
+
+
+async def _with_client(url: str, region: str, work: Any, credentials: Path | None) -> Any:
+    client = await GuildClient.connect(url, region, credentials)
     try:
         return await work(client)
     finally:
         await client.close()
 
 
-def _run(url: str, region: str, work: Any) -> Any:
+def _run(url: str, region: str, work: Any, data_dir: Path | None = None) -> Any:
     """Run ``work(client)``; any failure is one line on stderr and exit code 1."""
     try:
-        return asyncio.run(_with_client(url, region, work))
+        return asyncio.run(_with_client(url, region, work, _credentials(data_dir, region)))
     except GuildError as error:
         raise _fail(str(error)) from None
     except Exception as error:  # the CLI's edge: one line, never a traceback
@@ -185,7 +201,10 @@ def up(
             f"{held.get('nats_url', '?')}); stop it first, or use another --data-dir"
         )
     _on_stop_signals(_interrupt)
-    server = EmbeddedNats(data_dir / "nats", port=nats_port, die_with_parent=True)
+    identities = Identities(data_dir / "identities")
+    server = EmbeddedNats(
+        data_dir / "nats", port=nats_port, die_with_parent=True, authority=identities.authority
+    )
     supervisor: Supervisor | None = None
     code = 1
     try:
@@ -195,10 +214,16 @@ def up(
         with console.status("starting nats-server (JetStream on local disk) ..."):
             server.start()
         lock.record(nats_url=server.url)
+        with console.status("provisioning the region and issuing its identities ..."):
+            assert server.admin_credentials is not None
+            asyncio.run(provision_region(server.url, region, server.admin_credentials))
+            credentials = asyncio.run(identities.issue_region(region))
         ports = {service: _free_port() for service in SERVICES} if http else {}
-        supervisor = Supervisor(server.url, region, data_dir, http_ports=ports)
+        supervisor = Supervisor(
+            server.url, region, data_dir, http_ports=ports, credentials=credentials
+        )
         code = asyncio.run(_up(supervisor, demo))
-    except NatsServerError as error:
+    except (NatsServerError, GuildError, CredentialsError) as error:
         _say(f"[red]error:[/] {error}")
     except Interrupted as interrupted:
         _say(f"{interrupted} received while starting")
@@ -229,10 +254,11 @@ async def _up(supervisor: Supervisor, demo: bool) -> int:
     loop = asyncio.get_running_loop()
     for sig in STOP_SIGNALS:
         loop.add_signal_handler(sig, stop.set)
-    client = await GuildClient.connect(supervisor.nats_url, supervisor.region)
+    client = await GuildClient.connect(
+        supervisor.nats_url, supervisor.region, supervisor.credentials.get("operator")
+    )
     receivers = DemoDeliveries(supervisor.data_dir / "deliveries", console.print)
     try:
-        await _apply_region_streams(client)
         if demo:
             await receivers.start()
             supervisor.extra_env |= receivers.env()
@@ -319,10 +345,6 @@ async def _tail_until_stopped(
                 await asyncio.wait_for(stop.wait(), 1.0)
 
 
-async def _apply_region_streams(client: GuildClient) -> None:
-    await apply(client.nc.jetstream(), Topology(streams=region_streams(client.region)))
-
-
 @app.command()
 def demo(
     nats_url: NatsUrl = None, region: Region = DEFAULT_REGION, data_dir: ClientDataDir = None
@@ -334,7 +356,7 @@ def demo(
             await seed(client)
         await run_once(client, console)
 
-    _run(_resolve_url(nats_url, data_dir), region, work)
+    _run(_resolve_url(nats_url, data_dir), region, work, data_dir)
 
 
 @app.command()
@@ -349,7 +371,7 @@ def status(
     async def work(client: GuildClient) -> list[tuple[Service, dict[str, Any] | None]]:
         return [(service, await client.status(service)) for service in SERVICES]
 
-    results = _run(_resolve_url(nats_url, data_dir), region, work)
+    results = _run(_resolve_url(nats_url, data_dir), region, work, data_dir)
     if as_json:
         print(json.dumps([_service_state(service, state) for service, state in results]))
     else:
@@ -390,21 +412,12 @@ def provision(
 
     For deployments where services run with GUILD_PROVISION=false and no admin rights."""
     url = _resolve_url(nats_url, data_dir)
-    _run(url, region, _apply_region_streams)
+    try:
+        asyncio.run(provision_region(url, region, _credentials(data_dir, region)))
+    except GuildError as error:
+        raise _fail(str(error)) from None
     console.print(f"streams of region {region}: {', '.join(Streams(region).all())}")
-    env = {**os.environ, "NATS_URL": url, "GUILD_REGION": region}
-    for service in SERVICES:
-        result = subprocess.run(
-            [sys.executable, "-m", f"services.{service.value}", "provision"],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if result.returncode != 0:
-            last = (result.stderr.strip().splitlines() or ["(no output)"])[-1]
-            raise _fail(f"{service.value} could not provision: {last}")
-        console.print(f"{service.value}: consumers and buckets applied")
+    console.print(f"consumers and buckets applied: {', '.join(s.value for s in SERVICES)}")
 
 
 @app.command()
@@ -424,7 +437,7 @@ def inbox(
         payload = {"member_id": await _known_member(client, member), "limit": limit}
         return await client.query(Service.NOTIFICATIONS, "inbox", payload)
 
-    page = _run(_resolve_url(nats_url, data_dir), region, work)
+    page = _run(_resolve_url(nats_url, data_dir), region, work, data_dir)
     if as_json:
         print(json.dumps(page))
         return
@@ -475,7 +488,7 @@ def publish(
     async def work(client: GuildClient) -> int:
         return await client.publish(subject, body, msg_id=event_id)
 
-    sequence = _run(_resolve_url(nats_url, data_dir), region, work)
+    sequence = _run(_resolve_url(nats_url, data_dir), region, work, data_dir)
     console.print(f"stored as sequence {sequence}")
 
 
@@ -492,7 +505,7 @@ def dlq_list(
     async def work(client: GuildClient) -> list[Letter]:
         return (await read_letters(client))[:limit]
 
-    letters = _run(_resolve_url(nats_url, data_dir), region, work)
+    letters = _run(_resolve_url(nats_url, data_dir), region, work, data_dir)
     if as_json:
         typer.echo(letters_json(letters))
         return
@@ -555,7 +568,7 @@ def dlq_replay(
             task = progress.add_task("replaying", total=len(chosen))
             return await replay(client, chosen, lambda: progress.advance(task))
 
-    marks = _run(_resolve_url(nats_url, data_dir), region, work)
+    marks = _run(_resolve_url(nats_url, data_dir), region, work, data_dir)
     for mark in marks:
         console.print(
             f"dead letter {mark.letter_sequence} replayed as {mark.stream} #{mark.sequence}"
@@ -618,3 +631,41 @@ def token(
 def run() -> None:
     """Console-script entry point."""
     app()
+
+
+@identity_app.command("issue")
+def identity_issue(
+    name: Annotated[
+        str,
+        typer.Argument(
+            help="A service (membership, content, matching, notifications), a publishing "
+            f"system ({', '.join(access.PUBLISHERS)}), operator or admin."
+        ),
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Where to write the credentials file.")],
+    region: Region = DEFAULT_REGION,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+) -> None:
+    """Issue a credential (a new key; readable by its owner only) from the authority kept in
+    the data directory. A service's permissions are what it declares it needs; a publishing
+    system's are its ingest subjects."""
+    check_region(region)
+    identities = Identities(data_dir.resolve() / "identities")
+    try:
+        grants = asyncio.run(identities.grants_of(name, region))
+    except (CredentialsError, ValueError) as error:
+        raise _fail(str(error)) from None
+    write_private(out, identities.authority.issue(grants))
+    console.print(f"{grants.user_name}: {out} (publish {len(grants.publish)} subjects)")
+
+
+@identity_app.command("server-config")
+def identity_server_config(
+    out: Annotated[Path, typer.Option("--out", help="Where to write the configuration.")],
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+) -> None:
+    """The nats-server configuration block that trusts the data directory's authority
+    (operator mode), to ``include`` from a region's server configuration."""
+    identities = Identities(data_dir.resolve() / "identities")
+    write_private(out, identities.authority.server_config())
+    console.print(f"operator and accounts: {out}")

@@ -22,6 +22,8 @@ from pathlib import Path
 from types import TracebackType
 
 from guild_cli.processes import die_with_parent
+from shared import access
+from shared.credentials import Authority, write_private
 
 LOOPBACK = "127.0.0.1"
 
@@ -51,6 +53,10 @@ class EmbeddedNats:
     ``port=0`` picks a free port. ``sync_interval`` is JetStream's fsync policy: the NATS
     default (every 2 minutes) survives a process crash but an OS crash or power loss can lose
     the last writes; ``"always"`` fsyncs before every acknowledgement.
+
+    With an ``authority`` the server runs in operator mode: no client connects without a
+    credential the authority issued (see :mod:`shared.credentials`); the provisioning
+    identity's credential is written to :attr:`admin_credentials`.
     """
 
     def __init__(
@@ -62,6 +68,7 @@ class EmbeddedNats:
         server_name: str = "guild-local",
         sync_interval: str | None = None,
         die_with_parent: bool = False,
+        authority: Authority | None = None,
     ) -> None:
         self.data_dir = Path(data_dir)
         self.port = port
@@ -69,14 +76,27 @@ class EmbeddedNats:
         self.server_name = server_name
         self.sync_interval = sync_interval
         self.die_with_parent = die_with_parent
+        self.authority = authority
         self.process: subprocess.Popen[bytes] | None = None
         self.url = ""
         self.monitor_url = ""
 
     @property
     def store_dir(self) -> Path:
-        """Where JetStream keeps its files: ``<store>/$G/streams/<stream>/msgs/*.blk``."""
+        """Where JetStream keeps its files: ``<store>/<account>/streams/<stream>/msgs/*.blk``."""
         return self.data_dir / "jetstream"
+
+    @property
+    def streams_dir(self) -> Path:
+        """Where the streams' files are: below the ``GUILD`` account's key (``$G``, the global
+        account, without authorization)."""
+        account = self.authority.account_key if self.authority is not None else "$G"
+        return self.store_dir / account / "streams"
+
+    @property
+    def admin_credentials(self) -> Path | None:
+        """The provisioning identity's credentials (None: a server without authorization)."""
+        return self.data_dir / "admin.creds" if self.authority is not None else None
 
     @property
     def log_file(self) -> Path:
@@ -86,10 +106,16 @@ class EmbeddedNats:
         store = self.data_dir.as_posix()  # nats-server adds "jetstream/" below it
         sync = f"\n  sync_interval: {self.sync_interval}" if self.sync_interval else ""
         config = self.data_dir / "nats-server.conf"
-        config.write_text(
+        authorization = ""
+        if self.authority is not None:
+            authorization = self.authority.server_config()
+            admin = self.authority.issue(access.admin())
+            write_private(self.data_dir / "admin.creds", admin)
+        write_private(
+            config,
             "# Written by guild: the embedded development server. Loopback only.\n"
             f'server_name: "{self.server_name}"\n'
-            f'jetstream {{\n  store_dir: "{store}"{sync}\n}}\n'
+            f'jetstream {{\n  store_dir: "{store}"{sync}\n}}\n' + authorization,
         )
         return config
 

@@ -109,6 +109,9 @@ class Supervisor:
     http_ports: dict[Service, int] = field(default_factory=dict)
     extra_env: dict[str, str] = field(default_factory=dict)
     children: list[ServiceProcess] = field(default_factory=list)
+    credentials: dict[str, Path] = field(default_factory=dict)
+    """Each service's credentials file (by service name); none: a server without
+    authorization, and the services provision for themselves."""
 
     def start_all(self) -> None:
         sign_in = DemoIdentity.create(self.data_dir).settings_env()  # the member API's issuer
@@ -121,6 +124,9 @@ class Supervisor:
                 "PYTHONUNBUFFERED": "1",
                 **self.extra_env,
             }
+            if service.value in self.credentials:  # provisioned by the admin beforehand
+                env["GUILD_NATS_CREDENTIALS"] = str(self.credentials[service.value])
+                env["GUILD_PROVISION"] = "false"
             port = self.http_ports.get(service)
             if port:
                 env[f"GUILD_{service.value.upper()}_HTTP_PORT"] = str(port)

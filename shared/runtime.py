@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 import uvicorn
 from faststream.nats import NatsBroker, NatsMessage
+from faststream.nats.security import NatsCredentials
 from nats.errors import ConnectionClosedError, ConnectionReconnectingError
 from nats.js import JetStreamContext
 from nats.js.api import ConsumerInfo
@@ -28,7 +29,10 @@ from nats.js.errors import NotFoundError
 from opentelemetry.sdk.trace import TracerProvider
 from pydantic import ValidationError
 
+from shared import access
+from shared.access import DEFAULT_INBOX, Grants, inbox_prefix
 from shared.contracts.base import Contract
+from shared.credentials import CredentialsError, check_credentials
 from shared.envelope import Envelope
 from shared.logs import configure_logging
 from shared.loop import run
@@ -46,6 +50,7 @@ from shared.messaging.provisioning import (
     BucketSpec,
     ConsumerSpec,
     ProvisioningError,
+    StreamRead,
     Topology,
     apply,
     durable_consumer,
@@ -66,6 +71,8 @@ from shared.naming import (
     Streams,
     bucket_name,
     command_subject,
+    dead_letter_original_subject,
+    dead_letter_subject,
     personal_filter,
     query_subject,
     status_subject,
@@ -130,14 +137,25 @@ def _unsettled_consumer(
     )
 
 
+def service_inbox(settings: GuildSettings, service: Service) -> str:
+    """The inbox prefix of ``service``'s connection: its identity's own where it has a
+    credential (nobody else may subscribe there), else nats-py's default."""
+    if settings.nats_credentials is None:
+        return DEFAULT_INBOX
+    return inbox_prefix(service.value, settings.region)
+
+
 def create_broker(
     settings: GuildSettings, service: Service, provider: TracerProvider, connection: ConnectionLog
 ) -> NatsBroker:
     """A broker with the choices made once: reconnect forever, notice dead links within
     ~30 s, quiet per-message logging, and tracing on every publish and consume."""
+    credentials = settings.nats_credentials
     return NatsBroker(
         servers=[url.strip() for url in settings.nats_url.split(",")],
         name=f"guild-{service.value}-{settings.region}",
+        security=NatsCredentials(str(credentials)) if credentials is not None else None,
+        inbox_prefix=service_inbox(settings, service),
         max_reconnect_attempts=-1,
         reconnect_time_wait=1,
         ping_interval=10,
@@ -226,6 +244,12 @@ class ServiceApp:
     ready: bool = False
     api: Callable[..., Awaitable[None]] | None = None
     """The service's own HTTP API (an ASGI app), served beside the health endpoints."""
+    inbox: str = DEFAULT_INBOX
+    """Its connection's inbox prefix (see :func:`service_inbox`)."""
+    answered: list[str] = field(default_factory=list)
+    """Subjects of the commands and queries it answers, and of its status."""
+    published: list[str] = field(default_factory=list)
+    """Subjects of the events it declares it publishes."""
 
     @classmethod
     def create(cls, service: Service, settings: GuildSettings, topology: Topology) -> ServiceApp:
@@ -262,10 +286,11 @@ class ServiceApp:
             ledger=RequestLedger(ledger_store),
             stores=[ledger_store],
             settler=settle,
+            inbox=service_inbox(settings, service),
         )
-        broker.subscriber(
-            status_subject(settings.region, service), title="status", decoder=undecoded
-        )(app._status)
+        status = status_subject(settings.region, service)
+        broker.subscriber(status, title="status", decoder=undecoded)(app._status)
+        app.answered.append(status)
         app.every(settings.consumer_check_interval, [look_for_stalled_consumers], app)
         if unsettled is not None:
             app._dead_letter_unsettled(unsettled, office)
@@ -277,14 +302,16 @@ class ServiceApp:
         async def when_deliveries_exhausted_dead_letter(advisory: MaxDeliveriesAdvisory) -> None:
             await dead_letter_unsettled(advisory, self.js, office)
 
-        subscriber = pull_subscriber(self.broker, consumer, decoder=advisory_decoder)
+        subscriber = pull_subscriber(
+            self.broker, consumer, decoder=advisory_decoder, inbox=self.inbox
+        )
         subscriber(when_deliveries_exhausted_dead_letter)
 
     def react_to(
         self, consumer: ConsumerSpec, reactions: Mapping[type[Any], Reaction[Any, D]], deps: D
     ) -> None:
         """Subscribe ``consumer`` and run ``reactions[type of event](event, deps)``."""
-        subscriber = event_subscriber(self.broker, consumer)
+        subscriber = event_subscriber(self.broker, consumer, inbox=self.inbox)
         exporting = self.provider if self.settings.otel_exporter != "none" else None
         tracer = exporting.get_tracer("guild.consume") if exporting is not None else None
         assert self.settler is not None, "ServiceApp.create makes the settler"
@@ -322,9 +349,11 @@ class ServiceApp:
         ledger: RequestLedger | None,
     ) -> None:
         for name, (request_type, handler) in handlers.items():
+            subject = subject_of(self.settings.region, self.service, name)
+            self.answered.append(subject)
             answer(
                 self.broker,
-                subject_of(self.settings.region, self.service, name),
+                subject,
                 request_type,
                 handler,
                 deps,
@@ -344,12 +373,43 @@ class ServiceApp:
                 if contract.SCOPE is Scope.PERSONAL
                 else contract.subject_in(region)
             )
+            self.published.append(subject)
             self.broker.publisher(
                 subject,
                 title=contract.TYPE,
                 description=contract.__doc__,
                 schema=Envelope[contract],
             )  # type: ignore[valid-type]
+
+    def grants(self) -> Grants:
+        """What this service may do on NATS, from what it declares: its durable consumers,
+        buckets, events, answers and the reads, erasures and writes of its topology; dead
+        letters and snapshots of its own. Never stream or durable management."""
+        me, region, topology = self.service.value, self.settings.region, self.topology
+        streams = Streams(region)
+        own_letters = dead_letter_subject(region, self.service, "*")
+        grants = access.base(me, region) + access.answers(me, region, self.answered)
+        grants += access.publishes(me, region, [
+            *self.published, *topology.writes, own_letters,
+            dead_letter_original_subject(region, "*"), f"snapshot.{region}.{me}.>",
+        ])  # fmt: skip
+        for stream in topology.streams:
+            grants += access.publishes(me, region, [f"{access.API}.STREAM.INFO.{stream.name}"])
+        for consumer in topology.consumers:
+            grants += access.durable(me, region, consumer.stream, consumer.durable)
+        for bucket in topology.buckets:
+            grants += access.bucket(me, region, bucket.name)
+        reads = [
+            StreamRead(streams.dead_letters, (f"dlq.{region}.{me}.>",)),
+            StreamRead(streams.snapshots, (f"snapshot.{region}.{me}.>",)),
+            *topology.reads,
+        ]
+        for read in reads:
+            grants += access.scan(me, region, read.stream, read.filters)
+        erased = [streams.dead_letters, streams.dead_letter_originals, streams.snapshots]
+        for stream_name in [*erased, *topology.erases]:
+            grants += access.erase(me, region, stream_name)
+        return access.without_management(grants)
 
     def background(self, chore: Callable[[], Awaitable[None]]) -> None:
         """Run ``chore()`` once the service is ready; cancelled when it stops."""
@@ -402,6 +462,7 @@ class ServiceApp:
 
     async def start(self) -> None:
         """Connect (waiting for NATS if need be), provision, load state, then subscribe."""
+        check_credentials(self.settings.nats_credentials)  # not a reason to wait for NATS
         await self.broker.connect()
         self.connection_log.connected = True
         if self.settings.provision:
@@ -629,10 +690,10 @@ S = TypeVar("S", bound=GuildSettings)
 
 
 def main(build: Callable[[S], ServiceApp], settings_type: type[S]) -> int:
-    """Entry point of a service: ``python -m services.<name> [run|provision]``."""
+    """Entry point of a service: ``python -m services.<name> [run|provision|grants]``."""
     command = sys.argv[1] if len(sys.argv) > 1 else "run"
-    if command not in ("run", "provision"):
-        print(f"usage: python -m services.{settings_type.SERVICE} [run|provision]")
+    if command not in ("run", "provision", "grants"):
+        print(f"usage: python -m services.{settings_type.SERVICE} [run|provision|grants]")
         return 2
     try:
         settings = settings_type()
@@ -649,9 +710,12 @@ def main(build: Callable[[S], ServiceApp], settings_type: type[S]) -> int:
         fmt=settings.log_format,
     )
     app = build(settings)
+    if command == "grants":  # what its credential must allow, as JSON (see shared.access)
+        print(json.dumps(app.grants().to_json(), indent=2))
+        return 0
     try:
         run(app.provision() if command == "provision" else serve(app), settings.event_loop)
-    except ProvisioningError as error:
+    except (ProvisioningError, CredentialsError) as error:
         log.error("cannot start: %s", error)
         return 3
     return 0

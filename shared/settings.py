@@ -8,6 +8,7 @@ conventional ``NATS_URL``.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import ClassVar, Literal
 
 from pydantic import Field, SecretStr, field_validator
@@ -41,6 +42,12 @@ class GuildSettings(BaseSettings):
     nats_url: str = Field(
         default_factory=_nats_url_from_environment,
         description="NATS server URL(s), comma-separated.",
+    )
+    nats_credentials: Path | None = Field(
+        default=None,
+        description="The service's NATS credentials file (user JWT and seed, owner-readable "
+        "only), issued by 'guild identity issue'; unset: connect without (a server without "
+        "authorization only).",
     )
     peer_regions: list[str] = Field(
         default_factory=list,

@@ -15,11 +15,11 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import nats
 import pytest
 from nats.aio.client import Client
 
 from guild_cli.nats_server import EmbeddedNats
+from tests import access
 
 NATS_IMAGE = "nats:2.15.1"
 
@@ -36,27 +36,41 @@ def _docker_answers() -> bool:
 @pytest.fixture(scope="session")
 def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if url := os.environ.get("NATS_URL"):
+        access.enabled = False
         yield url
     elif _docker_answers():
         from testcontainers.community.nats import NatsContainer
 
+        access.enabled = False
         with NatsContainer(NATS_IMAGE, jetstream=True) as container:
             yield container.nats_uri()
     else:
-        with EmbeddedNats(tmp_path_factory.mktemp("nats"), die_with_parent=True) as server:
+        folder = tmp_path_factory.mktemp("nats")
+        with EmbeddedNats(folder, die_with_parent=True, authority=access.AUTHORITY) as server:
             yield server.url
+        _no_permission_violations(server.log_file)
+
+
+def _no_permission_violations(log: Path) -> None:
+    """The whole suite runs on the permissions Guild generates: the session's server refused
+    nothing (the tests of refusals run on servers of their own)."""
+    refused = [line for line in log.read_text().splitlines() if "Violation" in line]
+    assert not refused, "permission violations on the session's server:\n" + "\n".join(refused[:10])
 
 
 @pytest.fixture
 def nats_server(tmp_path: Path) -> Iterator[EmbeddedNats]:
-    """A server of this test's own, for tests that stop and restart it."""
-    with EmbeddedNats(tmp_path / "nats", die_with_parent=True) as server:
+    """A server of this test's own, for tests that stop and restart it (authorizing, as the
+    session's: the suite's credentials are good on it)."""
+    with EmbeddedNats(
+        tmp_path / "nats", die_with_parent=True, authority=access.AUTHORITY
+    ) as server:
         yield server
 
 
 @pytest.fixture
 async def nc(nats_url: str) -> AsyncIterator[Client]:
-    client = await nats.connect(nats_url)
+    client = await access.connect(nats_url)
     yield client
     await client.drain()
 

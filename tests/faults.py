@@ -48,6 +48,7 @@ from nats.aio.client import Client
 from guild_cli.nats_server import EmbeddedNats
 from guild_cli.receivers import HttpReceiver
 from shared.naming import Streams
+from tests import access
 from tests.e2e.test_standalone_services import SERVICES, free_port, ready, start_service
 from tests.helpers import FAST_RETRIES, cloudevent, events_of_type, settled
 from tests.slice import AROUND_THE_CLOCK, hire_data
@@ -101,10 +102,15 @@ class Guild:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self.server = EmbeddedNats(folder / "nats", port=free_port(), die_with_parent=True)
+        self.server = EmbeddedNats(
+            folder / "nats", port=free_port(), die_with_parent=True, authority=access.AUTHORITY
+        )
         self.ports = {name: free_port() for name in SERVICES}
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.starts: Counter[str] = Counter()
+        self.identities: dict[str, dict[str, str]] = {}
+        """Each service's credential (and provisioning off): the region is provisioned by
+        the admin before anything starts, as ``guild up`` does."""
 
     @property
     def url(self) -> str:
@@ -113,7 +119,9 @@ class Guild:
     def start(self, name: str) -> None:
         self.starts[name] += 1
         log = self.folder / f"{name}.{self.starts[name]}.log"
-        self.processes[name] = start_service(name, self.url, REGION, log, self.ports[name])
+        self.processes[name] = start_service(
+            name, self.url, REGION, log, self.ports[name], self.identities.get(name)
+        )
 
     def kill(self, name: str) -> None:
         self.processes[name].send_signal(signal.SIGKILL)
@@ -391,9 +399,12 @@ async def run(plan: Plan, folder: Path) -> Report:
     """The services take their settings from the environment: set :func:`fast_retries`."""
     guild, report, rng = Guild(folder), Report(), random.Random(plan.seed)
     guild.server.start()
+    guild.identities = await access.service_environments(guild.url, REGION, own_server=True)
     for name in SERVICES:
         guild.start(name)
-    nc = await nats.connect(guild.url, max_reconnect_attempts=-1, reconnect_time_wait=0.2)
+    nc = await access.connect(
+        guild.url, max_reconnect_attempts=-1, reconnect_time_wait=0.2, own_server=True
+    )
     receiver = await HttpReceiver().start()
     try:
         await until(guild.ready, "services ready")

@@ -20,6 +20,7 @@ from shared.messaging.subscriptions import Reaction
 from shared.naming import Service, Streams, dead_letters_filter
 from shared.runtime import ServiceApp
 from shared.settings import GuildSettings
+from tests import access
 
 T = TypeVar("T")
 S = TypeVar("S", bound=GuildSettings)
@@ -36,8 +37,12 @@ FAST_RETRIES = {
 
 
 def settings_for(settings_type: type[S], region: str, nats_url: str, **overrides: Any) -> S:
-    """Settings for a test: its own region, and retries measured in milliseconds."""
-    return settings_type(region=region, nats_url=nats_url, **{**FAST_RETRIES, **overrides})
+    """Settings for a test: its own region, retries measured in milliseconds, and a
+    credential of its own (issued from its grants when it starts: see :mod:`tests.access`)."""
+    identity = {"nats_credentials": access.credentials_for(settings_type.SERVICE, region)}
+    return settings_type(
+        region=region, nats_url=nats_url, **{**FAST_RETRIES, **identity, **overrides}
+    )
 
 
 @contextlib.asynccontextmanager
@@ -46,6 +51,7 @@ async def running(*apps: ServiceApp) -> AsyncIterator[None]:
     started: list[ServiceApp] = []
     try:
         for app in apps:
+            await access.prepare(app)
             await app.start()
             started.append(app)
         yield

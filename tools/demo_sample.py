@@ -45,6 +45,8 @@ from services.membership.bootstrap import build_app as build_membership
 from services.membership.settings import MembershipSettings
 from services.notifications.bootstrap import build_app as build_notifications
 from services.notifications.settings import NotificationsSettings
+from shared import access
+from shared.credentials import Authority, write_private
 from shared.handlers import utc_now
 from shared.messaging.provisioning import Topology, apply, region_streams
 from shared.runtime import ServiceApp
@@ -72,34 +74,58 @@ def _settings_from_env(env: dict[str, str]) -> dict[str, Any]:
     return {name.removeprefix(prefix).lower(): value for name, value in env.items()}
 
 
-def services(region: str, nats_url: str, deliveries: DemoDeliveries) -> list[ServiceApp]:
+def services(
+    region: str, nats_url: str, deliveries: DemoDeliveries, identities: Path | None
+) -> list[ServiceApp]:
+    """The four services, each with the credential it will have in ``identities`` (none: a
+    server without authorization)."""
     clock = ticking_from(SAMPLE_AT)
-    where = {"region": region, "nats_url": nats_url}
-    notifications = NotificationsSettings(**where, **_settings_from_env(deliveries.env()))
+
+    def where(service: str) -> dict[str, Any]:
+        credentials = identities / f"{service}.creds" if identities else None
+        return {"region": region, "nats_url": nats_url, "nats_credentials": credentials,
+                "provision": credentials is None}  # fmt: skip
+
+    notifications = NotificationsSettings(
+        **where("notifications"), **_settings_from_env(deliveries.env())
+    )
     return [
-        build_membership(MembershipSettings(**where)),
-        build_content(ContentSettings(**where), clock=clock),
-        build_matching(MatchingSettings(**where), clock=clock),
+        build_membership(MembershipSettings(**where("membership"))),
+        build_content(ContentSettings(**where("content")), clock=clock),
+        build_matching(MatchingSettings(**where("matching")), clock=clock),
         build_notifications(notifications, clock=clock),
     ]
 
 
-async def render(nats_url: str, region: str, folder: Path) -> str:
+async def render(
+    nats_url: str, region: str, folder: Path, authority: Authority | None = None
+) -> str:
     """What the demo prints for its first newcomer and question, run at :data:`SAMPLE_AT`."""
-    return (await run(nats_url, region, folder))[0]
+    return (await run(nats_url, region, folder, authority))[0]
 
 
-async def run(nats_url: str, region: str, folder: Path) -> tuple[str, list[str]]:
-    """The sample, and the delivery lines the demo printed meanwhile (in arrival order)."""
+async def run(
+    nats_url: str, region: str, folder: Path, authority: Authority | None = None
+) -> tuple[str, list[str]]:
+    """The sample, and the delivery lines the demo printed meanwhile (in arrival order). With
+    the server's ``authority``, as ``guild up`` runs: provisioned as the admin, each service
+    with a credential of its own grants."""
     out, shown = io.StringIO(), []
     console = Console(file=out, width=WIDTH, color_system=None, legacy_windows=False)
     deliveries = await DemoDeliveries(folder, show=lambda line: shown.append(plain(line))).start()
-    client = await GuildClient.connect(nats_url, region)
-    apps = services(region, nats_url, deliveries)
+    identities = folder / "identities" if authority is not None else None
+    admin = None
+    if authority is not None and identities is not None:
+        admin = write_private(identities / "admin.creds", authority.issue(access.admin()))
+    client = await GuildClient.connect(nats_url, region, admin)
+    apps = services(region, nats_url, deliveries, identities)
     started: list[ServiceApp] = []
     try:
         await apply(client.nc.jetstream(), Topology(streams=region_streams(region)))
         for app in apps:
+            if authority is not None and app.settings.nats_credentials is not None:
+                await apply(client.nc.jetstream(), app.topology)
+                write_private(app.settings.nats_credentials, authority.issue(app.grants()))
             await app.start()
             started.append(app)
         await seed(client)
@@ -131,8 +157,12 @@ def with_block(text: str, body: str) -> str:
 
 
 async def _sample() -> str:
-    with tempfile.TemporaryDirectory() as tmp, EmbeddedNats(Path(tmp) / "nats", port=0) as server:
-        return await render(server.url, "local", Path(tmp) / "deliveries")
+    authority = Authority.create()
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        EmbeddedNats(Path(tmp) / "nats", port=0, authority=authority) as server,
+    ):
+        return await render(server.url, "local", Path(tmp) / "deliveries", authority)
 
 
 def main(argv: list[str]) -> int:

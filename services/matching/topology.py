@@ -7,7 +7,13 @@ from shared.contracts import content as c
 from shared.contracts import matching as x
 from shared.contracts import membership as m
 from shared.contracts.base import Contract
-from shared.messaging.provisioning import ConsumerSpec, Topology, durable_consumer, streams_for
+from shared.messaging.provisioning import (
+    ConsumerSpec,
+    StreamRead,
+    Topology,
+    durable_consumer,
+    streams_for,
+)
 from shared.naming import Scope, Service, Streams, any_region_event_subject, personal_filter
 from shared.settings import GuildSettings
 
@@ -71,8 +77,12 @@ def consumers(settings: GuildSettings) -> list[ConsumerSpec]:
 
 
 def topology(settings: GuildSettings) -> Topology:
+    personal = Streams(settings.region).personal
     return Topology(
         streams=streams_for(settings),
         consumers=consumers(settings),
         buckets=BUCKETS.specs(settings.region, settings.stream_replicas),
+        # an erasure: the personal events matching published about the member (job matches)
+        reads=[StreamRead(personal, (f"personal.{settings.region}.matching.>",))],
+        erases=[personal],
     )

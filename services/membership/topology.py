@@ -4,8 +4,20 @@ from __future__ import annotations
 
 from services.membership.store.buckets import BUCKETS
 from shared.contracts.content import SkillSuggestedV1
-from shared.messaging.provisioning import ConsumerSpec, Topology, durable_consumer, streams_for
-from shared.naming import Scope, Service, Streams, any_region_event_subject
+from shared.messaging.provisioning import (
+    ConsumerSpec,
+    StreamRead,
+    Topology,
+    durable_consumer,
+    streams_for,
+)
+from shared.naming import (
+    Scope,
+    Service,
+    Streams,
+    any_region_event_subject,
+    dead_letter_original_subject,
+)
 from shared.settings import GuildSettings
 
 
@@ -33,8 +45,20 @@ def suggestions_consumer(settings: GuildSettings) -> ConsumerSpec:
 
 
 def topology(settings: GuildSettings) -> Topology:
+    region, streams = settings.region, Streams(settings.region)
     return Topology(
         streams=streams_for(settings),
         consumers=[hr_consumer(settings), suggestions_consumer(settings)],
         buckets=BUCKETS.specs(settings.region, settings.stream_replicas),
+        # an erasure: the person's HR events, every personal message naming them, the copies
+        # of dead-lettered HR events
+        reads=[
+            StreamRead(streams.ingest, (f"ingest.{region}.hr.>",)),
+            StreamRead(streams.personal, (f"personal.{region}.>",)),
+            StreamRead(
+                streams.dead_letter_originals,
+                (dead_letter_original_subject(region, streams.ingest),),
+            ),
+        ],
+        erases=[streams.ingest, streams.personal],
     )

@@ -13,6 +13,7 @@ from shared.contracts.membership import MemberContactV1
 from shared.messaging.provisioning import (
     ConsumerSpec,
     RetryPolicy,
+    StreamRead,
     Topology,
     durable_consumer,
     streams_for,
@@ -112,6 +113,7 @@ def bulk_consumer(settings: GuildSettings) -> ConsumerSpec:
 
 
 def topology(settings: GuildSettings) -> Topology:
+    region, streams = settings.region, Streams(settings.region)
     return Topology(
         streams=[*streams_for(settings), *fanout_streams(settings)],
         consumers=[
@@ -121,4 +123,10 @@ def topology(settings: GuildSettings) -> Topology:
             bulk_consumer(settings),
         ],
         buckets=BUCKETS.specs(settings.region, settings.stream_replicas),
+        reads=[
+            StreamRead(streams.inbox, (f"inbox.{region}.>",)),
+            StreamRead(streams.outbox, (f"outbox.{region}.>",)),
+        ],
+        erases=[streams.inbox, streams.outbox],
+        writes=[f"inbox.{region}.*", f"outbox.{region}.*", f"fanout.{region}.>"],
     )

@@ -146,18 +146,37 @@ class Buckets:
 
 
 @dataclass(frozen=True)
+class StreamRead:
+    """A stream a component reads through consumers of its own (scans, followers), limited to
+    the subjects of ``filters`` (``">"``: all of it)."""
+
+    stream: str
+    filters: Sequence[str] = (">",)
+
+
+@dataclass(frozen=True)
 class Topology:
-    """Everything one component declares."""
+    """Everything one component declares: what to provision, and what else it touches on NATS
+    beyond its durable consumers and buckets (its access is generated from this; see
+    :mod:`shared.access`)."""
 
     streams: Sequence[StreamConfig] = ()
     consumers: Sequence[ConsumerSpec] = ()
     buckets: Sequence[BucketSpec] = ()
+    reads: Sequence[StreamRead] = ()
+    erases: Sequence[str] = ()
+    """Streams whose single messages it securely deletes (erasing personal data)."""
+    writes: Sequence[str] = ()
+    """Subjects it publishes on beyond its declared events (e.g. inboxes)."""
 
     def __add__(self, other: Topology) -> Topology:
         return Topology(
             streams=[*self.streams, *other.streams],
             consumers=[*self.consumers, *other.consumers],
             buckets=[*self.buckets, *other.buckets],
+            reads=[*self.reads, *other.reads],
+            erases=[*self.erases, *other.erases],
+            writes=[*self.writes, *other.writes],
         )
 
 

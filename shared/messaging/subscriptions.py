@@ -21,6 +21,7 @@ from faststream.message import StreamMessage
 from faststream.nats import JStream, NatsBroker, NatsMessage, NatsRouter, PullSub
 from pydantic import ValidationError
 
+from shared.access import DEFAULT_INBOX
 from shared.contracts.base import Contract
 from shared.envelope import Envelope, read_cloudevent
 from shared.messaging.consumer import EVENT_PARAMETER, OwnOutputInvalid
@@ -48,14 +49,20 @@ def of_type(contract: type[Contract]) -> Callable[[StreamMessage[Any]], Awaitabl
     return matches
 
 
-def event_subscriber(router: NatsBroker | NatsRouter, spec: ConsumerSpec) -> Any:
+def event_subscriber(
+    router: NatsBroker | NatsRouter, spec: ConsumerSpec, *, inbox: str = DEFAULT_INBOX
+) -> Any:
     """A FastStream subscriber bound to the provisioned durable consumer ``spec``, reading
     CloudEvents (see :func:`pull_subscriber`)."""
-    return pull_subscriber(router, spec, decoder=cloudevent_decoder)
+    return pull_subscriber(router, spec, decoder=cloudevent_decoder, inbox=inbox)
 
 
 def pull_subscriber(
-    router: NatsBroker | NatsRouter, spec: ConsumerSpec, *, decoder: Callable[..., Any]
+    router: NatsBroker | NatsRouter,
+    spec: ConsumerSpec,
+    *,
+    decoder: Callable[..., Any],
+    inbox: str = DEFAULT_INBOX,
 ) -> Any:
     """A FastStream subscriber bound to the provisioned durable consumer ``spec``.
 
@@ -63,7 +70,8 @@ def pull_subscriber(
     (``declare=False``), never acks on its own (the settle middleware does), and never
     publishes replies, whatever headers a publisher set. It pulls with Guild's loop: up to
     ``spec.window`` messages in hand, each settled as it finishes, long ones kept from
-    redelivery by in-progress acks (:mod:`shared.messaging.window`).
+    redelivery by in-progress acks (:mod:`shared.messaging.window`). Its fetches are
+    answered under ``inbox``, the connection's own prefix.
     """
     subscriber = router.subscriber(
         spec.filter_subjects[0],
@@ -73,6 +81,7 @@ def pull_subscriber(
         ack_policy=AckPolicy.MANUAL,
         decoder=decoder,
         no_reply=True,
+        inbox_prefix=f"{inbox}.".encode(),
         title=spec.durable,
         description=spec.description,
     )

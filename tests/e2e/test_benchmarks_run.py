@@ -18,6 +18,7 @@ from nats.aio.client import Client
 from bench.end_to_end_benchmark import knee, limiting
 from bench.guild import answered, settled
 from shared.naming import Streams
+from tests import access
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,7 +28,7 @@ def run_bench(module: str, *args: str, nats_url: str) -> str:
     result = subprocess.run(
         [sys.executable, "-m", module, *args],
         cwd=ROOT,
-        env={**os.environ, "NATS_URL": nats_url},
+        env={**os.environ, "NATS_URL": nats_url, "GUILD_NATS_CREDENTIALS": str(access.ADMIN)},
         capture_output=True,
         text=True,
         timeout=300,

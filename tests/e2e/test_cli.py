@@ -11,9 +11,15 @@ import os
 import sys
 from pathlib import Path
 
+import nats
 import pytest
 
+from guild_cli.identities import Identities
+from guild_cli.nats_server import EmbeddedNats
+from shared.credentials import connection_options
+from tests import access
 from tests.e2e.test_standalone_services import free_port
+from tests.helpers import eventually
 from tests.slice import hire_data
 
 pytestmark = pytest.mark.e2e
@@ -53,6 +59,11 @@ def guild_up_state(tmp_path: Path, nats_url: str, region: str) -> Path:
     data_dir.mkdir()
     state = {"pid": os.getpid(), "nats_url": nats_url, "region": region, "services": {}}
     (data_dir / "state.json").write_text(json.dumps(state))
+    for name, value in access.operator_environment(region).items():  # the operator's credential
+        assert name == "GUILD_NATS_CREDENTIALS"
+        issued = Identities.path_in(data_dir, "operator", region)
+        issued.parent.mkdir(mode=0o700, exist_ok=True)
+        Path(value).replace(issued)
     return data_dir
 
 
@@ -102,11 +113,53 @@ async def test_publish_errors_are_one_line(nats_url, region, tmp_path):
     assert f"no such file: {missing}" in one_line_error(code, err)
     event = tmp_path / "event.json"
     event.write_text(json.dumps({"id": "1", "type": "t", "specversion": "1.0"}))
-    code, _, err = await guild("publish", "nowhere.at.all", str(event), data_dir=data_dir)
-    assert "no stream stores subject nowhere.at.all" in one_line_error(code, err)
+    unstored = f"ingest.{region}.nowhere.v1"  # the operator may publish it; no stream stores it
+    code, _, err = await guild(
+        "publish", unstored, str(event), "--region", region, data_dir=data_dir
+    )
+    assert f"no stream stores subject {unstored}" in one_line_error(code, err)
+    code, _, err = await guild(
+        "publish", "nowhere.at.all", str(event), "--region", region, data_dir=data_dir
+    )
+    refusal = "not permitted to publish on" if access.enabled else "no stream stores subject"
+    assert f"{refusal} nowhere.at.all" in one_line_error(code, err)
 
 
 async def test_guild_tells_its_version():
     code, out, _ = await guild("--version")
     assert code == 0
     assert out.strip() == "guild 0.1.0"
+
+
+async def test_an_issued_credential_lets_a_system_publish_its_subjects_only(tmp_path):
+    """`guild identity issue` as an operator runs it for a publishing system, against a server
+    that trusts the same data directory's authority (`guild identity server-config`)."""
+    data_dir, creds = tmp_path / "authority", tmp_path / "hr.creds"
+    code, out, err = await guild(
+        "identity", "issue", "hr-directory", "--region", "eu", "--out", str(creds),
+        "--data-dir", str(data_dir),
+    )  # fmt: skip
+    assert code == 0, err
+    assert "hr-directory@eu" in out
+    assert creds.stat().st_mode & 0o077 == 0
+    authority = Identities(data_dir / "identities").authority
+    with EmbeddedNats(tmp_path / "nats", authority=authority) as server:
+        errors: list[str] = []
+
+        async def note(error: Exception) -> None:
+            errors.append(str(error))
+
+        nc = await nats.connect(server.url, error_cb=note, **connection_options(creds))
+        try:
+            await nc.publish("ingest.eu.hr.person_hired.v1", b"{}")
+            await nc.publish("ingest.eu.content.question_asked.v1", b"{}")
+            await nc.flush()
+            await eventually(lambda: _holds(bool(errors)), what="the refusal")
+        finally:
+            await nc.close()
+    assert len(errors) == 1
+    assert "ingest.eu.content.question_asked.v1" in errors[0]
+
+
+async def _holds(value: bool) -> bool:
+    return value

@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 
-import nats
 import pytest
 
 from guild_cli.supervisor import Supervisor
+from tests import access
 from tests.helpers import eventually
 from tests.slice import AROUND_THE_CLOCK
 
@@ -42,8 +43,12 @@ def person(person_id: str, name: str, region: str, tz: str, skills: dict[str, st
 
 
 @pytest.fixture
-def system(nats_url, region, tmp_path):
-    supervisor = Supervisor(nats_url, region, tmp_path, extra_env={"GUILD_LOG_FORMAT": "text"})
+async def system(nats_url, region, tmp_path):
+    identities = await access.service_environments(nats_url, region)
+    credentials = {name: Path(env["GUILD_NATS_CREDENTIALS"]) for name, env in identities.items()}
+    supervisor = Supervisor(
+        nats_url, region, tmp_path, extra_env={"GUILD_LOG_FORMAT": "text"}, credentials=credentials
+    )
     supervisor.start_all()
     yield supervisor
     exits = supervisor.stop_all()
@@ -51,7 +56,7 @@ def system(nats_url, region, tmp_path):
 
 
 async def test_a_hire_a_join_and_a_question_reach_the_right_inboxes(system, nats_url, region):
-    nc = await nats.connect(nats_url)
+    nc = await access.connect(nats_url)
     js = nc.jetstream()
 
     async def ask(subject: str, payload: dict) -> dict:

@@ -18,6 +18,7 @@ import httpx
 import nats
 import pytest
 
+from shared.credentials import connection_options
 from tests.helpers import eventually, settled
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -96,9 +97,10 @@ async def all_gone(pids: Iterable[int]) -> None:
     await eventually(none_alive, deadline=60, what="every process of guild up to exit")
 
 
-async def snapshot(url: str) -> dict:
-    """What a user would check: a member, the demo question, inboxes (once all is delivered)."""
-    nc = await nats.connect(url)
+async def snapshot(url: str, data_dir: Path) -> dict:
+    """What a user would check: a member, the demo question, inboxes (once all is delivered),
+    read as the admin of the ``guild up`` on ``data_dir``."""
+    nc = await nats.connect(url, **connection_options(data_dir / "nats" / "admin.creds"))
     try:
         await settled(nc, "local")
 
@@ -155,7 +157,7 @@ async def test_guild_up_demo_then_restart_keeps_everything(tmp_path):
         assert ".eml" in saved
         assert ".json" in saved
         await _member_api_answers(output)
-        before = await snapshot(url)
+        before = await snapshot(url, data_dir)
     finally:
         assert first.interrupt() == 0, first.text()
     assert (
@@ -169,7 +171,7 @@ async def test_guild_up_demo_then_restart_keeps_everything(tmp_path):
     second = GuildUp(data_dir)
     try:
         url = await second.running()
-        after = await snapshot(url)
+        after = await snapshot(url, data_dir)
     finally:
         assert second.interrupt() == 0, second.text()
     assert after["member"] == before["member"]

@@ -4,6 +4,7 @@ stopped turning answers 503 on ``/healthz`` (the health endpoints do not depend 
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -15,6 +16,7 @@ import httpx
 import pytest
 
 from guild_cli.nats_server import EmbeddedNats
+from tests import access
 from tests.e2e.test_standalone_services import free_port
 from tests.helpers import eventually
 
@@ -41,10 +43,12 @@ def codes_are(port: int, wanted: dict[str, int]):
 @pytest.fixture
 def membership(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], int, EmbeddedNats]]:
     """membership as its own process on a NATS of its own, with the stuck-loop hook loaded."""
-    server = EmbeddedNats(tmp_path / "nats", port=free_port()).start()
+    server = EmbeddedNats(tmp_path / "nats", port=free_port(), authority=access.AUTHORITY).start()
     http_port = free_port()
+    identities = asyncio.run(access.service_environments(server.url, "health", own_server=True))
     env = {
         **os.environ,
+        **identities.get("membership", {}),
         "NATS_URL": server.url,
         "GUILD_REGION": "health",
         "GUILD_MEMBERSHIP_HTTP_PORT": str(http_port),

@@ -20,13 +20,20 @@ import time
 
 import pytest
 
+from tests import access
 from tools import demo_sample
+
+
+def _authority():
+    """The suite's authority where its server authorizes (decided when the session starts)."""
+    return access.AUTHORITY if access.enabled else None
+
 
 pytestmark = pytest.mark.e2e
 
 
 async def test_the_readme_sample_is_what_the_demo_prints(nats_url, region, tmp_path):
-    printed = await demo_sample.render(nats_url, region, tmp_path / "deliveries")
+    printed = await demo_sample.render(nats_url, region, tmp_path / "deliveries", _authority())
     shown = demo_sample.readme_block(demo_sample.README.read_text())
     diff = "\n".join(difflib.unified_diff(shown.splitlines(), printed.splitlines(), lineterm=""))
     assert shown == printed, f"run `.venv/bin/python -m tools.demo_sample`:\n{diff}"
@@ -34,8 +41,8 @@ async def test_the_readme_sample_is_what_the_demo_prints(nats_url, region, tmp_p
 
 async def test_the_demo_prints_the_same_twice_in_a_row(nats_url, region, tmp_path):
     """Nothing that changes between runs (ids, arrival order) reaches the sample."""
-    first = await demo_sample.render(nats_url, region, tmp_path / "first")
-    second = await demo_sample.render(nats_url, f"{region}b", tmp_path / "second")
+    first = await demo_sample.render(nats_url, region, tmp_path / "first", _authority())
+    second = await demo_sample.render(nats_url, f"{region}b", tmp_path / "second", _authority())
     assert first == second
 
 
@@ -45,7 +52,7 @@ async def test_the_delivery_lines_the_readme_quotes_are_printed_by_the_demo(
     readme = demo_sample.README.read_text()
     quoted = re.findall(r"`((?:✉ mail to|⇢ webhook for) [^`]+)`", readme)
     assert len(quoted) >= 2, "the README quotes a mail line and a webhook line"
-    _, shown = await demo_sample.run(nats_url, region, tmp_path / "deliveries")
+    _, shown = await demo_sample.run(nats_url, region, tmp_path / "deliveries", _authority())
     missing = [q for q in quoted if not any(line.startswith(f"{q} (") for line in shown)]
     assert missing == [], shown
 

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from shared.access import publishing_system
+from tests import access
 from tests.helpers import eventually
 
 pytestmark = pytest.mark.e2e
@@ -20,6 +22,8 @@ async def test_the_publishing_example_registers_a_member_and_posts_a_question(
 ):
     await world.company()
     env = {**os.environ, "NATS_URL": nats_url, "GUILD_REGION": region, "COMMUNITY_ID": "k8s"}
+    for system, variable in (("hr-directory", "HR_CREDENTIALS"), ("portal", "PORTAL_CREDENTIALS")):
+        env[variable] = str(access.issue(publishing_system(system, region)))
     # the services run in this event loop: the example must not block it
     example = await asyncio.create_subprocess_exec(
         sys.executable,

@@ -12,6 +12,7 @@ import sys
 import pytest
 
 from guild_cli.nats_server import EmbeddedNats
+from tests import access
 from tests.e2e.test_health import codes_are
 from tests.e2e.test_standalone_services import free_port
 from tests.helpers import eventually
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.e2e
 
 
 async def test_a_service_log_is_json_lines_without_errors_across_nats_restarts(tmp_path):
-    server = EmbeddedNats(tmp_path / "nats", port=free_port()).start()
+    server = EmbeddedNats(tmp_path / "nats", port=free_port(), authority=access.AUTHORITY).start()
     port, log_path = free_port(), tmp_path / "content.log"
     env = {
         **os.environ,
@@ -28,6 +29,9 @@ async def test_a_service_log_is_json_lines_without_errors_across_nats_restarts(t
         "GUILD_REGION": "logs",
         "GUILD_CONTENT_HTTP_PORT": str(port),
         "GUILD_LOG_FORMAT": "json",
+        **(await access.service_environments(server.url, "logs", own_server=True)).get(
+            "content", {}
+        ),
     }
     with log_path.open("wb") as log:
         process = subprocess.Popen(

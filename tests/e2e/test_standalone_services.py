@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from guild_cli.nats_server import EmbeddedNats
+from tests import access
 from tests.helpers import eventually
 
 pytestmark = pytest.mark.e2e
@@ -27,13 +28,16 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_service(name: str, nats_url: str, region: str, log: Path, http_port: int):
+def start_service(
+    name: str, nats_url: str, region: str, log: Path, http_port: int, identity: dict | None = None
+):
     env = {
         **os.environ,
         "NATS_URL": nats_url,
         "GUILD_REGION": region,
         f"GUILD_{name.upper()}_HTTP_PORT": str(http_port),
         "GUILD_LOG_FORMAT": "text",
+        **(identity or {}),
     }
     with log.open("wb") as out:
         return subprocess.Popen(
@@ -57,7 +61,8 @@ async def ready(port: int) -> bool:
 @pytest.mark.parametrize("name", SERVICES)
 async def test_a_service_starts_alone_and_stops_cleanly(name, nats_url, region, tmp_path):
     port, log = free_port(), tmp_path / f"{name}.log"
-    process = start_service(name, nats_url, region, log, port)
+    identities = await access.service_environments(nats_url, region)
+    process = start_service(name, nats_url, region, log, port, identities.get(name))
     try:
         await eventually(lambda: ready(port), deadline=30, what=f"{name} ready")
         process.send_signal(signal.SIGTERM)
@@ -74,11 +79,16 @@ async def test_a_service_starts_alone_and_stops_cleanly(name, nats_url, region, 
 
 async def test_a_service_waits_for_nats_and_starts_when_it_comes(region, tmp_path):
     nats_port, http_port, log = free_port(), free_port(), tmp_path / "membership.log"
-    process = start_service("membership", f"nats://127.0.0.1:{nats_port}", region, log, http_port)
+    url, store = f"nats://127.0.0.1:{nats_port}", tmp_path / "nats"
+    with EmbeddedNats(store, port=nats_port, authority=access.AUTHORITY):  # provisioned before
+        identity = (await access.service_environments(url, region, own_server=True)).get(
+            "membership"
+        )
+    process = start_service("membership", url, region, log, http_port, identity)
     try:
         await eventually(lambda: _contains(log, "waiting for NATS"), what="waiting for NATS")
         assert process.poll() is None
-        with EmbeddedNats(tmp_path / "nats", port=nats_port):
+        with EmbeddedNats(store, port=nats_port, authority=access.AUTHORITY):
             await eventually(lambda: ready(http_port), deadline=30, what="ready once NATS is up")
             process.send_signal(signal.SIGTERM)
             assert process.wait(timeout=30) == 0

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import nats
-
 from shared.messaging.provisioning import BucketSpec, Topology, apply, region_streams
 from shared.naming import Service, Streams
 from shared.readmodel import BucketFollower, Table
 from shared.storage import KvStore
+from tests import access
 from tests.helpers import eventually, stream_messages
 
 SECRET = "Zdenka Quibbleworth"
@@ -65,7 +64,7 @@ async def test_a_deleted_key_leaves_the_read_model_and_keeps_its_history(nc, reg
 
 
 async def test_an_erased_key_leaves_the_read_model_and_every_snapshot(nats_server, region):
-    nc = await nats.connect(nats_server.url)
+    nc = await access.connect(nats_server.url, own_server=True)
     js = nc.jetstream()
     store = await bucket_with(js, region, zq=SECRET, sam="Sam Lee")
     await (await follower(js, store, region)).stop()  # a snapshot holding zq
@@ -89,7 +88,7 @@ async def test_an_erased_key_leaves_the_read_model_and_every_snapshot(nats_serve
 
 
 async def test_a_snapshot_older_than_an_erasure_does_not_bring_the_key_back(nats_server, region):
-    nc = await nats.connect(nats_server.url)
+    nc = await access.connect(nats_server.url, own_server=True)
     js = nc.jetstream()
     store = await bucket_with(js, region, zq=SECRET, sam="Sam Lee")
     await (await follower(js, store, region)).stop()  # a snapshot holding zq; nobody follows
@@ -117,7 +116,7 @@ async def _not(probe) -> bool:
 async def test_a_rewrite_leaves_no_old_bytes_in_a_bucket_that_keeps_one_revision(
     nats_server, region
 ):
-    nc = await nats.connect(nats_server.url)
+    nc = await access.connect(nats_server.url, own_server=True)
     js = nc.jetstream()
     name = f"test_posts_{region}"
     await apply(js, Topology(streams=region_streams(region), buckets=[BucketSpec(name, "t")]))
@@ -135,7 +134,7 @@ async def test_a_rewrite_leaves_no_old_bytes_in_a_bucket_that_keeps_one_revision
 
 
 async def test_a_secure_delete_leaves_a_delete_marker_and_no_old_bytes(nats_server, region):
-    nc = await nats.connect(nats_server.url)
+    nc = await access.connect(nats_server.url, own_server=True)
     js = nc.jetstream()
     name = f"test_joined_{region}"
     spec = BucketSpec(name, "t", secure=True)

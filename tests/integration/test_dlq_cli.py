@@ -14,6 +14,7 @@ from services.membership.bootstrap import build_app
 from services.membership.settings import MembershipSettings
 from shared.messaging.consumer import StoredOriginal, bounded_letter
 from shared.naming import Service, dead_letter_subject
+from tests import access
 from tests.helpers import cloudevent, dead_letters, eventually, running, settings_for
 from tests.slice import World, hire_data
 
@@ -23,7 +24,8 @@ CHANGED = "guild.ingest.hr.person_changed.v1"
 async def guild(nats_url: str, region: str, *args: str) -> Result:
     runner = CliRunner()
     options = ["--nats-url", nats_url, "--region", region]
-    return await asyncio.to_thread(runner.invoke, cli, ["dlq", *args, *options])
+    env = access.operator_environment(region)
+    return await asyncio.to_thread(runner.invoke, cli, ["dlq", *args, *options], env=env)
 
 
 async def region_of(world: World, member_id: str) -> str | None:

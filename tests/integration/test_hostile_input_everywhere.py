@@ -15,6 +15,7 @@ import pytest
 
 from shared.messaging.consumer import LETTER_LIMIT
 from shared.naming import Streams
+from tests import access
 from tests.e2e.test_standalone_services import SERVICES, free_port, ready, start_service
 from tests.helpers import (
     DEEPLY_NESTED,
@@ -69,12 +70,15 @@ def deeply_nested(event_id: str, event_type: str) -> bytes:
 
 
 @pytest.fixture
-def service_processes(nats_url, region, tmp_path: Path, monkeypatch):
+async def service_processes(nats_url, region, tmp_path: Path, monkeypatch):
     for name, value in FAST_RETRIES.items():
         monkeypatch.setenv(f"GUILD_{name.upper()}", str(value))
     ports = {name: free_port() for name in SERVICES}
+    identities = await access.service_environments(nats_url, region)
     processes = {
-        name: start_service(name, nats_url, region, tmp_path / f"{name}.log", ports[name])
+        name: start_service(
+            name, nats_url, region, tmp_path / f"{name}.log", ports[name], identities.get(name)
+        )
         for name in SERVICES
     }
     try:

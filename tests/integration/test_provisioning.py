@@ -9,6 +9,7 @@ from services.matching.bootstrap import build_app as build_matching
 from services.matching.settings import MatchingSettings
 from shared.messaging.provisioning import ProvisioningError, apply
 from shared.naming import Streams
+from tests import access
 from tests.helpers import running, settings_for
 
 
@@ -37,6 +38,7 @@ async def test_a_changed_retry_setting_updates_the_consumer_in_place(nc, nats_ur
 async def test_without_provisioning_a_service_names_what_is_missing(nc, nats_url, region):
     settings = settings_for(MatchingSettings, region, nats_url, provision=False)
     app = build_matching(settings)
+    await access.prepare(app)  # its credential
     with pytest.raises(ProvisioningError) as refused:
         await app.start()
     await app.stop()
@@ -46,6 +48,7 @@ async def test_without_provisioning_a_service_names_what_is_missing(nc, nats_url
     assert f"bucket matching_members_{region}" in message
     assert "provision" in message
 
-    await build_matching(settings).provision()  # what an operator runs with admin rights
+    admin = {"nats_credentials": access.ADMIN} if access.enabled else {}
+    await build_matching(settings.model_copy(update=admin)).provision()  # as an operator does
     async with running(build_matching(settings)):
         pass

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import json
 
-import nats
 import pytest
 
 from services.content.store.buckets import BUCKETS as CONTENT
 from services.matching.store.buckets import BUCKETS as MATCHING
 from shared.messaging.provisioning import Buckets, Topology, apply, region_streams
+from tests import access
 from tests.integration.test_deleting_keys import raw_hits
 
 MEMBER = "zq4417"
@@ -34,7 +34,7 @@ def pseudonymised(data: bytes) -> bytes:
 async def test_no_replaced_revision_of_an_erased_member_stays_on_disk(
     nats_server, region, buckets: Buckets, purpose: str, key: str, kept: bool
 ):
-    nc = await nats.connect(nats_server.url)
+    nc = await access.connect(nats_server.url, own_server=True)
     js = nc.jetstream()
     store = buckets.store(purpose, bytes, region)
     (spec,) = [spec for spec in buckets.specs(region, 1) if spec.name == store.bucket]

@@ -10,7 +10,6 @@ import logging
 from collections import Counter
 from typing import Any
 
-import nats
 from nats.aio.client import Client
 from nats.js.api import ConsumerInfo
 
@@ -22,6 +21,7 @@ from shared.messaging.window import FETCH_TIMEOUT
 from shared.naming import Streams
 from shared.runtime import ServiceApp
 from shared.settings import GuildSettings
+from tests import access
 from tests.helpers import (
     cloudevent,
     content_ingest_app,
@@ -173,9 +173,13 @@ async def test_an_idle_consumer_waits_quietly_and_takes_the_next_message(
 
 
 async def test_the_loop_carries_on_across_a_nats_restart(tmp_path, region):
-    server = EmbeddedNats(tmp_path / "nats", port=free_port(), die_with_parent=True).start()
+    server = EmbeddedNats(
+        tmp_path / "nats", port=free_port(), die_with_parent=True, authority=access.AUTHORITY
+    ).start()
     try:
-        nc = await nats.connect(server.url, max_reconnect_attempts=-1, reconnect_time_wait=0.2)
+        nc = await access.connect(
+            server.url, max_reconnect_attempts=-1, reconnect_time_wait=0.2, own_server=True
+        )
         handlers = Handlers(held=frozenset({"held"}))
         async with running(replica(settings_for(GuildSettings, region, server.url), handlers)):
             await ask(nc, region, "held", "before")

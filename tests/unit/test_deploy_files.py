@@ -10,14 +10,20 @@ import pytest
 from guild_cli.nats_server import nats_server_binary
 from services.matching.settings import MatchingSettings
 from services.notifications.settings import NotificationsSettings
+from shared.credentials import Authority
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 
 
 @pytest.mark.parametrize("config", sorted((DEPLOY / "nats").glob("*.conf")), ids=lambda p: p.name)
-def test_each_nats_configuration_is_accepted_by_nats_server(config):
+def test_each_nats_configuration_is_accepted_by_nats_server(config, tmp_path):
+    """As an operator deploys it: beside the authorization block `guild identity
+    server-config` writes for it."""
+    shipped = tmp_path / config.name
+    shipped.write_text(config.read_text())
+    (tmp_path / "auth.conf").write_text(Authority.create().server_config())
     result = subprocess.run(
-        [str(nats_server_binary()), "-t", "-c", str(config)],
+        [str(nats_server_binary()), "-t", "-c", str(shipped)],
         capture_output=True,
         text=True,
         timeout=30,
@@ -31,6 +37,7 @@ def test_each_production_configuration_says_what_it_promises():
         text = config.read_text()
         assert "sync_interval: always" in text
         assert "Durability promise" in text
+        assert 'include "auth.conf"' in text  # authorization: no client without a credential
 
 
 def test_the_settings_example_is_what_the_services_accept(monkeypatch):

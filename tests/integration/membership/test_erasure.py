@@ -26,12 +26,12 @@ import sys
 from pathlib import Path
 
 import httpx
-import nats
 from nats.js.api import RetentionPolicy
 
 from shared.contracts import membership as m
 from shared.naming import Streams
 from shared.storage import scan, walk
+from tests import access
 from tests.helpers import FAST_RETRIES, events_of_type, eventually, publish_raw, settled
 from tests.slice import World, hire_data
 
@@ -44,13 +44,13 @@ PERSONAL = (NAME, EMAIL, ABOUT, GOALS, REQUEST)
 SERVICES = ("membership", "content", "matching", "notifications")
 
 
-def region_files(store: Path, region: str) -> list[Path]:
+def region_files(streams: Path, region: str) -> list[Path]:
     """Every file of every stream and bucket of ``region`` (snapshots and dead letters
     included), as JetStream keeps them on disk."""
     suffix = region.lower()
     return [
         path
-        for directory in (store / "$G" / "streams").iterdir()
+        for directory in streams.iterdir()
         if directory.name.lower().endswith(f"_{suffix}")
         for path in directory.rglob("*")
         if path.is_file()
@@ -85,10 +85,13 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start(name: str, nats_url: str, region: str, log: Path, port: int) -> subprocess.Popen:
+def start(
+    name: str, nats_url: str, region: str, log: Path, port: int, identities: dict
+) -> subprocess.Popen:
     fast = {f"GUILD_{key.upper()}": str(value) for key, value in FAST_RETRIES.items()}
     env = {**os.environ, **fast, "NATS_URL": nats_url, "GUILD_REGION": region,
-           f"GUILD_{name.upper()}_HTTP_PORT": str(port), "GUILD_LOG_LEVEL": "DEBUG"}  # fmt: skip
+           f"GUILD_{name.upper()}_HTTP_PORT": str(port), "GUILD_LOG_LEVEL": "DEBUG",
+           **identities.get(name, {})}  # fmt: skip
     with log.open("wb") as out:
         return subprocess.Popen([sys.executable, "-m", f"services.{name}"], env=env,
                                 stdout=out, stderr=subprocess.STDOUT)  # fmt: skip
@@ -116,12 +119,13 @@ async def test_after_erasure_nothing_of_the_region_holds_the_personal_data(
     nats_server, region, tmp_path
 ):
     url = nats_server.url
-    nc = await nats.connect(url)
+    nc = await access.connect(url, own_server=True)
     world = World(nc, region)
     logs = [tmp_path / f"{name}.log" for name in SERVICES]
     ports = [free_port() for _ in SERVICES]
-    processes = [start(n, url, region, log, port) for n, log, port in zip(SERVICES, logs, ports,
-                                                                          strict=True)]  # fmt: skip
+    identities = await access.service_environments(url, region, own_server=True)
+    processes = [start(n, url, region, log, port, identities)
+                 for n, log, port in zip(SERVICES, logs, ports, strict=True)]  # fmt: skip
     try:
         for port in ports:
             await eventually(lambda p=port: ready(p), deadline=60, what="services ready")
@@ -129,7 +133,7 @@ async def test_after_erasure_nothing_of_the_region_holds_the_personal_data(
         post = await eventually(lambda: _question_by_zq(world), what="zq's question")
         await eventually(lambda: _named_in_inbox(world, world.id("fac")), what="fac told")
         await settled(nc, region)
-        assert raw_hits(region_files(nats_server.store_dir, region), (*PERSONAL, PERSON)), (
+        assert raw_hits(region_files(nats_server.streams_dir, region), (*PERSONAL, PERSON)), (
             "the test must first find the data it then expects erased"
         )
 
@@ -158,7 +162,7 @@ async def test_after_erasure_nothing_of_the_region_holds_the_personal_data(
         kept = await world.qry("content", "get_post", {"viewer_id": fac, "post_id": post})
         assert kept["post"]["author_id"] == erasure["data"]["pseudonym"]
         assert not await _named_in_inbox(world, fac)
-        await _restart_and_settle(processes, ports, logs, url, region, nc)
+        await _restart_and_settle(processes, ports, logs, url, region, nc, identities)
         found = await stored_ids(nc, region, member_id)
         assert found == [], "\n".join(found)
     finally:
@@ -166,7 +170,7 @@ async def test_after_erasure_nothing_of_the_region_holds_the_personal_data(
     await nc.drain()
     nats_server.stop()  # everything JetStream holds is on disk now
 
-    assert raw_hits(region_files(nats_server.store_dir, region), (*PERSONAL, PERSON)) == []
+    assert raw_hits(region_files(nats_server.streams_dir, region), (*PERSONAL, PERSON)) == []
     assert raw_hits(logs, (*PERSONAL, PERSON)) == []
 
 
@@ -235,10 +239,10 @@ async def _named_in_inbox(world: World, member_id: str) -> bool:
     return any(NAME in json.dumps(item) for item in await world.inbox(member_id))
 
 
-async def _restart_and_settle(processes, ports, logs, url, region, nc) -> None:
+async def _restart_and_settle(processes, ports, logs, url, region, nc, identities) -> None:
     """Each service stops (writing its snapshots) and starts again from them."""
     stop(processes)
-    processes[:] = [start(n, url, region, log, port) for n, log, port in
+    processes[:] = [start(n, url, region, log, port, identities) for n, log, port in
                     zip(SERVICES, [log.with_suffix(".2.log") for log in logs], ports,
                         strict=True)]  # fmt: skip
     logs += [log.with_suffix(".2.log") for log in logs]

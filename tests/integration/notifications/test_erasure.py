@@ -62,14 +62,14 @@ async def _all_told(n) -> bool:
 
 
 async def _outbox(n) -> list[bytes]:
-    js = n.store.js
+    js = n.nc.jetstream()  # the suite's own (admin) client: the service may read less
     return [data async for *_, data in walk(js, Streams(n.region).outbox)]
 
 
 async def stored_quotes(n) -> list[str]:
     """Every stored message (each revision, for buckets) of the inbox, the outbox, the held,
     digest, bulletins and ledger buckets that holds the name or the e-mail address."""
-    js, streams = n.store.js, Streams(n.region)
+    js, streams = n.nc.jetstream(), Streams(n.region)
     found = [(streams.outbox, data) for data in await _outbox(n)]
     for stream in (streams.inbox, *(f"KV_{kv.bucket}" for kv in
                    (n.store.held, n.store.digest, n.store.bulletins, n.store.ledger))):  # fmt: skip
@@ -108,7 +108,9 @@ async def test_a_question_kept_for_digests_neither_quotes_nor_names_an_erased_me
     await n.publish(erased, Service.MEMBERSHIP)
 
     async def forgotten() -> bool:
-        stored = [data async for *_, data in scan(n.store.js, f"KV_{n.store.bulletins.bucket}")]
+        stored = [
+            data async for *_, data in scan(n.nc.jetstream(), f"KV_{n.store.bulletins.bucket}")
+        ]
         return not any(NAME.encode() in d or b'"zq"' in d for d in stored)
 
     await eventually(forgotten, what="no bulletin quoting or naming zq")
@@ -145,7 +147,7 @@ async def test_dead_letters_of_failed_deliveries_neither_hold_nor_quote_an_erase
 async def dead_letter_traces(n, member_id: str | None = None) -> list[tuple[str, str]]:
     """(letter or original, what) for each dead letter, and each copy of a dead-lettered
     original, that holds the name or the e-mail address (or, given, the member's id)."""
-    js, streams = n.store.js, Streams(n.region)
+    js, streams = n.nc.jetstream(), Streams(n.region)
     searched = [NAME, EMAIL] + ([f'"{member_id}"', f".{member_id}."] if member_id else [])
     found = []
     for kind, stream in (
@@ -160,7 +162,7 @@ async def dead_letter_traces(n, member_id: str | None = None) -> list[tuple[str,
 
 async def test_rewriting_a_full_inbox_keeps_every_item_in_its_place(notifications):
     n = notifications
-    js, limit = n.store.js, 1_000  # the INBOX stream keeps this many items per member
+    js, limit = n.nc.jetstream(), 1_000  # the INBOX stream keeps this many items per member
     await n.member("lena")
     await n.store.contacts.put("zq", Contact("zq", NAME, EMAIL, 1))
     subject = inbox_subject(n.region, "lena")

@@ -42,7 +42,7 @@ from guild_cli.supervisor import SERVICES, Supervisor
 from shared import access
 from shared.bounded_json import UnreadableJson, load_json
 from shared.contracts.notifications import NotificationDeliveredV1
-from shared.credentials import CredentialsError, write_private
+from shared.credentials import CredentialsError, credentials_from_environment, write_private
 from shared.naming import Service, Streams, check_region
 
 app = typer.Typer(
@@ -133,8 +133,8 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 def _credentials(data_dir: Path | None, region: str) -> Path | None:
     """The CLI's NATS credentials: ``GUILD_NATS_CREDENTIALS`` if set, else the operator's of
     the ``guild up`` on ``data_dir`` (issued at its start), else none."""
-    if given := os.environ.get("GUILD_NATS_CREDENTIALS"):
-        return Path(given)
+    if given := credentials_from_environment():
+        return given
     issued = Identities.path_in(data_dir_or_default(data_dir).resolve(), "operator", region)
     return issued if issued.exists() else None
 

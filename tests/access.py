@@ -101,10 +101,10 @@ async def service_environments(
     }
 
 
-def operator_environment(region: str) -> dict[str, str]:
+def operator_environment(region: str, *, own_server: bool = False) -> dict[str, str]:
     """The environment of a ``guild`` command run by the suite: the operator's credential for
-    ``region`` (none without authorization)."""
-    if not enabled:
+    ``region`` (none on the session's server when it does not authorize)."""
+    if not (enabled or own_server):
         return {}
     return {
         "GUILD_NATS_CREDENTIALS": str(issue(access.without_management(access.operator(region))))

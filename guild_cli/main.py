@@ -42,7 +42,13 @@ from guild_cli.supervisor import SERVICES, Supervisor
 from shared import access
 from shared.bounded_json import UnreadableJson, load_json
 from shared.contracts.notifications import NotificationDeliveredV1
-from shared.credentials import CredentialsError, credentials_from_environment, write_private
+from shared.credentials import (
+    CredentialsError,
+    credentials_from_environment,
+    decode_jwt,
+    read_creds_jwt,
+    write_private,
+)
 from shared.naming import Service, Streams, check_region
 
 app = typer.Typer(
@@ -657,6 +663,23 @@ def identity_issue(
         raise _fail(str(error)) from None
     write_private(out, identities.authority.issue(grants))
     console.print(f"{grants.user_name}: {out} (publish {len(grants.publish)} subjects)")
+
+
+@identity_app.command("revoke")
+def identity_revoke(
+    credentials: Annotated[Path, typer.Argument(help="The credentials file to revoke.")],
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+) -> None:
+    """Revoke a credential (its user key: any JWT of it issued until now). Then write the
+    servers' configuration again (`guild identity server-config`) and reload them; a
+    running `guild up` picks it up when it starts again."""
+    identities = Identities(data_dir.resolve() / "identities")
+    try:
+        claims = decode_jwt(read_creds_jwt(credentials))
+    except CredentialsError as error:
+        raise _fail(str(error)) from None
+    identities.authority.revoke(str(claims["sub"]))
+    console.print(f"revoked {claims.get('name', '?')} (user {claims['sub']})")
 
 
 @identity_app.command("server-config")

@@ -61,6 +61,8 @@ MAX_CONTROL_LINE = 65536
 whose generated permissions (a service's streams, buckets, events and answers) run to
 10-20 KB, beyond nats-server's default of 4 KB."""
 
+REVOCATIONS = "revoked.json"
+
 _KINDS = {
     "operator": nkeys.PREFIX_BYTE_OPERATOR,
     "account": nkeys.PREFIX_BYTE_ACCOUNT,
@@ -229,14 +231,17 @@ def _read_private(path: Path) -> str:
 class Authority:
     """The operator and the accounts it signs: what issues every Guild credential.
 
-    Kept in ``folder`` (``operator.nk``, ``sys.nk``, ``guild.nk``, owner-only) and loaded again
-    from there, so a restarted ``guild up`` keeps the identities it issued."""
+    Kept in ``folder`` (``operator.nk``, ``sys.nk``, ``guild.nk``, owner-only, and the
+    revocations in ``revoked.json``) and loaded again from there, so a restarted ``guild up``
+    keeps the identities it issued and the ones it revoked."""
 
     operator: nkeys.KeyPair
     system: nkeys.KeyPair
     account: nkeys.KeyPair
     revoked: dict[str, int] = field(default_factory=dict)
-    """User keys revoked, and since when (unix seconds)."""
+    """User keys revoked, and since when (unix seconds): a JWT of that key issued before then
+    is refused."""
+    folder: Path | None = None
 
     @classmethod
     def create(cls) -> Authority:
@@ -245,11 +250,14 @@ class Authority:
     @classmethod
     def load_or_create(cls, folder: Path) -> Authority:
         files = {name: folder / f"{name}.nk" for name in ("operator", "sys", "guild")}
+        revocations = folder / REVOCATIONS
         if all(path.exists() for path in files.values()):
             keys = {name: nkeys.from_seed(_read_private(path).strip().encode())
                     for name, path in files.items()}  # fmt: skip
-            return cls(keys["operator"], keys["sys"], keys["guild"])
+            revoked = json.loads(_read_private(revocations)) if revocations.exists() else {}
+            return cls(keys["operator"], keys["sys"], keys["guild"], revoked, folder)
         authority = cls.create()
+        authority.folder = folder
         for name, key in (("operator", authority.operator), ("sys", authority.system),
                           ("guild", authority.account)):  # fmt: skip
             write_private(files[name], key.seed.decode() + "\n")
@@ -301,6 +309,9 @@ class Authority:
         return creds_text(token, user.seed.decode())
 
     def revoke(self, user_key: str, at: int | None = None) -> None:
-        """Revoke every JWT of ``user_key`` issued before ``at`` (now by default); effective
-        once the server has the account's new JWT (``server_config`` again, and a reload)."""
+        """Revoke every JWT of ``user_key`` issued before ``at`` (now by default), kept in the
+        folder; effective once the servers have the account's new JWT (``server_config``
+        again, and a reload)."""
         self.revoked[user_key] = at if at is not None else int(time.time()) + 1
+        if self.folder is not None:
+            write_private(self.folder / REVOCATIONS, json.dumps(self.revoked, indent=2))

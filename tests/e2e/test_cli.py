@@ -172,3 +172,28 @@ async def test_an_issued_credential_lets_a_system_publish_its_subjects_only(tmp_
 
 async def _holds(value: bool) -> bool:
     return value
+
+
+async def test_a_revoked_credential_is_refused_once_the_server_has_the_new_account(tmp_path):
+    data_dir, old, new = tmp_path / "authority", tmp_path / "old.creds", tmp_path / "new.creds"
+    for out in (old, new):
+        code, _, err = await guild(
+            "identity", "issue", "portal", "--region", "eu", "--out", str(out),
+            "--data-dir", str(data_dir),
+        )  # fmt: skip
+        assert code == 0, err
+    identities = data_dir / "identities"
+    server = EmbeddedNats(tmp_path / "nats", authority=Identities(identities).authority)
+    with server:
+        await (await nats.connect(server.url, **connection_options(old))).close()
+    code, out, err = await guild("identity", "revoke", str(old), "--data-dir", str(data_dir))
+    assert code == 0, err
+    assert "revoked portal@eu" in out
+    server.authority = Identities(identities).authority  # as a restart reads it again
+    with server:
+        with pytest.raises(nats.errors.Error, match="Authorization Violation"):
+            await nats.connect(
+                server.url, allow_reconnect=False, max_reconnect_attempts=0,
+                **connection_options(old),
+            )  # fmt: skip
+        await (await nats.connect(server.url, **connection_options(new))).close()

@@ -14,7 +14,7 @@ from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.errors import NoStreamResponseError
 
-from shared.credentials import connection_options
+from shared.credentials import connection_options, tls_from_environment
 from shared.naming import Service, command_subject, query_subject, status_subject
 from shared.storage import scan
 
@@ -84,6 +84,8 @@ class GuildClient:
     async def connect(cls, url: str, region: str, credentials: Path | None = None) -> GuildClient:
         """Connect as the identity of ``credentials`` (none: a server without authorization)."""
         options, refusals = connection_options(credentials), _Refusals()
+        if (tls := tls_from_environment()) is not None:
+            options["tls"] = tls
         try:
             nc = await nats.connect(
                 url, connect_timeout=3, max_reconnect_attempts=3, error_cb=refusals.note, **options

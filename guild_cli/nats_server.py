@@ -18,6 +18,7 @@ import sysconfig
 import time
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
@@ -47,6 +48,22 @@ def nats_server_binary() -> Path:
     )
 
 
+@dataclass(frozen=True)
+class ServerTls:
+    """TLS for clients: the server's certificate and key, and the CA its clients' certificates
+    must be signed by (mutual TLS: a client without one is refused)."""
+
+    cert: Path
+    key: Path
+    ca: Path
+
+    def config(self) -> str:
+        return (
+            f'tls {{\n  cert_file: "{self.cert.as_posix()}"\n  key_file: "{self.key.as_posix()}"\n'
+            f'  ca_file: "{self.ca.as_posix()}"\n  verify: true\n  timeout: 2\n}}\n'
+        )
+
+
 class EmbeddedNats:
     """One nats-server process with JetStream, on loopback.
 
@@ -69,6 +86,7 @@ class EmbeddedNats:
         sync_interval: str | None = None,
         die_with_parent: bool = False,
         authority: Authority | None = None,
+        tls: ServerTls | None = None,
     ) -> None:
         self.data_dir = Path(data_dir)
         self.port = port
@@ -77,6 +95,7 @@ class EmbeddedNats:
         self.sync_interval = sync_interval
         self.die_with_parent = die_with_parent
         self.authority = authority
+        self.tls = tls
         self.process: subprocess.Popen[bytes] | None = None
         self.url = ""
         self.monitor_url = ""
@@ -115,7 +134,9 @@ class EmbeddedNats:
             config,
             "# Written by guild: the embedded development server. Loopback only.\n"
             f'server_name: "{self.server_name}"\n'
-            f'jetstream {{\n  store_dir: "{store}"{sync}\n}}\n' + authorization,
+            f'jetstream {{\n  store_dir: "{store}"{sync}\n}}\n'
+            + authorization
+            + (self.tls.config() if self.tls is not None else ""),
         )
         return config
 

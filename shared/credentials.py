@@ -24,6 +24,7 @@ import base64
 import hashlib
 import json
 import os
+import ssl
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -184,6 +185,26 @@ def credentials_from_environment() -> Path | None:
     benchmarks connect with), or None."""
     given = os.environ.get(CREDENTIALS_VARIABLE)
     return Path(given) if given else None
+
+
+def tls_context(ca: Path | None, cert: Path | None = None, key: Path | None = None
+                ) -> ssl.SSLContext | None:  # fmt: skip
+    """The TLS context of a connection to NATS: servers verified against ``ca``, and this
+    client's certificate for mutual TLS; None without a CA (no TLS)."""
+    if ca is None:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=str(ca))
+    if cert is not None:
+        context.load_cert_chain(str(cert), str(key) if key is not None else None)
+    return context
+
+
+def tls_from_environment() -> ssl.SSLContext | None:
+    """The TLS context ``GUILD_NATS_TLS_CA``, ``_CERT`` and ``_KEY`` describe (as services read
+    them from their settings), for the CLI and other tools; None without a CA."""
+    paths = {part: os.environ.get(f"GUILD_NATS_TLS_{part}") for part in ("CA", "CERT", "KEY")}
+    ca, cert, key = (Path(v) if v else None for v in paths.values())
+    return tls_context(ca, cert, key)
 
 
 def check_credentials(credentials: Path | None) -> None:

@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 import uvicorn
 from faststream.nats import NatsBroker, NatsMessage
-from faststream.nats.security import NatsCredentials
+from faststream.nats.security import NatsCredentials, NatsSecurity
 from nats.errors import ConnectionClosedError, ConnectionReconnectingError
 from nats.js import JetStreamContext
 from nats.js.api import ConsumerInfo
@@ -32,7 +32,7 @@ from pydantic import ValidationError
 from shared import access
 from shared.access import DEFAULT_INBOX, Grants, inbox_prefix
 from shared.contracts.base import Contract
-from shared.credentials import CredentialsError, check_credentials
+from shared.credentials import CredentialsError, check_credentials, tls_context
 from shared.envelope import Envelope
 from shared.logs import configure_logging
 from shared.loop import run
@@ -145,16 +145,23 @@ def service_inbox(settings: GuildSettings, service: Service) -> str:
     return inbox_prefix(service.value, settings.region)
 
 
+def _security(settings: GuildSettings) -> NatsSecurity | None:
+    """The service's credential and TLS, as FastStream takes them."""
+    context = tls_context(settings.nats_tls_ca, settings.nats_tls_cert, settings.nats_tls_key)
+    if settings.nats_credentials is not None:
+        return NatsCredentials(str(settings.nats_credentials), ssl_context=context)
+    return NatsSecurity(ssl_context=context) if context is not None else None
+
+
 def create_broker(
     settings: GuildSettings, service: Service, provider: TracerProvider, connection: ConnectionLog
 ) -> NatsBroker:
     """A broker with the choices made once: reconnect forever, notice dead links within
     ~30 s, quiet per-message logging, and tracing on every publish and consume."""
-    credentials = settings.nats_credentials
     return NatsBroker(
         servers=[url.strip() for url in settings.nats_url.split(",")],
         name=f"guild-{service.value}-{settings.region}",
-        security=NatsCredentials(str(credentials)) if credentials is not None else None,
+        security=_security(settings),
         inbox_prefix=service_inbox(settings, service),
         max_reconnect_attempts=-1,
         reconnect_time_wait=1,

@@ -49,6 +49,17 @@ class GuildSettings(BaseSettings):
         "only), issued by 'guild identity issue'; unset: connect without (a server without "
         "authorization only).",
     )
+    nats_tls_ca: Path | None = Field(
+        default=None,
+        description="CA certificate (PEM) that signed the NATS servers' certificates; set: "
+        "connect over TLS.",
+    )
+    nats_tls_cert: Path | None = Field(
+        default=None, description="This service's client certificate (PEM), for mutual TLS."
+    )
+    nats_tls_key: Path | None = Field(
+        default=None, description="The client certificate's private key (PEM)."
+    )
     peer_regions: list[str] = Field(
         default_factory=list,
         description="Other regions whose public events this region sources (JSON list).",

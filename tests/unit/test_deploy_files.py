@@ -10,7 +10,9 @@ import pytest
 from guild_cli.nats_server import nats_server_binary
 from services.matching.settings import MatchingSettings
 from services.notifications.settings import NotificationsSettings
+from shared import access
 from shared.credentials import Authority
+from tests.tls import make_certificates
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 
@@ -20,8 +22,11 @@ def test_each_nats_configuration_is_accepted_by_nats_server(config, tmp_path):
     """As an operator deploys it: beside the authorization block `guild identity
     server-config` writes for it."""
     shipped = tmp_path / config.name
-    shipped.write_text(config.read_text())
-    (tmp_path / "auth.conf").write_text(Authority.create().server_config())
+    shipped.write_text(config.read_text().replace("/etc/nats/", f"{tmp_path.as_posix()}/"))
+    authority = Authority.create()
+    (tmp_path / "auth.conf").write_text(authority.server_config())
+    (tmp_path / "leaf.creds").write_text(authority.issue(access.publisher("leaf", "eu", [])))
+    make_certificates(tmp_path / "tls")
     result = subprocess.run(
         [str(nats_server_binary()), "-t", "-c", str(shipped)],
         capture_output=True,
@@ -38,6 +43,7 @@ def test_each_production_configuration_says_what_it_promises():
         assert "sync_interval: always" in text
         assert "Durability promise" in text
         assert 'include "auth.conf"' in text  # authorization: no client without a credential
+        assert "verify: true" in text  # mutual TLS for clients
 
 
 def test_the_settings_example_is_what_the_services_accept(monkeypatch):

@@ -104,8 +104,9 @@ class GuildProcesses:
         """nats-server with authorization, the region provisioned as the admin and every
         identity's credential issued, as ``guild up`` does."""
         self.server.start()
-        await provision_region(self.url, self.region, self.server.admin_credentials)
-        self.credentials = await self.identities.issue_region(self.region, self.env)
+        admin = self.server.admin_credentials
+        needs = await provision_region(self.url, self.region, admin, self.env)
+        self.credentials = self.identities.issue_region(self.region, needs)
 
     def start(self, *names: str) -> None:
         for name in names or SERVICES:

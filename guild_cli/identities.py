@@ -2,9 +2,10 @@
 
 ``<data dir>/identities/`` holds the operator and account keys (:class:`Authority`) and one
 credentials file per identity and region (``<identity>-<region>.creds``), each readable by
-its owner only. The services' permissions come from the services themselves
-(``python -m services.<name> grants``: what each declares it consumes, stores, publishes and
-answers); the publishing systems' from the ingest contracts; the operator's CLI has its own.
+its owner only. The services' permissions come from the services themselves (what each
+declares it consumes, stores, publishes and answers, printed by ``python -m services.<name>
+provision`` once it has provisioned, or by ``grants``); the publishing systems' from the
+ingest contracts; the operator's CLI has its own.
 Issuing again (each ``guild up``) replaces every file with a fresh key, so a permission that
 changed with the code is in force at the next start.
 """
@@ -12,18 +13,15 @@ changed with the code is in force at the next start.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
-import sys
+from collections.abc import Sequence
 from pathlib import Path
 
+from guild_cli.provisioning import ask_service
 from shared import access
 from shared.access import Grants
 from shared.credentials import Authority, CredentialsError, write_private
 from shared.naming import Service
-
-SERVICES = tuple(Service)
-Env = dict[str, str] | None
 
 
 class Identities:
@@ -34,12 +32,12 @@ class Identities:
         self.authority = Authority.load_or_create(folder)
 
     def path(self, identity: str, region: str) -> Path:
-        return self.folder / f"{identity}-{region}.creds"
+        return self.folder / _file_name(identity, region)
 
     @staticmethod
     def path_in(data_dir: Path, identity: str, region: str) -> Path:
         """Where ``guild up`` on ``data_dir`` keeps ``identity``'s credential for ``region``."""
-        return data_dir / "identities" / f"{identity}-{region}.creds"
+        return data_dir / "identities" / _file_name(identity, region)
 
     def issue(self, grants: Grants) -> Path:
         """Write a fresh credential for ``grants``; its path."""
@@ -51,32 +49,26 @@ class Identities:
         or the admin; those of a region's other identities' durables denied."""
         if name == access.ADMIN:
             return access.admin()
-        services = await asyncio.gather(*(service_grants(s, region) for s in SERVICES))
-        others = [access.operator(region), *access.publishers(region)]
-        for grants in access.region_grants(services, others):
+        env = {**os.environ, "GUILD_REGION": region}
+        services = await asyncio.gather(*(ask_service(s, "grants", env) for s in Service))
+        for grants in every_identity(region, services):
             if grants.identity == name:
                 return grants
-        known = [s.value for s in SERVICES] + ["operator", *access.PUBLISHERS, access.ADMIN]
+        known = [s.value for s in Service] + ["operator", *access.PUBLISHERS, access.ADMIN]
         raise CredentialsError(f"no identity {name!r}: one of {', '.join(known)}")
 
-    async def issue_region(self, region: str, env: Env = None) -> dict[str, Path]:
-        """Credentials for every identity of ``region``: the four services, the publishing
-        systems and the operator's CLI."""
-        services = await asyncio.gather(*(service_grants(s, region, env) for s in SERVICES))
-        others = [access.operator(region), *access.publishers(region)]
-        return {g.identity: self.issue(g) for g in access.region_grants(services, others)}
+    def issue_region(self, region: str, services: Sequence[Grants]) -> dict[str, Path]:
+        """Credentials for every identity of ``region``: the four services (``services``:
+        what each said it needs, as it provisioned), the publishing systems and the
+        operator's CLI."""
+        return {g.identity: self.issue(g) for g in every_identity(region, services)}
 
 
-async def service_grants(service: Service, region: str, env: Env = None) -> Grants:
-    """What ``service`` declares it needs in ``region``, asked of the service itself."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", f"services.{service.value}", "grants",
-        env={**(env if env is not None else os.environ), "GUILD_REGION": region},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    out, err = await process.communicate()
-    if process.returncode != 0:
-        last = (err.decode(errors="replace").strip().splitlines() or ["(no output)"])[-1]
-        raise CredentialsError(f"{service.value} could not say what it needs: {last}")
-    return Grants.from_json(json.loads(out))
+def every_identity(region: str, services: Sequence[Grants]) -> list[Grants]:
+    """The services' grants and the operator's and publishing systems', each durable kept to
+    its owner."""
+    return access.region_grants(services, [access.operator(region), *access.publishers(region)])
+
+
+def _file_name(identity: str, region: str) -> str:
+    return f"{identity}-{region}.creds"

@@ -222,8 +222,8 @@ def up(
         lock.record(nats_url=server.url)
         with console.status("provisioning the region and issuing its identities ..."):
             assert server.admin_credentials is not None
-            asyncio.run(provision_region(server.url, region, server.admin_credentials))
-            credentials = asyncio.run(identities.issue_region(region))
+            needs = asyncio.run(provision_region(server.url, region, server.admin_credentials))
+            credentials = identities.issue_region(region, needs)
         ports = {service: _free_port() for service in SERVICES} if http else {}
         supervisor = Supervisor(
             server.url, region, data_dir, http_ports=ports, credentials=credentials

@@ -8,35 +8,46 @@ run with ``GUILD_PROVISION=false``. Each service is asked to apply what it decla
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from guild_cli.client import GuildClient, GuildError
+from shared.access import Grants
+from shared.credentials import CREDENTIALS_VARIABLE
 from shared.messaging.provisioning import Topology, apply, region_streams
 from shared.naming import Service
 
 
-async def provision_region(url: str, region: str, credentials: Path | None) -> None:
+async def provision_region(
+    url: str, region: str, credentials: Path | None, env: Mapping[str, str] | None = None
+) -> list[Grants]:
     """The region's streams, then each service's consumers and buckets, as the identity of
-    ``credentials`` (the admin's where the server has authorization)."""
+    ``credentials`` (the admin's where the server has authorization), with the services'
+    settings in ``env`` (default: this process's environment); the grants each service then
+    needs (it says so as it provisions: one process per service)."""
     client = await GuildClient.connect(url, region, credentials)
     try:
         await apply(client.nc.jetstream(), Topology(streams=region_streams(region)))
     finally:
         await client.close()
-    env = {**os.environ, "NATS_URL": url, "GUILD_REGION": region}
+    settings = {**(env if env is not None else os.environ), "NATS_URL": url, "GUILD_REGION": region}
     if credentials is not None:
-        env["GUILD_NATS_CREDENTIALS"] = str(credentials)
-    await asyncio.gather(*(_provision_service(service, env) for service in Service))
+        settings[CREDENTIALS_VARIABLE] = str(credentials)
+    return list(await asyncio.gather(*(ask_service(s, "provision", settings) for s in Service)))
 
 
-async def _provision_service(service: Service, env: dict[str, str]) -> None:
+async def ask_service(service: Service, command: str, env: dict[str, str]) -> Grants:
+    """Run ``python -m services.<name> <command>`` (``provision`` or ``grants``) and read the
+    grants it prints."""
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", f"services.{service.value}", "provision", env=env,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+        sys.executable, "-m", f"services.{service.value}", command, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
-    _, err = await process.communicate()
+    out, err = await process.communicate()
     if process.returncode != 0:
         last = (err.decode(errors="replace").strip().splitlines() or ["(no output)"])[-1]
-        raise GuildError(f"{service.value} could not provision: {last}")
+        raise GuildError(f"{service.value} could not {command}: {last}")
+    return Grants.from_json(json.loads(out))

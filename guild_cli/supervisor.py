@@ -24,6 +24,7 @@ import httpx
 from guild_cli.client import GuildClient
 from guild_cli.identity import DemoIdentity
 from guild_cli.processes import die_with_parent
+from shared.credentials import CREDENTIALS_VARIABLE
 from shared.naming import Service
 
 SERVICES = (Service.MEMBERSHIP, Service.CONTENT, Service.MATCHING, Service.NOTIFICATIONS)
@@ -125,7 +126,7 @@ class Supervisor:
                 **self.extra_env,
             }
             if service.value in self.credentials:  # provisioned by the admin beforehand
-                env["GUILD_NATS_CREDENTIALS"] = str(self.credentials[service.value])
+                env[CREDENTIALS_VARIABLE] = str(self.credentials[service.value])
                 env["GUILD_PROVISION"] = "false"
             port = self.http_ports.get(service)
             if port:

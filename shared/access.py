@@ -65,10 +65,6 @@ class Grants:
         """The name of its NATS user: ``<identity>@<region>``."""
         return f"{self.identity}@{self.region}"
 
-    @property
-    def inbox(self) -> str:
-        return inbox_prefix(self.identity, self.region)
-
     def __add__(self, other: Grants) -> Grants:
         return replace(
             self,

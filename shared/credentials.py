@@ -94,13 +94,12 @@ def encode_jwt(
     name: str,
     claims: dict[str, Any],
     *,
-    issued_at: int | None = None,
     expires_at: int | None = None,
 ) -> str:
     """A NATS v2 JWT: ``claims`` (the ``nats`` part) about ``subject``, signed by ``issuer``.
     Its ``jti`` is the SHA-512/256 of the claims without it, as the Go library computes it."""
     body: dict[str, Any] = {
-        "iat": issued_at if issued_at is not None else int(time.time()),
+        "iat": int(time.time()),
         "iss": public_key(issuer),
         "name": name,
         "sub": subject,
@@ -214,19 +213,16 @@ def check_credentials(credentials: Path | None) -> None:
         read_creds_jwt(credentials)
 
 
-def connection_options(credentials: Path | None, identity: str | None = None,
-                       region: str | None = None) -> dict[str, Any]:  # fmt: skip
+def connection_options(credentials: Path | None) -> dict[str, Any]:
     """nats-py's ``connect`` options for the identity in the credentials file (none: connect
     without): the file (read at each connection), and the inbox prefix its permissions give
-    it: that of ``identity`` in ``region`` when given (a service knows its own), else read from
-    the credential's user name (``<identity>@<region>``)."""
+    it, from the credential's user name (``<identity>@<region>``)."""
     if credentials is None:
         return {}
-    if identity is None or region is None:
-        name = str(decode_jwt(read_creds_jwt(credentials)).get("name", ""))
-        identity, _, region = name.partition("@")
-        if not identity or not region:
-            raise CredentialsError(f"{credentials} was not issued by Guild (user {name!r})")
+    name = str(decode_jwt(read_creds_jwt(credentials)).get("name", ""))
+    identity, _, region = name.partition("@")
+    if not identity or not region:
+        raise CredentialsError(f"{credentials} was not issued by Guild (user {name!r})")
     return {"user_credentials": str(credentials), "inbox_prefix": inbox_prefix(identity, region)}
 
 

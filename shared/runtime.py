@@ -251,8 +251,6 @@ class ServiceApp:
     ready: bool = False
     api: Callable[..., Awaitable[None]] | None = None
     """The service's own HTTP API (an ASGI app), served beside the health endpoints."""
-    inbox: str = DEFAULT_INBOX
-    """Its connection's inbox prefix (see :func:`service_inbox`)."""
     answered: list[str] = field(default_factory=list)
     """Subjects of the commands and queries it answers, and of its status."""
     published: list[str] = field(default_factory=list)
@@ -293,7 +291,6 @@ class ServiceApp:
             ledger=RequestLedger(ledger_store),
             stores=[ledger_store],
             settler=settle,
-            inbox=service_inbox(settings, service),
         )
         status = status_subject(settings.region, service)
         broker.subscriber(status, title="status", decoder=undecoded)(app._status)
@@ -455,6 +452,11 @@ class ServiceApp:
             "consumers": [spec.durable for spec in self.topology.consumers],
             "stalled": stalled,
         }
+
+    @property
+    def inbox(self) -> str:
+        """Its connection's inbox prefix (see :func:`service_inbox`)."""
+        return service_inbox(self.settings, self.service)
 
     @property
     def connected(self) -> bool:
@@ -697,7 +699,9 @@ S = TypeVar("S", bound=GuildSettings)
 
 
 def main(build: Callable[[S], ServiceApp], settings_type: type[S]) -> int:
-    """Entry point of a service: ``python -m services.<name> [run|provision|grants]``."""
+    """Entry point of a service: ``python -m services.<name> [run|provision|grants]``.
+    ``provision`` prints, once it has applied the service's streams, consumers and buckets,
+    the grants its credential needs (as ``grants`` does, without provisioning)."""
     command = sys.argv[1] if len(sys.argv) > 1 else "run"
     if command not in ("run", "provision", "grants"):
         print(f"usage: python -m services.{settings_type.SERVICE} [run|provision|grants]")
@@ -725,4 +729,6 @@ def main(build: Callable[[S], ServiceApp], settings_type: type[S]) -> int:
     except (ProvisioningError, CredentialsError) as error:
         log.error("cannot start: %s", error)
         return 3
+    if command == "provision":  # and then what it will need to run (what guild up issues)
+        print(json.dumps(app.grants().to_json(), indent=2))
     return 0

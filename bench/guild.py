@@ -51,6 +51,7 @@ from guild_cli.processes import die_with_parent
 from guild_cli.provisioning import provision_region
 from shared.credentials import connection_options
 from shared.naming import Streams
+from shared.publishers import PUBLISHERS
 
 SERVICES = ("membership", "content", "matching", "notifications")
 T = TypeVar("T")
@@ -226,7 +227,7 @@ async def answered(
 async def durable_lags(nc: Client, region: str) -> dict[str, int]:
     """Each durable consumer of ``region`` (as ``<stream>/<name>``): pending + ack pending."""
     js, lags = nc.jetstream(timeout=API_TIMEOUT), {}
-    for stream in Streams(region).all():
+    for stream in Streams(region).all(PUBLISHERS):
         try:
             infos = await answered(lambda s=stream: js.consumers_info(s), f"consumers of {stream}")
         except NotFoundError:

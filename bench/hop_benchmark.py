@@ -122,7 +122,7 @@ async def backlog(nc: Client, hop: str, region: str, company: Company, events: i
         await publish_all(nc, messages)
     elif hop == "membership":
         rng = random.Random(3)
-        subject = f"ingest.{region}.hr.person_hired.v1"
+        subject = f"ingest.{region}.hr-directory.hr.person_hired.v1"
         await publish_all(
             nc,
             [
@@ -141,7 +141,9 @@ async def backlog(nc: Client, hop: str, region: str, company: Company, events: i
 
 def input_stream(hop: str, region: str) -> str:
     streams = Streams(region)
-    return streams.ingest if hop in ("content", "membership") else streams.events
+    if hop == "content":
+        return streams.ingest_of("portal")
+    return streams.ingest_of("hr-directory") if hop == "membership" else streams.events
 
 
 def start_bare(command: list[str]) -> subprocess.Popen[str]:

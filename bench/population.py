@@ -214,7 +214,7 @@ async def hire_people(
         nc,
         [
             (
-                f"ingest.{region}.hr.person_hired.v1",
+                f"ingest.{region}.hr-directory.hr.person_hired.v1",
                 *cloudevent(
                     "guild.ingest.hr.person_hired.v1", hire(p, region, s, rng), "/hr-directory"
                 ),
@@ -380,4 +380,4 @@ def question_data(ref: str, community_id: str, asker_id: str, skills: list[str])
 def ask(region: str, data: dict[str, Any]) -> tuple[str, bytes, dict[str, str]]:
     """The ingest message for one question (subject, body, headers)."""
     body, headers = cloudevent("guild.ingest.content.question_asked.v1", data, "/portal")
-    return f"ingest.{region}.content.question_asked.v1", body, headers
+    return f"ingest.{region}.portal.content.question_asked.v1", body, headers

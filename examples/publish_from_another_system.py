@@ -63,7 +63,7 @@ async def main() -> None:
 
     await publish(
         hr.jetstream(),
-        f"ingest.{REGION}.hr.person_hired.v1",
+        f"ingest.{REGION}.hr-directory.hr.person_hired.v1",
         cloudevent(
             "guild.ingest.hr.person_hired.v1",
             "/hr-directory",
@@ -98,10 +98,10 @@ async def main() -> None:
 
     await publish(
         portal.jetstream(),
-        f"ingest.{REGION}.content.question_asked.v1",
+        f"ingest.{REGION}.portal.content.question_asked.v1",
         cloudevent(
             "guild.ingest.content.question_asked.v1",
-            "/intranet-portal",
+            "/portal",
             {
                 "question_ref": f"portal-{uuid.uuid4().hex[:8]}",  # your own id for the question
                 "community_id": os.environ.get("COMMUNITY_ID", "k8s-ops"),

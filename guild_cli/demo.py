@@ -27,10 +27,12 @@ from shared.contracts.ingest import PersonHiredV1, QuestionAskedV1
 from shared.contracts.matching import ExpertsSuggestedV1, IntrosProposedV1
 from shared.contracts.membership import MemberJoinedV1
 from shared.contracts.notifications import NotificationDeliveredV1
-from shared.naming import Service
+from shared.naming import Service, ingest_subject, publisher_source
 
-HR_SOURCE = "/demo/hr-directory"
-PORTAL_SOURCE = "/demo/intranet-portal"
+HR_DIRECTORY, PORTAL = "hr-directory", "portal"
+"""The publishing systems the demo speaks as (see shared.publishers)."""
+HR_SOURCE = f"{publisher_source(HR_DIRECTORY)}/demo"
+PORTAL_SOURCE = f"{publisher_source(PORTAL)}/demo"
 
 
 def hire_event(person: Person) -> tuple[bytes, str]:
@@ -50,7 +52,8 @@ def hire_event(person: Person) -> tuple[bytes, str]:
 
 async def hire(client: GuildClient, person: Person) -> None:
     body, event_id = hire_event(person)
-    await client.publish(PersonHiredV1.subject_in(client.region), body, msg_id=event_id)
+    subject = ingest_subject(client.region, HR_DIRECTORY, PersonHiredV1.TYPE)
+    await client.publish(subject, body, msg_id=event_id)
 
 
 async def member_of(client: GuildClient, person_id: str) -> str | None:
@@ -213,7 +216,8 @@ async def run_once(client: GuildClient, console: Console, timeout: float = 30) -
     }
     event_id = str(uuid.uuid4())
     body = cloudevent(QuestionAskedV1.TYPE, asked, source=PORTAL_SOURCE, event_id=event_id)
-    await client.publish(QuestionAskedV1.subject_in(client.region), body, msg_id=event_id)
+    subject = ingest_subject(client.region, PORTAL, QuestionAskedV1.TYPE)
+    await client.publish(subject, body, msg_id=event_id)
     await _wait_for_outcome(watch, run, timeout)
     await report(client, console, watch, run)
     return watch

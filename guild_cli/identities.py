@@ -22,6 +22,7 @@ from shared import access
 from shared.access import Grants
 from shared.credentials import Authority, CredentialsError, write_private
 from shared.naming import Service
+from shared.publishers import PUBLISHERS
 
 
 class Identities:
@@ -54,7 +55,7 @@ class Identities:
         for grants in every_identity(region, services):
             if grants.identity == name:
                 return grants
-        known = [s.value for s in Service] + ["operator", *access.PUBLISHERS, access.ADMIN]
+        known = [s.value for s in Service] + ["operator", *PUBLISHERS, access.ADMIN]
         raise CredentialsError(f"no identity {name!r}: one of {', '.join(known)}")
 
     def issue_region(self, region: str, services: Sequence[Grants]) -> dict[str, Path]:

@@ -39,7 +39,6 @@ from guild_cli.state import (
     write_state,
 )
 from guild_cli.supervisor import SERVICES, Supervisor
-from shared import access
 from shared.bounded_json import UnreadableJson, load_json
 from shared.contracts.notifications import NotificationDeliveredV1
 from shared.credentials import (
@@ -50,6 +49,7 @@ from shared.credentials import (
     write_private,
 )
 from shared.naming import Service, Streams, check_region
+from shared.publishers import PUBLISHERS
 
 app = typer.Typer(
     help="Guild: Communities of Practice on NATS JetStream. Start it, inspect it, operate it.",
@@ -422,7 +422,7 @@ def provision(
         asyncio.run(provision_region(url, region, _credentials(data_dir, region)))
     except GuildError as error:
         raise _fail(str(error)) from None
-    console.print(f"streams of region {region}: {', '.join(Streams(region).all())}")
+    console.print(f"streams of region {region}: {', '.join(Streams(region).all(PUBLISHERS))}")
     console.print(f"consumers and buckets applied: {', '.join(s.value for s in SERVICES)}")
 
 
@@ -645,7 +645,7 @@ def identity_issue(
         str,
         typer.Argument(
             help="A service (membership, content, matching, notifications), a publishing "
-            f"system ({', '.join(access.PUBLISHERS)}), operator or admin."
+            f"system ({', '.join(PUBLISHERS)}), operator or admin."
         ),
     ],
     out: Annotated[Path, typer.Option("--out", help="Where to write the credentials file.")],

@@ -18,8 +18,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from shared.contracts import ingest as i
 from shared.contracts.base import Contract
+from shared.naming import ingest_subject
+from shared.publishers import ACTS_FOR_MEMBERS, PUBLISHERS
 
 API = "$JS.API"
 ADMIN = "admin"
@@ -267,26 +268,11 @@ def without_management(grants: Grants) -> Grants:
     return grants.denying(MANAGEMENT)
 
 
-PUBLISHERS: dict[str, tuple[type[Contract], ...]] = {
-    "hr-directory": (i.PersonHiredV1, i.PersonChangedV1, i.PersonDepartedV1,
-                     i.ErasureRequestedV1),
-    "portal": (i.QuestionAskedV1,),
-    "chat-bot": (i.QuestionAskedV1,),
-    "code-catalogue": (i.SoftwareCataloguedV1,),
-}  # fmt: skip
-"""The systems that publish into Guild, and what each sends."""
-
-
 def publisher(system: str, region: str, contracts: Iterable[type[Contract]]) -> Grants:
     """A system outside Guild that publishes into it: the ingest subjects of ``contracts``,
     and its PubAcks on its own inbox."""
-    subjects = [contract.subject_in(region) for contract in contracts]
+    subjects = [ingest_subject(region, system, contract.TYPE) for contract in contracts]
     return without_management(base(system, region) + publishes(system, region, subjects))
-
-
-ACTS_FOR_MEMBERS = ("portal",)
-"""Publishing systems that also send members' commands and queries (the intranet portal
-signs members in and speaks for them)."""
 
 
 def publishers(region: str) -> list[Grants]:

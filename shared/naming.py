@@ -3,7 +3,7 @@
 Subjects (``<r>`` is the region, e.g. ``eu``):
 
 =================================================  ==============================================
-``ingest.<r>.<domain>.<name>.<vN>``                events other internal systems publish into Guild
+``ingest.<r>.<publisher>.<domain>.<name>.<vN>``    events an internal system publishes into Guild
 ``evt.<r>.pub.<owner>.<name>.<vN>``                public facts, sourced by every other region
 ``evt.<r>.local.<owner>.<name>.<vN>``              facts that stay in their region
 ``personal.<r>.<owner>.<name>.<vN>.<key>``         personal data, latest per key, never sourced
@@ -19,13 +19,18 @@ Subjects (``<r>`` is the region, e.g. ``eu``):
 =================================================  ==============================================
 
 An event's type maps mechanically onto its subject: ``guild.membership.member_joined.v1``
-published as public in region ``eu`` goes to ``evt.eu.pub.membership.member_joined.v1``.
+published as public in region ``eu`` goes to ``evt.eu.pub.membership.member_joined.v1``; an
+ingest event's subject names the system that publishes it (its NATS identity may publish only
+there), ``guild.ingest.hr.person_hired.v1`` from the HR directory goes to
+``ingest.eu.hr-directory.hr.person_hired.v1``, and each publisher's events have a stream of their
+own, ``INGEST_HR_DIRECTORY_EU``, so that one publisher's ``Nats-Msg-Id`` can never suppress
+another's.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
 
 REGION_PATTERN = r"^[a-z][a-z0-9]{0,15}$"
@@ -86,13 +91,41 @@ def event_subject(region: str, scope: Scope, event_type: str, key: str | None = 
     """The subject an event of ``event_type`` is published on in ``region``."""
     check_region(region)
     if scope is Scope.INGEST:
-        return f"ingest.{region}.{_type_tail(event_type, INGEST_TYPE_PREFIX)}"
+        raise ValueError(f"{event_type} is published by a system outside Guild: use ingest_subject")
     tail = _type_tail(event_type, TYPE_PREFIX)
     if scope is Scope.PERSONAL:
         if key is None:
             raise ValueError(f"personal event {event_type} needs a key (e.g. the member id)")
         return f"personal.{region}.{tail}.{check_token(key, 'key')}"
     return f"evt.{region}.{scope.value}.{tail}"
+
+
+def ingest_subject(region: str, publisher: str, event_type: str) -> str:
+    """The subject the publishing system ``publisher`` sends ``event_type`` on in ``region``."""
+    tail = _type_tail(event_type, INGEST_TYPE_PREFIX)
+    return f"ingest.{check_region(region)}.{check_token(publisher, 'publisher')}.{tail}"
+
+
+def ingest_filter(region: str, publisher: str, domain: str) -> str:
+    """Every ingest event of ``domain`` (``hr``, ``content``) that ``publisher`` sends."""
+    return f"ingest.{check_region(region)}.{check_token(publisher, 'publisher')}.{domain}.>"
+
+
+def publisher_of(subject: str) -> str | None:
+    """The publishing system an ingest subject belongs to (None for any other subject)."""
+    parts = subject.split(".")
+    return parts[2] if len(parts) > 3 and parts[0] == "ingest" else None
+
+
+def publisher_source(publisher: str) -> str:
+    """The CloudEvents ``source`` of ``publisher``'s events: this, or a path below it
+    (``/hr-directory`` or ``/hr-directory/eu``)."""
+    return f"/{publisher}"
+
+
+def source_belongs_to(source: str, publisher: str) -> bool:
+    own = publisher_source(publisher)
+    return source == own or source.startswith(own + "/")
 
 
 def any_region_event_subject(scope: Scope, event_type: str) -> str:
@@ -159,6 +192,12 @@ def consumer_name(service: Service, purpose: str) -> str:
     return f"{service.value}-{check_token(purpose, 'consumer purpose')}"
 
 
+def ingest_purpose(publisher: str) -> str:
+    """The purpose of the durable consumer a service reads what ``publisher`` sends with:
+    ``membership-ingest-hr-directory`` (see :func:`consumer_name`)."""
+    return f"ingest-{publisher}"
+
+
 def bucket_name(service: Service, purpose: str, region: str) -> str:
     """Key-value buckets are owned by one service: ``<service>_<purpose>_<region>``."""
     return f"{service.value}_{purpose}_{check_region(region)}"
@@ -171,7 +210,6 @@ class Streams:
         self.region = check_region(region)
         suffix = region.upper()
         self.events = f"EVENTS_{suffix}"
-        self.ingest = f"INGEST_{suffix}"
         self.personal = f"PERSONAL_{suffix}"
         self.inbox = f"INBOX_{suffix}"
         self.outbox = f"OUTBOX_{suffix}"
@@ -180,19 +218,25 @@ class Streams:
         self.advisories = f"ADVISORIES_{suffix}"
         self.snapshots = f"SNAPSHOTS_{suffix}"
 
+    def ingest_of(self, publisher: str) -> str:
+        """The stream of what the publishing system ``publisher`` sends into the region."""
+        name = check_token(publisher, "publisher").upper().replace("-", "_")
+        return f"INGEST_{name}_{self.region.upper()}"
+
     def for_scope(self, scope: Scope) -> str:
-        """The stream that stores events of ``scope``."""
+        """The stream that stores Guild's own events of ``scope``."""
         return {
-            Scope.INGEST: self.ingest,
             Scope.PUBLIC: self.events,
             Scope.LOCAL: self.events,
             Scope.PERSONAL: self.personal,
         }[scope]
 
-    def all(self) -> list[str]:
+    def all(self, publishers: Iterable[str] = ()) -> list[str]:
+        """Guild's own streams and those of ``publishers``
+        (:data:`shared.publishers.PUBLISHERS` names every publishing system)."""
         return [
             self.events,
-            self.ingest,
+            *(self.ingest_of(publisher) for publisher in publishers),
             self.personal,
             self.inbox,
             self.outbox,

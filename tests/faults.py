@@ -47,7 +47,7 @@ from nats.aio.client import Client
 
 from guild_cli.nats_server import EmbeddedNats
 from guild_cli.receivers import HttpReceiver
-from shared.naming import Streams
+from shared.naming import Streams, ingest_subject
 from tests import access
 from tests.e2e.test_standalone_services import SERVICES, free_port, ready, start_service
 from tests.helpers import FAST_RETRIES, cloudevent, events_of_type, settled
@@ -168,7 +168,7 @@ class World:
 
     async def publish(self, event_type: str, data: dict[str, Any], source: str) -> None:
         event = cloudevent(event_type, data, source=source, event_id=str(uuid.uuid4()))
-        subject = f"ingest.{REGION}.{event_type.removeprefix('guild.ingest.')}"
+        subject = ingest_subject(REGION, source.split("/")[1], event_type)
         body, headers = json.dumps(event).encode(), {"Nats-Msg-Id": event["id"]}
 
         async def accepted() -> bool:

@@ -14,10 +14,19 @@ from typing import Any, TypeVar
 from nats.aio.client import Client
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
+from shared.contracts import REGISTRY
 from shared.messaging.consumer import DeadLetter
 from shared.messaging.provisioning import Topology, durable_consumer, streams_for
 from shared.messaging.subscriptions import Reaction
-from shared.naming import Service, Streams, dead_letters_filter
+from shared.naming import (
+    Scope,
+    Service,
+    Streams,
+    dead_letters_filter,
+    ingest_filter,
+    publisher_source,
+)
+from shared.publishers import CONTENT, first_sender, sending
 from shared.runtime import ServiceApp
 from shared.settings import GuildSettings
 from tests import access
@@ -92,18 +101,34 @@ def near_max_payload(
 
 
 def cloudevent(
-    event_type: str, data: dict[str, Any], *, source: str = "/tests", event_id: str | None = None
+    event_type: str,
+    data: dict[str, Any],
+    *,
+    source: str | None = None,
+    event_id: str | None = None,
 ) -> dict[str, Any]:
-    """A structured-mode CloudEvent as an external system would write it."""
+    """A structured-mode CloudEvent as an external system would write it; without a
+    ``source``, that of the first system that sends ``event_type`` (``/tests`` for others)."""
     return {
         "specversion": "1.0",
         "id": event_id or str(uuid.uuid4()),
-        "source": source,
+        "source": source or default_source(event_type),
         "type": event_type,
         "time": datetime.now(UTC).isoformat(),
         "datacontenttype": "application/json",
         "data": data,
     }
+
+
+def default_source(event_type: str) -> str:
+    """The source of the first system that sends ``event_type``, or ingest events of its
+    domain if Guild does not know it (``/tests`` for any other event)."""
+    contract = REGISTRY.get(event_type)
+    if contract is not None and contract.SCOPE is Scope.INGEST:
+        return publisher_source(first_sender(contract))
+    domain = event_type.removeprefix("guild.ingest.").split(".")[0]
+    senders = sending(domain) if event_type.startswith("guild.ingest.") else []
+    return publisher_source(senders[0]) if senders else "/tests"
 
 
 async def publish_raw(
@@ -199,6 +224,10 @@ async def settled(nc: Client, region: str, *, deadline: float = 20.0) -> None:
     await eventually(quiet, deadline=deadline, what=f"region {region} to settle")
 
 
+PORTAL = "portal"
+"""The publisher of the questions tests ask (``ingest.<r>.portal.content.question_asked.v1``)."""
+
+
 def content_ingest_app(
     settings: GuildSettings, purpose: str, reactions: dict[type[Any], Reaction[Any, None]]
 ) -> ServiceApp:
@@ -208,8 +237,8 @@ def content_ingest_app(
         settings,
         Service.CONTENT,
         purpose,
-        stream=Streams(settings.region).ingest,
-        filter_subjects=[f"ingest.{settings.region}.content.>"],
+        stream=Streams(settings.region).ingest_of(PORTAL),
+        filter_subjects=[ingest_filter(settings.region, PORTAL, CONTENT)],
         description=f"test consumer: {purpose}",
     )
     app = ServiceApp.create(

@@ -19,7 +19,7 @@ from services.membership.settings import MembershipSettings
 from services.notifications.bootstrap import build_app as build_notifications
 from services.notifications.settings import NotificationsSettings
 from shared.contracts.membership import MemberErasedV1
-from shared.naming import Streams
+from shared.naming import Streams, ingest_subject
 from shared.runtime import ServiceApp
 from tests.helpers import (
     cloudevent,
@@ -80,7 +80,7 @@ class World:
         """Publish an ingest event as another system would; ``msg_id=False`` leaves out the
         ``Nats-Msg-Id``, so that a re-sent event is stored twice and Guild must absorb it."""
         event = cloudevent(event_type, data, source=source, event_id=event_id)
-        subject = f"ingest.{self.region}.{event_type.removeprefix('guild.ingest.')}"
+        subject = ingest_subject(self.region, source.split("/")[1], event_type)
         headers = {"Nats-Msg-Id": event["id"]} if msg_id else None
         await self.nc.jetstream().publish(subject, json.dumps(event).encode(), headers=headers)
         return event

@@ -34,7 +34,16 @@ from services.membership.settings import MembershipSettings
 from services.notifications import bootstrap as notifications
 from services.notifications.settings import NotificationsSettings
 from shared.contracts import REGISTRY
-from shared.naming import Scope, Service, command_subject, personal_filter, query_subject
+from shared.naming import (
+    Scope,
+    Service,
+    command_subject,
+    ingest_subject,
+    personal_filter,
+    publisher_source,
+    query_subject,
+)
+from shared.publishers import first_sender
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -199,7 +208,7 @@ def envelope_example(event_type: str) -> dict[str, Any]:
     return {
         "specversion": "1.0",
         "id": "0b9a7c55-1f7e-5d4a-8c33-6a2b9e0f4d21",
-        "source": "/hr-directory/eu"
+        "source": publisher_source(first_sender(contract)) + f"/{REGION}"
         if contract.SCOPE is Scope.INGEST
         else f"/guild/{REGION}/" + event_type.split(".")[1],
         "type": event_type,
@@ -238,6 +247,8 @@ def subject_of(event_type: str) -> str:
     contract = REGISTRY[event_type]
     if contract.SCOPE is Scope.PERSONAL:
         return personal_filter(REGION, event_type)
+    if contract.SCOPE is Scope.INGEST:
+        return ingest_subject(REGION, first_sender(contract), event_type)
     return contract.subject_in(REGION)
 
 

@@ -15,7 +15,7 @@ from services.content.domain.model import (
 from services.content.handlers import Deps, directory, ingest, posts, pulse, queries, resources
 from services.content.settings import ContentSettings
 from services.content.store.buckets import ContentStore
-from services.content.topology import ingest_consumer, membership_consumer, topology
+from services.content.topology import external_content_consumers, membership_consumer, topology
 from shared.contracts import content as c
 from shared.contracts import ingest as i
 from shared.contracts import membership as m
@@ -96,7 +96,8 @@ def build_app(
                 **pseudonym_key(settings))  # fmt: skip
     app.stores += store.all()
     app.followers += store.followers
-    app.react_to(ingest_consumer(settings), INGEST_REACTIONS, deps)
+    for consumer in external_content_consumers(settings):
+        app.react_to(consumer, INGEST_REACTIONS, deps)
     app.react_to(membership_consumer(settings), MEMBERSHIP_REACTIONS, deps)
     app.answer_commands(COMMANDS, deps, ERROR_CODES)
     app.answer_queries(QUERIES, deps, ERROR_CODES)

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from services.content.store.buckets import BUCKETS
 from shared.contracts import membership as m
-from shared.messaging.provisioning import ConsumerSpec, Topology, durable_consumer, streams_for
+from shared.messaging.provisioning import (
+    ConsumerSpec,
+    Topology,
+    durable_consumer,
+    ingest_consumers,
+    streams_for,
+)
 from shared.naming import Scope, Service, Streams, any_region_event_subject
+from shared.publishers import CONTENT
 from shared.settings import GuildSettings
 
 MEMBERSHIP_EVENTS = [
@@ -14,14 +21,12 @@ MEMBERSHIP_EVENTS = [
 ]  # fmt: skip
 
 
-def ingest_consumer(settings: GuildSettings) -> ConsumerSpec:
-    return durable_consumer(
+def external_content_consumers(settings: GuildSettings) -> list[ConsumerSpec]:
+    return ingest_consumers(
         settings,
         Service.CONTENT,
-        "ingest",
-        stream=Streams(settings.region).ingest,
-        filter_subjects=[f"ingest.{settings.region}.content.>"],
-        description="Content other systems publish into Guild (unknown types are dead-lettered)",
+        CONTENT,
+        "Content other systems publish into Guild (unknown types are dead-lettered)",
     )
 
 
@@ -39,6 +44,6 @@ def membership_consumer(settings: GuildSettings) -> ConsumerSpec:
 def topology(settings: GuildSettings) -> Topology:
     return Topology(
         streams=streams_for(settings),
-        consumers=[ingest_consumer(settings), membership_consumer(settings)],
+        consumers=[*external_content_consumers(settings), membership_consumer(settings)],
         buckets=BUCKETS.specs(settings.region, settings.stream_replicas),
     )

@@ -12,7 +12,7 @@ from services.membership.domain.model import (
 )
 from services.membership.handlers import Deps, communities, hr, profile, queries
 from services.membership.store.buckets import MembershipStore
-from services.membership.topology import hr_consumer, suggestions_consumer, topology
+from services.membership.topology import hr_consumers, suggestions_consumer, topology
 from shared.contracts import ingest
 from shared.contracts import membership as contract
 from shared.contracts.content import SkillSuggestedV1
@@ -78,7 +78,8 @@ def build_app(settings: GuildSettings, store: MembershipStore | None = None) -> 
     deps = Deps(store=store, events=app.events, region=settings.region)
     app.stores += store.all()
     app.followers += store.followers
-    app.react_to(hr_consumer(settings), HR_REACTIONS, deps)
+    for consumer in hr_consumers(settings):
+        app.react_to(consumer, HR_REACTIONS, deps)
     app.react_to(suggestions_consumer(settings), SUGGESTION_REACTIONS, deps)
     app.answer_commands(COMMANDS, deps, ERROR_CODES)
     app.answer_queries(QUERIES, deps, ERROR_CODES)

@@ -9,6 +9,7 @@ from shared.messaging.provisioning import (
     StreamRead,
     Topology,
     durable_consumer,
+    ingest_consumers,
     streams_for,
 )
 from shared.naming import (
@@ -17,19 +18,18 @@ from shared.naming import (
     Streams,
     any_region_event_subject,
     dead_letter_original_subject,
+    ingest_filter,
 )
+from shared.publishers import HR, sending
 from shared.settings import GuildSettings
 
 
-def hr_consumer(settings: GuildSettings) -> ConsumerSpec:
-    return durable_consumer(
+def hr_consumers(settings: GuildSettings) -> list[ConsumerSpec]:
+    return ingest_consumers(
         settings,
         Service.MEMBERSHIP,
-        "hr",
-        stream=Streams(settings.region).ingest,
-        filter_subjects=[f"ingest.{settings.region}.hr.>"],
-        description="HR directory events (an HR event type membership does not know is "
-        "dead-lettered)",
+        HR,
+        "HR directory events (an HR event type membership does not know is dead-lettered)",
     )
 
 
@@ -44,21 +44,30 @@ def suggestions_consumer(settings: GuildSettings) -> ConsumerSpec:
     )
 
 
+def hr_streams(region: str) -> list[tuple[str, str]]:
+    """The stream of each publisher of HR events, with the subjects of its HR events."""
+    streams = Streams(region)
+    return [(streams.ingest_of(p), ingest_filter(region, p, HR)) for p in sending(HR)]
+
+
 def topology(settings: GuildSettings) -> Topology:
     region, streams = settings.region, Streams(settings.region)
     return Topology(
         streams=streams_for(settings),
-        consumers=[hr_consumer(settings), suggestions_consumer(settings)],
+        consumers=[*hr_consumers(settings), suggestions_consumer(settings)],
         buckets=BUCKETS.specs(settings.region, settings.stream_replicas),
         # an erasure: the person's HR events, every personal message naming them, the copies
         # of dead-lettered HR events
         reads=[
-            StreamRead(streams.ingest, (f"ingest.{region}.hr.>",)),
+            *(StreamRead(stream, (subjects,)) for stream, subjects in hr_streams(region)),
             StreamRead(streams.personal, (f"personal.{region}.>",)),
-            StreamRead(
-                streams.dead_letter_originals,
-                (dead_letter_original_subject(region, streams.ingest),),
+            *(
+                StreamRead(
+                    streams.dead_letter_originals,
+                    (dead_letter_original_subject(region, stream),),
+                )
+                for stream, _ in hr_streams(region)
             ),
         ],
-        erases=[streams.ingest, streams.personal],
+        erases=[*(stream for stream, _ in hr_streams(region)), streams.personal],
     )

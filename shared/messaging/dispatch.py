@@ -15,7 +15,9 @@ nothing, 60% of a message's time. Every Guild event subscriber reacts the same w
 4. the message settled by the service's :class:`~shared.messaging.consumer.Settler`: acked
    once the reaction returned; a failure retried later or dead-lettered, with the reasons
    FastStream's path gave (not a CloudEvent, a schema violation, an unknown event type,
-   :class:`~shared.messaging.consumer.PoisonMessage`, Guild's own invalid output).
+   :class:`~shared.messaging.consumer.PoisonMessage`, Guild's own invalid output), and an
+   ingest event whose source or type is not that of the system whose subject it came on
+   (:func:`check_speaker`).
 
 The reactions stay registered with FastStream as well (``react``): the AsyncAPI documents
 come from them, and FastStream's in-memory test broker still runs them. A message is handled
@@ -36,8 +38,35 @@ from pydantic import TypeAdapter
 
 from shared.contracts.base import Contract
 from shared.envelope import Envelope, read_cloudevent
-from shared.messaging.consumer import Settler
+from shared.messaging.consumer import PoisonMessage, Settler
+from shared.naming import (
+    INGEST_TYPE_PREFIX,
+    ingest_subject,
+    publisher_of,
+    publisher_source,
+    source_belongs_to,
+)
 from shared.telemetry import consuming
+
+
+def check_speaker(subject: str, attributes: dict[str, Any]) -> None:
+    """An ingest event speaks for the system whose subject it came on (only that system's
+    identity may publish there): its ``source`` must be that system's and its type the one its
+    subject names. A message that claims otherwise is poison."""
+    publisher = publisher_of(subject)
+    if publisher is None:
+        return
+    source, event_type = str(attributes.get("source")), str(attributes.get("type"))
+    if not source_belongs_to(source, publisher):
+        raise PoisonMessage(
+            f"source {source[:200]!r} does not belong to {publisher}, which published it on "
+            f"{subject}: {publisher}'s events have source {publisher_source(publisher)!r} or a "
+            "path below it"
+        )
+    if not event_type.startswith(INGEST_TYPE_PREFIX) or (
+        ingest_subject(subject.split(".")[1], publisher, event_type) != subject
+    ):
+        raise PoisonMessage(f"event type {event_type[:200]!r} does not belong on {subject}")
 
 
 @dataclass(frozen=True)
@@ -81,6 +110,7 @@ class Reactions:
 
     async def _react(self, msg: Msg) -> None:
         attributes = read_cloudevent(msg.data, msg.headers)
+        check_speaker(msg.subject, attributes)
         reaction = self.by_type.get(str(attributes.get("type")))
         if reaction is None:
             raise SubscriberNotFound(f"no reaction of {self.consumer} to this event type")

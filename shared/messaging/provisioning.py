@@ -28,7 +28,15 @@ from nats.js.api import (
 )
 from nats.js.errors import APIError, BadRequestError, NotFoundError
 
-from shared.naming import Service, Streams, bucket_name, consumer_name
+from shared.naming import (
+    Service,
+    Streams,
+    bucket_name,
+    consumer_name,
+    ingest_filter,
+    ingest_purpose,
+)
+from shared.publishers import PUBLISHERS, sending
 from shared.settings import GuildSettings
 from shared.storage import KvStore
 
@@ -221,6 +229,7 @@ def region_streams(
         "allow_rollup_hdrs": False,
     }
     exhausted = "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES"
+    ingest = [names.ingest_of(publisher) for publisher in PUBLISHERS]
     return [
         stream(
             names.events,
@@ -230,11 +239,14 @@ def region_streams(
             deny_delete=True,
             **facts,
         ),
-        stream(
-            names.ingest,
-            f"Events other internal systems publish into Guild in {region}",
-            [f"ingest.{region}.>"],
-            **facts,
+        *(
+            stream(
+                names.ingest_of(publisher),
+                f"Events {publisher} publishes into Guild in {region}",
+                [f"ingest.{region}.{publisher}.>"],
+                **facts,
+            )
+            for publisher in PUBLISHERS
         ),
         stream(
             names.personal,
@@ -278,7 +290,7 @@ def region_streams(
         stream(
             names.advisories,
             f"JetStream advisories of {region}: deliveries exhausted",
-            [f"{exhausted}.{s}.*" for s in (names.events, names.ingest, names.personal)],
+            [f"{exhausted}.{s}.*" for s in (names.events, names.personal, *ingest)],
             max_age=DEAD_LETTER_DAYS * DAY,  # an advisory becomes a dead letter: kept as long
         ),
     ]
@@ -318,6 +330,25 @@ def durable_consumer(
         window=settings.consumer_window,
         time_limit=settings.handler_time_limit,
     )
+
+
+def ingest_consumers(
+    settings: GuildSettings, service: Service, domain: str, description: str
+) -> list[ConsumerSpec]:
+    """One durable ``<service>-ingest-<publisher>`` on the stream of each publisher that sends
+    ingest events of ``domain``, reading only those."""
+    streams = Streams(settings.region)
+    return [
+        durable_consumer(
+            settings,
+            service,
+            ingest_purpose(publisher),
+            stream=streams.ingest_of(publisher),
+            filter_subjects=[ingest_filter(settings.region, publisher, domain)],
+            description=f"{description}, from {publisher}",
+        )
+        for publisher in sending(domain)
+    ]
 
 
 async def apply(js: JetStreamContext, topology: Topology) -> None:

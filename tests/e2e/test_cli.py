@@ -160,14 +160,14 @@ async def test_an_issued_credential_lets_a_system_publish_its_subjects_only(tmp_
 
         nc = await nats.connect(server.url, error_cb=note, **connection_options(creds))
         try:
-            await nc.publish("ingest.eu.hr.person_hired.v1", b"{}")
-            await nc.publish("ingest.eu.content.question_asked.v1", b"{}")
+            await nc.publish("ingest.eu.hr-directory.hr.person_hired.v1", b"{}")
+            await nc.publish("ingest.eu.portal.content.question_asked.v1", b"{}")
             await nc.flush()
             await eventually(lambda: _holds(bool(errors)), what="the refusal")
         finally:
             await nc.close()
     assert len(errors) == 1
-    assert "ingest.eu.content.question_asked.v1" in errors[0]
+    assert "ingest.eu.portal.content.question_asked.v1" in errors[0]
 
 
 async def _holds(value: bool) -> bool:

@@ -18,12 +18,12 @@ from tests.slice import AROUND_THE_CLOCK
 pytestmark = pytest.mark.e2e
 
 
-def event(event_type: str, data: dict) -> bytes:
+def event(event_type: str, data: dict, source: str = "/hr-directory/e2e") -> bytes:
     return json.dumps(
         {
             "specversion": "1.0",
             "id": str(uuid.uuid4()),
-            "source": "/e2e/hr-directory",
+            "source": source,
             "type": event_type,
             "time": datetime.now(UTC).isoformat(),
             "data": data,
@@ -84,7 +84,7 @@ async def test_a_hire_a_join_and_a_question_reach_the_right_inboxes(system, nats
         ]
         for hire in hires:
             await js.publish(
-                f"ingest.{region}.hr.person_hired.v1",
+                f"ingest.{region}.hr-directory.hr.person_hired.v1",
                 event("guild.ingest.hr.person_hired.v1", hire),
             )
 
@@ -116,7 +116,7 @@ async def test_a_hire_a_join_and_a_question_reach_the_right_inboxes(system, nats
             assert joined["ok"], joined
 
         await js.publish(
-            f"ingest.{region}.content.question_asked.v1",
+            f"ingest.{region}.portal.content.question_asked.v1",
             event(
                 "guild.ingest.content.question_asked.v1",
                 {
@@ -127,6 +127,7 @@ async def test_a_hire_a_join_and_a_question_reach_the_right_inboxes(system, nats
                     "text": "Our etcd peer certificates expire next month.",
                     "tags": ["kubernetes"],
                 },
+                source="/portal/e2e",
             ),
         )
 

@@ -36,6 +36,7 @@ async def test_the_publishing_example_registers_a_member_and_posts_a_question(
     assert example.returncode == 0, stderr.decode()
     output = stdout.decode()
     assert "member registered: True" in output
-    assert f"stored guild.ingest.content.question_asked.v1 as INGEST_{region.upper()}" in output
+    stream = f"INGEST_PORTAL_{region.upper()}"
+    assert f"stored guild.ingest.content.question_asked.v1 as {stream}" in output
     alerts = await eventually(lambda: world.inbox_items(world.id("fac"), "question_for_you"))
     assert "Terraform state backend" in alerts[0]["title"]

@@ -32,6 +32,7 @@ from shared import access
 from shared.credentials import connection_options
 from shared.messaging.provisioning import apply
 from shared.naming import Streams
+from shared.publishers import PUBLISHERS
 from tests import access as test_access
 from tests.helpers import cloudevent
 
@@ -179,7 +180,7 @@ async def test_no_service_can_manage_streams_purge_or_delete(
     streams = Streams(region)
     admin = nc.jetstream()
     ack = await admin.publish(
-        f"ingest.{region}.content.question_asked.v1",
+        f"ingest.{region}.portal.content.question_asked.v1",
         _body("guild.ingest.content.question_asked.v1", {"x": 1}, source="/portal"),
     )
     for identity in ("content", "matching", "notifications"):
@@ -187,10 +188,11 @@ async def test_no_service_can_manage_streams_purge_or_delete(
         js = intruder.nc.jetstream()
         await intruder.refused(lambda js=js: js.purge_stream(streams.inbox))
         await intruder.refused(lambda js=js: js.delete_stream(streams.events))
-        await intruder.refused(lambda js=js: js.delete_msg(streams.ingest, ack.seq))
+        await intruder.refused(lambda js=js: js.delete_msg(ack.stream, ack.seq))
         await intruder.refused(lambda js=js: js.update_stream(name=streams.events, subjects=[">"]))
-    assert (await admin.get_msg(streams.ingest, seq=ack.seq)).data
-    assert {s.config.name for s in await admin.streams_info()} >= set(streams.all())
+    assert (await admin.get_msg(ack.stream, seq=ack.seq)).data
+    every_stream = set(streams.all(PUBLISHERS))
+    assert {s.config.name for s in await admin.streams_info()} >= every_stream
 
 
 async def test_a_service_cannot_take_another_services_messages(
@@ -224,19 +226,24 @@ async def test_a_publishing_system_publishes_only_its_own_ingest_subjects(
     streams = Streams(region)
     hr = await as_identity("hr-directory")
     portal = await as_identity("portal")
-    before = (await nc.jetstream().stream_info(streams.ingest)).state.messages
+    ingest = [streams.ingest_of(system) for system in PUBLISHERS]
+    before = [(await nc.jetstream().stream_info(s)).state.messages for s in ingest]
     question = _body("guild.ingest.content.question_asked.v1", {}, source="/portal")
-    hire = _body("guild.ingest.hr.person_hired.v1", {}, source="/hr")
+    hire = _body("guild.ingest.hr.person_hired.v1", {}, source="/hr-directory")
     await hr.refused(
-        lambda: hr.nc.jetstream().publish(f"ingest.{region}.content.question_asked.v1", question)
+        lambda: hr.nc.jetstream().publish(
+            f"ingest.{region}.portal.content.question_asked.v1", question
+        )
     )
     await portal.refused(
-        lambda: portal.nc.jetstream().publish(f"ingest.{region}.hr.person_hired.v1", hire)
+        lambda: portal.nc.jetstream().publish(
+            f"ingest.{region}.hr-directory.hr.person_hired.v1", hire
+        )
     )
     await portal.refused(
         lambda: portal.nc.jetstream().publish(f"evt.{region}.pub.content.question_posted.v1", b"{}")
     )
-    assert (await nc.jetstream().stream_info(streams.ingest)).state.messages == before
-    ack = await hr.nc.jetstream().publish(f"ingest.{region}.hr.person_hired.v1", hire)
-    assert ack.stream == streams.ingest
-    assert json.loads((await nc.jetstream().get_msg(streams.ingest, seq=ack.seq)).data)
+    assert [(await nc.jetstream().stream_info(s)).state.messages for s in ingest] == before
+    ack = await hr.nc.jetstream().publish(f"ingest.{region}.hr-directory.hr.person_hired.v1", hire)
+    assert ack.stream == streams.ingest_of("hr-directory")
+    assert json.loads((await nc.jetstream().get_msg(ack.stream, seq=ack.seq)).data)

@@ -12,7 +12,7 @@ async def test_a_binary_mode_hire_is_registered_like_a_structured_one(services, 
     data = hire_data("bin-1", "Zoë Ångström", "eu", "Europe/Stockholm", {"rust": "advanced"})
     await publish_raw(
         nc,
-        f"ingest.{region}.hr.person_hired.v1",
+        f"ingest.{region}.hr-directory.hr.person_hired.v1",
         json.dumps(data).encode(),
         headers={
             "ce-specversion": "1.0",

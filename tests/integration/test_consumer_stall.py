@@ -26,7 +26,8 @@ async def test_a_consumer_that_stopped_fetching_makes_the_service_not_ready(nc, 
         hr = next(
             s
             for s in app.broker.subscribers
-            if getattr(getattr(s, "config", None), "durable_name", None) == "membership-hr"
+            if getattr(getattr(s, "config", None), "durable_name", None)
+            == "membership-ingest-hr-directory"
         )
         for task in hr.tasks:
             task.cancel()  # the pull loop ends; FastStream does not restart a cancelled one
@@ -40,4 +41,4 @@ async def test_a_consumer_that_stopped_fetching_makes_the_service_not_ready(nc, 
             return answer if not answer["ready"] else None
 
         answer = await eventually(not_ready, what="membership not ready")
-        assert answer["stalled"] == ["membership-hr"]
+        assert answer["stalled"] == ["membership-ingest-hr-directory"]

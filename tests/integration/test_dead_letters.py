@@ -47,7 +47,7 @@ def hire(person_id: str) -> dict:
 async def test_bad_messages_are_dead_lettered_with_reasons_and_good_ones_processed(
     nc, nats_url, region
 ):
-    subject = f"ingest.{region}.hr.person_hired.v1"
+    subject = f"ingest.{region}.hr-directory.hr.person_hired.v1"
     bad_schema = cloudevent(
         "guild.ingest.hr.person_hired.v1",
         {**hire("p-bad"), "timezone": "Mars/Olympus", "email": "nope"},
@@ -60,7 +60,7 @@ async def test_bad_messages_are_dead_lettered_with_reasons_and_good_ones_process
         await publish_raw(nc, subject, b"this is not json", headers={"Nats-Msg-Id": "not-json"})
         await publish_raw(nc, subject, b'{"hello": "world"}', headers={"Nats-Msg-Id": "no-ce"})
         await publish_event(nc, subject, bad_schema)
-        await publish_event(nc, f"ingest.{region}.hr.person_promoted.v1", unknown)
+        await publish_event(nc, f"ingest.{region}.hr-directory.hr.person_promoted.v1", unknown)
         await publish_event(nc, subject, cloudevent("guild.ingest.hr.person_hired.v1", hire("p-2")))
 
         async def four_letters():
@@ -87,6 +87,6 @@ async def test_bad_messages_are_dead_lettered_with_reasons_and_good_ones_process
         "unknown event type 'guild.ingest.hr.person_promoted.v1'" in letters["unknown-type"].reason
     )
     for letter in letters.values():
-        assert letter.consumer == "membership-hr"
+        assert letter.consumer == "membership-ingest-hr-directory"
         assert letter.deliveries == 1  # poison is not retried
     assert json.loads(letters["bad-schema"].body)["id"] == "bad-schema"

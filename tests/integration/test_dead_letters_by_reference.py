@@ -36,9 +36,9 @@ async def test_a_message_near_max_payload_is_dead_lettered_and_the_consumer_keep
     assert len(body) > 1_040_000
     app = build_app(settings_for(MembershipSettings, region, nats_url))
     async with running(app):
-        await publish_raw(nc, f"ingest.{region}.hr.person_hired.v1", body,
+        await publish_raw(nc, f"ingest.{region}.hr-directory.hr.person_hired.v1", body,
                           headers={"Nats-Msg-Id": "huge-1"})  # fmt: skip
-        await publish_event(nc, f"ingest.{region}.hr.person_hired.v1",
+        await publish_event(nc, f"ingest.{region}.hr-directory.hr.person_hired.v1",
                             cloudevent(HIRED, hire("p-after")))  # fmt: skip
         (letter,) = await eventually(lambda: dead_letters(nc, region), what="the dead letter")
         await eventually(lambda: registered(nc, region, "p-after"), what="the next hire")
@@ -65,12 +65,12 @@ async def test_an_original_its_stream_keeps_longer_than_the_letter_is_kept_by_re
     settings = settings_for(MembershipSettings, region, nats_url, event_retention_days=365)
     app = build_app(settings)
     async with running(app):
-        await publish_raw(nc, f"ingest.{region}.hr.person_hired.v1", b"not json",
+        await publish_raw(nc, f"ingest.{region}.hr-directory.hr.person_hired.v1", b"not json",
                           headers={"Nats-Msg-Id": "bad-1"})  # fmt: skip
         (letter,) = await eventually(lambda: dead_letters(nc, region), what="the dead letter")
     assert letter.original is not None
     assert (letter.original.stream, letter.original.sequence) == (
-        Streams(region).ingest,
+        Streams(region).ingest_of("hr-directory"),
         letter.stream_sequence,
     )
     originals = await nc.jetstream().stream_info(Streams(region).dead_letter_originals)
@@ -90,6 +90,6 @@ async def test_a_publish_too_large_for_the_server_is_refused_and_the_connection_
                                     stream=Streams(region).dead_letters, msg_id="too-big",
                                     headers=headers)  # fmt: skip
         assert app.connected
-        await publish_event(nc, f"ingest.{region}.hr.person_hired.v1",
+        await publish_event(nc, f"ingest.{region}.hr-directory.hr.person_hired.v1",
                             cloudevent(HIRED, hire("p-still")))  # fmt: skip
         await eventually(lambda: registered(nc, region, "p-still"), what="the hire")

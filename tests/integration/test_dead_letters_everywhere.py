@@ -39,7 +39,7 @@ async def test_every_consumer_dead_letters_garbage_and_keeps_working(services, w
         for spec in app.topology.consumers
         if not spec.durable.endswith("unsettled")
     ]
-    assert len(consumers) == 12
+    assert len(consumers) == 14  # content reads three publishers' streams
     for spec in consumers:
         for n, subject in enumerate(spec.filter_subjects):
             await publish_raw(
@@ -71,7 +71,7 @@ async def test_a_transient_failure_is_retried_then_dead_lettered_with_the_last_e
     await world.ask({**QUESTION, "community_id": "never-created", "question_ref": "lost"})
 
     async def letter():
-        return [d for d in await dead_letters(nc, region) if d.consumer == "content-ingest"]
+        return [d for d in await dead_letters(nc, region) if d.consumer == "content-ingest-portal"]
 
     (found,) = await eventually(letter, what="dead letter after retries")
     assert found.deliveries == 6
@@ -131,7 +131,7 @@ async def test_a_message_no_handler_ever_settles_is_dead_lettered(nats_url, nc, 
     )
     async with running(*(hanging_replica(settings) for _ in range(3))):
         event = cloudevent(QuestionAskedV1.TYPE, QUESTION, event_id="stuck")
-        await publish_event(nc, f"ingest.{region}.content.question_asked.v1", event)
+        await publish_event(nc, f"ingest.{region}.portal.content.question_asked.v1", event)
 
         async def letter():
             return await dead_letters(nc, region)

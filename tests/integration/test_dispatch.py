@@ -45,18 +45,20 @@ async def test_a_reaction_runs_in_the_publishers_trace(nc, nats_url, region) -> 
     async with running(app):
         await publish_raw(
             nc,
-            f"ingest.{region}.content.question_asked.v1",
+            f"ingest.{region}.portal.content.question_asked.v1",
             json.dumps(event).encode(),
             headers={"Nats-Msg-Id": event["id"], "traceparent": TRACEPARENT},
         )
 
         async def settled() -> bool:
-            info = await nc.jetstream().consumer_info(Streams(region).ingest, "content-traced")
+            info = await nc.jetstream().consumer_info(
+                Streams(region).ingest_of("portal"), "content-traced"
+            )
             return info.num_ack_pending == 0 and info.num_pending == 0 and bool(seen)
 
         await eventually(settled, what="the question handled and acked")
     assert seen == [(TRACE_ID, QUESTION["title"])]
-    info = await nc.jetstream().consumer_info(Streams(region).ingest, "content-traced")
+    info = await nc.jetstream().consumer_info(Streams(region).ingest_of("portal"), "content-traced")
     assert info.num_redelivered == 0
 
 

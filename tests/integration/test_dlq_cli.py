@@ -19,6 +19,7 @@ from tests.helpers import cloudevent, dead_letters, eventually, running, setting
 from tests.slice import World, hire_data
 
 CHANGED = "guild.ingest.hr.person_changed.v1"
+HR_CONSUMER = "membership-ingest-hr-directory"
 
 
 async def guild(nats_url: str, region: str, *args: str) -> Result:
@@ -42,8 +43,8 @@ async def test_a_replay_after_the_cause_is_fixed_reads_the_original_and_marks_th
     change = {"person_id": "ana", "region": "us"}
     padding = "p" * (nc.max_payload - 2_000)  # an extension attribute: the letter is an excerpt
     async with running(build_app(settings_for(MembershipSettings, region, nats_url))):
-        event = {**cloudevent(CHANGED, change, source="/hr"), "padding": padding}
-        await nc.jetstream().publish(f"ingest.{region}.hr.person_changed.v1",
+        event = {**cloudevent(CHANGED, change, source="/hr-directory"), "padding": padding}
+        await nc.jetstream().publish(f"ingest.{region}.hr-directory.hr.person_changed.v1",
                                      json.dumps(event).encode(),
                                      headers={"Nats-Msg-Id": event["id"]})  # fmt: skip
         (letter,) = await eventually(lambda: dead_letters(nc, region), what="the change given up")
@@ -52,7 +53,7 @@ async def test_a_replay_after_the_cause_is_fixed_reads_the_original_and_marks_th
 
         await world.hire(hire_data("ana", "Ana", "eu", "Europe/Lisbon", {}))
         (ana,) = await world.wait_for_members("ana")
-        replayed = await guild(nats_url, region, "replay", "--consumer", "membership-hr")
+        replayed = await guild(nats_url, region, "replay", "--consumer", HR_CONSUMER)
         assert replayed.exit_code == 0, replayed.output
         assert "1 dead letter(s) replayed" in replayed.output
         await eventually(lambda: _is(region_of(world, ana), "us"), what="the change applied")
@@ -87,8 +88,10 @@ async def test_dlq_mistakes_are_one_line_errors_not_tracebacks(nc, nats_url, reg
 async def test_a_replay_publishes_on_the_full_subject_not_the_letters_clipped_one(
     nc, nats_url, region
 ):
-    subject = f"ingest.{region}.hr.{'k' * 600}.v1"  # longer than a letter's 512 characters
-    event = cloudevent("guild.ingest.hr.unknown.v1", {"person_id": "ana"}, source="/hr")
+    subject = (
+        f"ingest.{region}.hr-directory.hr.{'k' * 600}.v1"  # longer than a letter's 512 characters
+    )
+    event = cloudevent("guild.ingest.hr.unknown.v1", {"person_id": "ana"}, source="/hr-directory")
     async with running(build_app(settings_for(MembershipSettings, region, nats_url))):
         await nc.jetstream().publish(subject, json.dumps(event).encode(),
                                      headers={"Nats-Msg-Id": event["id"]})  # fmt: skip
@@ -103,10 +106,11 @@ async def test_a_replay_publishes_on_the_full_subject_not_the_letters_clipped_on
 
 async def test_every_letter_is_read_however_many_there_are(nc, nats_url, region):
     js = nc.jetstream()
-    subject = dead_letter_subject(region, Service.MEMBERSHIP, "membership-hr")
-    original = StoredOriginal(f"ingest.{region}.hr.x.v1", {}, b"{}")
+    subject = dead_letter_subject(region, Service.MEMBERSHIP, HR_CONSUMER)
+    original = StoredOriginal(f"ingest.{region}.hr-directory.hr.x.v1", {}, b"{}")
     letter = bounded_letter(original, service="membership",
-                            consumer="membership-hr", stream="INGEST", sequence=1, deliveries=1,
+                            consumer=HR_CONSUMER, stream="INGEST_HR_DIRECTORY_EU",
+                            sequence=1, deliveries=1,
                             reason="why", error_type="PoisonMessage", kept=None)  # fmt: skip
     body = letter.model_dump_json().encode()
     count = 10_050

@@ -33,11 +33,12 @@ def stored_subjects(region: str) -> dict[str, tuple[str, str]]:
     """subject -> (the consumer that must dead-letter what arrives on it, the event type)."""
     r = region
     return {
-        f"ingest.{r}.hr.person_hired.v1": ("membership-hr", "guild.ingest.hr.person_hired.v1"),
+        f"ingest.{r}.hr-directory.hr.person_hired.v1":
+            ("membership-ingest-hr-directory", "guild.ingest.hr.person_hired.v1"),
         f"evt.{r}.pub.content.skill_suggested.v1":
             ("membership-suggestions", "guild.content.skill_suggested.v1"),
-        f"ingest.{r}.content.question_asked.v1":
-            ("content-ingest", "guild.ingest.content.question_asked.v1"),
+        f"ingest.{r}.portal.content.question_asked.v1":
+            ("content-ingest-portal", "guild.ingest.content.question_asked.v1"),
         f"evt.{r}.pub.membership.community_created.v1":
             ("content-membership", "guild.membership.community_created.v1"),
         f"evt.{r}.pub.matching.mentoring_proposed.v1":
@@ -158,7 +159,8 @@ async def test_a_hostile_body_on_an_advisory_subject_is_dead_lettered_with_a_rea
     from services.membership.settings import MembershipSettings
     from tests.helpers import running, settings_for
 
-    advisory = f"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.INGEST_{region.upper()}.membership-hr"
+    stream, consumer = Streams(region).ingest_of("hr-directory"), "membership-ingest-hr-directory"
+    advisory = f"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{stream}.{consumer}"
     async with running(build_app(settings_for(MembershipSettings, region, nats_url))):
         await nc.jetstream().publish(
             advisory, DEEPLY_NESTED, headers={"Nats-Msg-Id": "deep-advisory"}

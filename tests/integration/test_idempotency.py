@@ -40,7 +40,7 @@ async def test_an_event_published_twice_gives_one_member_and_one_alert_each(
     await eventually(lambda: world.inbox_items(fac, "member_joined"), what="facilitator alert")
     await settled(nc, region)  # a duplicate, if there were one, would have arrived by now
 
-    ingest = Streams(region).ingest
+    ingest = Streams(region).ingest_of("hr-directory")
     stored_hires = [
         e
         for e in await events_of_type(nc, ingest, "guild.ingest.hr.person_hired.v1")

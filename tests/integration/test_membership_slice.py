@@ -34,7 +34,7 @@ async def test_a_hire_becomes_a_member_who_can_join_a_community(nc, nats_url, re
     async with running(app):
         await publish_event(
             nc,
-            f"ingest.{region}.hr.person_hired.v1",
+            f"ingest.{region}.hr-directory.hr.person_hired.v1",
             cloudevent("guild.ingest.hr.person_hired.v1", HIRE),
         )
 

@@ -35,7 +35,7 @@ async def test_an_invalid_outgoing_event_is_guilds_bug_retried_then_dead_lettere
             settings, "builder", {QuestionAskedV1: when_question_asked_build_nonsense}
         )
         async with running(app):
-            await publish_event(nc, f"ingest.{region}.content.question_asked.v1", event)
+            await publish_event(nc, f"ingest.{region}.portal.content.question_asked.v1", event)
             (letter,) = await eventually(lambda: dead_letters(nc, region), what="dead letter")
     assert letter.deliveries == 3  # retried, not poison
     assert letter.reason.startswith("failed on all 3 deliveries; last error: Guild's bug")

@@ -9,6 +9,7 @@ from services.matching.bootstrap import build_app as build_matching
 from services.matching.settings import MatchingSettings
 from shared.messaging.provisioning import ProvisioningError, apply
 from shared.naming import Streams
+from shared.publishers import PUBLISHERS
 from tests import access
 from tests.helpers import running, settings_for
 
@@ -17,9 +18,9 @@ async def test_applying_the_same_topology_twice_changes_nothing(nc, nats_url, re
     app = build_matching(settings_for(MatchingSettings, region, nats_url))
     js = nc.jetstream()
     await apply(js, app.topology)
-    before = {s: (await js.stream_info(s)).config for s in Streams(region).all()}
+    before = {s: (await js.stream_info(s)).config for s in Streams(region).all(PUBLISHERS)}
     await apply(js, app.topology)
-    after = {s: (await js.stream_info(s)).config for s in Streams(region).all()}
+    after = {s: (await js.stream_info(s)).config for s in Streams(region).all(PUBLISHERS)}
     assert before == after
     consumer = await js.consumer_info(Streams(region).events, "matching-content")
     assert consumer.config.max_deliver == 6

@@ -27,12 +27,12 @@ LONG = 30.0
 @pytest.fixture
 async def subject(nc, region: str) -> str:
     await apply(nc.jetstream(), Topology(streams=region_streams(region)))
-    return f"ingest.{region}.hr.person_hired.v1"
+    return f"ingest.{region}.hr-directory.hr.person_hired.v1"
 
 
 async def test_a_stored_message_gets_its_puback(nc, region: str, subject: str) -> None:
     ack = await pubacks(nc).publish(subject, b"{}", headers={"Nats-Msg-Id": "a"}, timeout=LONG)
-    assert ack.stream == Streams(region).ingest
+    assert ack.stream == Streams(region).ingest_of("hr-directory")
     again = await pubacks(nc).publish(subject, b"{}", headers={"Nats-Msg-Id": "a"}, timeout=LONG)
     assert again.duplicate
     assert again.seq == ack.seq

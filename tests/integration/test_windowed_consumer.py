@@ -67,11 +67,13 @@ def replica(settings: GuildSettings, handlers: Handlers, purpose: str = "window"
 async def ask(nc: Client, region: str, *event_ids: str) -> None:
     for event_id in event_ids:
         event = cloudevent(QuestionAskedV1.TYPE, QUESTION, event_id=event_id)
-        await publish_event(nc, f"ingest.{region}.content.question_asked.v1", event)
+        await publish_event(nc, f"ingest.{region}.portal.content.question_asked.v1", event)
 
 
 async def consumer(nc: Client, region: str, purpose: str = "window") -> ConsumerInfo:
-    return await nc.jetstream().consumer_info(Streams(region).ingest, f"content-{purpose}")
+    return await nc.jetstream().consumer_info(
+        Streams(region).ingest_of("portal"), f"content-{purpose}"
+    )
 
 
 async def test_a_blocked_message_does_not_hold_up_the_others(nc, nats_url, region):

@@ -20,6 +20,7 @@ from shared.credentials import (
     read_creds_jwt,
 )
 from shared.naming import Streams
+from shared.publishers import PUBLISHERS
 
 
 def _content() -> access.Grants:
@@ -76,8 +77,8 @@ def test_a_filtered_scan_creates_consumers_only_with_its_filter() -> None:
 
 
 def test_a_publisher_may_publish_only_its_ingest_subjects() -> None:
-    hr = access.publisher("hr-directory", "eu", access.PUBLISHERS["hr-directory"])
-    assert "ingest.eu.hr.person_hired.v1" in hr.publish
+    hr = access.publisher("hr-directory", "eu", PUBLISHERS["hr-directory"])
+    assert "ingest.eu.hr-directory.hr.person_hired.v1" in hr.publish
     assert not any(s.startswith(("ingest.eu.content", "evt.", "cmd.")) for s in hr.publish)
     assert hr.subscribe == ("_INBOX_hr_directory_eu.>",)
 

@@ -17,7 +17,7 @@ PARENT_SPAN = "00f067aa0ba902b7"
 
 
 def message(headers: dict[str, str] | None) -> Msg:
-    return Msg(_client=None, subject="ingest.eu.content.question_asked.v1", headers=headers)  # type: ignore[arg-type]
+    return Msg(_client=None, subject="ingest.eu.portal.content.question_asked.v1", headers=headers)  # type: ignore[arg-type]
 
 
 def traceparent(sampled: bool) -> dict[str, str]:

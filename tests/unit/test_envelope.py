@@ -11,7 +11,7 @@ from shared.envelope import MalformedEvent, identify, read_cloudevent
 EVENT = {
     "specversion": "1.0",
     "id": "e-1",
-    "source": "/hr",
+    "source": "/hr-directory",
     "type": "guild.ingest.hr.person_hired.v1",
     "data": {"person_id": "p1"},
 }
@@ -25,7 +25,7 @@ def test_binary_mode_is_read_from_ce_headers_whatever_their_case():
     headers = {
         "CE-SpecVersion": "1.0",
         "ce-id": "e-1",
-        "Ce-Source": "/hr",
+        "Ce-Source": "/hr-directory",
         "ce-type": "guild.ingest.hr.person_hired.v1",
         "Content-Type": "application/json",
     }

@@ -26,6 +26,8 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from nats.js import JetStreamContext
+
 from services.membership.domain.model import (
     DEPARTED,
     ErasureReport,
@@ -53,7 +55,10 @@ from shared.naming import (
     bucket_name,
     consumer_name,
     dead_letter_original_subject,
+    ingest_filter,
+    ingest_purpose,
 )
+from shared.publishers import HR, sending
 from shared.storage import erase_dead_letters, erase_messages
 
 log = logging.getLogger("guild.membership.hr")
@@ -220,19 +225,17 @@ async def when_erasure_requested_erase_member(
     js = deps.store.members.js
     if member_id is not None:
         await _erase_member(member_id, report, deps)
-    streams, hr_events = Streams(deps.region), f"ingest.{deps.region}.hr.>"
-    report.hr_events = await erase_messages(js, streams.ingest, hr_events, about_person(person_id))
-    handled = await js.consumer_info(streams.ingest, consumer_name(Service.MEMBERSHIP, "hr"))
-    report.hr_events += await erase_messages(  # naming them as someone's manager or successor
-        js, streams.ingest, hr_events, naming(person_id), up_to=handled.ack_floor.stream_seq
-    )
+    streams = Streams(deps.region)
+    for publisher in sending(HR):
+        report.hr_events += await _erase_hr_events(js, deps.region, publisher, person_id)
     report.dead_letters += await erase_messages(
         js, streams.dead_letters, f"dlq.{deps.region}.membership.>", about_person(person_id)
     )
-    copies = dead_letter_original_subject(deps.region, streams.ingest)
-    report.dead_letters += await erase_messages(
-        js, streams.dead_letter_originals, copies, about_person(person_id)
-    )
+    for publisher in sending(HR):
+        copies = dead_letter_original_subject(deps.region, streams.ingest_of(publisher))
+        report.dead_letters += await erase_messages(
+            js, streams.dead_letter_originals, copies, about_person(person_id)
+        )
     if member_id is not None:
         await deps.events.publish(
             public.member_erased(member_id, deps.region, deps.clock(), event.data.request_ref),
@@ -242,6 +245,21 @@ async def when_erasure_requested_erase_member(
         )
         await deps.store.people.forget(person_id)
     log.info("member erased", extra={"request_ref": event.data.request_ref, **report.__dict__})
+
+
+async def _erase_hr_events(
+    js: JetStreamContext, region: str, publisher: str, person_id: str
+) -> int:
+    """``publisher``'s HR events about the person, and those naming them as someone's manager
+    or successor that membership has handled."""
+    stream, events = Streams(region).ingest_of(publisher), ingest_filter(region, publisher, HR)
+    erased = await erase_messages(js, stream, events, about_person(person_id))
+    handled = await js.consumer_info(
+        stream, consumer_name(Service.MEMBERSHIP, ingest_purpose(publisher))
+    )
+    return erased + await erase_messages(
+        js, stream, events, naming(person_id), up_to=handled.ack_floor.stream_seq
+    )
 
 
 async def _erase_member(member_id: str, report: ErasureReport, deps: Deps) -> None:

@@ -142,7 +142,7 @@ async def test_after_erasure_nothing_of_the_region_holds_the_personal_data(
             {"person_id": PERSON, "request_ref": "PRIV-2026-17"},
             event_id=None,
             msg_id=True,
-            source="/privacy-office",
+            source="/hr-directory/privacy-office",
         )
 
         async def erased():
@@ -216,17 +216,17 @@ async def use_guild_as(world: World, nc, region: str) -> None:
         {"person_id": PERSON, "display_name": NAME, "team": "Platform"},
         event_id=None,
         msg_id=True,
-        source="/hr",
+        source="/hr-directory",
     )
     # an HR event membership cannot read: dead-lettered, with the name in it
     await publish_raw(
         nc,
-        f"ingest.{region}.hr.person_changed.v1",
+        f"ingest.{region}.hr-directory.hr.person_changed.v1",
         json.dumps(
             {
                 "specversion": "1.0",
                 "id": "broken",
-                "source": "/hr",
+                "source": "/hr-directory",
                 "type": "guild.ingest.hr.person_changed.v1",
                 "data": {"person_id": PERSON, "display_name": NAME, "email": "not-an-email"},
             }

@@ -17,9 +17,9 @@ async def test_an_explicit_null_in_an_hr_change_leaves_the_field_unchanged(nc, n
         await world.hire(hire_data("ana", "Ana", "eu", "Europe/Lisbon", {"go": "expert"}))
         (ana,) = await world.wait_for_members("ana")
         await world.publish(CHANGED, {"person_id": "ana", "timezone": None, "title": None},
-                            event_id="nulls", msg_id=True, source="/hr")  # fmt: skip
+                            event_id="nulls", msg_id=True, source="/hr-directory")  # fmt: skip
         await world.publish(CHANGED, {"person_id": "ana", "region": "us"},
-                            event_id="moved", msg_id=True, source="/hr")  # fmt: skip
+                            event_id="moved", msg_id=True, source="/hr-directory")  # fmt: skip
 
         async def moved() -> dict | None:
             reply = await world.reply(

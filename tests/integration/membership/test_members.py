@@ -150,7 +150,7 @@ async def test_hr_changes_update_the_member_and_the_manager_chains_below(
         {"person_id": "lead", "manager_id": "ceo", "region": "us", "timezone": "America/Chicago"},
         event_id=None,
         msg_id=True,
-        source="/hr",
+        source="/hr-directory",
     )
 
     async def chain_of_dev():
@@ -177,7 +177,7 @@ async def test_a_departure_hands_facilitation_on_and_flags_communities_left_with
         {"person_id": "fac", "departed_on": "2026-11-30", "successor_id": "ana"},
         event_id=None,
         msg_id=True,
-        source="/hr",
+        source="/hr-directory",
     )
 
     async def departed():

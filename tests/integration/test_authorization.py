@@ -32,7 +32,7 @@ from shared import access
 from shared.credentials import connection_options
 from shared.messaging.provisioning import apply
 from shared.naming import Streams
-from shared.publishers import PUBLISHERS
+from shared.publishers import ACTS_FOR_MEMBERS, PUBLISHERS
 from tests import access as test_access
 from tests.helpers import cloudevent
 
@@ -247,3 +247,29 @@ async def test_a_publishing_system_publishes_only_its_own_ingest_subjects(
     ack = await hr.nc.jetstream().publish(f"ingest.{region}.hr-directory.hr.person_hired.v1", hire)
     assert ack.stream == streams.ingest_of("hr-directory")
     assert json.loads((await nc.jetstream().get_msg(ack.stream, seq=ack.seq)).data)
+
+
+async def test_only_a_system_permitted_to_act_for_members_sends_their_requests(
+    as_identity: Any, region: str
+) -> None:
+    """A command acting for another member, or a query reading a private community as a
+    viewer it names itself, from any identity but the portal (which signs members in and
+    speaks for them) and the operator: refused by the server, so no service ever sees it."""
+    join = json.dumps({"community_id": "k8s", "member_id": "m-victim"}).encode()
+    peek = json.dumps({"viewer_id": "m-insider", "community_id": "private-board"}).encode()
+    acting = f"cmd.{region}.membership.join_community"
+    reading = f"qry.{region}.content.community_posts"
+    refused = [name for name in PUBLISHERS if name not in ACTS_FOR_MEMBERS]
+    for identity in (*refused, "membership", "content", "matching", "notifications"):
+        intruder = await as_identity(identity)
+        for subject, body in ((acting, join), (reading, peek)):
+            await intruder.refused(
+                lambda nc=intruder.nc, s=subject, b=body: nc.request(s, b, timeout=REFUSAL_WAIT)
+            )
+    for identity in (*ACTS_FOR_MEMBERS, "operator"):
+        permitted = await as_identity(identity)
+        for subject, body in ((acting, join), (reading, peek)):
+            await permitted.nc.publish(subject, body)
+        await permitted.nc.flush()
+        await asyncio.sleep(REFUSAL_WAIT / 2)
+        assert not [e for e in permitted.errors if "permissions violation" in e.lower()]

@@ -52,6 +52,7 @@ from guild_cli.provisioning import provision_region
 from shared.credentials import connection_options
 from shared.naming import Streams
 from shared.publishers import PUBLISHERS
+from shared.sealing import KEYS_FILE_VARIABLE, keyring_file
 
 SERVICES = ("membership", "content", "matching", "notifications")
 T = TypeVar("T")
@@ -83,7 +84,8 @@ class GuildProcesses:
     def __init__(self, folder: Path, region: str, *, env: dict[str, str] | None = None) -> None:
         self.folder = folder
         self.region = region
-        self.env = {**os.environ, **BENCH_SETTINGS, **(env or {})}
+        sealing = {KEYS_FILE_VARIABLE: str(keyring_file(folder / "sealing.keys"))}
+        self.env = {**os.environ, **BENCH_SETTINGS, **sealing, **(env or {})}
         self.identities = Identities(folder / "identities")
         self.server = EmbeddedNats(
             folder / "nats", die_with_parent=True, authority=self.identities.authority

@@ -55,6 +55,7 @@ from services.membership.topology import topology as membership_topology
 from shared.credentials import connection_options, credentials_from_environment
 from shared.messaging.provisioning import apply
 from shared.naming import Service, query_subject
+from shared.sealing import KEYS_FILE_VARIABLE, keyring_file
 
 REGION = "bench"
 REGIONS = ("eu", "us", "apac", "latam")
@@ -499,9 +500,12 @@ def percentile(samples: list[float], q: int) -> float:
 async def run(args: argparse.Namespace, url: str, work: Path) -> None:
     nc = await nats.connect(url, **connection_options(credentials_from_environment()))
     js = nc.jetstream(publish_async_max_pending=8000)
-    await apply(js, membership_topology(MembershipSettings(region=REGION)))
+    membership = MembershipSettings(region=REGION)
+    await apply(js, membership_topology(membership))
     await apply(js, content_topology(ContentSettings(region=REGION)))
-    stores = Stores(MembershipStore.for_region(REGION), ContentStore.for_region(REGION))
+    stores = Stores(
+        MembershipStore.for_region(REGION, membership.keyring()), ContentStore.for_region(REGION)
+    )
     company = Company(random.Random(args.seed), datetime.now(UTC))
     loader = BucketLoader(js)
     began = time.perf_counter()
@@ -557,6 +561,7 @@ def report(what: str, started: Started) -> None:
 
 async def main(args: argparse.Namespace) -> None:
     work = Path(tempfile.mkdtemp(prefix="guild-restart-bench-"))
+    os.environ.setdefault(KEYS_FILE_VARIABLE, str(keyring_file(work / "sealing.keys")))
     url = os.environ.get("NATS_URL")
     server = None if url else EmbeddedNats(work / "nats").start()
     try:

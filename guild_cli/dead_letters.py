@@ -1,10 +1,10 @@
 """The CLI's view of the dead-letter stream: letters with their replay marks, and replays.
 
-A dead letter keeps its original by reference (see ``shared.messaging.consumer.DeadLetter``):
-replay reads the original, byte for byte, from the stream that holds it and publishes it again
-on its subject, in full (the stored message's own, or, for a copy, the letter's, which keeps
-any subject whole). Each replay is recorded beside the letters as a mark on ``dlq.<r>.replayed``,
-so that a later listing shows which letters were replayed, and when.
+A dead letter keeps its original by reference (see ``shared.messaging.consumer.DeadLetter``).
+A replay asks the service that gave up to run that original again itself, byte for byte
+(``shared.messaging.replay``): the CLI publishes no event. The service records each replay
+beside the letters as a mark on ``dlq.<r>.replayed``, so that a later listing shows which
+letters were replayed, and when.
 """
 
 from __future__ import annotations
@@ -12,33 +12,15 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from nats.js.errors import NotFoundError
-from pydantic import BaseModel, Field
 
 from guild_cli.client import GuildClient, GuildError
-from shared.messaging.consumer import DeadLetter, StoredOriginal
-from shared.naming import (
-    Streams,
-    dead_letters_filter,
-    replay_mark_subject,
-    without_nats_headers,
-)
-
-COPY_HEADERS = "guild-original-"
-"""Headers that describe a copy (the original's ``Nats-*`` ones acted on its publish: neither
-is replayed)."""
-
-
-class ReplayMark(BaseModel):
-    """A dead letter was replayed: when, and where the replayed message was stored."""
-
-    letter_sequence: int = Field(description="The dead letter's sequence in DLQ_<R>.")
-    replayed_at: datetime = Field(description="When.")
-    stream: str = Field(description="The stream the replayed message went to.")
-    sequence: int = Field(description="Its sequence there.")
+from shared.messaging.consumer import DeadLetter
+from shared.messaging.replay import ReplayMark
+from shared.naming import Service, Streams, dead_letters_filter, replay_mark_subject
 
 
 @dataclass
@@ -110,58 +92,24 @@ async def read_letters(client: GuildClient) -> list[Letter]:
 
 async def replay(
     client: GuildClient, chosen: Sequence[Letter], advance: Callable[[], None]
-) -> list[ReplayMark]:
-    """Publish each chosen letter's original again on its subject, and mark it replayed."""
-    done = []
+) -> list[ReplayMark | GuildError]:
+    """Ask the service that gave up on each chosen letter to run its original again; for
+    each, the mark of the replay or why it failed (the others still run)."""
+    done: list[ReplayMark | GuildError] = []
     for letter in chosen:
-        done.append(await _replay_one(client, letter))
+        try:
+            service = Service(letter.letter.service)
+            marked = await client.command(
+                service, "replay_dead_letter", {"sequence": letter.sequence}, timeout=60
+            )
+            done.append(ReplayMark.model_validate(marked))
+        except ValueError:
+            done.append(GuildError(f"dead letter {letter.sequence}: no service "
+                                   f"{letter.letter.service!r} to replay it"))  # fmt: skip
+        except GuildError as error:
+            done.append(error)
         advance()
     return done
-
-
-async def _replay_one(client: GuildClient, letter: Letter) -> ReplayMark:
-    original = await _original(client, letter)
-    headers = {k: v for k, v in without_nats_headers(original.headers).items()
-               if not k.lower().startswith(COPY_HEADERS)}  # fmt: skip
-    msg_id = f"replay:{letter.sequence}:{len(letter.replays) + 1}"
-    try:
-        ack = await client.nc.jetstream().publish(
-            original.subject, original.data, headers={**headers, "Nats-Msg-Id": msg_id}
-        )
-    except Exception as error:
-        raise GuildError(
-            f"dead letter {letter.sequence}: publishing on {original.subject} failed: {error!r}"
-        ) from None
-    mark = ReplayMark(
-        letter_sequence=letter.sequence,
-        replayed_at=datetime.now(UTC),
-        stream=ack.stream,
-        sequence=ack.seq,
-    )
-    await client.nc.jetstream().publish(
-        replay_mark_subject(client.region),
-        mark.model_dump_json().encode(),
-        headers={"Nats-Msg-Id": f"replayed:{msg_id}", "content-type": "application/json"},
-    )
-    return mark
-
-
-async def _original(client: GuildClient, letter: Letter) -> StoredOriginal:
-    """The original message, byte for byte, from where the letter says it is kept."""
-    kept, dead = letter.letter.original, letter.letter
-    if kept is None:
-        if dead.body_truncated or not dead.subject:
-            raise GuildError(f"dead letter {letter.sequence}: its original is no longer kept")
-        return StoredOriginal(dead.subject, dead.headers, dead.original_body())  # an old letter
-    try:
-        stored = await client.nc.jetstream().get_msg(kept.stream, kept.sequence)
-    except NotFoundError:
-        raise GuildError(
-            f"dead letter {letter.sequence}: its original ({kept.stream} #{kept.sequence}) "
-            "is no longer stored"
-        ) from None
-    subject = dead.subject if kept.copied else stored.subject or dead.subject
-    return StoredOriginal(subject, dict(stored.headers or {}), stored.data or b"")
 
 
 def letters_json(letters: Sequence[Letter]) -> str:

@@ -23,7 +23,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from guild_cli.client import GuildClient, GuildError
-from guild_cli.dead_letters import Letter, ReplayMark, Selection, letters_json, read_letters, replay
+from guild_cli.dead_letters import Letter, Selection, letters_json, read_letters, replay
 from guild_cli.demo import member_of, run_once, seed
 from guild_cli.demo_deliveries import DemoDeliveries
 from guild_cli.identities import Identities
@@ -48,8 +48,10 @@ from shared.credentials import (
     read_creds_jwt,
     write_private,
 )
+from shared.messaging.replay import ReplayMark
 from shared.naming import Service, Streams, check_region
 from shared.publishers import PUBLISHERS
+from shared.sealing import SealingError, add_key, drop_key, keyring_file
 
 app = typer.Typer(
     help="Guild: Communities of Practice on NATS JetStream. Start it, inspect it, operate it.",
@@ -64,6 +66,10 @@ identity_app = typer.Typer(
     help="NATS identities: credentials for the services, the publishing systems and the CLI."
 )
 app.add_typer(identity_app, name="identity")
+sealing_app = typer.Typer(
+    help="The keys that seal secrets and addresses at rest (see docs/security.md)."
+)
+app.add_typer(sealing_app, name="sealing-key")
 console = Console()
 
 DEFAULT_REGION = "local"
@@ -226,7 +232,12 @@ def up(
             credentials = identities.issue_region(region, needs)
         ports = {service: _free_port() for service in SERVICES} if http else {}
         supervisor = Supervisor(
-            server.url, region, data_dir, http_ports=ports, credentials=credentials
+            server.url,
+            region,
+            data_dir,
+            http_ports=ports,
+            credentials=credentials,
+            sealing_keys=keyring_file(data_dir / "sealing.keys"),
         )
         code = asyncio.run(_up(supervisor, demo))
     except (NatsServerError, GuildError, CredentialsError) as error:
@@ -533,7 +544,9 @@ def dlq_list(
 
 REPLAY_HELP = " ".join(
     (
-        "Publish dead letters' originals again, byte for byte, on their original subjects.",
+        "Run dead letters' originals again, byte for byte: the service whose consumer gave",
+        "up reads the original where the letter keeps it and runs that consumer's reaction",
+        "on it (the CLI publishes no event; a replay that fails again says why).",
         "\n\nReplay is for a failure that was not the message's fault, once it is fixed: a bug",
         "in Guild (deploy the fix first), or something missing then (a community created",
         "since, a service that was down). A payload fault (not a CloudEvent, a schema",
@@ -568,18 +581,23 @@ def dlq_replay(
     if selection.empty:
         raise _fail("choose what to replay: sequence numbers, --consumer, --since or --all")
 
-    async def work(client: GuildClient) -> list[ReplayMark]:
+    async def work(client: GuildClient) -> list[ReplayMark | GuildError]:
         chosen = selection.pick(await read_letters(client))
         with Progress(console=Console(stderr=True), transient=True) as progress:
             task = progress.add_task("replaying", total=len(chosen))
             return await replay(client, chosen, lambda: progress.advance(task))
 
-    marks = _run(_resolve_url(nats_url, data_dir), region, work, data_dir)
-    for mark in marks:
-        console.print(
-            f"dead letter {mark.letter_sequence} replayed as {mark.stream} #{mark.sequence}"
-        )
+    outcomes = _run(_resolve_url(nats_url, data_dir), region, work, data_dir)
+    marks = [outcome for outcome in outcomes if isinstance(outcome, ReplayMark)]
+    for outcome in outcomes:
+        if isinstance(outcome, ReplayMark):
+            console.print(f"dead letter {outcome.letter_sequence} replayed: ran "
+                          f"{outcome.stream} #{outcome.sequence} again")  # fmt: skip
+        else:
+            print(f"error: {outcome}", file=sys.stderr)
     console.print(f"{len(marks)} dead letter(s) replayed")
+    if len(marks) < len(outcomes):
+        raise typer.Exit(1)
 
 
 def _since(text: str | None) -> datetime | None:
@@ -692,3 +710,44 @@ def identity_server_config(
     identities = Identities(data_dir.resolve() / "identities")
     write_private(out, identities.authority.server_config())
     console.print(f"operator and accounts: {out}")
+
+
+KeysFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--file", help="The keyring (default: the data directory's, which guild up uses)."
+    ),
+]
+
+
+def _keys_file(file: Path | None, data_dir: Path) -> Path:
+    return file if file is not None else data_dir.resolve() / "sealing.keys"
+
+
+@sealing_app.command("add")
+def sealing_key_add(
+    key_id: Annotated[str, typer.Argument(help="The new key's id, e.g. k2.")],
+    file: KeysFile = None,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+) -> None:
+    """Put a fresh key first in the keyring: the services seal with it once restarted; then
+    reseal with each (`python -m services.<name> reseal`) and drop the old key."""
+    try:
+        held = add_key(_keys_file(file, data_dir), key_id)
+    except SealingError as error:
+        raise _fail(str(error)) from None
+    console.print(f"sealing with {held.current}; also opening {', '.join(list(held.keys)[1:])}")
+
+
+@sealing_app.command("drop")
+def sealing_key_drop(
+    key_id: Annotated[str, typer.Argument(help="The key to take out of the keyring.")],
+    file: KeysFile = None,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+) -> None:
+    """Take an old key out of the keyring, once every service has resealed what it sealed."""
+    try:
+        held = drop_key(_keys_file(file, data_dir), key_id)
+    except SealingError as error:
+        raise _fail(str(error)) from None
+    console.print(f"dropped {key_id}; keys now: {', '.join(held.keys)}")

@@ -26,6 +26,7 @@ from guild_cli.identity import DemoIdentity
 from guild_cli.processes import die_with_parent
 from shared.credentials import CREDENTIALS_VARIABLE
 from shared.naming import Service
+from shared.sealing import KEYS_FILE_VARIABLE, KEYS_VARIABLE
 
 SERVICES = (Service.MEMBERSHIP, Service.CONTENT, Service.MATCHING, Service.NOTIFICATIONS)
 STOP_GRACE = 20.0
@@ -113,6 +114,8 @@ class Supervisor:
     credentials: dict[str, Path] = field(default_factory=dict)
     """Each service's credentials file (by service name); none: a server without
     authorization, and the services provision for themselves."""
+    sealing_keys: Path | None = None
+    """The keyring the services seal secrets and addresses with (see shared.sealing)."""
 
     def start_all(self) -> None:
         sign_in = DemoIdentity.create(self.data_dir).settings_env()  # the member API's issuer
@@ -125,6 +128,9 @@ class Supervisor:
                 "PYTHONUNBUFFERED": "1",
                 **self.extra_env,
             }
+            if self.sealing_keys is not None:
+                env.pop(KEYS_VARIABLE, None)
+                env[KEYS_FILE_VARIABLE] = str(self.sealing_keys)
             if service.value in self.credentials:  # provisioned by the admin beforehand
                 env[CREDENTIALS_VARIABLE] = str(self.credentials[service.value])
                 env["GUILD_PROVISION"] = "false"

@@ -288,15 +288,14 @@ def publishing_system(name: str, region: str) -> Grants:
 
 
 def operator(region: str) -> Grants:
-    """The operator's CLI: every command, query and status of the region, the ingest
-    subjects (``guild publish``, the demo), replaying dead letters onto the subjects they came
-    from, reading every stream through consumers of its own and watching the region's events
-    as they happen (``guild up`` shows deliveries); no stream management, no durable consumer,
-    no deleting messages."""
+    """The operator's CLI: every command, query and status of the region (a dead letter's
+    replay is a command to the service that gave up), the ingest subjects (``guild publish``,
+    the demo), reading every stream through consumers of its own and watching the region's
+    events as they happen (``guild up`` shows deliveries); no event of Guild's own, no stream
+    management, no durable consumer, no deleting messages."""
     identity = "operator"
     grants = base(identity, region) + publishes(identity, region, [
-        f"cmd.{region}.>", f"qry.{region}.>", f"status.{region}.>",
-        f"ingest.{region}.>", f"evt.{region}.>", f"personal.{region}.>", f"dlq.{region}.replayed",
+        f"cmd.{region}.>", f"qry.{region}.>", f"status.{region}.>", f"ingest.{region}.>",
         f"{API}.STREAM.INFO.*", f"{API}.STREAM.LIST", f"{API}.STREAM.NAMES",
         f"{API}.CONSUMER.LIST.*", f"{API}.CONSUMER.NAMES.*", f"{API}.CONSUMER.INFO.*.*",
         f"{API}.STREAM.MSG.GET.*", f"{API}.DIRECT.GET.>",

@@ -29,7 +29,7 @@ import logging
 import time
 import uuid
 from array import array
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -321,8 +321,12 @@ class BucketFollower:
         service: Service,
         name: str,
         snapshot_every: float = 300.0,
+        opened: Callable[[str, bytes], bytes] | None = None,
     ) -> None:
+        """``opened`` turns a stored value into the plain one a sealed bucket's store keeps
+        (:meth:`shared.storage.KvStore.opened`)."""
         self.bucket = bucket
+        self.opened = opened
         self.stream = f"KV_{bucket}"
         self.projection = projection
         self.region, self.service, self.name = region, service, name
@@ -407,11 +411,13 @@ class BucketFollower:
             operation = (msg.headers or {}).get("KV-Operation")
             value = None if operation in ("DEL", "PURGE") else msg.data
             self._erased = self._erased or operation == "PURGE"
-            sequence = msg.metadata.sequence.stream
+            sequence, key = msg.metadata.sequence.stream, msg.subject[prefix:]
+            if value and self.opened is not None:
+                value = self.opened(key, value)
             if apply_at is not None:
-                apply_at(msg.subject[prefix:], value, sequence)
+                apply_at(key, value, sequence)
             else:
-                self.projection.apply(msg.subject[prefix:], value)
+                self.projection.apply(key, value)
             self.applied = sequence
         async with self._advanced:
             self._advanced.notify_all()

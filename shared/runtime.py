@@ -56,6 +56,7 @@ from shared.messaging.provisioning import (
     durable_consumer,
 )
 from shared.messaging.publisher import EventPublisher, JetStreamPublisher
+from shared.messaging.replay import ReplayDeadLetter, Replayer, ReplayMark
 from shared.messaging.rpc import (
     ErrorCodes,
     Handler,
@@ -75,9 +76,11 @@ from shared.naming import (
     dead_letter_subject,
     personal_filter,
     query_subject,
+    replay_mark_subject,
     status_subject,
 )
 from shared.readmodel import BucketFollower
+from shared.sealing import SealingError
 from shared.settings import GuildSettings
 from shared.storage import KvStore
 from shared.tasks import cancel_and_wait
@@ -255,6 +258,8 @@ class ServiceApp:
     """Subjects of the commands and queries it answers, and of its status."""
     published: list[str] = field(default_factory=list)
     """Subjects of the events it declares it publishes."""
+    dispatchers: dict[str, Reactions] = field(default_factory=dict)
+    """Each event consumer's reactions, by durable name (a dead letter's replay runs them)."""
 
     @classmethod
     def create(cls, service: Service, settings: GuildSettings, topology: Topology) -> ServiceApp:
@@ -278,7 +283,10 @@ class ServiceApp:
         topology = topology + Topology(buckets=[requests])
         settle = settler(office, list(topology.consumers))
         broker.insert_middleware(settling(settle))
-        ledger_store: KvStore[StoredReply] = KvStore(requests.name, StoredReply)
+        # a reply may hand a member a secret (a webhook's signing secret): sealed at rest
+        ledger_store: KvStore[StoredReply] = KvStore(
+            requests.name, StoredReply, sealed=True, keyring=settings.keyring()
+        )
         app = cls(
             service=service,
             settings=settings,
@@ -298,6 +306,8 @@ class ServiceApp:
         app.every(settings.consumer_check_interval, [look_for_stalled_consumers], app)
         if unsettled is not None:
             app._dead_letter_unsettled(unsettled, office)
+        replayer = Replayer(service, settings.region, lambda: app.js, app.dispatchers)
+        app.answer_commands({"replay_dead_letter": (ReplayDeadLetter, _replay)}, replayer, {})
         return app
 
     def _dead_letter_unsettled(self, consumer: ConsumerSpec, office: DeadLetterOffice) -> None:
@@ -324,6 +334,7 @@ class ServiceApp:
             # registered with FastStream too: AsyncAPI, its test broker
             dispatch.add(contract, react(subscriber, contract, reaction, deps))
         subscriber.guild_dispatch = dispatch.handle
+        self.dispatchers[consumer.durable] = dispatch
 
     def answer_commands(
         self,
@@ -394,7 +405,7 @@ class ServiceApp:
         own_letters = dead_letter_subject(region, self.service, "*")
         grants = access.base(me, region) + access.answers(me, region, self.answered)
         grants += access.publishes(me, region, [
-            *self.published, *topology.writes, own_letters,
+            *self.published, *topology.writes, own_letters, replay_mark_subject(region),
             dead_letter_original_subject(region, "*"), f"snapshot.{region}.{me}.>",
         ])  # fmt: skip
         for stream in topology.streams:
@@ -472,6 +483,8 @@ class ServiceApp:
     async def start(self) -> None:
         """Connect (waiting for NATS if need be), provision, load state, then subscribe."""
         check_credentials(self.settings.nats_credentials)  # not a reason to wait for NATS
+        for store in self.stores:
+            store.check_keys()
         await self.broker.connect()
         self.connection_log.connected = True
         if self.settings.provision:
@@ -514,6 +527,22 @@ class ServiceApp:
         await self.broker.connect()
         try:
             await apply(self.js, self.topology)
+        finally:
+            await self.broker.stop()
+
+    async def reseal(self) -> dict[str, int]:
+        """Seal every sealed bucket's values again with the keyring's current key (after a
+        rotation: see shared.sealing); how many values of each bucket, once done."""
+        sealed = [store for store in self.stores if store.sealed]
+        for store in sealed:
+            store.check_keys()
+        await self.broker.connect()
+        try:
+            counts = {}
+            for store in sealed:
+                await store.bind(self.js)
+                counts[store.bucket] = await store.reseal()
+            return counts
         finally:
             await self.broker.stop()
 
@@ -703,8 +732,8 @@ def main(build: Callable[[S], ServiceApp], settings_type: type[S]) -> int:
     ``provision`` prints, once it has applied the service's streams, consumers and buckets,
     the grants its credential needs (as ``grants`` does, without provisioning)."""
     command = sys.argv[1] if len(sys.argv) > 1 else "run"
-    if command not in ("run", "provision", "grants"):
-        print(f"usage: python -m services.{settings_type.SERVICE} [run|provision|grants]")
+    if command not in ("run", "provision", "grants", "reseal"):
+        print(f"usage: python -m services.{settings_type.SERVICE} [run|provision|grants|reseal]")
         return 2
     try:
         settings = settings_type()
@@ -720,15 +749,37 @@ def main(build: Callable[[S], ServiceApp], settings_type: type[S]) -> int:
         level=settings.log_level,
         fmt=settings.log_format,
     )
-    app = build(settings)
+    try:
+        app = build(settings)
+    except SealingError as error:
+        log.error("cannot start: %s", error)
+        return 3
     if command == "grants":  # what its credential must allow, as JSON (see shared.access)
         print(json.dumps(app.grants().to_json(), indent=2))
         return 0
+    if command == "reseal":
+        return _reseal(app)
     try:
         run(app.provision() if command == "provision" else serve(app), settings.event_loop)
-    except (ProvisioningError, CredentialsError) as error:
+    except (ProvisioningError, CredentialsError, SealingError) as error:
         log.error("cannot start: %s", error)
         return 3
     if command == "provision":  # and then what it will need to run (what guild up issues)
         print(json.dumps(app.grants().to_json(), indent=2))
+    return 0
+
+
+async def _replay(command: ReplayDeadLetter, replayer: Replayer) -> ReplayMark:
+    """Run a dead letter of this service's again (see shared.messaging.replay)."""
+    return await replayer.replay(command)
+
+
+def _reseal(app: ServiceApp) -> int:
+    try:
+        counts = asyncio.run(app.reseal())
+    except (CredentialsError, SealingError) as error:
+        log.error("cannot reseal: %s", error)
+        return 3
+    for bucket, count in counts.items():
+        print(f"{bucket}: {count} value(s) sealed again with the current key")
     return 0

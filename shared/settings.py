@@ -20,6 +20,7 @@ from pydantic_settings import (
 )
 
 from shared.naming import check_region
+from shared.sealing import Keyring
 
 DEFAULT_NATS_URL = "nats://127.0.0.1:4222"
 
@@ -116,6 +117,18 @@ class GuildSettings(BaseSettings):
         "delivered) nor acked (ack floor and messages in hand unchanged) is stalled (/readyz "
         "503). One working through a batch in hand, acking as it goes, is not.",
     )
+    sealing_keys_file: Path | None = Field(
+        default=None,
+        description="The keyring that seals secrets and addresses at rest (lines of "
+        "'<id>:<32-byte key, base64>', newest first; owner-readable only; 'guild sealing-key "
+        "add' writes one). Services with sealed buckets (membership, notifications) do not "
+        "start without a keyring.",
+    )
+    sealing_keys: SecretStr | None = Field(
+        default=None,
+        description="The keyring itself, for an environment secret (used when "
+        "sealing_keys_file is unset).",
+    )
     pseudonym_key: SecretStr | None = Field(
         default=None,
         description="Secret that keys the pseudonym of a member erased by a notice carrying "
@@ -135,6 +148,15 @@ class GuildSettings(BaseSettings):
         "for over a minute, twice in two runs; see docs/performance.md). Where uvloop is not "
         "installed (Windows) the service warns and runs on asyncio.",
     )
+
+    def keyring(self) -> Keyring | None:
+        """The sealing keys (None: neither setting given). Raises SealingError if they are
+        unreadable or malformed."""
+        if self.sealing_keys_file is not None:
+            return Keyring.read(self.sealing_keys_file)
+        if self.sealing_keys is not None:
+            return Keyring.parse(self.sealing_keys.get_secret_value(), "GUILD_SEALING_KEYS")
+        return None
 
     def pseudonym_secret(self) -> bytes | None:
         """The ``pseudonym_key`` setting as bytes (None: unset)."""

@@ -18,6 +18,10 @@ models, and through them their snapshots) see:
 * :meth:`KvStore.erase`: every stored revision securely deleted, then a purge marker
   (``KV-Operation: PURGE``), which tells followers that the key's data must also leave their
   snapshots. For personal data.
+
+A *sealed* store keeps every value encrypted at rest with the operator's keys
+(:mod:`shared.sealing`), bound to its bucket and key: what is stored, read, rewritten and
+followed is the plain value inside; the bucket's stream holds only sealed bytes.
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ from pydantic import TypeAdapter
 
 from shared.naming import Service, Streams, dead_letter_subject, without_nats_headers
 from shared.pubacks import pubacks
+from shared.sealing import Keyring, SealingError
 
 T = TypeVar("T")
 
@@ -68,17 +73,36 @@ class KvStore(Generic[T]):
     """Typed get/put/create/update, delete or erase (see the module doc), and a bulk read
     of the latest values."""
 
-    def __init__(self, bucket: str, value_type: type[T], *, secure: bool = False) -> None:
+    def __init__(
+        self,
+        bucket: str,
+        value_type: type[T],
+        *,
+        secure: bool = False,
+        sealed: bool = False,
+        keyring: Keyring | None = None,
+    ) -> None:
         self.bucket = bucket
         self.stream = f"KV_{bucket}"
         self.secure = secure
+        self.sealed = sealed
+        self.keyring = keyring
         self._adapter: TypeAdapter[T] = TypeAdapter(value_type)
         self._kv: KeyValue | None = None
         self._js: JetStreamContext | None = None
         self._keeps_one_revision = False
 
+    def check_keys(self) -> None:
+        """Raise :class:`SealingError` if the store is sealed and has no keyring."""
+        if self.sealed and self.keyring is None:
+            raise SealingError(
+                f"bucket {self.bucket} is sealed at rest: the service needs the sealing keys "
+                "(GUILD_SEALING_KEYS_FILE, or GUILD_SEALING_KEYS; see docs/security.md)"
+            )
+
     async def bind(self, js: JetStreamContext) -> None:
         """Attach to the (already provisioned) bucket."""
+        self.check_keys()
         self._js = js
         self._kv = await js.key_value(self.bucket)
         kept = (await js.stream_info(self.stream)).config.max_msgs_per_subject
@@ -99,6 +123,17 @@ class KvStore(Generic[T]):
     def encode(self, value: T) -> bytes:
         return self._adapter.dump_json(value)
 
+    def opened(self, key: str, stored: bytes) -> bytes:
+        """The plain bytes of what is stored under ``key`` (as they are, unless sealed)."""
+        if not self.sealed or self.keyring is None:
+            return stored
+        return self.keyring.open(stored, f"{self.bucket}/{key}")
+
+    def _stored(self, key: str, data: bytes) -> bytes:
+        if not self.sealed or self.keyring is None:
+            return data
+        return self.keyring.seal(data, f"{self.bucket}/{key}")
+
     def decode(self, data: bytes) -> T:
         return self._adapter.validate_json(data)
 
@@ -109,7 +144,7 @@ class KvStore(Generic[T]):
             return None
         if entry.value is None:
             return None
-        return Versioned(self.decode(entry.value), entry.revision or 0)
+        return Versioned(self.decode(self.opened(key, entry.value)), entry.revision or 0)
 
     async def _revision(self, key: str) -> int | None:
         try:
@@ -177,6 +212,7 @@ class KvStore(Generic[T]):
                 data, revision = entry.value, entry.revision
             except KeyNotFoundError:
                 data, revision = None, None
+            data = self.opened(key, data) if data else None
             changed = change(data or None)
             if changed is None:
                 return None
@@ -253,7 +289,10 @@ class KvStore(Generic[T]):
         headers = None if last is None else {_EXPECTED_LAST_SUBJECT_SEQUENCE: str(last)}
         try:
             ack = await pubacks(self.js._nc).publish(
-                f"$KV.{self.bucket}.{key}", data, headers=headers, timeout=WRITE_TIMEOUT
+                f"$KV.{self.bucket}.{key}",
+                self._stored(key, data),
+                headers=headers,
+                timeout=WRITE_TIMEOUT,
             )
         except APIError as error:
             if error.err_code in _WRONG_LAST:
@@ -284,17 +323,38 @@ class KvStore(Generic[T]):
         """Set every key whose stored bytes ``rewrite`` changes (None: leave it) to what it
         gives, compare-and-set; in a secure bucket the replaced bytes are securely deleted.
         Returns how many keys changed."""
-        prefix = f"$KV.{self.bucket}."
+        keys = [key async for key, data in self._latest() if rewrite(data) is not None]
+        for key in keys:
+            await self.rewrite(key, rewrite)
+        return len(keys)
+
+    async def reseal(self) -> int:
+        """Seal again, with the keyring's current key, every value sealed with another key or
+        written before the bucket was sealed; the replaced bytes are securely deleted. Returns
+        how many keys. (After a new key is put first in the keyring: see shared.sealing.)"""
+        if not self.sealed or self.keyring is None:
+            return 0
+        prefix, current = f"$KV.{self.bucket}.", self.keyring.sealed_with_current
         keys = [
             subject[len(prefix) :]
             async for _, subject, headers, data in scan(
                 self.js, self.stream, prefix + ">", latest_per_subject=True
             )
-            if data and not _DELETED.intersection(headers) and rewrite(data) is not None
+            if data and not _DELETED.intersection(headers) and not current(data)
         ]
         for key in keys:
-            await self.rewrite(key, rewrite)
+            await self.rewrite(key, lambda plain: plain)
         return len(keys)
+
+    async def _latest(self, key_filter: str = ">") -> AsyncIterator[tuple[str, bytes]]:
+        """Each key's latest value (plain), with :func:`scan` (see :meth:`items`)."""
+        prefix = f"$KV.{self.bucket}."
+        async for _, subject, headers, data in scan(
+            self.js, self.stream, prefix + key_filter, latest_per_subject=True
+        ):
+            if data and not _DELETED.intersection(headers):
+                key = subject[len(prefix) :]
+                yield key, self.opened(key, data)
 
     async def rewrite(self, key: str, rewrite: Callable[[bytes], bytes | None]) -> None:
         """Set ``key`` to ``rewrite(its stored bytes)`` (None: leave it), compare-and-set, and
@@ -307,7 +367,7 @@ class KvStore(Generic[T]):
                 entry = await self.kv.get(key)
             except KeyNotFoundError:
                 return
-            changed = rewrite(entry.value) if entry.value else None
+            changed = rewrite(self.opened(key, entry.value)) if entry.value else None
             if changed is None or not entry.revision:
                 return
             if await self._replace(key, changed, entry.revision):
@@ -316,6 +376,7 @@ class KvStore(Generic[T]):
     async def _replace(self, key: str, data: bytes, revision: int) -> bool:
         """Write ``data`` in place of ``revision`` (the key's latest) and securely delete that
         revision; False if someone wrote the key meanwhile."""
+        data = self._stored(key, data)
         if not self._keeps_one_revision:
             try:
                 await self.kv.update(key, data, last=revision)
@@ -348,7 +409,8 @@ class KvStore(Generic[T]):
             self.js, self.stream, prefix + key_filter, latest_per_subject=True
         ):
             if data and not _DELETED.intersection(headers):
-                yield subject[len(prefix) :], Versioned(self.decode(data), sequence)
+                key = subject[len(prefix) :]
+                yield key, Versioned(self.decode(self.opened(key, data)), sequence)
 
 
 async def kept_secret(store: KvStore[str], name: str) -> bytes:

@@ -5,13 +5,15 @@ any server the suite starts (the session's and a test's own). The suite's own cl
 ``nc`` fixture, the world outside Guild in most tests) is the provisioning ``admin``; each
 service started in-process connects with a credential issued from its own grants
 (:meth:`shared.runtime.ServiceApp.grants`) just before it starts, as in production, after
-the admin provisioned what it declares. A test that sets ``NATS_URL`` (a server of its own
-without authorization) runs without credentials, as before.
+the admin provisioned what it declares; each seals with :data:`SEALING_KEYS`. A test that
+sets ``NATS_URL`` (a server of its own without authorization) runs without credentials, as
+before.
 """
 
 from __future__ import annotations
 
 import itertools
+import os
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -24,10 +26,16 @@ from shared.access import Grants
 from shared.credentials import Authority, connection_options, write_private
 from shared.messaging.provisioning import apply
 from shared.runtime import ServiceApp
+from shared.sealing import KEYS_FILE_VARIABLE, Keyring, keyring_file
 
 AUTHORITY = Authority.create()
 FOLDER = Path(tempfile.mkdtemp(prefix="guild-test-identities-"))
 ADMIN = write_private(FOLDER / "admin.creds", AUTHORITY.issue(access.admin()))
+SEALING_KEYS = keyring_file(FOLDER / "sealing.keys")
+"""The suite's sealing keys, which every service it starts (in-process or not) seals with."""
+os.environ.setdefault(KEYS_FILE_VARIABLE, str(SEALING_KEYS))
+KEYRING = Keyring.read(SEALING_KEYS)
+"""The suite's sealing keys, for stores a test builds itself."""
 _numbers = itertools.count(1)
 enabled = True
 """Whether the suite's servers authorize (False where ``NATS_URL`` names another server)."""

@@ -50,6 +50,7 @@ from shared.credentials import Authority, write_private
 from shared.handlers import utc_now
 from shared.messaging.provisioning import Topology, apply, region_streams
 from shared.runtime import ServiceApp
+from shared.sealing import keyring_file
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -78,13 +79,15 @@ def services(
     region: str, nats_url: str, deliveries: DemoDeliveries, identities: Path | None
 ) -> list[ServiceApp]:
     """The four services, each with the credential it will have in ``identities`` (none: a
-    server without authorization)."""
+    server without authorization), sealing with the keys of ``guild up`` on the folder of
+    ``deliveries``."""
     clock = ticking_from(SAMPLE_AT)
+    keys = keyring_file(deliveries.folder.parent / "sealing.keys")
 
     def where(service: str) -> dict[str, Any]:
         credentials = identities / f"{service}.creds" if identities else None
         return {"region": region, "nats_url": nats_url, "nats_credentials": credentials,
-                "provision": credentials is None}  # fmt: skip
+                "provision": credentials is None, "sealing_keys_file": keys}  # fmt: skip
 
     notifications = NotificationsSettings(
         **where("notifications"), **_settings_from_env(deliveries.env())

@@ -74,7 +74,7 @@ ERROR_CODES: dict[type[Exception], str] = {
 
 def build_app(settings: GuildSettings, store: MembershipStore | None = None) -> ServiceApp:
     app = ServiceApp.create(Service.MEMBERSHIP, settings, topology(settings))
-    store = store or MembershipStore.for_region(settings.region)
+    store = store or MembershipStore.for_region(settings.region, settings.keyring())
     deps = Deps(store=store, events=app.events, region=settings.region)
     app.stores += store.all()
     app.followers += store.followers

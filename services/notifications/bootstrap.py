@@ -171,7 +171,7 @@ def build_app(
     clock: Callable[[], datetime] = utc_now,
 ) -> ServiceApp:
     app = ServiceApp.create(Service.NOTIFICATIONS, settings, topology(settings))
-    store = store or NotificationsStore.for_region(settings.region)
+    store = store or NotificationsStore.for_region(settings.region, settings.keyring())
     deps = Deps(
         store=store,
         events=app.events,

@@ -99,7 +99,7 @@ class Reactions:
         unsettled: JetStream delivers it again."""
         with consuming(self.tracer, msg, self.consumer) as span:
             try:
-                await self._react(msg)
+                await self.react(msg)
             except Exception as error:
                 if span.is_recording():
                     span.record_exception(error)
@@ -108,7 +108,8 @@ class Reactions:
                 return
         await self.settler.handled(msg)
 
-    async def _react(self, msg: Msg) -> None:
+    async def react(self, msg: Msg) -> None:
+        """Run the reaction to ``msg``'s type (raises what :meth:`handle` settles by)."""
         attributes = read_cloudevent(msg.data, msg.headers)
         check_speaker(msg.subject, attributes)
         reaction = self.by_type.get(str(attributes.get("type")))

@@ -37,6 +37,7 @@ from shared.naming import (
     ingest_purpose,
 )
 from shared.publishers import PUBLISHERS, sending
+from shared.sealing import Keyring
 from shared.settings import GuildSettings
 from shared.storage import KvStore
 
@@ -131,6 +132,8 @@ class Bucket:
     secure: bool = False
     """Holds personal data (see :class:`BucketSpec`)."""
     ttl: float | None = None
+    sealed: bool = False
+    """Holds secrets or addresses: every value encrypted at rest (see shared.sealing)."""
 
 
 @dataclass(frozen=True)
@@ -148,9 +151,23 @@ class Buckets:
             for purpose, bucket in self.declared.items()
         ]  # fmt: skip
 
-    def store(self, purpose: str, value_type: type[T], region: str) -> KvStore[T]:
-        name = bucket_name(self.service, purpose, region)
-        return KvStore(name, value_type, secure=self.declared[purpose].secure)
+    def store(
+        self, purpose: str, value_type: type[T], region: str, keyring: Keyring | None = None
+    ) -> KvStore[T]:
+        """The store of bucket ``purpose``; a sealed one seals with ``keyring``."""
+        name, declared = bucket_name(self.service, purpose, region), self.declared[purpose]
+        return KvStore(
+            name,
+            value_type,
+            secure=declared.secure,
+            sealed=declared.sealed,
+            keyring=keyring if declared.sealed else None,
+        )
+
+    @property
+    def sealed(self) -> bool:
+        """Whether any of the buckets is sealed (the service then needs the sealing keys)."""
+        return any(bucket.sealed for bucket in self.declared.values())
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,9 @@ import httpx
 import nats
 import pytest
 
+from services.notifications.store.buckets import NotificationsStore
 from shared.credentials import connection_options
+from shared.sealing import Keyring
 from tests.helpers import eventually, settled
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -158,8 +160,10 @@ async def test_guild_up_demo_then_restart_keeps_everything(tmp_path):
         assert ".json" in saved
         await _member_api_answers(output)
         before = await snapshot(url, data_dir)
+        secrets = await sealed_values(url, data_dir)
     finally:
         assert first.interrupt() == 0, first.text()
+    assert_nowhere_in_clear(secrets, data_dir / "nats")
     assert (
         "stopped: membership (exit 0), content (exit 0), matching (exit 0), "
         "notifications (exit 0), nats" in first.text()
@@ -183,6 +187,43 @@ async def test_guild_up_demo_then_restart_keeps_everything(tmp_path):
         ids = [item["notification_id"] for item in kept]
         assert len(ids) == len(set(ids)), member_id
     assert after["events"] >= before["events"]
+
+
+async def sealed_values(url: str, data_dir: Path) -> dict[str, str]:
+    """What must never be on disk in clear after the demo, opened with the keys of the
+    ``guild up`` on ``data_dir``: every channel's address and webhook signing secret, and the
+    region's own keys (the link-signing key among them); by where they were found."""
+    keys = Keyring.read(data_dir / "sealing.keys")
+    store = NotificationsStore.for_region("local", keys)
+    nc = await nats.connect(url, **connection_options(data_dir / "nats" / "admin.creds"))
+    try:
+        for kv in (store.endpoints, store.keys):
+            await kv.bind(nc.jetstream())
+        found: dict[str, str] = {}
+        async for member_id, held in store.endpoints.items():
+            for endpoint in held.value.endpoints:
+                found[endpoint.address] = f"{member_id}'s {endpoint.kind} address"
+                for secret in endpoint.secrets:
+                    found[secret.secret] = f"{member_id}'s webhook secret"
+        async for name, value in store.keys.items():
+            found[value.value] = f"the region's {name} key"
+    finally:
+        await nc.drain()
+    assert any("webhook secret" in what for what in found.values()), found
+    assert "the region's links key" in found.values(), found
+    return found
+
+
+def assert_nowhere_in_clear(values: dict[str, str], store_dir: Path) -> None:
+    """No file under ``store_dir`` (every stream's and bucket's blocks and indexes) holds any
+    of ``values`` as it is, nor the region's keys as raw bytes."""
+    files = [path.read_bytes() for path in store_dir.rglob("*") if path.is_file()]
+    for value, what in values.items():
+        needles = [value.encode()]
+        if what.startswith("the region's"):
+            needles.append(bytes.fromhex(value))
+        leaked = [needle for needle in needles if any(needle in data for data in files)]
+        assert not leaked, f"{what} is on disk in clear"
 
 
 async def _member_api_answers(output: str) -> None:

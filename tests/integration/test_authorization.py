@@ -154,6 +154,10 @@ async def test_a_service_cannot_publish_another_services_event(
     await content.refused(lambda: content.nc.jetstream().publish(subject, forged))
     forged_suggestion = f"evt.{region}.pub.matching.experts_suggested.v1"
     await content.refused(lambda: content.nc.jetstream().publish(forged_suggestion, b"{}"))
+    operator = await as_identity("operator")  # replays dead letters through their service
+    await operator.refused(lambda: operator.nc.jetstream().publish(subject, forged))
+    contact = f"personal.{region}.membership.member_contact.v1.m-intruder"
+    await operator.refused(lambda: operator.nc.jetstream().publish(contact, b"{}"))
     assert (await nc.jetstream().stream_info(events)).state.messages == before
 
 

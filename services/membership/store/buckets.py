@@ -33,6 +33,7 @@ from shared.messaging.provisioning import Bucket, Buckets
 from shared.naming import Service
 from shared.own_writes import OwnWrites, Stored
 from shared.readmodel import BucketFollower, pack, unpack
+from shared.sealing import Keyring
 from shared.storage import KvStore, StaleRevision, Versioned, kept_secret
 
 T = TypeVar("T")
@@ -46,7 +47,8 @@ BUCKETS = Buckets(SERVICE, {
                             secure=True),
     "people": Bucket("Which member each HR person is: <keyed hash of the HR person id>",
                      secure=True),
-    "keys": Bucket("This region's own secrets (keying the people bucket)", secure=True),
+    "keys": Bucket("This region's own secrets (keying the people bucket)", secure=True,
+                   sealed=True),
 })  # fmt: skip
 
 
@@ -327,7 +329,8 @@ class MembershipStore:
     """Per bucket (members, communities, memberships), its index as handlers change it."""
 
     @classmethod
-    def for_region(cls, region: str) -> MembershipStore:
+    def for_region(cls, region: str, keyring: Keyring | None = None) -> MembershipStore:
+        """The region's stores; the sealed one (keys) seals with ``keyring``."""
         members, org = BUCKETS.store("members", Member, region), OrgIndex()
         made = cls(
             members=members,
@@ -336,7 +339,7 @@ class MembershipStore:
             join_requests=BUCKETS.store("join_requests", JoinRequest, region),
             people=People(
                 BUCKETS.store("people", PersonLink, region),
-                BUCKETS.store("keys", str, region),
+                BUCKETS.store("keys", str, region, keyring),
                 members,
                 org.has_member,
             ),

@@ -36,6 +36,7 @@ from shared.messaging.provisioning import Bucket, Buckets
 from shared.naming import Service, Streams, inbox_subject, outbox_subject
 from shared.own_writes import OwnWrites, Stored
 from shared.readmodel import BucketFollower, Projection, Table, pack, unpack
+from shared.sealing import Keyring
 from shared.storage import (
     KvStore,
     erase_dead_letters,
@@ -51,10 +52,12 @@ BUDGET_KEPT = 3 * 24 * 3600.0
 BULLETINS_KEPT = 9 * 24 * 3600.0
 """Seconds a bulletin is kept: longer than the longest wait for a digest (a week)."""
 BUCKETS = Buckets(Service.NOTIFICATIONS, {
-    "contacts": Bucket("Names and addresses of members homed here (personal data)", secure=True),
+    "contacts": Bucket("Names and addresses of members homed here (personal data)", secure=True,
+                       sealed=True),
     "endpoints": Bucket("Members' own channels: addresses, webhook URLs and secrets (personal "
-                        "data)", secure=True),
-    "keys": Bucket("This region's own secrets (signing links, mail ids)", secure=True),
+                        "data)", secure=True, sealed=True),
+    "keys": Bucket("This region's own secrets (signing links, mail ids)", secure=True,
+                   sealed=True),
     "ledger": Bucket("One entry per (cause event, member, channel): the routing decision, "
                      "what told them of a topic, what each channel delivered"),
     "audience": Bucket("Members homed here: timezone, followed tags, communities", secure=True),
@@ -346,9 +349,12 @@ class NotificationsStore:
     """Per member, their :meth:`erased_key` (in memory only; dropped when they are erased)."""
 
     @classmethod
-    def for_region(cls, region: str) -> NotificationsStore:
+    def for_region(cls, region: str, keyring: Keyring | None = None) -> NotificationsStore:
+        """The region's stores; the sealed ones (contacts, endpoints, keys) seal with
+        ``keyring``, without which they refuse to bind."""
+
         def store(purpose: str, value_type: type) -> KvStore:  # type: ignore[type-arg]
-            return BUCKETS.store(purpose, value_type, region)
+            return BUCKETS.store(purpose, value_type, region, keyring)
 
         people, sign_ins = AudienceIndex(), SignInIndex()
         choices, waiting = Table(Preferences, "preferences-1"), BulletinIndex()
@@ -360,6 +366,8 @@ class NotificationsStore:
             BUCKETS.store("endpoints", MemberEndpoints, region).bucket,
             MemberEndpoints,
             secure=BUCKETS.declared["endpoints"].secure,
+            sealed=BUCKETS.declared["endpoints"].sealed,
+            keyring=keyring,
         )
         audience, contacts = store("audience", Audience), store("contacts", Contact)
         preferences, bulletins = store("preferences", Preferences), store("bulletins", Bulletin)
@@ -369,7 +377,8 @@ class NotificationsStore:
 
         def follower(kv: KvStore, projection: Projection, name: str) -> BucketFollower:  # type: ignore[type-arg]
             return BucketFollower(kv.bucket, projection, region=region,
-                                  service=Service.NOTIFICATIONS, name=name)  # fmt: skip
+                                  service=Service.NOTIFICATIONS, name=name,
+                                  opened=kv.opened if kv.sealed else None)  # fmt: skip
 
         return cls(
             contacts=contacts,

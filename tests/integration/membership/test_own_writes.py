@@ -30,6 +30,7 @@ from shared.contracts.base import Contract
 from shared.contracts.ingest import PersonChangedV1, PersonHiredV1
 from shared.envelope import Envelope, new_envelope
 from shared.naming import Streams
+from tests import access
 from tests.fakes import KilledBeforePublishing
 from tests.helpers import events_of_type, running, settings_for, settled
 
@@ -66,7 +67,7 @@ class Membership:
 async def membership(nc: Client, nats_url: str, region: str) -> AsyncIterator[Membership]:
     """Membership in this process; its handlers are called directly."""
     settings = settings_for(MembershipSettings, region, nats_url)
-    store = MembershipStore.for_region(region)
+    store = MembershipStore.for_region(region, access.KEYRING)
     app = build_app(settings, store=store)
     async with running(app):
         yield Membership(nc, region, Deps(store=store, events=app.events, region=region))

@@ -30,6 +30,7 @@ from shared.contracts.notifications import InboxItem, NotificationsRoutedV1
 from shared.envelope import new_envelope, structured_body
 from shared.naming import Service, Streams, source
 from shared.runtime import ServiceApp
+from tests import access
 from tests.helpers import events_of_type, eventually, publish_raw, running, settings_for
 from tools.docs import example
 
@@ -225,7 +226,7 @@ async def start_notifications(
                     **overrides,
                 },
             )  # fmt: skip
-            store = NotificationsStore.for_region(region)
+            store = NotificationsStore.for_region(region, access.KEYRING)
             app = build_app(settings, store, clock)
             await stack.enter_async_context(running(app))
             return Notifications(nc, region, clock, store, app)

@@ -21,6 +21,7 @@ from services.notifications.settings import NotificationsSettings
 from services.notifications.store.buckets import NotificationsStore
 from shared.contracts.content import QuestionPostedV1
 from shared.contracts.notifications import NotificationDeliveredV1, NotificationsRoutedV1
+from tests import access
 from tests.helpers import eventually, running, settings_for, settled
 from tests.integration.notifications.conftest import Clock, Notifications
 
@@ -138,7 +139,7 @@ async def test_a_part_redelivered_after_a_crash_between_its_record_and_its_items
     options = {"fanout_part_size": PART_SIZE, "ack_wait": 2.0}
     settings = settings_for(NotificationsSettings, region, nats_url, channels=["inbox"],
                             chores_interval=0.2, **options)  # fmt: skip
-    store = NotificationsStore.for_region(region)
+    store = NotificationsStore.for_region(region, access.KEYRING)
     first = build_app(settings, store, Clock())
     async with running(first):
         n = Notifications(nc, region, Clock(), store, first)

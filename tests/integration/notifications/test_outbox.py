@@ -29,6 +29,7 @@ from shared.contracts.notifications import (
     NotificationFailedV1,
 )
 from shared.naming import Streams, outbox_subject
+from tests import access
 from tests.helpers import dead_letters, events_of_type, eventually, running, settings_for
 
 NOW = datetime(2026, 11, 25, 10, tzinfo=UTC)
@@ -44,7 +45,7 @@ async def notifications(nats_url, region):
                 NotificationsSettings, region, nats_url, allow_loopback_receivers=True,
                 delivery_first_retry=0.2, delivery_max_retry=0.5, **overrides,
             )  # fmt: skip
-            store = NotificationsStore.for_region(region)
+            store = NotificationsStore.for_region(region, access.KEYRING)
             await stack.enter_async_context(running(build_app(settings, store)))
             return store
 

@@ -282,9 +282,14 @@ def publishers(region: str) -> list[Grants]:
 def publishing_system(name: str, region: str) -> Grants:
     """The grants of the publishing system ``name`` (one of :data:`PUBLISHERS`)."""
     grants = publisher(name, region, PUBLISHERS[name])
-    if name in ACTS_FOR_MEMBERS:
+    if name in ACTS_FOR_MEMBERS:  # members' requests, not the operator's
         grants += publishes(name, region, [f"cmd.{region}.>", f"qry.{region}.>"])
+        grants = grants.denying([f"cmd.{region}.*.{OPERATORS_ONLY}"])
     return grants
+
+
+OPERATORS_ONLY = "replay_dead_letter"
+"""The command of every service that only the operator sends (see shared.messaging.replay)."""
 
 
 def operator(region: str) -> Grants:

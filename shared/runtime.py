@@ -307,7 +307,7 @@ class ServiceApp:
         if unsettled is not None:
             app._dead_letter_unsettled(unsettled, office)
         replayer = Replayer(service, settings.region, lambda: app.js, app.dispatchers)
-        app.answer_commands({"replay_dead_letter": (ReplayDeadLetter, _replay)}, replayer, {})
+        app.answer_commands({access.OPERATORS_ONLY: (ReplayDeadLetter, _replay)}, replayer, {})
         return app
 
     def _dead_letter_unsettled(self, consumer: ConsumerSpec, office: DeadLetterOffice) -> None:

@@ -114,3 +114,13 @@ def test_a_missing_credential_is_an_error_at_once_not_a_wait_for_nats(tmp_path: 
     (tmp_path / "other.creds").write_text("not a credential")
     with pytest.raises(CredentialsError, match="not a NATS credentials file"):
         check_credentials(tmp_path / "other.creds")
+
+
+def test_the_portal_sends_members_requests_but_replays_no_dead_letter() -> None:
+    portal = access.publishing_system("portal", "eu")
+    assert portal.may_publish("cmd.eu.membership.join_community")
+    assert portal.may_publish("qry.eu.content.community_posts")
+    assert not portal.may_publish("cmd.eu.content.replay_dead_letter")
+    assert access.operator("eu").may_publish("cmd.eu.content.replay_dead_letter")
+    chat_bot = access.publishing_system("chat-bot", "eu")
+    assert not chat_bot.may_publish("cmd.eu.membership.join_community")

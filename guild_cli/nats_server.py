@@ -64,6 +64,23 @@ class ServerTls:
         )
 
 
+@dataclass(frozen=True)
+class LeafRemote:
+    """A region's link to the hub: the hub's leaf node URL and the credential it connects
+    with (the ``leaf`` identity of the GUILD account: see :func:`shared.access.leaf`)."""
+
+    url: str
+    credentials: Path
+    account: str
+
+    def config(self) -> str:
+        remote = (
+            f'url: "{self.url}", credentials: "{self.credentials.as_posix()}", '
+            f'account: "{self.account}"'
+        )
+        return f"leafnodes {{\n  remotes: [ {{ {remote} }} ]\n}}\n"
+
+
 class EmbeddedNats:
     """One nats-server process with JetStream, on loopback.
 
@@ -74,6 +91,10 @@ class EmbeddedNats:
     With an ``authority`` the server runs in operator mode: no client connects without a
     credential the authority issued (see :mod:`shared.credentials`); the provisioning
     identity's credential is written to :attr:`admin_credentials`.
+
+    Regions (see :mod:`guild_cli.regions`): a region's server has its own JetStream
+    ``domain`` and a ``leaf_remote`` to the hub; the hub runs no JetStream
+    (``jetstream=False``) and listens for the regions' leaf nodes on ``leaf_port``.
     """
 
     def __init__(
@@ -87,6 +108,10 @@ class EmbeddedNats:
         die_with_parent: bool = False,
         authority: Authority | None = None,
         tls: ServerTls | None = None,
+        domain: str | None = None,
+        jetstream: bool = True,
+        leaf_port: int | None = None,
+        leaf_remote: LeafRemote | None = None,
     ) -> None:
         self.data_dir = Path(data_dir)
         self.port = port
@@ -96,6 +121,8 @@ class EmbeddedNats:
         self.die_with_parent = die_with_parent
         self.authority = authority
         self.tls = tls
+        self.domain, self.jetstream = domain, jetstream
+        self.leaf_port, self.leaf_remote = leaf_port, leaf_remote
         self.process: subprocess.Popen[bytes] | None = None
         self.url = ""
         self.monitor_url = ""
@@ -124,6 +151,11 @@ class EmbeddedNats:
     def _write_config(self) -> Path:
         store = self.data_dir.as_posix()  # nats-server adds "jetstream/" below it
         sync = f"\n  sync_interval: {self.sync_interval}" if self.sync_interval else ""
+        domain = f"\n  domain: {self.domain}" if self.domain else ""
+        jetstream = f'jetstream {{\n  store_dir: "{store}"{sync}{domain}\n}}\n'
+        leaf = self.leaf_remote.config() if self.leaf_remote is not None else ""
+        if self.leaf_port is not None:
+            leaf += f'leafnodes {{\n  listen: "{LOOPBACK}:{self.leaf_port}"\n}}\n'
         config = self.data_dir / "nats-server.conf"
         authorization = ""
         if self.authority is not None:
@@ -134,7 +166,8 @@ class EmbeddedNats:
             config,
             "# Written by guild: the embedded development server. Loopback only.\n"
             f'server_name: "{self.server_name}"\n'
-            f'jetstream {{\n  store_dir: "{store}"{sync}\n}}\n'
+            + (jetstream if self.jetstream else "")
+            + leaf
             + authorization
             + (self.tls.config() if self.tls is not None else ""),
         )
@@ -190,7 +223,8 @@ class EmbeddedNats:
 
     def _jetstream_healthy(self) -> bool:
         try:
-            url = f"{self.monitor_url}/healthz?js-enabled-only=true"
+            query = "?js-enabled-only=true" if self.jetstream else ""
+            url = f"{self.monitor_url}/healthz{query}"
             with urllib.request.urlopen(url, timeout=1) as response:
                 return bool(response.status == 200)
         except (urllib.error.URLError, OSError):

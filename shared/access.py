@@ -259,6 +259,24 @@ MANAGEMENT = (
 """What only provisioning does: denied to every identity but ``admin``, whatever else it has."""
 
 
+STAYS_HOME = (
+    "personal.>", "inbox.>", "outbox.>", "ingest.>", "dlq.>", "dlq-originals.>", "snapshot.>",
+    "evt.*.local.>", "cmd.>", "qry.>", "status.>", "$KV.>", "_INBOX_*.>",
+)  # fmt: skip
+"""What never crosses a region's leaf node link: personal data, inboxes and outboxes, what
+other systems send in, dead letters, snapshots, local events, requests, buckets and replies."""
+
+
+def leaf() -> Grants:
+    """A region's link to the hub (its leaf node connection): the public events the other
+    regions source, and the JetStream API of each domain through which they source them;
+    nothing of :data:`STAYS_HOME`, in either direction."""
+    return Grants(
+        "leaf", "any", publish=(">",), subscribe=(">",),
+        publish_deny=STAYS_HOME, subscribe_deny=STAYS_HOME,
+    )  # fmt: skip
+
+
 def admin() -> Grants:
     """Provisioning: every subject (used to create streams, never by a running service)."""
     return Grants(ADMIN, "any", publish=(">",), subscribe=(">",), responds=True)

@@ -14,7 +14,7 @@ import sys
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import httpx
 import typer
@@ -28,7 +28,8 @@ from guild_cli.demo import member_of, run_once, seed
 from guild_cli.demo_deliveries import DemoDeliveries
 from guild_cli.identities import Identities
 from guild_cli.nats_server import EmbeddedNats, NatsServerError
-from guild_cli.provisioning import provision_region
+from guild_cli.provisioning import PEERS_VARIABLE, provision_region
+from guild_cli.regions import LoopbackRegions
 from guild_cli.state import (
     DEFAULT_DATA_DIR,
     DataDirLock,
@@ -200,11 +201,19 @@ def up(
     region: Region = DEFAULT_REGION,
     nats_port: Annotated[int, typer.Option(help="NATS client port (0: any free port).")] = 4222,
     http: Annotated[bool, typer.Option(help="Serve each service's /healthz and /readyz.")] = True,
+    regions: Annotated[
+        str | None,
+        typer.Option(
+            help="Several regions, comma-separated (e.g. eu,us,apac): a nats-server per region "
+            "(its own JetStream domain) behind a hub, and the four services in each."
+        ),
+    ] = None,
 ) -> None:
     """Start NATS (JetStream on local disk) and the four services; Ctrl-C, SIGTERM or closing
     the terminal stops everything, the services first."""
     check_region(region)
     data_dir = data_dir.resolve()
+    names = _region_names(regions) if regions else [region]
     lock = DataDirLock(data_dir)
     if not lock.acquire():
         held = lock.holder()
@@ -214,6 +223,8 @@ def up(
         )
     _on_stop_signals(_interrupt)
     identities = Identities(data_dir / "identities")
+    if len(names) > 1:
+        _up_regions(names, data_dir, identities, lock, http=http, demo=demo)
     server = EmbeddedNats(
         data_dir / "nats", port=nats_port, die_with_parent=True, authority=identities.authority
     )
@@ -239,7 +250,7 @@ def up(
             credentials=credentials,
             sealing_keys=keyring_file(data_dir / "sealing.keys"),
         )
-        code = asyncio.run(_up(supervisor, demo))
+        code = asyncio.run(_up([supervisor], data_dir, demo))
     except (NatsServerError, GuildError, CredentialsError) as error:
         _say(f"[red]error:[/] {error}")
     except Interrupted as interrupted:
@@ -248,6 +259,64 @@ def up(
         _on_stop_signals(signal.SIG_IGN)  # the stop below is not to be cut short
         _stop(supervisor, server, data_dir)
         lock.release()
+    raise typer.Exit(code)
+
+
+def _region_names(text: str) -> list[str]:
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    try:
+        checked = [check_region(name) for name in names]
+    except ValueError as error:
+        raise _fail(str(error)) from None
+    if len(set(checked)) != len(checked) or not checked:
+        raise _fail(f"--regions {text!r}: name each region once")
+    return checked
+
+
+def _up_regions(
+    names: list[str], data_dir: Path, identities: Identities, lock: DataDirLock, *,
+    http: bool, demo: bool,
+) -> NoReturn:  # fmt: skip
+    """``guild up --regions``: the hub and a server per region, each region provisioned with
+    the others as its peers and its identities issued, then the four services in each."""
+    if demo:
+        _say("[yellow]--demo runs in one region only for now; starting the regions without it[/]")
+    topology = LoopbackRegions(data_dir / "regions", names, identities.authority,
+                               die_with_parent=True)  # fmt: skip
+    supervisors: list[Supervisor] = []
+    code = 1
+    try:
+        with console.status(
+            f"starting a hub and a nats-server per region ({', '.join(names)}) ..."
+        ):
+            topology.start()
+        lock.record(nats_url=topology.url(names[0]))
+        for name in names:
+            peers = [peer for peer in names if peer != name]
+            with console.status(f"provisioning {name} and issuing its identities ..."):
+                admin = topology.admin_credentials(name)
+                needs = asyncio.run(provision_region(topology.url(name), name, admin, peers=peers))
+            supervisors.append(Supervisor(
+                topology.url(name), name, data_dir / name,
+                http_ports={s: _free_port() for s in SERVICES} if http else {},
+                extra_env={PEERS_VARIABLE: json.dumps(peers)},
+                credentials=identities.issue_region(name, needs),
+                sealing_keys=keyring_file(data_dir / name / "sealing.keys"),
+            ))  # fmt: skip
+        code = asyncio.run(_up(supervisors, data_dir, demo=False))
+    except (NatsServerError, GuildError, CredentialsError) as error:
+        _say(f"[red]error:[/] {error}")
+    except Interrupted as interrupted:
+        _say(f"{interrupted} received while starting")
+    finally:
+        _on_stop_signals(signal.SIG_IGN)
+        _say("stopping the services, then NATS ...")
+        for supervisor in supervisors:
+            supervisor.stop_all()
+        topology.stop()
+        state_file(data_dir).unlink(missing_ok=True)
+        lock.release()
+        _say(f"stopped; state kept in {data_dir}")
     raise typer.Exit(code)
 
 
@@ -261,43 +330,55 @@ def _stop(supervisor: Supervisor | None, server: EmbeddedNats, data_dir: Path) -
     _say(f"state kept in {data_dir}; `guild up` again carries on from it")
 
 
-def _write_state(supervisor: Supervisor) -> None:
-    running = RunningGuild(os.getpid(), supervisor.nats_url, supervisor.region, supervisor.pids())
-    write_state(supervisor.data_dir, running)
+def _write_state(supervisors: list[Supervisor], data_dir: Path) -> None:
+    """What the client commands read: the first region's NATS and every region's."""
+    first = supervisors[0]
+    services = {f"{s.region}/{n}" if len(supervisors) > 1 else n: pid
+                for s in supervisors for n, pid in s.pids().items()}  # fmt: skip
+    regions = {s.region: s.nats_url for s in supervisors} if len(supervisors) > 1 else {}
+    write_state(
+        data_dir, RunningGuild(os.getpid(), first.nats_url, first.region, services, regions)
+    )
 
 
-async def _up(supervisor: Supervisor, demo: bool) -> int:
+async def _up(supervisors: list[Supervisor], data_dir: Path, demo: bool) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in STOP_SIGNALS:
         loop.add_signal_handler(sig, stop.set)
-    client = await GuildClient.connect(
-        supervisor.nats_url, supervisor.region, supervisor.credentials.get("operator")
-    )
-    receivers = DemoDeliveries(supervisor.data_dir / "deliveries", console.print)
+    clients = [
+        await GuildClient.connect(s.nats_url, s.region, s.credentials.get("operator"))
+        for s in supervisors
+    ]
+    first, client = supervisors[0], clients[0]
+    receivers = DemoDeliveries(first.data_dir / "deliveries", console.print)
     try:
         if demo:
             await receivers.start()
-            supervisor.extra_env |= receivers.env()
-        supervisor.start_all()
-        _write_state(supervisor)
+            first.extra_env |= receivers.env()
+        for supervisor in supervisors:
+            supervisor.start_all()
+        _write_state(supervisors, data_dir)
         with console.status("starting membership, content, matching, notifications ..."):
-            await _until_ready_or_stopped(supervisor, client, stop)
+            for supervisor, each in zip(supervisors, clients, strict=True):
+                await _until_ready_or_stopped(supervisor, each, stop)
         if stop.is_set():
             return 0
-        _print_running(supervisor, receivers if demo else None)
+        for supervisor in supervisors:
+            _print_running(supervisor, receivers if demo else None)
         if demo:
             with console.status("seeding the demo company (30 people, 4 communities) ..."):
                 await seed(client)
                 given = await receivers.configure(client)
             console.print("[bold]Demo channels:[/] " + ", ".join(given))
             await run_once(client, console)
-        await _tail_until_stopped(client, supervisor, stop)
+        await _tail_until_stopped(clients, supervisors, data_dir, stop)
     except (GuildError, RuntimeError) as error:
         _say(f"[red]error:[/] {error}")
         return 1
     finally:
-        await client.close()
+        for each in clients:
+            await each.close()
         await receivers.stop()
     return 0
 
@@ -336,7 +417,7 @@ def _print_running(supervisor: Supervisor, receivers: DemoDeliveries | None) -> 
 
 
 async def _tail_until_stopped(
-    client: GuildClient, supervisor: Supervisor, stop: asyncio.Event
+    clients: list[GuildClient], supervisors: list[Supervisor], data_dir: Path, stop: asyncio.Event
 ) -> None:
     async def on_delivered(msg: Any) -> None:
         delivered = NotificationDeliveredV1.model_validate(json.loads(msg.data)["data"])
@@ -345,7 +426,9 @@ async def _tail_until_stopped(
             f"{delivered.title} [dim]({'; '.join(delivered.reasons)})[/]"
         )
 
-    await client.nc.subscribe(NotificationDeliveredV1.subject_in(client.region), cb=on_delivered)
+    for client in clients:
+        subject = NotificationDeliveredV1.subject_in(client.region)
+        await client.nc.subscribe(subject, cb=on_delivered)
     _say(
         "Guild is running. New deliveries are shown below. Try, in another terminal: "
         "[bold]./guild status[/], [bold]./guild inbox e1001[/], [bold]./guild demo[/]. "
@@ -353,11 +436,13 @@ async def _tail_until_stopped(
     )
     async with httpx.AsyncClient() as probes:
         while not stop.is_set():
-            notes = supervisor.restart_exited() + await supervisor.restart_stuck(probes)
+            notes = []
+            for supervisor in supervisors:
+                notes += supervisor.restart_exited() + await supervisor.restart_stuck(probes)
             for note in notes:
                 _say(f"[yellow]{note}[/]")
             if notes:
-                _write_state(supervisor)
+                _write_state(supervisors, data_dir)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), 1.0)
 
@@ -383,11 +468,16 @@ def status(
     data_dir: ClientDataDir = None,
     as_json: AsJson = False,
 ) -> None:
-    """Whether each service answers and is consuming (exit code 1 if one does not)."""
+    """Whether each service answers and is consuming (exit code 1 if one does not); with
+    ``guild up --regions``, in every region, with the links between them and their lag."""
 
     async def work(client: GuildClient) -> list[tuple[Service, dict[str, Any] | None]]:
         return [(service, await client.status(service)) for service in SERVICES]
 
+    running = running_guild(data_dir_or_default(data_dir).resolve())
+    if nats_url is None and running is not None and running.regions:
+        _status_of_regions(running.regions, work, data_dir, as_json)
+        return
     results = _run(_resolve_url(nats_url, data_dir), region, work, data_dir)
     if as_json:
         print(json.dumps([_service_state(service, state) for service, state in results]))
@@ -395,6 +485,44 @@ def status(
         _print_status(region, results)
     if any(state is None or not state["ready"] for _, state in results):
         raise typer.Exit(1)
+
+
+def _status_of_regions(
+    regions: dict[str, str], work: Any, data_dir: Path | None, as_json: bool
+) -> NoReturn:
+    """Each region's services, and the links its EVENTS stream sources the others' through:
+    how many events it has yet to bring over (lag) and when it last heard from each."""
+
+    async def links(client: GuildClient) -> list[dict[str, Any]]:
+        info = await client.nc.jetstream().stream_info(Streams(client.region).events)
+        return [
+            {"from": source.name, "lag": source.lag, "error": str(source.error or "") or None,
+             "last_seen_seconds": round(source.active / 1e9, 3) if source.active else None}
+            for source in info.sources or []
+        ]  # fmt: skip
+
+    report, healthy = [], True
+    for name, url in regions.items():
+        results = _run(url, name, work, data_dir)
+        sourced = _run(url, name, links, data_dir)
+        healthy = healthy and all(state is not None and state["ready"] for _, state in results)
+        healthy = healthy and all(link["error"] is None for link in sourced)
+        report.append({"region": name, "nats_url": url, "links": sourced,
+                       "services": [_service_state(s, state) for s, state in results]})  # fmt: skip
+        if not as_json:
+            _print_status(name, results)
+            table = Table(title=f"links into region {name} (its EVENTS sources)")
+            for column in ("from", "lag", "last seen", "error"):
+                table.add_column(column)
+            for link in sourced:
+                seen = link["last_seen_seconds"]
+                table.add_row(link["from"], str(link["lag"]),
+                              f"{seen:.1f} s ago" if seen is not None else "never",
+                              link["error"] or "")  # fmt: skip
+            console.print(table)
+    if as_json:
+        print(json.dumps(report))
+    raise typer.Exit(0 if healthy else 1)
 
 
 def _service_state(service: Service, state: dict[str, Any] | None) -> dict[str, Any]:

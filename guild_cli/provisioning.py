@@ -11,7 +11,7 @@ import asyncio
 import json
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from guild_cli.client import GuildClient, GuildError
@@ -20,9 +20,16 @@ from shared.credentials import CREDENTIALS_VARIABLE
 from shared.messaging.provisioning import Topology, apply, region_streams
 from shared.naming import Service
 
+PEERS_VARIABLE = "GUILD_PEER_REGIONS"
+"""The services' setting of the regions whose public events their region sources."""
+
 
 async def provision_region(
-    url: str, region: str, credentials: Path | None, env: Mapping[str, str] | None = None
+    url: str,
+    region: str,
+    credentials: Path | None,
+    env: Mapping[str, str] | None = None,
+    peers: Sequence[str] = (),
 ) -> list[Grants]:
     """The region's streams, then each service's consumers and buckets, as the identity of
     ``credentials`` (the admin's where the server has authorization), with the services'
@@ -30,10 +37,13 @@ async def provision_region(
     needs (it says so as it provisions: one process per service)."""
     client = await GuildClient.connect(url, region, credentials)
     try:
-        await apply(client.nc.jetstream(), Topology(streams=region_streams(region)))
+        streams = region_streams(region, peer_regions=peers)
+        await apply(client.nc.jetstream(), Topology(streams=streams))
     finally:
         await client.close()
     settings = {**(env if env is not None else os.environ), "NATS_URL": url, "GUILD_REGION": region}
+    if peers:
+        settings[PEERS_VARIABLE] = json.dumps(list(peers))
     if credentials is not None:
         settings[CREDENTIALS_VARIABLE] = str(credentials)
     return list(await asyncio.gather(*(ask_service(s, "provision", settings) for s in Service)))

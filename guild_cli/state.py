@@ -12,7 +12,7 @@ import contextlib
 import fcntl
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -34,6 +34,8 @@ class RunningGuild:
     nats_url: str
     region: str
     services: dict[str, int]
+    regions: dict[str, str] = field(default_factory=dict)
+    """With ``guild up --regions``: each region's NATS URL (its first is ``nats_url``)."""
 
 
 def state_file(data_dir: Path) -> Path:
@@ -49,6 +51,7 @@ def write_state(data_dir: Path, running: RunningGuild) -> None:
                 "nats_url": running.nats_url,
                 "region": running.region,
                 "services": running.services,
+                "regions": running.regions,
             }
         )
     )
@@ -60,7 +63,11 @@ def running_guild(data_dir: Path) -> RunningGuild | None:
     try:
         state = json.loads(state_file(data_dir).read_text())
         running = RunningGuild(
-            int(state["pid"]), str(state["nats_url"]), str(state["region"]), state["services"]
+            int(state["pid"]),
+            str(state["nats_url"]),
+            str(state["region"]),
+            state["services"],
+            dict(state.get("regions") or {}),
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None

@@ -300,3 +300,27 @@ async def test_guild_up_restarts_a_service_whose_loop_is_stuck(tmp_path):
     finally:
         assert guild.interrupt() == 0, guild.text()
     assert "matching is stuck" in guild.text()  # said once its output is flushed
+
+
+async def test_guild_up_regions_runs_each_region_and_status_shows_their_links(tmp_path):
+    """``guild up --regions eu,us,apac``: a hub and a server per region, the four services in
+    each; ``guild status`` reports every region's services and that each region's events
+    stream sources the other two without error."""
+    data_dir = tmp_path / "guild-data"
+    regions = GuildUp(data_dir, "--regions", "eu,us,apac", "--no-http")
+    try:
+        await regions.running()
+        status = subprocess.run(
+            [sys.executable, "-m", "guild_cli", "status", "--json", "--data-dir", str(data_dir)],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+    finally:
+        assert regions.interrupt() == 0, regions.text()
+    assert status.returncode == 0, status.stdout + status.stderr
+    report = {entry["region"]: entry for entry in json.loads(status.stdout)}
+    assert set(report) == {"eu", "us", "apac"}
+    for name, entry in report.items():
+        assert all(service["ready"] for service in entry["services"]), entry
+        peers = {f"EVENTS_{peer.upper()}" for peer in report if peer != name}
+        assert {link["from"] for link in entry["links"]} == peers, entry
+        assert all(link["error"] is None for link in entry["links"]), entry

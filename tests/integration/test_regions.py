@@ -14,6 +14,7 @@ import pytest
 from guild_cli.regions import LoopbackRegions
 from tests import access
 from tests.helpers import eventually, running, settled
+from tests.integration.test_deleting_keys import raw_hits
 from tests.slice import QUESTION, World, all_services, hire_data
 
 pytestmark = pytest.mark.skipif(not access.enabled, reason="the regions authorize")
@@ -88,3 +89,90 @@ async def test_a_question_in_one_region_alerts_suitable_members_in_all_three_onc
         for region in REGIONS:
             assert len(await alerted(region)) == 1, region
         assert await eu.inbox_items(asker, "question_for_you") == []
+
+
+async def test_no_region_stores_another_regions_members_personal_data(
+    regions: LoopbackRegions, worlds: dict[str, World]
+) -> None:
+    """Names and e-mail addresses stay in their member's home region: after members of each
+    region have been hired, alerted and told of each other, no file of another region's
+    JetStream store holds them."""
+    people = {"eu": ("Lena Vogel", "fac"), "us": ("Sam Lee", "exp-us"),
+              "apac": ("Wei Zhang", "exp-apac")}  # fmt: skip
+    async with running(*every_region_services(regions)):
+        ids = {}
+        for region, (name, person) in people.items():
+            tz = {"eu": "Europe/Berlin", "us": "America/New_York", "apac": "Asia/Singapore"}
+            ids[region] = await _hire_at_work(
+                worlds[region], person, name, tz[region], {"kubernetes": "expert"}
+            )
+        community = {"actor_id": ids["eu"], "community_id": "k8s", "name": "Kubernetes Operators"}
+        await worlds["eu"].cmd("membership", "create_community", community)
+        for world in worlds.values():
+            await settled(world.nc, world.region)
+        await worlds["us"].ask({**QUESTION, "asker_id": ids["us"], "community_id": "k8s"})
+        await eventually(
+            lambda: worlds["apac"].inbox_items(ids["apac"], "question_for_you"),
+            deadline=30, what="apac's expert alerted to the question asked in us",
+        )  # fmt: skip
+        for world in worlds.values():
+            await settled(world.nc, world.region)
+    for world in worlds.values():
+        await world.nc.drain()
+    regions.stop()
+    for region, server in regions.servers.items():
+        for other, (name, person) in people.items():
+            if other == region:
+                continue
+            for personal in (name, f"{person}@example.com"):
+                assert raw_hits(server.store_dir, personal) == [], (region, personal)
+    for region, (name, _) in people.items():  # where they belong, they are
+        assert raw_hits(regions.servers[region].store_dir, name), region
+
+
+async def test_a_region_cut_off_keeps_working_and_catches_up_once_the_link_returns(
+    regions: LoopbackRegions, worlds: dict[str, World]
+) -> None:
+    async with running(*every_region_services(regions)):
+        experts = {}
+        tz = {"eu": "Europe/Berlin", "us": "America/New_York", "apac": "Asia/Singapore"}
+        for region in REGIONS:
+            experts[region] = await _hire_at_work(
+                worlds[region], f"exp-{region}", f"Expert {region}", tz[region],
+                {"kubernetes": "expert"},
+            )  # fmt: skip
+        asker = await _hire_at_work(worlds["eu"], "asker", "Ana Lima", "Europe/Lisbon", {})
+        community = {"actor_id": experts["eu"], "community_id": "k8s", "name": "Kubernetes"}
+        await worlds["eu"].cmd("membership", "create_community", community)
+        await worlds["eu"].cmd("membership", "join_community",
+                               {"community_id": "k8s", "member_id": asker})  # fmt: skip
+        for world in worlds.values():
+            await settled(world.nc, world.region)
+
+        regions.hub.stop()  # every region cut off from the others
+        await worlds["eu"].ask({**QUESTION, "asker_id": asker})
+        await worlds["us"].ask(
+            {**QUESTION, "question_ref": "q-us", "title": "Which etcd backup schedule?",
+             "asker_id": experts["us"]}
+        )  # fmt: skip
+        # each side keeps working alone: eu's expert hears of eu's question
+        await eventually(
+            lambda: worlds["eu"].inbox_items(experts["eu"], "question_for_you"),
+            deadline=30, what="eu's expert alerted while cut off",
+        )  # fmt: skip
+        assert await worlds["apac"].inbox_items(experts["apac"], "question_for_you") == []
+
+        regions.hub.start()  # the link returns: the regions' streams catch up
+
+        async def told_both(region: str) -> bool:
+            items = await worlds[region].inbox_items(experts[region], "question_for_you")
+            return len(items) >= (1 if region == "us" else 2)  # us asked one of the two
+
+        for region in REGIONS:
+            await eventually(lambda r=region: told_both(r), deadline=60, what=f"{region} caught up")
+        for world in worlds.values():
+            await settled(world.nc, world.region)
+        for region in REGIONS:
+            items = await worlds[region].inbox_items(experts[region], "question_for_you")
+            titles = sorted(item["title"] for item in items)
+            assert len(titles) == len(set(titles)), (region, titles)  # each once

@@ -46,16 +46,19 @@ class Identities:
         return write_private(path, self.authority.issue(grants))
 
     async def grants_of(self, name: str, region: str) -> Grants:
-        """The grants of one identity: a service (asked), a publishing system, the operator
-        or the admin; those of a region's other identities' durables denied."""
+        """The grants of one identity: a service (asked), a publishing system, the operator,
+        the admin or a region's leaf node link; those of a region's other identities'
+        durables denied."""
         if name == access.ADMIN:
             return access.admin()
+        if name == "leaf":
+            return access.leaf()
         env = {**os.environ, "GUILD_REGION": region}
         services = await asyncio.gather(*(ask_service(s, "grants", env) for s in Service))
         for grants in every_identity(region, services):
             if grants.identity == name:
                 return grants
-        known = [s.value for s in Service] + ["operator", *PUBLISHERS, access.ADMIN]
+        known = [s.value for s in Service] + ["operator", *PUBLISHERS, access.ADMIN, "leaf"]
         raise CredentialsError(f"no identity {name!r}: one of {', '.join(known)}")
 
     def issue_region(self, region: str, services: Sequence[Grants]) -> dict[str, Path]:

@@ -828,6 +828,13 @@ def identity_revoke(
     console.print(f"revoked {claims.get('name', '?')} (user {claims['sub']})")
 
 
+@identity_app.command("account-key")
+def identity_account_key(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
+    """The GUILD account's public key: a region's leaf node remote names it
+    (``GUILD_ACCOUNT_KEY`` in deploy/nats/region-node.conf)."""
+    print(Identities(data_dir.resolve() / "identities").authority.account_key)
+
+
 @identity_app.command("server-config")
 def identity_server_config(
     out: Annotated[Path, typer.Option("--out", help="Where to write the configuration.")],

@@ -25,6 +25,7 @@ from bench import (
     end_to_end_benchmark,
     fanout_benchmark,
     hop_benchmark,
+    regions_benchmark,
     storage_benchmark,
 )
 from bench.harness import ROOT
@@ -34,6 +35,7 @@ BENCHMARKS: dict[str, ModuleType] = {
     "end_to_end": end_to_end_benchmark,
     "fanout": fanout_benchmark,
     "storage": storage_benchmark,
+    "regions": regions_benchmark,
 }
 NAMED_ONLY = {"matching": "bench.matching_benchmark", "restart": "bench.restart_benchmark"}
 """Benchmarks run only when asked for by name, as their own process with their defaults."""

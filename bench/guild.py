@@ -35,7 +35,7 @@ import sys
 import time
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self, TypeVar
@@ -48,7 +48,7 @@ from nats.js.errors import NotFoundError, ServiceUnavailableError
 from guild_cli.identities import Identities
 from guild_cli.nats_server import EmbeddedNats
 from guild_cli.processes import die_with_parent
-from guild_cli.provisioning import provision_region
+from guild_cli.provisioning import PEERS_VARIABLE, provision_region
 from shared.credentials import connection_options
 from shared.naming import Streams
 from shared.publishers import PUBLISHERS
@@ -81,15 +81,32 @@ def free_port() -> int:
 class GuildProcesses:
     """nats-server and the services of one region, as child processes."""
 
-    def __init__(self, folder: Path, region: str, *, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        region: str,
+        *,
+        env: dict[str, str] | None = None,
+        region_server: tuple[EmbeddedNats, Identities] | None = None,
+        peers: Sequence[str] = (),
+    ) -> None:
+        """One region on a server of its own, or (``region_server``) on one region's server
+        of several (``guild_cli.regions``, started by the caller) with its identities, its
+        ``peers`` the other regions."""
         self.folder = folder
         self.region = region
+        self.peers = list(peers)
         sealing = {KEYS_FILE_VARIABLE: str(keyring_file(folder / "sealing.keys"))}
         self.env = {**os.environ, **BENCH_SETTINGS, **sealing, **(env or {})}
-        self.identities = Identities(folder / "identities")
-        self.server = EmbeddedNats(
-            folder / "nats", die_with_parent=True, authority=self.identities.authority
+        if self.peers:
+            self.env[PEERS_VARIABLE] = json.dumps(self.peers)
+        self.own_server = region_server is None
+        self.server, self.identities = region_server or (
+            EmbeddedNats(folder / "nats", die_with_parent=True),
+            Identities(folder / "identities"),
         )
+        if self.own_server:
+            self.server.authority = self.identities.authority
         self.ports = {name: free_port() for name in SERVICES}
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.credentials: dict[str, Path] = {}
@@ -106,9 +123,10 @@ class GuildProcesses:
     async def start_server(self) -> None:
         """nats-server with authorization, the region provisioned as the admin and every
         identity's credential issued, as ``guild up`` does."""
-        self.server.start()
+        if self.own_server:
+            self.server.start()
         admin = self.server.admin_credentials
-        needs = await provision_region(self.url, self.region, admin, self.env)
+        needs = await provision_region(self.url, self.region, admin, self.env, self.peers)
         self.credentials = self.identities.issue_region(self.region, needs)
 
     def start(self, *names: str) -> None:
@@ -183,7 +201,8 @@ class GuildProcesses:
         try:
             self.stop()
         finally:
-            self.server.stop()
+            if self.own_server:
+                self.server.stop()
 
 
 async def until(

@@ -180,3 +180,22 @@ def test_the_knee_is_the_first_step_left_behind_and_names_the_consumer_whose_lag
     }
     assert knee(steps[:1]) is None
     assert limiting({"EVENTS/content-ingest": 0}, {"EVENTS/content-ingest": 0.0}) is None
+
+
+def test_the_regions_benchmark_reaches_every_regions_inboxes():
+    """``python -m bench --quick regions``: three regions behind a hub, questions asked in
+    one; every region's first-wave inboxes reached for every question (a shape, not a speed)."""
+    results = ROOT / "bench" / "results" / "regions.json"
+    results.unlink(missing_ok=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "regions"],
+        cwd=ROOT, capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    figures = json.loads(results.read_text())["figures"]
+    assert figures["asked_in"] == "eu"
+    assert set(figures["regions"]) == {"eu", "us", "apac"}
+    for region in figures["regions"].values():
+        assert region["questions"] == 5
+        assert region["p50_ms"] > 0
+        assert region["p99_ms"] >= region["p50_ms"]

@@ -29,7 +29,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -49,6 +48,7 @@ from guild_cli.identities import Identities
 from guild_cli.nats_server import EmbeddedNats
 from guild_cli.processes import die_with_parent
 from guild_cli.provisioning import PEERS_VARIABLE, provision_region
+from guild_cli.receivers import free_port
 from shared.credentials import connection_options
 from shared.naming import Streams
 from shared.publishers import PUBLISHERS
@@ -70,12 +70,6 @@ BENCH_SETTINGS = {
 (budgets far beyond a run); newcomers get no intros (set-up joins thousands at once, and intros
 are no path measured here); notifications deliver to the inbox only (the console channel
 would print each message)."""
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class GuildProcesses:

@@ -93,7 +93,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         for n in range(args.questions):
             ref = f"x{n:05d}"
             for r in REGIONS:
-                question = Question(ref, time.time())
+                question = Question(ref, published=0.0)  # set once stored, below
                 watchers[r].by_ref[ref] = question
                 questions[r].append(question)
             data = question_data(ref, "k8s", asker, [SKILL])

@@ -29,6 +29,7 @@ from guild_cli.demo_deliveries import DemoDeliveries
 from guild_cli.identities import Identities
 from guild_cli.nats_server import EmbeddedNats, NatsServerError
 from guild_cli.provisioning import PEERS_VARIABLE, provision_region
+from guild_cli.receivers import free_port
 from guild_cli.regions import LoopbackRegions
 from guild_cli.state import (
     DEFAULT_DATA_DIR,
@@ -129,12 +130,6 @@ def _resolve_url(url: str | None, data_dir: Path | None = None) -> str:
 def _port_free(port: int) -> bool:
     with socket.socket() as probe:
         return probe.connect_ex(("127.0.0.1", port)) != 0
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
@@ -241,7 +236,7 @@ def up(
             assert server.admin_credentials is not None
             needs = asyncio.run(provision_region(server.url, region, server.admin_credentials))
             credentials = identities.issue_region(region, needs)
-        ports = {service: _free_port() for service in SERVICES} if http else {}
+        ports = {service: free_port() for service in SERVICES} if http else {}
         supervisor = Supervisor(
             server.url,
             region,
@@ -298,7 +293,7 @@ def _up_regions(
                 needs = asyncio.run(provision_region(topology.url(name), name, admin, peers=peers))
             supervisors.append(Supervisor(
                 topology.url(name), name, data_dir / name,
-                http_ports={s: _free_port() for s in SERVICES} if http else {},
+                http_ports={s: free_port() for s in SERVICES} if http else {},
                 extra_env={PEERS_VARIABLE: json.dumps(peers)},
                 credentials=identities.issue_region(name, needs),
                 sealing_keys=keyring_file(data_dir / name / "sealing.keys"),

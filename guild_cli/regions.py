@@ -11,20 +11,14 @@ up when the link returns.
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Sequence
 from pathlib import Path
 
 from guild_cli.nats_server import LOOPBACK, EmbeddedNats, LeafRemote
+from guild_cli.receivers import free_port
 from shared import access
 from shared.credentials import Authority, write_private
 from shared.naming import check_region
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((LOOPBACK, 0))
-        return int(probe.getsockname()[1])
 
 
 class LoopbackRegions:

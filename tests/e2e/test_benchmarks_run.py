@@ -51,16 +51,22 @@ def test_the_restart_benchmark_restarts_from_snapshots(nats_server):
         assert query in out
 
 
-def test_python_m_bench_quick_writes_well_formed_results():
-    """``python -m bench --quick storage``: the table printed, and a JSON result with the
-    command, the machine and a figure per stream (a shape, never a speed)."""
-    results = ROOT / "bench" / "results" / "storage.json"
+def run_quick(name: str) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """``python -m bench --quick <name>``, which must succeed; its output and results file."""
+    results = ROOT / "bench" / "results" / f"{name}.json"
     results.unlink(missing_ok=True)
     result = subprocess.run(
-        [sys.executable, "-m", "bench", "--quick", "storage"],
+        [sys.executable, "-m", "bench", "--quick", name],
         cwd=ROOT, capture_output=True, text=True, timeout=600, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
+    return result, results
+
+
+def test_python_m_bench_quick_writes_well_formed_results():
+    """``python -m bench --quick storage``: the table printed, and a JSON result with the
+    command, the machine and a figure per stream (a shape, never a speed)."""
+    result, results = run_quick("storage")
     assert "storage per question, community of 100 members" in result.stdout
     document = json.loads(results.read_text())
     assert document["benchmark"] == "storage"
@@ -185,13 +191,7 @@ def test_the_knee_is_the_first_step_left_behind_and_names_the_consumer_whose_lag
 def test_the_regions_benchmark_reaches_every_regions_inboxes():
     """``python -m bench --quick regions``: three regions behind a hub, questions asked in
     one; every region's first-wave inboxes reached for every question (a shape, not a speed)."""
-    results = ROOT / "bench" / "results" / "regions.json"
-    results.unlink(missing_ok=True)
-    result = subprocess.run(
-        [sys.executable, "-m", "bench", "--quick", "regions"],
-        cwd=ROOT, capture_output=True, text=True, timeout=600, check=False,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stdout + result.stderr
+    _, results = run_quick("regions")
     figures = json.loads(results.read_text())["figures"]
     assert figures["asked_in"] == "eu"
     assert set(figures["regions"]) == {"eu", "us", "apac"}

@@ -39,6 +39,7 @@ from bench.population import (
     question_data,
 )
 from guild_cli.identities import Identities
+from guild_cli.provisioning import provision_streams
 from guild_cli.regions import LoopbackRegions
 from shared.credentials import connection_options
 
@@ -70,6 +71,8 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
     }  # fmt: skip
     clients: dict[str, Any] = {}
     try:
+        for r in REGIONS:  # every region's streams before any region sources another's
+            await provision_streams(topology.url(r), r, topology.admin_credentials(r))
         for guild in guilds.values():
             await guild.start_server()
             guild.start()

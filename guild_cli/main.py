@@ -28,7 +28,7 @@ from guild_cli.demo import member_of, run_once, seed
 from guild_cli.demo_deliveries import DemoDeliveries
 from guild_cli.identities import Identities
 from guild_cli.nats_server import EmbeddedNats, NatsServerError
-from guild_cli.provisioning import PEERS_VARIABLE, provision_region
+from guild_cli.provisioning import PEERS_VARIABLE, provision_region, provision_streams
 from guild_cli.receivers import free_port
 from guild_cli.regions import LoopbackRegions
 from guild_cli.state import (
@@ -286,6 +286,10 @@ def _up_regions(
         ):
             topology.start()
         lock.record(nats_url=topology.url(names[0]))
+        with console.status("creating every region's streams ..."):
+            for name in names:
+                asyncio.run(provision_streams(topology.url(name), name,
+                                              topology.admin_credentials(name)))  # fmt: skip
         for name in names:
             peers = [peer for peer in names if peer != name]
             with console.status(f"provisioning {name} and issuing its identities ..."):

@@ -35,18 +35,27 @@ async def provision_region(
     ``credentials`` (the admin's where the server has authorization), with the services'
     settings in ``env`` (default: this process's environment); the grants each service then
     needs (it says so as it provisions: one process per service)."""
-    client = await GuildClient.connect(url, region, credentials)
-    try:
-        streams = region_streams(region, peer_regions=peers)
-        await apply(client.nc.jetstream(), Topology(streams=streams))
-    finally:
-        await client.close()
+    await provision_streams(url, region, credentials, peers)
     settings = {**(env if env is not None else os.environ), "NATS_URL": url, "GUILD_REGION": region}
     if peers:
         settings[PEERS_VARIABLE] = json.dumps(list(peers))
     if credentials is not None:
         settings[CREDENTIALS_VARIABLE] = str(credentials)
     return list(await asyncio.gather(*(ask_service(s, "provision", settings) for s in Service)))
+
+
+async def provision_streams(
+    url: str, region: str, credentials: Path | None, peers: Sequence[str] = ()
+) -> None:
+    """The region's streams, its EVENTS stream sourcing each of ``peers``' (a source whose
+    stream does not exist yet reports an error until nats-server retries it, so a new topology
+    creates every region's streams before any region sources another's)."""
+    client = await GuildClient.connect(url, region, credentials)
+    try:
+        streams = region_streams(region, peer_regions=peers)
+        await apply(client.nc.jetstream(), Topology(streams=streams))
+    finally:
+        await client.close()
 
 
 async def ask_service(service: Service, command: str, env: dict[str, str]) -> Grants:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from services.membership.domain.model import (
+    AdministeredElsewhere,
     ApprovalRequired,
     CommunityAlreadyExists,
     InvalidChange,
@@ -10,9 +11,14 @@ from services.membership.domain.model import (
     UnknownCommunity,
     UnknownMember,
 )
-from services.membership.handlers import Deps, communities, hr, profile, queries
+from services.membership.handlers import Deps, communities, hr, peers, profile, queries
 from services.membership.store.buckets import MembershipStore
-from services.membership.topology import hr_consumers, suggestions_consumer, topology
+from services.membership.topology import (
+    hr_consumers,
+    peers_consumer,
+    suggestions_consumer,
+    topology,
+)
 from shared.contracts import ingest
 from shared.contracts import membership as contract
 from shared.contracts.content import SkillSuggestedV1
@@ -29,6 +35,15 @@ HR_REACTIONS = {
 }
 SUGGESTION_REACTIONS = {
     SkillSuggestedV1: profile.when_skill_suggested_keep_it_pending,
+}
+PEER_REACTIONS = {
+    contract.CommunityCreatedV1: peers.when_peer_community_created_keep_replica,
+    contract.CommunityUpdatedV1: peers.when_peer_community_updated_keep_replica,
+    contract.MemberJoinedV1: peers.when_peer_member_joined_keep_membership,
+    contract.MemberLeftV1: peers.when_peer_member_left_forget_membership,
+    contract.RoleChangedV1: peers.when_peer_role_changed_keep_role,
+    contract.JoinRequestedV1: peers.when_peer_join_requested_keep_request,
+    contract.JoinRequestDecidedV1: peers.when_peer_join_request_decided_settle_request,
 }
 COMMANDS = {
     "create_community": (contract.CreateCommunity, communities.create_community),
@@ -68,6 +83,7 @@ ERROR_CODES: dict[type[Exception], str] = {
     InvalidChange: "conflict",
     NotAllowed: "forbidden",
     ApprovalRequired: "approval_required",
+    AdministeredElsewhere: "wrong_region",
     InvalidCursor: "invalid_request",
 }
 
@@ -81,6 +97,8 @@ def build_app(settings: GuildSettings, store: MembershipStore | None = None) -> 
     for consumer in hr_consumers(settings):
         app.react_to(consumer, HR_REACTIONS, deps)
     app.react_to(suggestions_consumer(settings), SUGGESTION_REACTIONS, deps)
+    if (peer_events := peers_consumer(settings)) is not None:
+        app.react_to(peer_events, PEER_REACTIONS, deps)
     app.answer_commands(COMMANDS, deps, ERROR_CODES)
     app.answer_queries(QUERIES, deps, ERROR_CODES)
     app.publishes(*PUBLISHES)

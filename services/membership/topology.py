@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from services.membership.store.buckets import BUCKETS
+from shared.contracts import membership as contract
 from shared.contracts.content import SkillSuggestedV1
 from shared.messaging.provisioning import (
     ConsumerSpec,
@@ -18,6 +19,7 @@ from shared.naming import (
     Streams,
     any_region_event_subject,
     dead_letter_original_subject,
+    event_subject,
     ingest_filter,
 )
 from shared.publishers import HR, sending
@@ -44,6 +46,32 @@ def suggestions_consumer(settings: GuildSettings) -> ConsumerSpec:
     )
 
 
+PEER_EVENTS = (
+    contract.CommunityCreatedV1, contract.CommunityUpdatedV1, contract.MemberJoinedV1,
+    contract.MemberLeftV1, contract.RoleChangedV1, contract.JoinRequestedV1,
+    contract.JoinRequestDecidedV1,
+)  # fmt: skip
+"""Other regions' membership events this region keeps a replica of (see handlers.peers)."""
+
+
+def peers_consumer(settings: GuildSettings) -> ConsumerSpec | None:
+    """Membership events of the peer regions (none: a region on its own has no peers)."""
+    if not settings.peer_regions:
+        return None
+    return durable_consumer(
+        settings,
+        Service.MEMBERSHIP,
+        "peers",
+        stream=Streams(settings.region).events,
+        filter_subjects=[
+            event_subject(peer, Scope.PUBLIC, e.TYPE)
+            for peer in settings.peer_regions
+            for e in PEER_EVENTS
+        ],
+        description="Other regions' communities and memberships, kept here as replicas",
+    )
+
+
 def hr_streams(region: str) -> list[tuple[str, str]]:
     """The stream of each publisher of HR events, with the subjects of its HR events."""
     streams = Streams(region)
@@ -54,7 +82,11 @@ def topology(settings: GuildSettings) -> Topology:
     region, streams = settings.region, Streams(settings.region)
     return Topology(
         streams=streams_for(settings),
-        consumers=[*hr_consumers(settings), suggestions_consumer(settings)],
+        consumers=[
+            *hr_consumers(settings),
+            suggestions_consumer(settings),
+            *filter(None, [peers_consumer(settings)]),
+        ],
         buckets=BUCKETS.specs(settings.region, settings.stream_replicas),
         # an erasure: the person's HR events, every personal message naming them, the copies
         # of dead-lettered HR events

@@ -7,8 +7,10 @@ Every reply is a JSON object::
                             "details": [{"field": "member_id", "problem": "Field required"}]}}
 
 Error codes: ``invalid_json``, ``invalid_request`` (with the fields and why), ``not_found``,
-``forbidden``, ``conflict``, ``expired``, ``approval_required``, ``in_progress`` (the same
-``request_id`` is still running: retry), ``internal`` (logged with the reference given).
+``forbidden``, ``conflict``, ``expired``, ``approval_required``, ``wrong_region`` (what it
+changes is administered in another region, which the message names: send it there),
+``in_progress`` (the same ``request_id`` is still running: retry), ``internal`` (logged with the
+reference given).
 """
 
 from __future__ import annotations

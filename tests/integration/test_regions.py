@@ -176,3 +176,55 @@ async def test_a_region_cut_off_keeps_working_and_catches_up_once_the_link_retur
             items = await worlds[region].inbox_items(experts[region], "question_for_you")
             titles = sorted(item["title"] for item in items)
             assert len(titles) == len(set(titles)), (region, titles)  # each once
+
+
+async def test_a_member_homed_elsewhere_joins_a_community_that_its_home_region_administers(
+    regions: LoopbackRegions, worlds: dict[str, World]
+) -> None:
+    """A member homed in us joins a public community homed in eu through us, and asks to join
+    a gated one; eu's facilitator sees the request in eu and approves it there; us makes them
+    a member. Changing the community through us is refused, naming eu."""
+    eu, us = worlds["eu"], worlds["us"]
+    async with running(*every_region_services(regions)):
+        fac = await _hire_at_work(eu, "fac", "Lena Vogel", "Europe/Berlin", {"sre": "expert"})
+        sam = await _hire_at_work(us, "sam", "Sam Lee", "America/New_York", {"sre": "advanced"})
+        for community_id, access_kind in (("sre", "public"), ("sre-core", "gated")):
+            await eu.cmd("membership", "create_community", {
+                "actor_id": fac, "community_id": community_id, "name": community_id.upper(),
+                "access": access_kind})  # fmt: skip
+        await settled(us.nc, "us")
+
+        joined = await us.cmd("membership", "join_community",
+                              {"community_id": "sre", "member_id": sam})  # fmt: skip
+        assert joined["already_member"] is False
+        request = {"community_id": "sre-core", "member_id": sam, "message": "hi"}
+        asked = await us.cmd("membership", "request_to_join", request)
+        assert asked["status"] == "pending"
+
+        async def eu_members() -> list[str]:
+            page = await eu.qry("membership", "community_members",
+                                {"viewer_id": fac, "community_id": "sre"})  # fmt: skip
+            return [m["member_id"] for m in page["items"] if m["member_id"] == sam]
+
+        async def eu_requests() -> list[dict]:
+            return await eu.qry("membership", "join_requests",
+                                {"viewer_id": fac, "community_id": "sre-core"})  # fmt: skip
+
+        await eventually(eu_members, deadline=30, what="eu knows sam joined sre")
+        (seen,) = await eventually(eu_requests, deadline=30, what="sam's request in eu")
+        assert seen["member_id"] == sam
+        assert seen["message"] == ""  # the text stays in us
+        decision = {"actor_id": fac, "community_id": "sre-core", "member_id": sam, "approve": True}
+        await eu.cmd("membership", "decide_join_request", decision)
+
+        async def sams_communities() -> set[str]:
+            found = await us.qry("membership", "member_communities",
+                                 {"viewer_id": sam, "member_id": sam})  # fmt: skip
+            names = {c["community_id"] for c in found}
+            return names if names == {"sre", "sre-core"} else set()
+
+        await eventually(sams_communities, deadline=30, what="sam in both through us")
+        refused = await us.refused("cmd", "membership", "update_community", {
+            "actor_id": fac, "community_id": "sre", "description": "changed from us"})  # fmt: skip
+        assert refused["code"] == "wrong_region", refused
+        assert "'eu'" in refused["message"], refused

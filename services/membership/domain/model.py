@@ -38,6 +38,10 @@ class InvalidChange(MembershipError):
     """The change makes no sense (e.g. archiving twice, leaving a community one is not in)."""
 
 
+class AdministeredElsewhere(MembershipError):
+    """The community is homed in another region, which alone changes it: send it there."""
+
+
 @dataclass(frozen=True)
 class Skill:
     name: str
@@ -201,6 +205,13 @@ class Community:
         if actor_id not in self.facilitator_ids:
             raise NotAllowed(f"only facilitators of {self.community_id!r} may do this")
 
+    def require_home(self, region: str) -> None:
+        if self.home_region != region:
+            raise AdministeredElsewhere(
+                f"community {self.community_id!r} is administered in region "
+                f"{self.home_region!r}: send this to {self.home_region}'s membership service"
+            )
+
     def require_open(self) -> None:
         if self.archived:
             raise InvalidChange(f"community {self.community_id!r} is archived")
@@ -223,6 +234,8 @@ class Membership:
     member_id: str
     role: str
     joined_at: datetime
+    home_region: str | None = None
+    """The member's home region when it is not this one (a replica of their membership)."""
 
     @property
     def key(self) -> str:
@@ -235,6 +248,8 @@ class JoinRequest:
     member_id: str
     message: str
     requested_at: datetime
+    home_region: str | None = None
+    """The requester's home region when it is not this one (a replica of their request)."""
 
     @property
     def key(self) -> str:

@@ -22,7 +22,6 @@ from services.membership.domain.model import (
     Community,
     InvalidChange,
     Member,
-    Membership,
     UnknownMember,
 )
 from services.membership.events import public
@@ -103,31 +102,33 @@ async def create_community(command: CreateCommunity, deps: Deps) -> CommunityVie
         subject=community.community_id,
     )
     for facilitator_id in community.facilitator_ids:
-        await _join(community, await active_member(facilitator_id, deps), deps)
+        await join(community, await active_member(facilitator_id, deps), deps)
     return community_view(community, command.actor_id, deps)
 
 
 async def update_community(command: UpdateCommunity, deps: Deps) -> CommunityView:
     """Change a community's settings (facilitators only)."""
     found = await visible_community(command.community_id, command.actor_id, deps)
+    found.value.require_home(deps.region)
     found.value.require_facilitator(command.actor_id)
     changes = command.model_dump(
         exclude_unset=True, exclude={"actor_id", "community_id", "request_id"}
     )
     changes = {k: tuple(v) if isinstance(v, list) else v for k, v in changes.items()}
     community = model.updated(found.value, changes, deps.clock())
-    return await _store_community(found, community, command.actor_id, deps)
+    return await store_community(found, community, command.actor_id, deps)
 
 
 async def archive_community(command: ArchiveCommunity, deps: Deps) -> CommunityView:
     """Archive a community (facilitators only): no new members or posts."""
     found = await visible_community(command.community_id, command.actor_id, deps)
+    found.value.require_home(deps.region)
     found.value.require_facilitator(command.actor_id)
     community = model.archived(found.value, deps.clock())
-    return await _store_community(found, community, command.actor_id, deps)
+    return await store_community(found, community, command.actor_id, deps)
 
 
-async def _store_community(
+async def store_community(
     found: Versioned[Community], community: Community, viewer_id: str, deps: Deps
 ) -> CommunityView:
     changed = found.value.changed_fields(community)
@@ -152,9 +153,9 @@ async def join_community(command: JoinCommunity, deps: Deps) -> JoinResult:
     )
     community = found.value
     if deps.store.index.is_member(community.community_id, member.member_id):
-        return await _join(community, member, deps)
+        return await join(community, member, deps)
     model.join_directly(community, member, deps.clock())
-    return await _join(community, member, deps)
+    return await join(community, member, deps)
 
 
 async def _both(first: Awaitable[A], second: Awaitable[B]) -> tuple[A, B]:
@@ -169,11 +170,12 @@ async def _both(first: Awaitable[A], second: Awaitable[B]) -> tuple[A, B]:
 async def add_member(command: AddMember, deps: Deps) -> JoinResult:
     """A facilitator adds a member (how private and gated communities grow)."""
     community = (await visible_community(command.community_id, command.actor_id, deps)).value
+    community.require_home(deps.region)
     community.require_facilitator(command.actor_id)
-    return await _join(community, await active_member(command.member_id, deps), deps)
+    return await join(community, await active_member(command.member_id, deps), deps)
 
 
-async def _join(community: Community, member: Member, deps: Deps) -> JoinResult:
+async def join(community: Community, member: Member, deps: Deps) -> JoinResult:
     """Store the membership (unless it exists) and publish that they joined."""
     store = deps.store
     known = store.index.is_member(community.community_id, member.member_id)
@@ -183,7 +185,7 @@ async def _join(community: Community, member: Member, deps: Deps) -> JoinResult:
         membership = model.join(community, member, deps.clock())
         revision = await store.write(store.memberships, membership.key, membership, revision=None)
         if revision is None:
-            return await _join(community, member, deps)  # joined concurrently: report that
+            return await join(community, member, deps)  # joined concurrently: report that
     await deps.events.publish(
         public.member_joined(community, member, membership),
         event_id=derived_id("member_joined", membership.key, membership.joined_at.isoformat()),
@@ -232,8 +234,8 @@ async def remove_from_community(
     )
     store = deps.store
     await store.delete(store.memberships, membership.key, erase=reason is LeaveReason.ERASED)
-    if community != found.value:
-        await _store_community(found, community, member.member_id, deps)
+    if community != found.value and found.value.home_region == deps.region:  # else: its home
+        await store_community(found, community, member.member_id, deps)
     if successor and successor in community.facilitator_ids:
         await _set_role(community, successor, FACILITATOR, member.member_id, deps)
 
@@ -263,15 +265,17 @@ async def request_to_join(command: RequestToJoin, deps: Deps) -> RequestResult:
 async def decide_join_request(command: DecideJoinRequest, deps: Deps) -> JoinResult:
     """A facilitator approves (they join) or denies a request; the member is told either way."""
     community = (await visible_community(command.community_id, command.actor_id, deps)).value
+    community.require_home(deps.region)
     community.require_facilitator(command.actor_id)
     request = await deps.store.join_request(command.community_id, command.member_id)
     already_member = deps.store.index.is_member(command.community_id, command.member_id)
     if request is None and not already_member:
         raise InvalidChange(f"no pending request of {command.member_id!r} to join")
-    if command.approve:
-        await _join(community, await active_member(command.member_id, deps), deps)
+    home = request.home_region if request is not None and request.home_region else deps.region
+    if command.approve and home == deps.region:  # one homed elsewhere joins there, when told
+        await join(community, await active_member(command.member_id, deps), deps)
     if request is not None:
-        ref = MemberRef(member_id=command.member_id, home_region=deps.region)
+        ref = MemberRef(member_id=command.member_id, home_region=home)
         decided = public.join_request_decided(
             community, ref, command.approve, command.actor_id, command.reason, deps.clock()
         )
@@ -293,6 +297,7 @@ async def decide_join_request(command: DecideJoinRequest, deps: Deps) -> JoinRes
 async def change_role(command: ChangeRole, deps: Deps) -> CommunityView:
     """A facilitator makes a member a facilitator, or a facilitator a member."""
     found = await visible_community(command.community_id, command.actor_id, deps)
+    found.value.require_home(deps.region)
     found.value.require_facilitator(command.actor_id)
     if not deps.store.index.is_member(command.community_id, command.member_id):
         raise InvalidChange(f"{command.member_id!r} is not a member of {command.community_id!r}")
@@ -300,7 +305,7 @@ async def change_role(command: ChangeRole, deps: Deps) -> CommunityView:
     community = replace(
         found.value.with_facilitator(command.member_id, on=on), updated_at=deps.clock()
     )
-    view = await _store_community(found, community, command.actor_id, deps)
+    view = await store_community(found, community, command.actor_id, deps)
     await _set_role(community, command.member_id, command.role.value, command.actor_id, deps)
     return view
 
@@ -312,9 +317,9 @@ async def _set_role(
     if membership is None:
         return
     if membership.role != role:
-        updated = Membership(membership.community_id, member_id, role, membership.joined_at)
+        updated = replace(membership, role=role)
         await deps.store.put(deps.store.memberships, updated.key, updated)
-    ref = MemberRef(member_id=member_id, home_region=deps.region)
+    ref = MemberRef(member_id=member_id, home_region=membership.home_region or deps.region)
     await deps.events.publish(
         public.role_changed(community, ref, role, actor_id, deps.clock()),
         event_id=derived_id(

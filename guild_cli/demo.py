@@ -12,8 +12,9 @@ import json
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from rich.console import Console, Group
@@ -50,8 +51,26 @@ def hire_event(person: Person) -> tuple[bytes, str]:
     return cloudevent(PersonHiredV1.TYPE, data, source=HR_SOURCE, event_id=event_id), event_id
 
 
-async def hire(client: GuildClient, person: Person) -> None:
+class DemoRegions:
+    """The demo's clients, one per region: a person is hired, joins and is configured through
+    their home region (a person of a region not running here lives in the first one)."""
+
+    def __init__(self, clients: Mapping[str, GuildClient]) -> None:
+        self.clients = dict(clients)
+        self.first = next(iter(self.clients.values()))
+        self.people = {p.person_id: p for p in (*PEOPLE, *(n for n, _ in NEWCOMERS))}
+
+    def home(self, person: Person | str) -> GuildClient:
+        if isinstance(person, str):
+            if person not in self.people:
+                return self.first
+            person = self.people[person]
+        return self.clients.get(person.region, self.first)
+
+
+async def hire(regions: DemoRegions, person: Person) -> None:
     body, event_id = hire_event(person)
+    client = regions.home(person)
     subject = ingest_subject(client.region, HR_DIRECTORY, PersonHiredV1.TYPE)
     await client.publish(subject, body, msg_id=event_id)
 
@@ -68,14 +87,14 @@ async def member_of(client: GuildClient, person_id: str) -> str | None:
 
 
 async def wait_for_members(
-    client: GuildClient, person_ids: list[str], timeout: float = 30
+    regions: DemoRegions, person_ids: list[str], timeout: float = 30
 ) -> dict[str, str]:
-    """Until each HR person is a member; their member ids by HR person id."""
+    """Until each HR person is a member (in their home region); their member ids by HR id."""
     deadline, ids = time.monotonic() + timeout, {}
     pending = list(person_ids)
     while pending:
         for person_id in pending:
-            if (member_id := await member_of(client, person_id)) is not None:
+            if (member_id := await member_of(regions.home(person_id), person_id)) is not None:
                 ids[person_id] = member_id
         pending = [p for p in pending if p not in ids]
         if pending and time.monotonic() > deadline:
@@ -85,30 +104,56 @@ async def wait_for_members(
     return ids
 
 
-async def seed(client: GuildClient) -> None:
-    """The company: everyone hired, communities created, members joined. Safe to repeat."""
+async def until_known(attempt: Callable[[], Awaitable[Any]], what: str, timeout: float = 30) -> Any:
+    """``attempt`` again while it is refused for what another region has not told this one
+    yet (a community created there, a membership recorded there)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return await attempt()
+        except GuildError as error:
+            if error.code not in {"not_found", "conflict"} or time.monotonic() > deadline:
+                raise GuildError(f"{what}: {error}", error.code) from error
+        await asyncio.sleep(0.2)
+
+
+async def join(regions: DemoRegions, community_id: str, person_id: str, member_id: str) -> None:
+    """Join through the member's home region, once it knows the community."""
+    client = regions.home(person_id)
+    payload = {"community_id": community_id, "member_id": member_id}
+    await until_known(lambda: client.command(Service.MEMBERSHIP, "join_community", payload),
+                      f"{person_id} joining {community_id}")  # fmt: skip
+
+
+async def seed(regions: DemoRegions) -> None:
+    """The company: everyone hired in their home region, each community created in its first
+    facilitator's, members joined through their own; facilitators homed elsewhere get their
+    role from the community's region. Safe to repeat."""
     for person in PEOPLE:
-        await hire(client, person)
-    ids = await wait_for_members(client, [p.person_id for p in PEOPLE])
+        await hire(regions, person)
+    ids = await wait_for_members(regions, [p.person_id for p in PEOPLE])
     for community in COMMUNITIES:
-        await client.command(
+        home = regions.home(community.facilitators[0])
+        local = [f for f in community.facilitators if regions.home(f) is home]
+        await home.command(
             Service.MEMBERSHIP,
             "create_community",
             {
-                "actor_id": ids[community.facilitators[0]],
+                "actor_id": ids[local[0]],
                 "community_id": community.community_id,
                 "name": community.name,
                 "description": community.description,
                 "topics": list(community.topics),
-                "facilitator_ids": [ids[f] for f in community.facilitators],
+                "facilitator_ids": [ids[f] for f in local],
             },
         )
         for person_id in community.members:
-            await client.command(
-                Service.MEMBERSHIP,
-                "join_community",
-                {"community_id": community.community_id, "member_id": ids[person_id]},
-            )
+            await join(regions, community.community_id, person_id, ids[person_id])
+        for person_id in (f for f in community.facilitators if f not in local):
+            role = {"actor_id": ids[local[0]], "community_id": community.community_id,
+                    "member_id": ids[person_id], "role": "facilitator"}  # fmt: skip
+            await until_known(partial(home.command, Service.MEMBERSHIP, "change_role", role),
+                              f"{person_id} facilitating {community.community_id}")  # fmt: skip
 
 
 def synthetic_newcomer(number: int) -> tuple[Person, str]:
@@ -120,14 +165,14 @@ def synthetic_newcomer(number: int) -> tuple[Person, str]:
     return person, community.community_id
 
 
-async def next_newcomer(client: GuildClient) -> tuple[int, Person, str]:
+async def next_newcomer(regions: DemoRegions) -> tuple[int, Person, str]:
     """The first newcomer not hired yet, and the community they join."""
     number = 0
     while True:
         person, community_id = (
             NEWCOMERS[number] if number < len(NEWCOMERS) else synthetic_newcomer(number)
         )
-        if await member_of(client, person.person_id) is None:
+        if await member_of(regions.home(person), person.person_id) is None:
             return number, person, community_id
         number += 1
 
@@ -140,12 +185,19 @@ class Watch:
     deliveries: list[NotificationDeliveredV1] = field(default_factory=list)
     joins: dict[str, str] = field(default_factory=dict)
     """member id -> id of the event saying they joined"""
-    suggestions: dict[str, tuple[str, ExpertsSuggestedV1]] = field(default_factory=dict)
-    """question title -> (event id, event)"""
+    suggestions: dict[str, list[tuple[str, ExpertsSuggestedV1]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    """question title -> (event id, event) of each region that routed it to its members"""
     intros: dict[str, tuple[str, IntrosProposedV1]] = field(default_factory=dict)
     """member id -> (event id, event)"""
 
-    async def start(self, client: GuildClient) -> None:
+    async def start(self, regions: DemoRegions) -> None:
+        """Listen in every region (each publishes its own deliveries and suggestions)."""
+        for client in regions.clients.values():
+            await self._listen(client)
+
+    async def _listen(self, client: GuildClient) -> None:
         def keep(contract: type[Contract], store: Callable[[str, Any], None]) -> Any:
             async def on_event(msg: Any) -> None:
                 document = json.loads(msg.data)
@@ -155,7 +207,7 @@ class Watch:
 
         await keep(NotificationDeliveredV1, lambda _, e: self.deliveries.append(e))
         await keep(MemberJoinedV1, lambda i, e: self.joins.__setitem__(e.member.member_id, i))
-        await keep(ExpertsSuggestedV1, lambda i, e: self.suggestions.__setitem__(e.title, (i, e)))
+        await keep(ExpertsSuggestedV1, lambda i, e: self.suggestions[e.title].append((i, e)))
         await keep(
             IntrosProposedV1, lambda i, e: self.intros.__setitem__(e.member.member_id, (i, e))
         )
@@ -189,22 +241,19 @@ class DemoRun:
         return {m: f"{people[p].name} ({p})" for p, m in sorted(self.ids.items()) if p in people}
 
 
-async def run_once(client: GuildClient, console: Console, timeout: float = 30) -> Watch:
+async def run_once(regions: DemoRegions, console: Console, timeout: float = 30) -> Watch:
     """Bring in a newcomer and ask a question; return what was delivered."""
     watch = Watch()
-    await watch.start(client)
-    number, newcomer, community_id = await next_newcomer(client)
+    await watch.start(regions)
+    number, newcomer, community_id = await next_newcomer(regions)
     question = QUESTIONS[number % len(QUESTIONS)]
     run = DemoRun(newcomer, community_id, question)
-    run.ids = await wait_for_members(client, [p.person_id for p in PEOPLE])
+    run.ids = await wait_for_members(regions, [p.person_id for p in PEOPLE])
     console.print(f"[bold]A new member:[/] HR publishes that {newcomer.name} was hired ...")
-    await hire(client, newcomer)
-    run.ids |= await wait_for_members(client, [newcomer.person_id])
-    await client.command(
-        Service.MEMBERSHIP,
-        "join_community",
-        {"community_id": community_id, "member_id": run.newcomer_id},
-    )
+    regions.people.setdefault(newcomer.person_id, newcomer)
+    await hire(regions, newcomer)
+    run.ids |= await wait_for_members(regions, [newcomer.person_id])
+    await join(regions, community_id, newcomer.person_id, run.newcomer_id)
     console.print(f"[bold]A new question:[/] the intranet portal posts “{question.title}” ...")
     asked = {
         "question_ref": f"demo-{uuid.uuid4().hex[:12]}",
@@ -216,10 +265,11 @@ async def run_once(client: GuildClient, console: Console, timeout: float = 30) -
     }
     event_id = str(uuid.uuid4())
     body = cloudevent(QuestionAskedV1.TYPE, asked, source=PORTAL_SOURCE, event_id=event_id)
+    client = regions.home(question.asker_id)  # the portal of the asker's region
     subject = ingest_subject(client.region, PORTAL, QuestionAskedV1.TYPE)
     await client.publish(subject, body, msg_id=event_id)
     await _wait_for_outcome(watch, run, timeout)
-    await report(client, console, watch, run)
+    report(console, watch, run)
     return watch
 
 
@@ -230,8 +280,7 @@ def _newcomer_causes(watch: Watch, run: DemoRun) -> set[str]:
 
 
 def _question_causes(watch: Watch, run: DemoRun) -> set[str]:
-    suggested = watch.suggestions.get(run.question.title)
-    return {suggested[0]} if suggested else set()
+    return {event_id for event_id, _ in watch.suggestions.get(run.question.title, [])}
 
 
 def _expected(watch: Watch, run: DemoRun) -> list[tuple[str, str, set[str]]]:
@@ -239,13 +288,12 @@ def _expected(watch: Watch, run: DemoRun) -> list[tuple[str, str, set[str]]]:
     newcomer, causes = run.newcomer_id, _newcomer_causes(watch, run)
     expected = [(newcomer, "welcome", causes), (newcomer, "people_to_meet", causes)]
     expected += [(run.ids[f], "member_joined", causes) for f in community.facilitators]
-    suggested = watch.suggestions.get(run.question.title)
-    if suggested is None:
+    routed = watch.suggestions.get(run.question.title)
+    if not routed:
         expected.append(("?", "experts_suggested", set()))
-    else:
+    for event_id, suggested in routed or []:
         expected += [
-            (s.member.member_id, "question_for_you", {suggested[0]})
-            for s in suggested[1].suggestions
+            (s.member.member_id, "question_for_you", {event_id}) for s in suggested.suggestions
         ]
     return expected
 
@@ -268,7 +316,7 @@ async def _wait_for_outcome(watch: Watch, run: DemoRun, timeout: float) -> None:
         await asyncio.sleep(0.1)
 
 
-async def report(client: GuildClient, console: Console, watch: Watch, run: DemoRun) -> None:
+def report(console: Console, watch: Watch, run: DemoRun) -> None:
     names = run.names()
     community = next(c for c in COMMUNITIES if c.community_id == run.community_id)
     skills = ", ".join(f"{n} ({lvl})" for n, lvl in run.newcomer.skills)
@@ -289,11 +337,11 @@ async def report(client: GuildClient, console: Console, watch: Watch, run: DemoR
             subtitle=f"tags: {', '.join(run.question.tags)} · the asker is never alerted",
         )
     )
-    suggested = watch.suggestions.get(run.question.title)
-    if suggested is not None and not suggested[1].suggestions:
+    routed = [suggested for _, suggested in watch.suggestions.get(run.question.title, [])]
+    if routed and not any(suggested.suggestions for suggested in routed):
         waiting = ", ".join(
             f"{names.get(w.member.member_id, w.member.member_id)} from {w.not_before:%a %H:%M} UTC"
-            for w in suggested[1].waiting[:5]
+            for w in [w for suggested in routed for w in suggested.waiting][:5]
         )
         console.print(
             f"[bold]Nobody who fits is at work right now[/] (follow the sun): the question "

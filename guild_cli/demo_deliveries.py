@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from guild_cli.client import GuildClient, GuildError
-from guild_cli.demo import wait_for_members
+from guild_cli.demo import DemoRegions, wait_for_members
 from guild_cli.receivers import HttpReceiver, Mailed, MailSink, Received, Reply
 from shared.naming import Service
 
@@ -56,13 +56,14 @@ class DemoDeliveries:
             "GUILD_NOTIFICATIONS_ALLOW_LOOPBACK_RECEIVERS": "true",
         }
 
-    async def configure(self, client: GuildClient) -> list[str]:
-        """Give the demo members their channels (replacing earlier runs'); who got what."""
+    async def configure(self, regions: DemoRegions) -> list[str]:
+        """Give the demo members their channels (replacing earlier runs'), each through their
+        home region's notifications; who got what."""
         done = []
         people = sorted(set(MAIL) | set(WEBHOOK))
-        ids = await wait_for_members(client, people)
+        ids = await wait_for_members(regions, people)
         for person_id in people:
-            member_id = ids[person_id]
+            member_id, client = ids[person_id], regions.home(person_id)
             await self._forget_earlier(client, member_id)
             if person_id in MAIL:
                 await self._add(client, member_id, "email", f"{person_id}@demo.local")

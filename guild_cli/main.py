@@ -24,7 +24,7 @@ from rich.table import Table
 
 from guild_cli.client import GuildClient, GuildError
 from guild_cli.dead_letters import Letter, Selection, letters_json, read_letters, replay
-from guild_cli.demo import member_of, run_once, seed
+from guild_cli.demo import DemoRegions, member_of, run_once, seed
 from guild_cli.demo_deliveries import DemoDeliveries
 from guild_cli.identities import Identities
 from guild_cli.nats_server import EmbeddedNats, NatsServerError
@@ -274,8 +274,6 @@ def _up_regions(
 ) -> NoReturn:  # fmt: skip
     """``guild up --regions``: the hub and a server per region, each region provisioned with
     the others as its peers and its identities issued, then the four services in each."""
-    if demo:
-        _say("[yellow]--demo runs in one region only for now; starting the regions without it[/]")
     topology = LoopbackRegions(data_dir / "regions", names, identities.authority,
                                die_with_parent=True)  # fmt: skip
     supervisors: list[Supervisor] = []
@@ -302,7 +300,7 @@ def _up_regions(
                 credentials=identities.issue_region(name, needs),
                 sealing_keys=keyring_file(data_dir / name / "sealing.keys"),
             ))  # fmt: skip
-        code = asyncio.run(_up(supervisors, data_dir, demo=False))
+        code = asyncio.run(_up(supervisors, data_dir, demo))
     except (NatsServerError, GuildError, CredentialsError) as error:
         _say(f"[red]error:[/] {error}")
     except Interrupted as interrupted:
@@ -349,12 +347,13 @@ async def _up(supervisors: list[Supervisor], data_dir: Path, demo: bool) -> int:
         await GuildClient.connect(s.nats_url, s.region, s.credentials.get("operator"))
         for s in supervisors
     ]
-    first, client = supervisors[0], clients[0]
+    first = supervisors[0]
     receivers = DemoDeliveries(first.data_dir / "deliveries", console.print)
     try:
         if demo:
             await receivers.start()
-            first.extra_env |= receivers.env()
+            for supervisor in supervisors:
+                supervisor.extra_env |= receivers.env()
         for supervisor in supervisors:
             supervisor.start_all()
         _write_state(supervisors, data_dir)
@@ -366,11 +365,12 @@ async def _up(supervisors: list[Supervisor], data_dir: Path, demo: bool) -> int:
         for supervisor in supervisors:
             _print_running(supervisor, receivers if demo else None)
         if demo:
+            regions = DemoRegions({each.region: each for each in clients})
             with console.status("seeding the demo company (30 people, 4 communities) ..."):
-                await seed(client)
-                given = await receivers.configure(client)
+                await seed(regions)
+                given = await receivers.configure(regions)
             console.print("[bold]Demo channels:[/] " + ", ".join(given))
-            await run_once(client, console)
+            await run_once(regions, console)
         await _tail_until_stopped(clients, supervisors, data_dir, stop)
     except (GuildError, RuntimeError) as error:
         _say(f"[red]error:[/] {error}")
@@ -452,12 +452,31 @@ def demo(
 ) -> None:
     """Seed the demo company into a running Guild and show a new member and a new question."""
 
-    async def work(client: GuildClient) -> None:
+    async def work(regions: DemoRegions) -> None:
         with console.status("seeding the demo company ..."):
-            await seed(client)
-        await run_once(client, console)
+            await seed(regions)
+        await run_once(regions, console)
 
-    _run(_resolve_url(nats_url, data_dir), region, work, data_dir)
+    running = running_guild(data_dir_or_default(data_dir).resolve())
+    if nats_url is None and running is not None and running.regions:
+        urls = running.regions  # every region of ``guild up --regions``
+    else:
+        urls = {region: _resolve_url(nats_url, data_dir)}
+    try:
+        asyncio.run(_with_regions(urls, work, data_dir))
+    except GuildError as error:
+        raise _fail(str(error)) from None
+
+
+async def _with_regions(urls: dict[str, str], work: Any, data_dir: Path | None) -> Any:
+    clients = {
+        r: await GuildClient.connect(u, r, _credentials(data_dir, r)) for r, u in urls.items()
+    }
+    try:
+        return await work(DemoRegions(clients))
+    finally:
+        for client in clients.values():
+            await client.close()
 
 
 @app.command()

@@ -34,7 +34,7 @@ from rich.console import Console
 from rich.text import Text
 
 from guild_cli.client import GuildClient
-from guild_cli.demo import run_once, seed
+from guild_cli.demo import DemoRegions, run_once, seed
 from guild_cli.demo_deliveries import DemoDeliveries
 from guild_cli.nats_server import EmbeddedNats
 from services.content.bootstrap import build_app as build_content
@@ -131,9 +131,10 @@ async def run(
                 write_private(app.settings.nats_credentials, authority.issue(app.grants()))
             await app.start()
             started.append(app)
-        await seed(client)
-        await deliveries.configure(client)
-        await run_once(client, console)
+        regions = DemoRegions({region: client})
+        await seed(regions)
+        await deliveries.configure(regions)
+        await run_once(regions, console)
     finally:
         for app in reversed(started):
             await app.stop()

@@ -18,10 +18,12 @@ import httpx
 import nats
 import pytest
 
+from guild_cli.demo_data import NEWCOMERS, PEOPLE
 from services.notifications.store.buckets import NotificationsStore
 from shared.credentials import connection_options
 from shared.sealing import Keyring
 from tests.helpers import eventually, settled
+from tests.integration.test_deleting_keys import raw_hits
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -324,3 +326,30 @@ async def test_guild_up_regions_runs_each_region_and_status_shows_their_links(tm
         peers = {f"EVENTS_{peer.upper()}" for peer in report if peer != name}
         assert {link["from"] for link in entry["links"]} == peers, entry
         assert all(link["error"] is None for link in entry["links"]), entry
+
+
+async def test_guild_up_regions_demo_keeps_each_members_personal_data_in_their_home_region(
+    tmp_path,
+):
+    """``guild up --regions eu,us,apac --demo``: the demo company hired in its three regions,
+    its communities joined across them, a newcomer and a question alerting members homed
+    elsewhere; afterwards no region's JetStream store holds, in any byte, the name, e-mail
+    or demo channel address of a member homed in another region (and each holds its own)."""
+    data_dir, names = tmp_path / "guild-data", ("eu", "us", "apac")
+    regions = GuildUp(data_dir, "--regions", ",".join(names), "--demo", "--no-http")
+    try:
+        await regions.running()
+        output = regions.text()
+        assert "Priya Raman joined Kubernetes Operators" in output  # apac, into eu's community
+        assert "Marcus Johnson (e2001)" in output  # us facilitator of it, alerted
+        assert "asked: How do we rotate etcd certificates without downtime?" in output
+    finally:
+        assert regions.interrupt() == 0, regions.text()
+    hired = [*PEOPLE, NEWCOMERS[0][0]]
+    stores = {r: data_dir / "regions" / r / "jetstream" for r in names}
+    for person in hired:
+        home = person.region if person.region in names else names[0]
+        assert raw_hits(stores[home], person.name), (home, person.name)
+        for region in (r for r in names if r != home):
+            for personal in (person.name, person.email, f"{person.person_id}@demo.local"):
+                assert raw_hits(stores[region], personal) == [], (region, personal)

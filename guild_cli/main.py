@@ -28,7 +28,12 @@ from guild_cli.demo import DemoRegions, member_of, run_once, seed
 from guild_cli.demo_deliveries import DemoDeliveries
 from guild_cli.identities import Identities
 from guild_cli.nats_server import EmbeddedNats, NatsServerError
-from guild_cli.provisioning import PEERS_VARIABLE, provision_region, provision_streams
+from guild_cli.provisioning import (
+    PEERS_VARIABLE,
+    peers_from,
+    provision_region,
+    provision_streams,
+)
 from guild_cli.receivers import free_port
 from guild_cli.regions import LoopbackRegions
 from guild_cli.state import (
@@ -569,17 +574,29 @@ def _print_status(region: str, results: list[tuple[Service, dict[str, Any] | Non
 
 @app.command()
 def provision(
-    nats_url: NatsUrl = None, region: Region = DEFAULT_REGION, data_dir: ClientDataDir = None
-) -> None:
+    nats_url: NatsUrl = None,
+    region: Region = DEFAULT_REGION,
+    data_dir: ClientDataDir = None,
+    peers: Annotated[
+        str | None,
+        typer.Option(help="Regions this one sources public events from, e.g. us,apac "
+                     "(default: GUILD_PEER_REGIONS, as the services read it)."),
+    ] = None,
+) -> None:  # fmt: skip
     """Create or update the region's streams, then each service's consumers and buckets.
 
-    For deployments where services run with GUILD_PROVISION=false and no admin rights."""
+    For deployments where services run with GUILD_PROVISION=false and no admin rights. The
+    streams' replicas and retention follow GUILD_STREAM_REPLICAS and GUILD_EVENT_RETENTION_DAYS,
+    as the services' buckets and consumers do."""
     url = _resolve_url(nats_url, data_dir)
     try:
-        asyncio.run(provision_region(url, region, _credentials(data_dir, region)))
+        sourced = _region_names(peers) if peers else peers_from(os.environ)
+        asyncio.run(provision_region(url, region, _credentials(data_dir, region), peers=sourced))
     except GuildError as error:
         raise _fail(str(error)) from None
     console.print(f"streams of region {region}: {', '.join(Streams(region).all(PUBLISHERS))}")
+    if sourced:
+        console.print(f"EVENTS_{region.upper()} sources: {', '.join(sourced)}")
     console.print(f"consumers and buckets applied: {', '.join(s.value for s in SERVICES)}")
 
 

@@ -18,7 +18,7 @@ from guild_cli.client import GuildClient, GuildError
 from shared.access import Grants
 from shared.credentials import CREDENTIALS_VARIABLE
 from shared.messaging.provisioning import Topology, apply, region_streams
-from shared.naming import Service
+from shared.naming import Service, check_region
 
 PEERS_VARIABLE = "GUILD_PEER_REGIONS"
 """The services' setting of the regions whose public events their region sources."""
@@ -35,8 +35,9 @@ async def provision_region(
     ``credentials`` (the admin's where the server has authorization), with the services'
     settings in ``env`` (default: this process's environment); the grants each service then
     needs (it says so as it provisions: one process per service)."""
-    await provision_streams(url, region, credentials, peers)
-    settings = {**(env if env is not None else os.environ), "NATS_URL": url, "GUILD_REGION": region}
+    settings_in = env if env is not None else os.environ
+    await provision_streams(url, region, credentials, peers, **stream_limits(settings_in))
+    settings = {**settings_in, "NATS_URL": url, "GUILD_REGION": region}
     if peers:
         settings[PEERS_VARIABLE] = json.dumps(list(peers))
     if credentials is not None:
@@ -44,15 +45,47 @@ async def provision_region(
     return list(await asyncio.gather(*(ask_service(s, "provision", settings) for s in Service)))
 
 
+def stream_limits(env: Mapping[str, str]) -> dict[str, int]:
+    """The streams' replicas and retention as the services' settings say (GUILD_STREAM_REPLICAS,
+    GUILD_EVENT_RETENTION_DAYS), so the streams match the buckets and consumers they provision."""
+    try:
+        return {
+            "replicas": int(env.get("GUILD_STREAM_REPLICAS", "1")),
+            "retention_days": int(env.get("GUILD_EVENT_RETENTION_DAYS", "30")),
+        }
+    except ValueError as error:
+        raise GuildError(f"GUILD_STREAM_REPLICAS / GUILD_EVENT_RETENTION_DAYS: {error}") from None
+
+
+def peers_from(env: Mapping[str, str]) -> list[str]:
+    """The peer regions GUILD_PEER_REGIONS names (a JSON list, as the services read it)."""
+    text = env.get(PEERS_VARIABLE, "").strip()
+    try:
+        peers = json.loads(text) if text else []
+    except json.JSONDecodeError:
+        peers = None
+    if not isinstance(peers, list) or not all(isinstance(p, str) for p in peers):
+        raise GuildError(f"{PEERS_VARIABLE} must be a JSON list of region names, not {text!r}")
+    return [check_region(p) for p in peers]
+
+
 async def provision_streams(
-    url: str, region: str, credentials: Path | None, peers: Sequence[str] = ()
+    url: str,
+    region: str,
+    credentials: Path | None,
+    peers: Sequence[str] = (),
+    *,
+    replicas: int = 1,
+    retention_days: int = 30,
 ) -> None:
     """The region's streams, its EVENTS stream sourcing each of ``peers``' (a source whose
     stream does not exist yet reports an error until nats-server retries it, so a new topology
     creates every region's streams before any region sources another's)."""
     client = await GuildClient.connect(url, region, credentials)
     try:
-        streams = region_streams(region, peer_regions=peers)
+        streams = region_streams(
+            region, peer_regions=peers, replicas=replicas, retention_days=retention_days
+        )
         await apply(client.nc.jetstream(), Topology(streams=streams))
     finally:
         await client.close()

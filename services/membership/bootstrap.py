@@ -44,6 +44,8 @@ PEER_REACTIONS = {
     contract.RoleChangedV1: peers.when_peer_role_changed_keep_role,
     contract.JoinRequestedV1: peers.when_peer_join_requested_keep_request,
     contract.JoinRequestDecidedV1: peers.when_peer_join_request_decided_settle_request,
+    contract.MemberDeactivatedV1: peers.when_peer_member_gone_drop_requests,
+    contract.MemberErasedV1: peers.when_peer_member_gone_drop_requests,
 }
 COMMANDS = {
     "create_community": (contract.CreateCommunity, communities.create_community),

@@ -49,7 +49,7 @@ def suggestions_consumer(settings: GuildSettings) -> ConsumerSpec:
 PEER_EVENTS = (
     contract.CommunityCreatedV1, contract.CommunityUpdatedV1, contract.MemberJoinedV1,
     contract.MemberLeftV1, contract.RoleChangedV1, contract.JoinRequestedV1,
-    contract.JoinRequestDecidedV1,
+    contract.JoinRequestDecidedV1, contract.MemberDeactivatedV1, contract.MemberErasedV1,
 )  # fmt: skip
 """Other regions' membership events this region keeps a replica of (see handlers.peers)."""
 

@@ -228,3 +228,14 @@ async def test_a_member_homed_elsewhere_joins_a_community_that_its_home_region_a
             "actor_id": fac, "community_id": "sre", "description": "changed from us"})  # fmt: skip
         assert refused["code"] == "wrong_region", refused
         assert "'eu'" in refused["message"], refused
+
+        # a request from someone erased in their region goes from the community's region too
+        ola = await _hire_at_work(us, "ola", "Ola Berg", "America/Chicago", {"sre": "expert"})
+        await us.cmd("membership", "request_to_join", {**request, "member_id": ola})
+        await eventually(eu_requests, deadline=30, what="ola's request in eu")
+        await us.erase("ola")
+
+        async def no_requests_left() -> bool:
+            return await eu_requests() == []
+
+        await eventually(no_requests_left, deadline=30, what="ola's request gone from eu")

@@ -34,6 +34,8 @@ from shared.contracts.membership import (
     JoinRequestDecidedV1,
     JoinRequestedV1,
     LeaveReason,
+    MemberDeactivatedV1,
+    MemberErasedV1,
     MemberJoinedV1,
     MemberLeftV1,
     RoleChangedV1,
@@ -165,3 +167,19 @@ async def when_peer_join_request_decided_settle_request(
             why = {"event_id": event.id, "community_id": data.community_id, "why": str(refused)}
             log.info("approved request to join not carried out", extra=why)
     await deps.store.join_requests.delete(request.key)
+
+
+async def when_peer_member_gone_drop_requests(
+    event: Envelope[MemberDeactivatedV1] | Envelope[MemberErasedV1], deps: Deps
+) -> None:
+    """A member homed elsewhere left the company or was erased: the replicas of their pending
+    requests to join communities homed here go (securely, for an erasure); their memberships
+    go with the ``member_left`` their region publishes."""
+    member = event.data.member
+    if member.home_region == deps.region:
+        return
+    for request in await deps.store.requests_of(member.member_id):
+        if isinstance(event.data, MemberErasedV1):
+            await deps.store.join_requests.erase(request.key)
+        else:
+            await deps.store.join_requests.delete(request.key)

@@ -162,8 +162,21 @@ async def _with_client(url: str, region: str, work: Any, credentials: Path | Non
 
 def _run(url: str, region: str, work: Any, data_dir: Path | None = None) -> Any:
     """Run ``work(client)``; any failure is one line on stderr and exit code 1."""
+    return _at_the_edge(_with_client(url, region, work, _credentials(data_dir, region)))
+
+
+def _running_regions(nats_url: str | None, data_dir: Path | None) -> dict[str, str] | None:
+    """Each region's NATS of the ``guild up --regions`` on ``data_dir``, unless a URL is given."""
+    running = running_guild(data_dir_or_default(data_dir).resolve())
+    if nats_url is None and running is not None and running.regions:
+        return running.regions
+    return None
+
+
+def _at_the_edge(work: Any) -> Any:
+    """Run the coroutine ``work``; any failure is one line on stderr and exit code 1."""
     try:
-        return asyncio.run(_with_client(url, region, work, _credentials(data_dir, region)))
+        return asyncio.run(work)
     except GuildError as error:
         raise _fail(str(error)) from None
     except Exception as error:  # the CLI's edge: one line, never a traceback
@@ -462,15 +475,8 @@ def demo(
             await seed(regions)
         await run_once(regions, console)
 
-    running = running_guild(data_dir_or_default(data_dir).resolve())
-    if nats_url is None and running is not None and running.regions:
-        urls = running.regions  # every region of ``guild up --regions``
-    else:
-        urls = {region: _resolve_url(nats_url, data_dir)}
-    try:
-        asyncio.run(_with_regions(urls, work, data_dir))
-    except GuildError as error:
-        raise _fail(str(error)) from None
+    urls = _running_regions(nats_url, data_dir) or {region: _resolve_url(nats_url, data_dir)}
+    _at_the_edge(_with_regions(urls, work, data_dir))
 
 
 async def _with_regions(urls: dict[str, str], work: Any, data_dir: Path | None) -> Any:
@@ -497,9 +503,8 @@ def status(
     async def work(client: GuildClient) -> list[tuple[Service, dict[str, Any] | None]]:
         return [(service, await client.status(service)) for service in SERVICES]
 
-    running = running_guild(data_dir_or_default(data_dir).resolve())
-    if nats_url is None and running is not None and running.regions:
-        _status_of_regions(running.regions, work, data_dir, as_json)
+    if (regions := _running_regions(nats_url, data_dir)) is not None:
+        _status_of_regions(regions, work, data_dir, as_json)
         return
     results = _run(_resolve_url(nats_url, data_dir), region, work, data_dir)
     if as_json:

@@ -19,6 +19,7 @@ from shared.access import Grants
 from shared.credentials import CREDENTIALS_VARIABLE
 from shared.messaging.provisioning import Topology, apply, region_streams
 from shared.naming import Service, check_region
+from shared.settings import GuildSettings
 
 PEERS_VARIABLE = "GUILD_PEER_REGIONS"
 """The services' setting of the regions whose public events their region sources."""
@@ -48,10 +49,13 @@ async def provision_region(
 def stream_limits(env: Mapping[str, str]) -> dict[str, int]:
     """The streams' replicas and retention as the services' settings say (GUILD_STREAM_REPLICAS,
     GUILD_EVENT_RETENTION_DAYS), so the streams match the buckets and consumers they provision."""
+    defaults = GuildSettings.model_fields
     try:
         return {
-            "replicas": int(env.get("GUILD_STREAM_REPLICAS", "1")),
-            "retention_days": int(env.get("GUILD_EVENT_RETENTION_DAYS", "30")),
+            "replicas": int(env.get("GUILD_STREAM_REPLICAS", defaults["stream_replicas"].default)),
+            "retention_days": int(
+                env.get("GUILD_EVENT_RETENTION_DAYS", defaults["event_retention_days"].default)
+            ),
         }
     except ValueError as error:
         raise GuildError(f"GUILD_STREAM_REPLICAS / GUILD_EVENT_RETENTION_DAYS: {error}") from None

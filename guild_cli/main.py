@@ -58,7 +58,13 @@ from shared.credentials import (
 from shared.messaging.replay import ReplayMark
 from shared.naming import Service, Streams, check_region
 from shared.publishers import PUBLISHERS
-from shared.sealing import SealingError, add_key, drop_key, keyring_file
+from shared.sealing import (
+    HANDOVER_KEYS_VARIABLE,
+    SealingError,
+    add_key,
+    drop_key,
+    keyring_file,
+)
 
 app = typer.Typer(
     help="Guild: Communities of Practice on NATS JetStream. Start it, inspect it, operate it.",
@@ -306,6 +312,7 @@ def _up_regions(
             for name in names:
                 asyncio.run(provision_streams(topology.url(name), name,
                                               topology.admin_credentials(name)))  # fmt: skip
+        handover_keys = keyring_file(data_dir / "handover.keys", "h1")  # every region's
         for name in names:
             peers = [peer for peer in names if peer != name]
             with console.status(f"provisioning {name} and issuing its identities ..."):
@@ -314,7 +321,8 @@ def _up_regions(
             supervisors.append(Supervisor(
                 topology.url(name), name, data_dir / name,
                 http_ports={s: free_port() for s in SERVICES} if http else {},
-                extra_env={PEERS_VARIABLE: json.dumps(peers)},
+                extra_env={PEERS_VARIABLE: json.dumps(peers),
+                           HANDOVER_KEYS_VARIABLE: str(handover_keys)},
                 credentials=identities.issue_region(name, needs),
                 sealing_keys=keyring_file(data_dir / name / "sealing.keys"),
             ))  # fmt: skip

@@ -261,10 +261,12 @@ MANAGEMENT = (
 
 STAYS_HOME = (
     "personal.>", "inbox.>", "outbox.>", "ingest.>", "dlq.>", "dlq-originals.>", "snapshot.>",
-    "evt.*.local.>", "cmd.>", "qry.>", "status.>", "$KV.>", "_INBOX_*.>",
+    "evt.*.local.>", "cmd.>", "qry.>", "status.>", "$KV.>", "_INBOX_*.>", "handover.>",
 )  # fmt: skip
 """What never crosses a region's leaf node link: personal data, inboxes and outboxes, what
-other systems send in, dead letters, snapshots, local events, requests, buckets and replies."""
+other systems send in, dead letters, snapshots, local events, requests, buckets and replies.
+(A moving member's handover reaches their new region by its stream sourcing the old one's,
+filtered to what is for it, never on its own subject.)"""
 
 
 def leaf() -> Grants:

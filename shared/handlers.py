@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Generic, Protocol, TypeVar
 
 from shared.messaging.publisher import EventPublisher
+from shared.moves import Moves
 
 StoreT = TypeVar("StoreT")
 
@@ -39,3 +40,5 @@ class Deps(Generic[StoreT]):
     pseudonym_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
     """Keys the pseudonym of a member erased by a notice that carries none (see
     :func:`shared.ids.erasure_pseudonym`); from the ``pseudonym_key`` setting."""
+    moves: Moves = field(default_factory=Moves)
+    """Handing moving members' data to other regions (:func:`moves` of the settings)."""

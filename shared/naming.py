@@ -16,6 +16,7 @@ Subjects (``<r>`` is the region, e.g. ``eu``):
 ``dlq-originals.<r>.<stream>``                     verbatim copies of dead-lettered originals
 ``status.<r>.<service>``                           liveness and readiness (request-reply)
 ``snapshot.<r>.<service>.<name>....``              snapshots of a service's read model
+``handover.<r>.<to>.<owner>.<name>.<vN>.<member>`` a moving member's data on its way to ``<to>``
 =================================================  ==============================================
 
 An event's type maps mechanically onto its subject: ``guild.membership.member_joined.v1``
@@ -53,6 +54,8 @@ class Scope(StrEnum):
     """A fact for the services of its own region only."""
     PERSONAL = "personal"
     """Personal data: kept in its home region, latest value per key, erasable."""
+    HANDOVER = "handover"
+    """A moving member's personal data, sealed, sourced by their new home region alone."""
 
 
 class Service(StrEnum):
@@ -92,12 +95,33 @@ def event_subject(region: str, scope: Scope, event_type: str, key: str | None = 
     check_region(region)
     if scope is Scope.INGEST:
         raise ValueError(f"{event_type} is published by a system outside Guild: use ingest_subject")
+    if scope is Scope.HANDOVER:
+        raise ValueError(f"{event_type} goes to one region: use handover_subject")
     tail = _type_tail(event_type, TYPE_PREFIX)
     if scope is Scope.PERSONAL:
         if key is None:
             raise ValueError(f"personal event {event_type} needs a key (e.g. the member id)")
         return f"personal.{region}.{tail}.{check_token(key, 'key')}"
     return f"evt.{region}.{scope.value}.{tail}"
+
+
+def handover_subject(region: str, to_region: str, event_type: str, member_id: str) -> str:
+    """The subject on which ``region`` hands a moving member's data to ``to_region``."""
+    tail = _type_tail(event_type, TYPE_PREFIX)
+    return (
+        f"handover.{check_region(region)}.{check_region(to_region)}.{tail}."
+        f"{check_token(member_id, 'member id')}"
+    )
+
+
+def handovers_to(region: str, event_type: str) -> str:
+    """A filter: handovers of ``event_type`` from any region to ``region``."""
+    return f"handover.*.{check_region(region)}.{_type_tail(event_type, TYPE_PREFIX)}.*"
+
+
+def handovers_from(region: str, event_type: str) -> str:
+    """A filter: handovers of ``event_type`` that ``region`` sends to any region."""
+    return f"handover.{check_region(region)}.*.{_type_tail(event_type, TYPE_PREFIX)}.*"
 
 
 def ingest_subject(region: str, publisher: str, event_type: str) -> str:
@@ -217,6 +241,7 @@ class Streams:
         self.dead_letter_originals = f"DLQ_ORIGINALS_{suffix}"
         self.advisories = f"ADVISORIES_{suffix}"
         self.snapshots = f"SNAPSHOTS_{suffix}"
+        self.handover = f"HANDOVER_{suffix}"
 
     def ingest_of(self, publisher: str) -> str:
         """The stream of what the publishing system ``publisher`` sends into the region."""
@@ -229,6 +254,7 @@ class Streams:
             Scope.PUBLIC: self.events,
             Scope.LOCAL: self.events,
             Scope.PERSONAL: self.personal,
+            Scope.HANDOVER: self.handover,
         }[scope]
 
     def all(self, publishers: Iterable[str] = ()) -> list[str]:
@@ -244,6 +270,7 @@ class Streams:
             self.dead_letter_originals,
             self.advisories,
             self.snapshots,
+            self.handover,
         ]
 
 

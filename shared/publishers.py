@@ -21,7 +21,7 @@ CONTENT = "content"
 
 PUBLISHERS: dict[str, tuple[type[Contract], ...]] = {
     "hr-directory": (i.PersonHiredV1, i.PersonChangedV1, i.PersonDepartedV1,
-                     i.ErasureRequestedV1),
+                     i.PersonMovedV1, i.ErasureRequestedV1),
     "portal": (i.QuestionAskedV1,),
     "chat-bot": (i.QuestionAskedV1,),
     "code-catalogue": (i.SoftwareCataloguedV1,),

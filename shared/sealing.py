@@ -132,6 +132,8 @@ def new_key_line(key_id: str) -> str:
 
 KEYS_FILE_VARIABLE = "GUILD_SEALING_KEYS_FILE"
 KEYS_VARIABLE = "GUILD_SEALING_KEYS"
+HANDOVER_KEYS_VARIABLE = "GUILD_HANDOVER_KEYS_FILE"
+"""The handover keyring's file, the same in every region (see shared.contracts.handover)."""
 
 
 _HEADER = "# Guild's sealing keys, newest first: the first seals (see docs/security.md)\n"

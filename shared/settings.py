@@ -129,6 +129,17 @@ class GuildSettings(BaseSettings):
         description="The keyring itself, for an environment secret (used when "
         "sealing_keys_file is unset).",
     )
+    handover_keys_file: Path | None = Field(
+        default=None,
+        description="The handover keyring, the same in every region (lines like the sealing "
+        "keys'): it seals a moving member's data on its way to their new home region. Unset: "
+        "a move from or to this region is refused (dead-lettered, saying so).",
+    )
+    handover_keys: SecretStr | None = Field(
+        default=None,
+        description="The handover keyring itself, for an environment secret (used when "
+        "handover_keys_file is unset).",
+    )
     pseudonym_key: SecretStr | None = Field(
         default=None,
         description="Secret that keys the pseudonym of a member erased by a notice carrying "
@@ -156,6 +167,14 @@ class GuildSettings(BaseSettings):
             return Keyring.read(self.sealing_keys_file)
         if self.sealing_keys is not None:
             return Keyring.parse(self.sealing_keys.get_secret_value(), "GUILD_SEALING_KEYS")
+        return None
+
+    def handover_keyring(self) -> Keyring | None:
+        """The handover keys (None: neither setting given)."""
+        if self.handover_keys_file is not None:
+            return Keyring.read(self.handover_keys_file)
+        if self.handover_keys is not None:
+            return Keyring.parse(self.handover_keys.get_secret_value(), "GUILD_HANDOVER_KEYS")
         return None
 
     def pseudonym_secret(self) -> bytes | None:

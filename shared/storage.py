@@ -323,7 +323,7 @@ class KvStore(Generic[T]):
         """Set every key whose stored bytes ``rewrite`` changes (None: leave it) to what it
         gives, compare-and-set; in a secure bucket the replaced bytes are securely deleted.
         Returns how many keys changed."""
-        keys = [key async for key, data in self._latest() if rewrite(data) is not None]
+        keys = [key async for key, data in self.raw_items() if rewrite(data) is not None]
         for key in keys:
             await self.rewrite(key, rewrite)
         return len(keys)
@@ -346,7 +346,7 @@ class KvStore(Generic[T]):
             await self.rewrite(key, lambda plain: plain)
         return len(keys)
 
-    async def _latest(self, key_filter: str = ">") -> AsyncIterator[tuple[str, bytes]]:
+    async def raw_items(self, key_filter: str = ">") -> AsyncIterator[tuple[str, bytes]]:
         """Each key's latest value (plain), with :func:`scan` (see :meth:`items`)."""
         prefix = f"$KV.{self.bucket}."
         async for _, subject, headers, data in scan(

@@ -103,6 +103,16 @@ class World:
 
         return await eventually(erased, what=f"{person_id}'s erasure")
 
+    async def move(self, person_id: str, to_region: str, timezone: str | None = None) -> dict:
+        """The HR directory of the person's home region: they move to ``to_region``."""
+        data = {"person_id": person_id, "to_region": to_region}
+        if timezone is not None:
+            data["timezone"] = timezone
+        return await self.publish(
+            "guild.ingest.hr.person_moved.v1", data, event_id=None, msg_id=True,
+            source="/hr-directory",
+        )  # fmt: skip
+
     async def hire(self, data: dict, *, event_id: str | None = None, msg_id: bool = True) -> dict:
         return await self.publish(
             "guild.ingest.hr.person_hired.v1",

@@ -5,12 +5,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from services.matching.handlers import Deps, meetings, members, mentoring, questions, sharing
+from services.matching.handlers import (
+    Deps,
+    meetings,
+    members,
+    mentoring,
+    moves,
+    questions,
+    sharing,
+)
 from services.matching.settings import MatchingSettings
 from services.matching.store.buckets import MatchingStore
 from services.matching.topology import (
     confidential_consumer,
     content_consumer,
+    handover_consumer,
     members_consumer,
     mentoring_consumer,
     topology,
@@ -19,6 +28,7 @@ from shared.contracts import content as c
 from shared.contracts import matching as x
 from shared.contracts import membership as m
 from shared.handlers import pseudonym_key, utc_now
+from shared.moves import moves as moves_of
 from shared.naming import Service
 from shared.runtime import ServiceApp
 
@@ -29,6 +39,8 @@ MEMBER_REACTIONS = {
     m.MemberLeftV1: members.when_member_left_forget_membership,
     m.MemberDeactivatedV1: members.when_member_deactivated_forget_them,
     m.MemberErasedV1: members.when_member_erased_forget_them,
+    m.MemberMovedV1: moves.when_member_moved_hand_over,
+    x.MatchingHandoverTakenV1: moves.when_handover_taken_erase_the_part,
     m.CommunityCreatedV1: members.when_community_changed_keep_it,
     m.CommunityUpdatedV1: members.when_community_changed_keep_it,
     m.RoleChangedV1: members.when_role_changed_keep_facilitators,
@@ -64,8 +76,9 @@ CHORES = (
 PUBLISHES = (
     x.ExpertsSuggestedV1, x.SimilarQuestionsFoundV1, x.IntrosProposedV1, x.MeetingProposedV1,
     x.MentoringProposedV1, x.MentoringAnsweredV1, x.ResourceMatchedV1, x.JobMatchedV1,
-    x.ContentRecommendedV1,
+    x.ContentRecommendedV1, x.MatchingHandoverV1, x.MatchingHandoverTakenV1,
 )  # fmt: skip
+HANDOVER_REACTIONS = {x.MatchingHandoverV1: moves.when_member_handed_over_take_in}
 
 
 def build_app(
@@ -76,13 +89,16 @@ def build_app(
     app = ServiceApp.create(Service.MATCHING, settings, topology(settings))
     store = store or MatchingStore.for_region(settings.region)
     deps = Deps(store=store, events=app.events, region=settings.region, clock=clock,
-                policy=settings.policy(), **pseudonym_key(settings))  # fmt: skip
+                policy=settings.policy(), moves=moves_of(settings),
+                **pseudonym_key(settings))  # fmt: skip
     app.stores += store.kv_stores()
     app.followers += store.followers
     app.react_to(members_consumer(settings), MEMBER_REACTIONS, deps)
     app.react_to(content_consumer(settings), CONTENT_REACTIONS, deps)
     app.react_to(mentoring_consumer(settings), MENTORING_REACTIONS, deps)
     app.react_to(confidential_consumer(settings), CONFIDENTIAL_REACTIONS, deps)
+    if (handovers := handover_consumer(settings)) is not None:
+        app.react_to(handovers, HANDOVER_REACTIONS, deps)
     app.answer_commands(COMMANDS, deps, {})
     app.publishes(*PUBLISHES)
     app.every(settings.chores_interval, CHORES, deps)

@@ -12,15 +12,17 @@ from shared.messaging.provisioning import (
     StreamRead,
     Topology,
     durable_consumer,
+    handover_read,
     streams_for,
 )
+from shared.messaging.provisioning import handover_consumer as shared_handover_consumer
 from shared.naming import Scope, Service, Streams, any_region_event_subject, personal_filter
 from shared.settings import GuildSettings
 
 MEMBER_EVENTS: list[type[Contract]] = [
     m.MemberRegisteredV1, m.MemberUpdatedV1, m.MemberJoinedV1, m.MemberLeftV1,
-    m.MemberDeactivatedV1, m.MemberErasedV1, m.CommunityCreatedV1, m.CommunityUpdatedV1,
-    m.RoleChangedV1,
+    m.MemberDeactivatedV1, m.MemberErasedV1, m.MemberMovedV1, m.CommunityCreatedV1,
+    m.CommunityUpdatedV1, m.RoleChangedV1, x.MatchingHandoverTakenV1,
 ]  # fmt: skip
 CONTENT_EVENTS: list[type[Contract]] = [
     c.QuestionPostedV1, c.AnswerPostedV1, c.AnswerAcceptedV1, c.PostDeletedV1,
@@ -71,9 +73,17 @@ def confidential_consumer(settings: GuildSettings) -> ConsumerSpec:
     )
 
 
+def handover_consumer(settings: GuildSettings) -> ConsumerSpec | None:
+    return shared_handover_consumer(
+        settings, Service.MATCHING, x.MatchingHandoverV1,
+        "Members moving here from another region: their evidence and routing history, sealed",
+    )  # fmt: skip
+
+
 def consumers(settings: GuildSettings) -> list[ConsumerSpec]:
     return [members_consumer(settings), content_consumer(settings),
-            mentoring_consumer(settings), confidential_consumer(settings)]  # fmt: skip
+            mentoring_consumer(settings), confidential_consumer(settings),
+            *filter(None, [handover_consumer(settings)])]  # fmt: skip
 
 
 def topology(settings: GuildSettings) -> Topology:
@@ -83,6 +93,9 @@ def topology(settings: GuildSettings) -> Topology:
         consumers=consumers(settings),
         buckets=BUCKETS.specs(settings.region, settings.stream_replicas),
         # an erasure: the personal events matching published about the member (job matches)
-        reads=[StreamRead(personal, (f"personal.{settings.region}.matching.>",))],
-        erases=[personal],
+        reads=[
+            StreamRead(personal, (f"personal.{settings.region}.matching.>",)),
+            handover_read(settings.region, x.MatchingHandoverV1),  # a move
+        ],
+        erases=[personal, Streams(settings.region).handover],
     )

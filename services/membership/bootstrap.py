@@ -11,9 +11,10 @@ from services.membership.domain.model import (
     UnknownCommunity,
     UnknownMember,
 )
-from services.membership.handlers import Deps, communities, hr, peers, profile, queries
+from services.membership.handlers import Deps, communities, hr, moves, peers, profile, queries
 from services.membership.store.buckets import MembershipStore
 from services.membership.topology import (
+    handover_consumer,
     hr_consumers,
     peers_consumer,
     suggestions_consumer,
@@ -22,6 +23,7 @@ from services.membership.topology import (
 from shared.contracts import ingest
 from shared.contracts import membership as contract
 from shared.contracts.content import SkillSuggestedV1
+from shared.moves import moves as moves_of
 from shared.naming import Service
 from shared.pagination import InvalidCursor
 from shared.runtime import ServiceApp
@@ -31,6 +33,7 @@ HR_REACTIONS = {
     ingest.PersonHiredV1: hr.when_person_hired_register_member,
     ingest.PersonChangedV1: hr.when_person_changed_update_member,
     ingest.PersonDepartedV1: hr.when_person_departed_deactivate_member,
+    ingest.PersonMovedV1: moves.when_person_moved_hand_over,
     ingest.ErasureRequestedV1: hr.when_erasure_requested_erase_member,
 }
 SUGGESTION_REACTIONS = {
@@ -46,6 +49,10 @@ PEER_REACTIONS = {
     contract.JoinRequestDecidedV1: peers.when_peer_join_request_decided_settle_request,
     contract.MemberDeactivatedV1: peers.when_peer_member_gone_drop_requests,
     contract.MemberErasedV1: peers.when_peer_member_gone_drop_requests,
+    contract.MemberMovedV1: moves.when_member_moved_follow_them,
+}
+HANDOVER_REACTIONS = {
+    contract.MemberHandoverV1: moves.when_member_handed_over_take_in,
 }
 COMMANDS = {
     "create_community": (contract.CreateCommunity, communities.create_community),
@@ -76,7 +83,7 @@ PUBLISHES = (
     contract.MemberErasedV1, contract.MemberContactV1, contract.MemberConfidentialV1,
     contract.CommunityCreatedV1, contract.CommunityUpdatedV1, contract.MemberJoinedV1,
     contract.MemberLeftV1, contract.JoinRequestedV1, contract.JoinRequestDecidedV1,
-    contract.RoleChangedV1,
+    contract.RoleChangedV1, contract.MemberHandoverV1, contract.MemberMovedV1,
 )  # fmt: skip
 ERROR_CODES: dict[type[Exception], str] = {
     UnknownMember: "not_found",
@@ -93,7 +100,7 @@ ERROR_CODES: dict[type[Exception], str] = {
 def build_app(settings: GuildSettings, store: MembershipStore | None = None) -> ServiceApp:
     app = ServiceApp.create(Service.MEMBERSHIP, settings, topology(settings))
     store = store or MembershipStore.for_region(settings.region, settings.keyring())
-    deps = Deps(store=store, events=app.events, region=settings.region)
+    deps = Deps(store=store, events=app.events, region=settings.region, moves=moves_of(settings))
     app.stores += store.all()
     app.followers += store.followers
     for consumer in hr_consumers(settings):
@@ -101,6 +108,8 @@ def build_app(settings: GuildSettings, store: MembershipStore | None = None) -> 
     app.react_to(suggestions_consumer(settings), SUGGESTION_REACTIONS, deps)
     if (peer_events := peers_consumer(settings)) is not None:
         app.react_to(peer_events, PEER_REACTIONS, deps)
+    if (handovers := handover_consumer(settings)) is not None:
+        app.react_to(handovers, HANDOVER_REACTIONS, deps)
     app.answer_commands(COMMANDS, deps, ERROR_CODES)
     app.answer_queries(QUERIES, deps, ERROR_CODES)
     app.publishes(*PUBLISHES)

@@ -10,8 +10,12 @@ from shared.messaging.provisioning import (
     StreamRead,
     Topology,
     durable_consumer,
+    handover_read,
     ingest_consumers,
     streams_for,
+)
+from shared.messaging.provisioning import (
+    handover_consumer as shared_handover_consumer,
 )
 from shared.naming import (
     Scope,
@@ -50,6 +54,7 @@ PEER_EVENTS = (
     contract.CommunityCreatedV1, contract.CommunityUpdatedV1, contract.MemberJoinedV1,
     contract.MemberLeftV1, contract.RoleChangedV1, contract.JoinRequestedV1,
     contract.JoinRequestDecidedV1, contract.MemberDeactivatedV1, contract.MemberErasedV1,
+    contract.MemberMovedV1,
 )  # fmt: skip
 """Other regions' membership events this region keeps a replica of (see handlers.peers)."""
 
@@ -72,6 +77,13 @@ def peers_consumer(settings: GuildSettings) -> ConsumerSpec | None:
     )
 
 
+def handover_consumer(settings: GuildSettings) -> ConsumerSpec | None:
+    return shared_handover_consumer(
+        settings, Service.MEMBERSHIP, contract.MemberHandoverV1,
+        "Members moving here from another region: their records, sealed",
+    )  # fmt: skip
+
+
 def hr_streams(region: str) -> list[tuple[str, str]]:
     """The stream of each publisher of HR events, with the subjects of its HR events."""
     streams = Streams(region)
@@ -85,7 +97,7 @@ def topology(settings: GuildSettings) -> Topology:
         consumers=[
             *hr_consumers(settings),
             suggestions_consumer(settings),
-            *filter(None, [peers_consumer(settings)]),
+            *filter(None, [peers_consumer(settings), handover_consumer(settings)]),
         ],
         buckets=BUCKETS.specs(settings.region, settings.stream_replicas),
         # an erasure: the person's HR events, every personal message naming them, the copies
@@ -93,6 +105,8 @@ def topology(settings: GuildSettings) -> Topology:
         reads=[
             *(StreamRead(stream, (subjects,)) for stream, subjects in hr_streams(region)),
             StreamRead(streams.personal, (f"personal.{region}.>",)),
+            # a move: the handover sent, and the one taken in
+            handover_read(region, contract.MemberHandoverV1),
             *(
                 StreamRead(
                     streams.dead_letter_originals,
@@ -101,5 +115,5 @@ def topology(settings: GuildSettings) -> Topology:
                 for stream, _ in hr_streams(region)
             ),
         ],
-        erases=[*(stream for stream, _ in hr_streams(region)), streams.personal],
+        erases=[*(stream for stream, _ in hr_streams(region)), streams.personal, streams.handover],
     )

@@ -18,7 +18,14 @@ from services.notifications.delivery.outbox import Outbox
 from services.notifications.delivery.pacing import Backoff
 from services.notifications.domain.endpoints import EndpointKind
 from services.notifications.domain.links import Links
-from services.notifications.handlers import Deps, activity, audience, matches, reactions
+from services.notifications.handlers import (
+    Deps,
+    activity,
+    audience,
+    matches,
+    moves,
+    reactions,
+)
 from services.notifications.handlers.schedule import CHORES
 from services.notifications.handlers.selfservice import COMMANDS, QUERIES
 from services.notifications.handlers.statuses import StatusReporter
@@ -27,6 +34,7 @@ from services.notifications.store.buckets import NotificationsStore
 from services.notifications.topology import (
     alerts_consumer,
     bulk_consumer,
+    handover_consumer,
     outbox_consumer,
     personal_consumer,
     topology,
@@ -40,6 +48,8 @@ from shared.contracts.notifications import (
     NotificationDeliveredV1,
     NotificationDigestedV1,
     NotificationFailedV1,
+    NotificationsHandoverTakenV1,
+    NotificationsHandoverV1,
     NotificationsRoutedV1,
     NotificationSuppressedV1,
 )
@@ -47,6 +57,7 @@ from shared.handlers import utc_now
 from shared.messaging.consumer import DeadLetterOffice
 from shared.messaging.provisioning import RetryPolicy
 from shared.messaging.publisher import JetStreamPublisher
+from shared.moves import moves as moves_of
 from shared.naming import Service
 from shared.runtime import ServiceApp
 from shared.storage import kept_secret
@@ -83,6 +94,11 @@ ALERT_REACTIONS = {
     c.ResourceHandedOverV1: activity.when_resource_handed_over_tell_claimant,
     c.ResourceClaimDeclinedV1: activity.when_claim_declined_tell_claimant,
     c.CommunityPulseV1: activity.when_pulse_published_send_facilitators,
+    m.MemberMovedV1: moves.when_member_moved_hand_over,
+    NotificationsHandoverTakenV1: moves.when_handover_taken_erase_the_part,
+}
+HANDOVER_REACTIONS = {
+    NotificationsHandoverV1: moves.when_member_handed_over_take_in,
 }
 
 
@@ -181,6 +197,7 @@ def build_app(
         outbox=outbox(app, settings, store, clock),
         fanout=fanout(app, settings),
         links=Links(settings.links_base(), portal_url=settings.portal_url),
+        moves=moves_of(settings),
     )
     parts = deps.fanout
     assert parts is not None
@@ -198,6 +215,8 @@ def build_app(
     app.on_start.append(keys)
     app.react_to(personal_consumer(settings), PERSONAL_REACTIONS, deps)
     app.react_to(alerts_consumer(settings), ALERT_REACTIONS, deps)
+    if (handovers := handover_consumer(settings)) is not None:
+        app.react_to(handovers, HANDOVER_REACTIONS, deps)
     app.answer_commands(COMMANDS, deps, {})
     app.answer_queries(QUERIES, deps, {})
     app.every(settings.chores_interval, CHORES, deps)
@@ -209,5 +228,7 @@ def build_app(
         NotificationFailedV1,
         NotificationSuppressedV1,
         NotificationsRoutedV1,
+        NotificationsHandoverV1,
+        NotificationsHandoverTakenV1,
     )
     return app

@@ -10,13 +10,18 @@ from shared.contracts import content as c
 from shared.contracts import matching as x
 from shared.contracts import membership as m
 from shared.contracts.membership import MemberContactV1
+from shared.contracts.notifications import NotificationsHandoverTakenV1, NotificationsHandoverV1
 from shared.messaging.provisioning import (
     ConsumerSpec,
     RetryPolicy,
     StreamRead,
     Topology,
     durable_consumer,
+    handover_read,
     streams_for,
+)
+from shared.messaging.provisioning import (
+    handover_consumer as shared_handover_consumer,
 )
 from shared.naming import (
     Scope,
@@ -34,7 +39,8 @@ PUBLIC_EVENTS = [
     m.MemberErasedV1, c.AnswerPostedV1, c.AnswerAcceptedV1, c.CommentAddedV1, c.PostEndorsedV1,
     c.PostFlaggedV1, c.PostModeratedV1, c.ResourceClaimedV1, c.ResourceHandedOverV1,
     c.ResourceClaimDeclinedV1, c.CommunityPulseV1, x.MeetingProposedV1,
-    x.MentoringProposedV1, x.MentoringAnsweredV1, x.ResourceMatchedV1,
+    x.MentoringProposedV1, x.MentoringAnsweredV1, x.ResourceMatchedV1, m.MemberMovedV1,
+    NotificationsHandoverTakenV1,
 ]  # fmt: skip
 LOCAL_EVENTS = [x.ExpertsSuggestedV1, x.IntrosProposedV1, x.SimilarQuestionsFoundV1,
                 x.ContentRecommendedV1]  # fmt: skip
@@ -68,6 +74,14 @@ def alerts_consumer(settings: GuildSettings) -> ConsumerSpec:
         "claims, flags, pulses, and matching's proposals; profiles and memberships of members "
         "homed here (who follows what); and erasures",
     )
+
+
+def handover_consumer(settings: GuildSettings) -> ConsumerSpec | None:
+    return shared_handover_consumer(
+        settings, Service.NOTIFICATIONS, NotificationsHandoverV1,
+        "Members moving here from another region: their channels, preferences and inbox, "
+        "sealed",
+    )  # fmt: skip
 
 
 def outbox_consumer(settings: GuildSettings) -> ConsumerSpec:
@@ -121,12 +135,14 @@ def topology(settings: GuildSettings) -> Topology:
             alerts_consumer(settings),
             outbox_consumer(settings),
             bulk_consumer(settings),
+            *filter(None, [handover_consumer(settings)]),
         ],
         buckets=BUCKETS.specs(settings.region, settings.stream_replicas),
         reads=[
             StreamRead(streams.inbox, (f"inbox.{region}.>",)),
             StreamRead(streams.outbox, (f"outbox.{region}.>",)),
+            handover_read(region, NotificationsHandoverV1),
         ],
-        erases=[streams.inbox, streams.outbox],
+        erases=[streams.inbox, streams.outbox, streams.handover],
         writes=[f"inbox.{region}.*", f"outbox.{region}.*", f"fanout.{region}.>"],
     )

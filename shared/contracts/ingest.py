@@ -85,6 +85,22 @@ class PersonDepartedV1(Contract):
     )
 
 
+class PersonMovedV1(Contract):
+    """The HR directory of the person's home region: they move to another region (a transfer).
+    Guild hands their data to the new region's services and erases it behind them; their
+    member id, memberships and preferences stay theirs."""
+
+    TYPE = "guild.ingest.hr.person_moved.v1"
+    SCOPE = Scope.INGEST
+
+    person_id: Identifier = Field(description="HR person id.")
+    to_region: Region = Field(description="Their new home region, e.g. 'us'.")
+    timezone: Timezone | None = Field(
+        default=None, description="Their timezone there (unchanged if not given)."
+    )
+    moved_on: date | None = Field(default=None, description="Their first day there.")
+
+
 class ErasureRequestedV1(Contract):
     """The HR directory (or the privacy office): erase a person's personal data everywhere."""
 

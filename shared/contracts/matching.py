@@ -9,6 +9,7 @@ from pydantic import Field
 
 from shared.contracts.base import Contract, Payload, Request
 from shared.contracts.content import PostKind, PostRef, ResourceKind
+from shared.contracts.handover import Handover, HandoverTaken
 from shared.contracts.values import Identifier, MemberRef, Region, Tag, Timezone
 from shared.naming import Scope
 
@@ -31,6 +32,22 @@ class WaitingExpert(Payload):
     why: str = Field(
         description="'outside working hours', 'asked enough today' or 'asked enough this week'."
     )
+
+
+class MatchingHandoverV1(Handover):
+    """Matching hands a moving member's evidence of expertise and routing history (who asked
+    them what, and what came of it) to their new home region, in parts (sealed; see
+    :mod:`shared.contracts.handover`)."""
+
+    TYPE = "guild.matching.member_handover.v1"
+    SCOPE = Scope.HANDOVER
+
+
+class MatchingHandoverTakenV1(HandoverTaken):
+    """The new home region's matching took in one part of a moving member's handover."""
+
+    TYPE = "guild.matching.handover_taken.v1"
+    SCOPE = Scope.PUBLIC
 
 
 class ExpertsSuggestedV1(Contract):

@@ -13,6 +13,7 @@ from enum import StrEnum
 from pydantic import BaseModel, Field
 
 from shared.contracts.base import Contract, Payload, Request
+from shared.contracts.handover import Handover
 from shared.contracts.values import (
     Access,
     Identifier,
@@ -134,6 +135,27 @@ class MemberErasedV1(Contract):
         "questions): drawn at random, so nobody can recompute it from their id. Absent from "
         "notices of older publishers: then each service keys one with a secret of its own.",
     )
+
+
+class MemberHandoverV1(Handover):
+    """Membership hands a moving member's record, memberships and requests to join to their
+    new home region (sealed; see :mod:`shared.contracts.handover`)."""
+
+    TYPE = "guild.membership.member_handover.v1"
+    SCOPE = Scope.HANDOVER
+
+
+class MemberMovedV1(Contract):
+    """A member's new home region took them in: it holds their data and delivers to them from
+    now on. The region they left erases what it held of them; every region notes where they
+    are homed."""
+
+    TYPE = "guild.membership.member_moved.v1"
+    SCOPE = Scope.PUBLIC
+
+    member: MemberRef = Field(description="Who moved, with their new home region.")
+    from_region: Region = Field(description="The home region they left.")
+    moved_at: datetime = Field(description="When the new region took them in.")
 
 
 class MemberContactV1(Contract):

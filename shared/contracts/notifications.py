@@ -9,8 +9,26 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, Field, field_validator
 
 from shared.contracts.base import Contract, Payload, Request
+from shared.contracts.handover import Handover, HandoverTaken
 from shared.contracts.values import Identifier, MemberRef
 from shared.naming import Scope
+
+
+class NotificationsHandoverV1(Handover):
+    """Notifications hands a moving member's channels, preferences, what they follow and
+    their inbox to their new home region, in parts that each fit in a message (sealed; see
+    :mod:`shared.contracts.handover`)."""
+
+    TYPE = "guild.notifications.member_handover.v1"
+    SCOPE = Scope.HANDOVER
+
+
+class NotificationsHandoverTakenV1(HandoverTaken):
+    """The new home region's notifications took in one part of a moving member's handover:
+    the region they left erases its copy."""
+
+    TYPE = "guild.notifications.handover_taken.v1"
+    SCOPE = Scope.PUBLIC
 
 
 class NotificationDeliveredV1(Contract):

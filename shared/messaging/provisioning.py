@@ -28,11 +28,14 @@ from nats.js.api import (
 )
 from nats.js.errors import APIError, BadRequestError, NotFoundError
 
+from shared.contracts.base import Contract
 from shared.naming import (
     Service,
     Streams,
     bucket_name,
     consumer_name,
+    handovers_from,
+    handovers_to,
     ingest_filter,
     ingest_purpose,
 )
@@ -214,14 +217,10 @@ def region_streams(
 ) -> list[StreamConfig]:
     """The streams of one region. Public events of peer regions are sourced into ``EVENTS``."""
     names = Streams(region)
-    sources = [
-        StreamSource(
-            name=Streams(peer).events,
-            filter_subject=f"evt.{peer}.pub.>",
-            external=ExternalStream(api=f"$JS.{peer}.API"),
-        )
-        for peer in peer_regions
-        if peer != region
+    peers = [peer for peer in peer_regions if peer != region]
+    sources = [_sourced(peer, Streams(peer).events, f"evt.{peer}.pub.>") for peer in peers]
+    arrivals = [
+        _sourced(peer, Streams(peer).handover, f"handover.{peer}.{region}.>") for peer in peers
     ]
 
     def stream(name: str, description: str, subjects: list[str], **limits: Any) -> StreamConfig:
@@ -305,12 +304,54 @@ def region_streams(
             max_age=DEAD_LETTER_DAYS * DAY,
         ),
         stream(
+            names.handover,
+            f"Moving members' data, sealed: what {region} hands to their new home region "
+            f"(sourced by it alone), and what {region}'s peers hand to {region}; each message "
+            "is erased once taken in",
+            [f"handover.{region}.>"],
+            sources=arrivals or None,
+            **facts,
+        ),
+        stream(
             names.advisories,
             f"JetStream advisories of {region}: deliveries exhausted",
-            [f"{exhausted}.{s}.*" for s in (names.events, names.personal, *ingest)],
+            [f"{exhausted}.{s}.*" for s in (names.events, names.personal, names.handover, *ingest)],
             max_age=DEAD_LETTER_DAYS * DAY,  # an advisory becomes a dead letter: kept as long
         ),
     ]
+
+
+def _sourced(peer: str, stream: str, subjects: str) -> StreamSource:
+    """What a region sources of ``peer``'s ``stream``, through the peer's JetStream domain."""
+    return StreamSource(
+        name=stream, filter_subject=subjects, external=ExternalStream(api=f"$JS.{peer}.API")
+    )
+
+
+def handover_consumer(
+    settings: GuildSettings, service: Service, contract: type[Contract], description: str
+) -> ConsumerSpec | None:
+    """``service``'s consumer of the handovers of members moving to its region (none for a
+    region on its own: it has no peers to move from)."""
+    if not settings.peer_regions:
+        return None
+    return durable_consumer(
+        settings,
+        service,
+        "handover",
+        stream=Streams(settings.region).handover,
+        filter_subjects=[handovers_to(settings.region, contract.TYPE)],
+        description=description,
+    )
+
+
+def handover_read(region: str, contract: type[Contract]) -> StreamRead:
+    """What a service reads of its region's ``HANDOVER`` stream to erase its handovers: those
+    it sent, and those it took in."""
+    return StreamRead(
+        Streams(region).handover,
+        (handovers_from(region, contract.TYPE), handovers_to(region, contract.TYPE)),
+    )
 
 
 def streams_for(settings: GuildSettings) -> list[StreamConfig]:

@@ -31,6 +31,7 @@ from nats.js.errors import NoStreamResponseError
 from opentelemetry.trace import Tracer
 
 from shared.contracts.base import Contract
+from shared.contracts.handover import Handover
 from shared.envelope import STRUCTURED_CONTENT_TYPE, Envelope, new_envelope, structured_body
 from shared.ids import derived_id
 from shared.naming import Service, Streams, source
@@ -191,7 +192,8 @@ class EventPublisher:
         cause: Envelope[Any] | None = None,
         key: str | None = None,
     ) -> Envelope[Contract]:
-        """Publish ``data`` as a CloudEvent with ``event_id`` and wait until it is stored."""
+        """Publish ``data`` as a CloudEvent with ``event_id`` and wait until it is stored (a
+        :class:`~shared.contracts.handover.Handover` on its way to its one region)."""
         envelope = new_envelope(
             event_id=event_id,
             source=self.source,
@@ -203,7 +205,7 @@ class EventPublisher:
         )
         await self.publisher.publish(
             structured_body(envelope),
-            data.subject_in(self.region, key),
+            data.subject if isinstance(data, Handover) else data.subject_in(self.region, key),
             stream=self.streams.for_scope(data.SCOPE),
             msg_id=event_id,
             headers={"content-type": STRUCTURED_CONTENT_TYPE},

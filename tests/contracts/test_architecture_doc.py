@@ -14,8 +14,8 @@ from shared.contracts import REGISTRY
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 SERVICES = ("membership", "content", "matching", "notifications")
-SCOPE_WORDS = {"pub": "public", "local": "local", "personal": "personal"}
-GROUP = re.compile(r"(?P<scope>public|local|personal): (?P<names>(?:`[a-z_]+`(?:, )?)+)")
+SCOPE_WORDS = {"pub": "public", "local": "local", "personal": "personal", "handover": "handover"}
+GROUP = re.compile(r"(?P<scope>public|local|personal|handover): (?P<names>(?:`[a-z_]+`(?:, )?)+)")
 
 
 def table_row(service: str) -> list[str]:

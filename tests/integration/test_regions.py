@@ -12,8 +12,13 @@ from typing import Any
 import pytest
 
 from guild_cli.regions import LoopbackRegions
+from shared.contracts.matching import MatchingHandoverTakenV1, MatchingHandoverV1
+from shared.contracts.membership import MemberHandoverV1, MemberMovedV1
+from shared.contracts.notifications import NotificationsHandoverTakenV1, NotificationsHandoverV1
+from shared.naming import Streams, handover_subject
+from shared.sealing import new_key_line
 from tests import access
-from tests.helpers import eventually, running, settled
+from tests.helpers import events_of_type, eventually, running, settled
 from tests.integration.test_deleting_keys import raw_hits
 from tests.slice import QUESTION, World, all_services, hire_data
 
@@ -38,12 +43,19 @@ async def worlds(regions: LoopbackRegions) -> AsyncIterator[dict[str, World]]:
         await nc.close()
 
 
+HANDOVER_KEYS = new_key_line("h1")
+"""The handover keyring every region holds (a move seals the member's data with it)."""
+
+
 def every_region_services(regions: LoopbackRegions) -> list[Any]:
     return [
         app
         for region in REGIONS
         for app in all_services(
-            region, regions.url(region), peer_regions=[p for p in REGIONS if p != region]
+            region,
+            regions.url(region),
+            peer_regions=[p for p in REGIONS if p != region],
+            handover_keys=HANDOVER_KEYS,
         )
     ]
 
@@ -239,3 +251,99 @@ async def test_a_member_homed_elsewhere_joins_a_community_that_its_home_region_a
             return await eu_requests() == []
 
         await eventually(no_requests_left, deadline=30, what="ola's request gone from eu")
+
+
+async def test_a_member_who_moves_region_has_their_data_there_and_erased_behind(
+    regions: LoopbackRegions, worlds: dict[str, World]
+) -> None:
+    """Ana, homed in eu, moves to us (an HR transfer): us holds her record, memberships,
+    preferences, channels and inbox under the same member id, and her community homed in eu
+    still counts her; no file of eu's (or apac's) JetStream store holds her name, e-mail
+    address or channel address any more."""
+    eu, us = worlds["eu"], worlds["us"]
+    async with running(*every_region_services(regions)):
+        fac = await _hire_at_work(eu, "fac", "Lena Vogel", "Europe/Berlin", {"sre": "expert"})
+        ana = await _hire_at_work(eu, "ana", "Ana Lima", "Europe/Lisbon", {"sre": "advanced"})
+        await eu.cmd("membership", "create_community",
+                     {"actor_id": fac, "community_id": "sre", "name": "SRE"})  # fmt: skip
+        await eu.cmd("membership", "join_community", {"community_id": "sre", "member_id": ana})
+        practice = await eu.cmd("content", "post_practice", {
+            "actor_id": ana, "community_id": "sre", "title": "Error budgets that work",
+            "body": "Spend them on purpose."})  # fmt: skip
+        hook = {"member_id": ana, "kind": "webhook", "address": "https://hooks.example.com/ana"}
+        added = await eu.cmd("notifications", "add_endpoint", hook)
+        preferences = {"digest": "weekly", "quiet_hours": {"start": "21:00", "end": "07:00"}}
+        await eu.cmd("notifications", "set_preferences",
+                     {"member_id": ana, "preferences": preferences})  # fmt: skip
+        for world in worlds.values():
+            await settled(world.nc, world.region)
+
+        await eu.move("ana", "us", timezone="America/New_York")
+
+        async def homed_in_us() -> dict | None:
+            reply = await us.reply("qry", "membership", "get_member",
+                                   {"viewer_id": ana, "member_id": ana})  # fmt: skip
+            return reply["result"] if reply.get("ok") else None
+
+        moved = await eventually(homed_in_us, deadline=30, what="ana's record in us")
+        assert moved["profile"]["home_region"] == "us"
+        assert moved["profile"]["timezone"] == "America/New_York"
+        assert (moved["display_name"], moved["communities"]) == ("Ana Lima", ["sre"])
+
+        async def gone_from_eu() -> bool:
+            reply = await eu.reply("qry", "membership", "get_member",
+                                   {"viewer_id": ana, "member_id": ana})  # fmt: skip
+            return not reply.get("ok")
+
+        await eventually(gone_from_eu, deadline=30, what="ana's record gone from eu")
+        page = await eu.qry("membership", "community_members",
+                            {"viewer_id": fac, "community_id": "sre"})  # fmt: skip
+        assert ana in [m["member_id"] for m in page["items"]]
+
+        async def preferences_in_us() -> bool:
+            held = await us.qry("notifications", "preferences", {"member_id": ana})
+            return held["digest"] == "weekly" and held["quiet_hours"]["start"] == "21:00:00"
+
+        await eventually(preferences_in_us, deadline=30, what="ana's preferences in us")
+        channels = await us.qry("notifications", "endpoints", {"member_id": ana})
+        assert channels["endpoints"] == [added["endpoint"]]
+        (welcome,) = await us.inbox_items(ana, "welcome")
+        assert "SRE" in welcome["title"], welcome
+
+        async def no_channels_left_in_eu() -> bool:
+            left = await eu.qry("notifications", "endpoints", {"member_id": ana})
+            return left["endpoints"] == []
+
+        await eventually(no_channels_left_in_eu, deadline=30, what="ana's channel gone from eu")
+        # her post still names eu as her home: what it brings her reaches her through us
+        await eu.cmd("content", "endorse", {"actor_id": fac, "post_id": practice["post_id"]})
+        await eventually(lambda: us.inbox_items(ana, "endorsement"), deadline=30,
+                         what="the endorsement of her earlier post, in us")  # fmt: skip
+        for world in worlds.values():
+            await settled(world.nc, world.region)
+        assert await eu.inbox(ana) == []
+        moved_events = await events_of_type(eu.nc, Streams("eu").events, MemberMovedV1.TYPE)
+        assert [e["data"]["from_region"] for e in moved_events] == ["eu"]  # us said so, once
+        for confirmation in (NotificationsHandoverTakenV1, MatchingHandoverTakenV1):
+            taken = await events_of_type(eu.nc, Streams("eu").events, confirmation.TYPE)
+            assert [e["data"]["part"] for e in taken] == [1], confirmation.TYPE
+        # each service's handover went through eu's HANDOVER stream and us's (sourced), and
+        # was erased on both sides; apac never had one
+        carried = {"eu": 3, "us": 3, "apac": 0}
+        for region, world in worlds.items():
+            info = await world.nc.jetstream().stream_info(Streams(region).handover)
+            assert (info.state.last_seq, info.state.messages) == (carried[region], 0), region
+        for service in (MemberHandoverV1, NotificationsHandoverV1, MatchingHandoverV1):
+            subject = handover_subject("eu", "us", service.TYPE, ana)
+            for region in ("eu", "us"):
+                info = await worlds[region].nc.jetstream().stream_info(
+                    Streams(region).handover, subjects_filter=subject)  # fmt: skip
+                assert not info.state.subjects, (region, subject)
+    for world in worlds.values():
+        await world.nc.drain()
+    regions.stop()
+    for region in ("eu", "apac"):
+        for personal in ("Ana Lima", "ana@example.com"):
+            hits = raw_hits(regions.servers[region].store_dir, personal)
+            assert hits == [], (region, personal, hits)
+    assert raw_hits(regions.servers["us"].store_dir, "Ana Lima")

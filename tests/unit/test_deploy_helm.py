@@ -117,6 +117,10 @@ def test_each_region_runs_every_service_with_probes_a_budget_and_its_secrets_as_
         assert "GUILD_SEALING_KEYS" not in env  # secrets never inline in a manifest
         secrets = {v["secret"]["secretName"] for v in pod["volumes"] if "secret" in v}
         assert f"guild-{name.removeprefix(f'guild-{region}-')}-creds" in secrets
+        mounted = {m["mountPath"] for m in container["volumeMounts"]}  # a move's keyring
+        assert "guild-handover-keys" in secrets
+        assert env["GUILD_HANDOVER_KEYS_FILE"].startswith(next(
+            path for path in mounted if path.endswith("/handover")))  # fmt: skip
     (job,) = of_kind(manifests, "Job").values()
     assert "pre-install" in job["metadata"]["annotations"]["helm.sh/hook"]
     (provisioner,) = job["spec"]["template"]["spec"]["containers"]

@@ -110,6 +110,14 @@ class Member:
     person_id: str | None = None
     """Their HR person id (what the HR directory and sign-in name them by); ``member_id`` is
     Guild's own, drawn at random. None: a record from before the two were told apart."""
+    revision_base: int = 0
+    """Added to the record's revision in the events about them: the last revision their
+    previous home region published, for a member who moved here, so that every region's
+    "newer revision wins" still holds across the move."""
+
+    def published_revision(self, stored: int) -> int:
+        """The revision events carry for the record stored at revision ``stored``."""
+        return self.revision_base + stored
 
     @property
     def active(self) -> bool:

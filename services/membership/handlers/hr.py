@@ -163,10 +163,11 @@ async def republish_confidential(member_id: str, deps: Deps) -> None:
     if found is None:
         return
     chain = await manager_chain(found.value, deps)
+    revision = found.value.published_revision(found.revision)
     await deps.events.publish(
-        public.member_confidential(found.value, chain, found.revision),
+        public.member_confidential(found.value, chain, revision),
         event_id=derived_id(
-            "member_confidential", deps.region, member_id, str(found.revision), ",".join(chain)
+            "member_confidential", deps.region, member_id, str(revision), ",".join(chain)
         ),
         key=member_id,
     )
@@ -208,7 +209,9 @@ async def when_person_departed_deactivate_member(
     await publish_member(inactive, revision, deps, new=False, changed=["status"])
     await deps.events.publish(
         public.member_deactivated(inactive, deps.clock()),
-        event_id=derived_id("member_deactivated", member.member_id, str(revision)),
+        event_id=derived_id(
+            "member_deactivated", member.member_id, str(inactive.published_revision(revision))
+        ),
         subject=member.member_id,
     )
 
@@ -222,10 +225,24 @@ async def when_erasure_requested_erase_member(
     went finds no member and erases only what names the HR id (nothing by then)."""
     person_id, report = event.data.person_id, ErasureReport()
     member_id = await deps.store.people.member_of(person_id)
-    js = deps.store.members.js
     if member_id is not None:
         await _erase_member(member_id, report, deps)
-    streams = Streams(deps.region)
+    await erase_hr_traces(person_id, report, deps)
+    if member_id is not None:
+        await deps.events.publish(
+            public.member_erased(member_id, deps.region, deps.clock(), event.data.request_ref),
+            event_id=derived_id("member_erased", member_id, event.data.request_ref),
+            subject=member_id,
+            cause=event,
+        )
+        await deps.store.people.forget(person_id)
+    log.info("member erased", extra={"request_ref": event.data.request_ref, **report.__dict__})
+
+
+async def erase_hr_traces(person_id: str, report: ErasureReport, deps: Deps) -> None:
+    """The HR events about the person (and those naming them that membership has handled),
+    their dead letters, and the copies of those dead-lettered events."""
+    js, streams = deps.store.members.js, Streams(deps.region)
     for publisher in sending(HR):
         report.hr_events += await _erase_hr_events(js, deps.region, publisher, person_id)
     report.dead_letters += await erase_messages(
@@ -236,15 +253,6 @@ async def when_erasure_requested_erase_member(
         report.dead_letters += await erase_messages(
             js, streams.dead_letter_originals, copies, about_person(person_id)
         )
-    if member_id is not None:
-        await deps.events.publish(
-            public.member_erased(member_id, deps.region, deps.clock(), event.data.request_ref),
-            event_id=derived_id("member_erased", member_id, event.data.request_ref),
-            subject=member_id,
-            cause=event,
-        )
-        await deps.store.people.forget(person_id)
-    log.info("member erased", extra={"request_ref": event.data.request_ref, **report.__dict__})
 
 
 async def _erase_hr_events(
@@ -273,11 +281,20 @@ async def _erase_member(member_id: str, report: ErasureReport, deps: Deps) -> No
         await deps.store.join_requests.erase(request.key)
         report.join_requests += 1
     await _leave_org_chart(member_id, deps)
+    # their contact and confidential messages, and others' chains that named them before
+    await erase_member_records(member_id, report, deps, personal=f"personal.{deps.region}.>")
+
+
+async def erase_member_records(
+    member_id: str, report: ErasureReport, deps: Deps, *, personal: str
+) -> None:
+    """Their record, the personal messages on ``personal`` that name them, the dead letters
+    and the stored replies that name them."""
     report.member_records = int(await deps.store.member(member_id) is not None)
     await deps.store.members.erase(member_id)  # a purge marker: the org chart forgets them
     js = deps.store.members.js
-    report.contact_messages = await erase_messages(  # theirs, and others' chains before
-        js, Streams(deps.region).personal, f"personal.{deps.region}.>", naming(member_id)
+    report.contact_messages = await erase_messages(
+        js, Streams(deps.region).personal, personal, naming(member_id)
     )
     report.dead_letters += await erase_dead_letters(  # of its other consumers: by id
         js, deps.region, Service.MEMBERSHIP, mentions_id(member_id)

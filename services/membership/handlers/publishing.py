@@ -20,6 +20,7 @@ async def publish_member(
     """The public profile (registered or updated), the personal contact and the confidential
     data, each as of ``revision``: pipelined, returning once all three are stored."""
     region, member_id = deps.region, member.member_id
+    revision = member.published_revision(revision)
     publishes = []
     if new:
         publishes.append(

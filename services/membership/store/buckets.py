@@ -159,6 +159,11 @@ class People:
         await self.links.create(key, PersonLink(person_id))
         return person_id
 
+    async def adopt(self, person_id: str, member_id: str) -> None:
+        """Link ``person_id`` to ``member_id``, the id another region drew for them (a member
+        who moved here keeps theirs)."""
+        await self.links.put(await self._key(person_id), PersonLink(member_id))
+
     async def forget(self, person_id: str) -> None:
         """Erase the link: the member id no longer leads to the person."""
         await self.links.erase(await self._key(person_id))

@@ -16,13 +16,15 @@ FORMER_MEMBER = "A former member"
 @dataclass(frozen=True)
 class Erased:
     """The personal data of an erased member that texts about them may quote (their display
-    name, their e-mail address)."""
+    name, their e-mail address), and what texts say instead (for a member who moved away:
+    what they say of anyone homed in another region)."""
 
     personal: tuple[str, ...]
+    shown_as: str = FORMER_MEMBER
 
     @classmethod
-    def of(cls, *personal: str) -> Erased:
-        return cls(tuple(sorted({p for p in personal if p}, key=len, reverse=True)))
+    def of(cls, *personal: str, shown_as: str = FORMER_MEMBER) -> Erased:
+        return cls(tuple(sorted({p for p in personal if p}, key=len, reverse=True)), shown_as)
 
     def quoted_in(self, data: bytes) -> bool:
         """Whether ``data`` (JSON as stored) may quote them: a cheap test before decoding."""
@@ -32,7 +34,7 @@ class Erased:
         """``text`` with every whole-word quote of them (not "Ana" inside "Banana", not an
         address inside a longer one) rewritten."""
         for quoted in self.personal:
-            text = _whole_word(quoted).sub(FORMER_MEMBER, text)
+            text = _whole_word(quoted).sub(self.shown_as, text)
         return text
 
     def rewritten_json(self, data: bytes) -> bytes | None:

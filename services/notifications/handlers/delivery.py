@@ -125,8 +125,19 @@ async def deliver(
     if bulletin is not None:
         await deps.store.keep_bulletin(bulletin_key(cause.id), bulletin)
     routed = Cause.of(cause, bulletin)
-    mine = [n for n in one_per_member(notifications) if n.recipient.home_region == deps.region]
+    mine = [homed(n, deps) for n in one_per_member(notifications)]
+    mine = [n for n in mine if n.recipient.home_region == deps.region]
     await tally(routed, await route_all(routed, mine, deps), deps)
+
+
+def homed(notification: Notification, deps: Deps) -> Notification:
+    """``notification`` for its recipient where they are homed now (an event written before
+    they moved names their old home region)."""
+    recipient = notification.recipient
+    home = deps.store.home_of(recipient.member_id, recipient.home_region)
+    if home == recipient.home_region:
+        return notification
+    return replace(notification, recipient=replace(recipient, home_region=home))
 
 
 async def tally(cause: Cause, plans: list[Plan], deps: Deps, part: int = 0) -> None:

@@ -18,7 +18,7 @@ from pydantic import TypeAdapter
 from services.notifications.domain.audience import Audience
 from services.notifications.domain.bulletins import Bulletin
 from services.notifications.domain.endpoints import Endpoint, MemberEndpoints
-from services.notifications.domain.erasure import Erased
+from services.notifications.domain.erasure import FORMER_MEMBER, Erased
 from services.notifications.domain.model import (
     PART_KEYS,
     Contact,
@@ -74,6 +74,8 @@ BUCKETS = Buckets(Service.NOTIFICATIONS, {
                      ttl=BUDGET_KEPT),
     "inbox-state": Bucket("Read or archived, per inbox item: <member>.<notification>",
                           secure=True),
+    "homes": Bucket("Where each member who moved between regions is homed now: <member> -> "
+                    "region (ids only)"),
     "erased": Bucket("Members erased here, by a keyed hash of their id, and when: nothing is "
                      "delivered to them again"),
 })  # fmt: skip
@@ -330,6 +332,9 @@ class NotificationsStore:
     reach: Reach
     gone: Table[datetime]
     """Members erased here (the erased bucket; :meth:`mark_erased` updates it at once)."""
+    homes: KvStore[str]
+    moved: Table[str]
+    """Members who moved between regions, and their home now (:meth:`note_home`)."""
     followers: list[BucketFollower]
     js: JetStreamContext | None = None
     erasure_secret: bytes | None = None
@@ -373,6 +378,7 @@ class NotificationsStore:
         preferences, bulletins = store("preferences", Preferences), store("bulletins", Bulletin)
         digest_sent, erased = store("digest-sent", datetime), store("erased", datetime)
         gone = Table(datetime, "erased-1")
+        homes, moved = store("homes", str), Table(str, "homes-1")
         bulletin_writes = OwnWrites(waiting)
 
         def follower(kv: KvStore, projection: Projection, name: str) -> BucketFollower:  # type: ignore[type-arg]
@@ -406,6 +412,8 @@ class NotificationsStore:
             spent=spent,
             reach=reach,
             gone=gone,
+            homes=homes,
+            moved=moved,
             followers=[
                 follower(ledger, facts, "ledger-facts"),
                 follower(budget, spent, "budget"),
@@ -416,6 +424,7 @@ class NotificationsStore:
                 follower(bulletins, bulletin_writes, "bulletins"),
                 follower(digest_sent, last_digests, "digest-sent"),
                 follower(erased, gone, "erased"),
+                follower(homes, moved, "homes"),
             ],
         )
 
@@ -423,7 +432,7 @@ class NotificationsStore:
         return [
             self.contacts, self.ledger, self.parts, self.endpoints, self.keys, self.audience,
             self.preferences, self.held, self.digest, self.bulletins, self.digest_sent,
-            self.budget, self.inbox_state, self.erased,
+            self.budget, self.inbox_state, self.erased, self.homes,
         ]  # fmt: skip
 
     def interruptions(self, member_id: str, day: str, counted: str | None = None) -> int:
@@ -504,6 +513,16 @@ class NotificationsStore:
         self.erased_keys[member_id] = key
         return key
 
+    def home_of(self, member_id: str, said: str) -> str:
+        """The member's home region: where an event ``said`` they are homed, unless they moved
+        since (from memory)."""
+        return self.moved.items.get(member_id, said)
+
+    async def note_home(self, member_id: str, region: str) -> None:
+        """The member (who moved) is homed in ``region`` now: in memory at once, then stored."""
+        self.moved.items[member_id] = region
+        await self.homes.put(member_id, region)
+
     def is_erased(self, member_id: str) -> bool:
         """Whether the member was erased here (from memory)."""
         return self.erased_key(member_id) in self.gone.items
@@ -517,10 +536,10 @@ class NotificationsStore:
         self.gone.items.setdefault(key, at)
         await self.erased.put(key, at)
 
-    async def forget(self, member_id: str) -> None:
+    async def forget(self, member_id: str, *, shown_as: str = FORMER_MEMBER) -> None:
         """Securely erase everything kept about the member (their inbox and outbox included),
-        and rewrite what other members were told about them (see :meth:`rewrite_mentions`).
-        Idempotent."""
+        and rewrite what other members were told about them to say ``shown_as`` (see
+        :meth:`rewrite_mentions`). Idempotent."""
         assert self.js is not None, "dead letters are not bound"
         self.erased_keys.pop(member_id, None)
         self.zoned.pop(member_id, None)
@@ -529,7 +548,8 @@ class NotificationsStore:
         )
         contact = await self.contact(member_id)
         if contact is not None:  # first, while their contact is there to say what to rewrite
-            await self.rewrite_mentions(Erased.of(contact.display_name, contact.email))
+            erased = Erased.of(contact.display_name, contact.email, shown_as=shown_as)
+            await self.rewrite_mentions(erased)
         for kv in (self.contacts, self.endpoints, self.preferences, self.audience,
                    self.digest_sent):  # fmt: skip
             await kv.erase(member_id)

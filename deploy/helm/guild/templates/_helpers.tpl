@@ -31,6 +31,10 @@ app.kubernetes.io/instance: {{ .root.Release.Name }}
   value: {{ .Values.eventRetentionDays | quote }}
 - name: GUILD_SEALING_KEYS_FILE
   value: /run/secrets/guild/sealing/sealing.keys
+{{- if .Values.handoverKeysSecret }}
+- name: GUILD_HANDOVER_KEYS_FILE
+  value: /run/secrets/guild/handover/handover.keys
+{{- end }}
 {{- if .Values.nats.tlsSecret }}
 - name: GUILD_NATS_TLS_CA
   value: /run/secrets/guild/tls/ca.crt
@@ -58,6 +62,23 @@ app.kubernetes.io/instance: {{ .root.Release.Name }}
 {{- if .Values.nats.tlsSecret }}
 - name: nats-tls
   mountPath: /run/secrets/guild/tls
+  readOnly: true
+{{- end }}
+{{- end -}}
+
+{{- define "guild.handoverVolume" -}}
+{{- if .Values.handoverKeysSecret }}
+- name: handover-keys
+  secret:
+    secretName: {{ .Values.handoverKeysSecret }}
+    defaultMode: 0400
+{{- end }}
+{{- end -}}
+
+{{- define "guild.handoverMount" -}}
+{{- if .Values.handoverKeysSecret }}
+- name: handover-keys
+  mountPath: /run/secrets/guild/handover
   readOnly: true
 {{- end }}
 {{- end -}}

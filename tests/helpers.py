@@ -198,30 +198,39 @@ async def events_of_type(nc: Client, stream: str, event_type: str) -> list[dict[
     return found
 
 
-async def _activity(nc: Client, region: str) -> tuple[bool, tuple[int, ...]]:
+async def _activity(nc: Client, region: str) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """The region's durable consumers with work left (pending or unacked), and the last
+    sequence of each of its streams."""
     js = nc.jetstream()
-    idle, sequences = True, []
+    busy, sequences = [], []
     for info in await js.streams_info():
         stream = info.config.name or ""
         if not stream.lower().endswith(f"_{region}"):
             continue
         sequences.append(info.state.last_seq)
         for consumer in await js.consumers_info(stream):
-            if consumer.config.durable_name:  # the services' consumers, not readers' ephemerals
-                idle = idle and consumer.num_pending == 0 and consumer.num_ack_pending == 0
-    return idle, tuple(sequences)
+            pending, unacked = consumer.num_pending, consumer.num_ack_pending
+            if consumer.config.durable_name and (pending or unacked):
+                name = consumer.config.durable_name
+                busy.append(f"{stream}/{name} pending {pending} unacked {unacked}")
+    return tuple(busy), tuple(sequences)
 
 
 async def settled(nc: Client, region: str, *, deadline: float = 20.0) -> None:
     """Wait until every consumer of ``region`` has processed everything and nothing new was
     stored in between: whatever the services were going to do, they have done."""
+    seen: list[tuple[str, ...]] = []
 
     async def quiet() -> bool:
         first = await _activity(nc, region)
         await asyncio.sleep(0.1)
-        return first[0] and first == await _activity(nc, region)
+        seen[:] = [first[0]]
+        return not first[0] and first == await _activity(nc, region)
 
-    await eventually(quiet, deadline=deadline, what=f"region {region} to settle")
+    try:
+        await eventually(quiet, deadline=deadline, what=f"region {region} to settle")
+    except AssertionError as error:
+        raise AssertionError(f"{error}; still busy: {seen[0] if seen else '?'}") from None
 
 
 PORTAL = "portal"

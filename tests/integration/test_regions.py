@@ -6,21 +6,29 @@ told through their home region's notifications."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+from nats.js.errors import KeyNotFoundError
 
+from guild_cli.provisioning import provision_streams
 from guild_cli.regions import LoopbackRegions
-from shared.contracts.matching import MatchingHandoverTakenV1, MatchingHandoverV1
+from shared.contracts.matching import (
+    ExpertsSuggestedV1,
+    MatchingHandoverTakenV1,
+    MatchingHandoverV1,
+)
 from shared.contracts.membership import MemberHandoverV1, MemberMovedV1
 from shared.contracts.notifications import NotificationsHandoverTakenV1, NotificationsHandoverV1
-from shared.naming import Streams, handover_subject
+from shared.naming import Service, Streams, bucket_name, handover_subject
 from shared.sealing import new_key_line
 from tests import access
 from tests.helpers import events_of_type, eventually, running, settled
 from tests.integration.test_deleting_keys import raw_hits
-from tests.slice import QUESTION, World, all_services, hire_data
+from tests.slice import AROUND_THE_CLOCK, QUESTION, World, all_services, hire_data
 
 pytestmark = pytest.mark.skipif(not access.enabled, reason="the regions authorize")
 
@@ -37,6 +45,10 @@ def regions(tmp_path: Path) -> Any:
 async def worlds(regions: LoopbackRegions) -> AsyncIterator[dict[str, World]]:
     """The world outside Guild in each region (its HR directory, portal and members' apps),
     speaking to that region's server."""
+    for region in REGIONS:  # every region's streams before any sources another's, as guild up
+        peers = [p for p in REGIONS if p != region]
+        await provision_streams(regions.url(region), region, regions.admin_credentials(region),
+                                peers)  # fmt: skip
     clients = {r: await access.connect(regions.url(r), own_server=True) for r in REGIONS}
     yield {r: World(nc, r) for r, nc in clients.items()}
     for nc in clients.values():
@@ -47,7 +59,7 @@ HANDOVER_KEYS = new_key_line("h1")
 """The handover keyring every region holds (a move seals the member's data with it)."""
 
 
-def every_region_services(regions: LoopbackRegions) -> list[Any]:
+def every_region_services(regions: LoopbackRegions, **overrides: Any) -> list[Any]:
     return [
         app
         for region in REGIONS
@@ -56,6 +68,7 @@ def every_region_services(regions: LoopbackRegions) -> list[Any]:
             regions.url(region),
             peer_regions=[p for p in REGIONS if p != region],
             handover_keys=HANDOVER_KEYS,
+            **overrides,
         )
     ]
 
@@ -347,3 +360,141 @@ async def test_a_member_who_moves_region_has_their_data_there_and_erased_behind(
             hits = raw_hits(regions.servers[region].store_dir, personal)
             assert hits == [], (region, personal, hits)
     assert raw_hits(regions.servers["us"].store_dir, "Ana Lima")
+
+
+async def _in_community(world: World, viewer: str, community_id: str, member: str) -> bool:
+    page = await world.qry("membership", "community_members",
+                           {"viewer_id": viewer, "community_id": community_id})  # fmt: skip
+    return member in [m["member_id"] for m in page["items"]]
+
+
+async def _told_both(
+    worlds: dict[str, World], one: tuple[str, str], other: tuple[str, str], kind: str
+) -> None:
+    for region, member in (one, other):
+        await eventually(lambda r=region, m=member: worlds[r].inbox_items(m, kind),
+                         deadline=30, what=f"{kind} for {member} in {region}")  # fmt: skip
+
+
+async def test_mentors_people_to_meet_resources_and_jobs_match_across_regions(
+    regions: LoopbackRegions, worlds: dict[str, World]
+) -> None:
+    """A mentee in eu is proposed a mentor homed in us; a newcomer in eu is proposed to meet a
+    member homed in us first; a licence offered in us for eu fits a request in eu; a job
+    posted in us reaches, alone, an eu member open to a move. Each is told through their home
+    region."""
+    eu, us = worlds["eu"], worlds["us"]
+    async with running(*every_region_services(regions, chores_interval=0.5)):
+        fac = await _hire_at_work(eu, "fac", "Lena Vogel", "Europe/Berlin", {"sre": "expert"})
+        sam = await _hire_at_work(us, "sam", "Sam Lee", "America/New_York", {"sre": "expert"})
+        ana = await _hire_at_work(eu, "ana", "Ana Lima", "Europe/Lisbon", {"sre": "beginner"})
+        await eu.cmd("membership", "create_community",
+                     {"actor_id": fac, "community_id": "sre", "name": "SRE"})  # fmt: skip
+        await us.cmd("membership", "update_profile", {
+            "member_id": sam, "mentoring_offer": {"topics": ["sre"], "capacity": 1}})  # fmt: skip
+        await eu.cmd("membership", "update_profile", {"member_id": ana, "open_to_move": True,
+                     "mentoring_wish": {"topics": ["sre"], "goals": "on call"}})  # fmt: skip
+        for world in worlds.values():
+            await settled(world.nc, world.region)
+        await us.cmd("membership", "join_community", {"community_id": "sre", "member_id": sam})
+        await eventually(lambda: _in_community(eu, fac, "sre", sam), deadline=30,
+                         what="eu knows sam joined")  # fmt: skip
+        await settled(eu.nc, "eu")
+        await eu.cmd("membership", "join_community", {"community_id": "sre", "member_id": ana})
+
+        (intros,) = await eventually(lambda: eu.inbox_items(ana, "people_to_meet"),
+                                     deadline=30, what="ana's people to meet")  # fmt: skip
+        # the colleague in another region first, named where they are from: not by name
+        assert intros["body"].startswith("- A colleague from us:"), intros
+        assert "Sam Lee" not in intros["body"]
+        await _told_both(worlds, ("eu", ana), ("us", sam), "mentoring_proposed")
+
+        offer = {"actor_id": sam, "community_id": "sre", "resource_kind": "licence_seats",
+                 "item": "PagerDuty seat", "quantity": 2, "allowed_regions": ["eu"]}  # fmt: skip
+        await us.cmd("content", "offer_resource", offer)
+        await settled(eu.nc, "eu")
+        await eu.cmd("content", "request_resource", {
+            "actor_id": ana, "community_id": "sre", "resource_kind": "licence_seats",
+            "item": "PagerDuty seat", "quantity": 1})  # fmt: skip
+        await _told_both(worlds, ("eu", ana), ("us", sam), "resource_matched")
+
+        await us.cmd("content", "post_job", {
+            "actor_id": sam, "community_id": "sre", "title": "Senior SRE, Lisbon",
+            "description": "Run the platform.", "skills": ["sre"], "location": "eu",
+            "closing_date": "2099-01-01"})  # fmt: skip
+        (job,) = await eventually(lambda: eu.inbox_items(ana, "job_matched"), deadline=30,
+                                  what="the job match in ana's region")  # fmt: skip
+        assert job["title"] == "An opening for you: Senior SRE, Lisbon"
+        for world in worlds.values():
+            await settled(world.nc, world.region)
+        assert await us.inbox_items(sam, "job_matched") == []
+
+
+async def _routing_open(world: World, question_id: str) -> bool:
+    """Whether the region's matching still routes the question (its routing state is kept)."""
+    routing = await world.nc.jetstream().key_value(
+        bucket_name(Service.MATCHING, "routing", world.region))  # fmt: skip
+    try:
+        await routing.get(question_id)
+    except KeyNotFoundError:
+        return False
+    return True
+
+
+async def test_the_region_at_work_asks_now_the_one_off_work_waits_and_an_answer_stops_all(
+    regions: LoopbackRegions, worlds: dict[str, World]
+) -> None:
+    """Follow the sun: a question asked in eu alerts apac's expert, at work, at once; us's
+    expert is off for days, so us holds its wave for when they start (and says so), without
+    asking anyone else's members; apac's answer ends the routing in every region, so us never
+    asks them."""
+    eu, us, apac = worlds["eu"], worlds["us"], worlds["apac"]
+    async with running(*every_region_services(regions, chores_interval=0.5)):
+        fac = await _hire_at_work(eu, "fac", "Lena Vogel", "Europe/Berlin", {"go": "expert"})
+        asker = await _hire_at_work(eu, "asker", "Ana Lima", "Europe/Lisbon", {"go": "beginner"})
+        awake = await _hire_at_work(apac, "exp-apac", "Wei Zhang", "Asia/Singapore",
+                                    {"kubernetes": "expert"})  # fmt: skip
+        asleep = await _hire_at_work(us, "exp-us", "Sam Lee", "America/New_York",
+                                     {"kubernetes": "expert"})  # fmt: skip
+        in_three_days = datetime.now(ZoneInfo("America/New_York")) + timedelta(days=3)
+        await us.cmd("membership", "update_profile", {"member_id": asleep, "working_hours": {
+            **AROUND_THE_CLOCK, "days": [in_three_days.isoweekday()]}})  # fmt: skip
+        community = {"actor_id": fac, "community_id": "k8s", "name": "Kubernetes Operators"}
+        await eu.cmd("membership", "create_community", community)
+        for world in worlds.values():
+            await settled(world.nc, world.region)
+        for world, member in ((eu, asker), (apac, awake), (us, asleep)):
+            await world.cmd("membership", "join_community",
+                            {"community_id": "k8s", "member_id": member})  # fmt: skip
+        for world in worlds.values():
+            await settled(world.nc, world.region)
+
+        await eu.ask({**QUESTION, "asker_id": asker})
+        await eventually(lambda: apac.inbox_items(awake, "question_for_you"), deadline=30,
+                         what="apac's expert, at work, alerted")  # fmt: skip
+
+        async def us_waits() -> list[dict]:
+            # local events: us's own matching's, never sourced from the other regions
+            return await events_of_type(us.nc, Streams("us").events, ExpertsSuggestedV1.TYPE)
+
+        (notice,) = await eventually(us_waits, deadline=30, what="us's wave held")
+        assert notice["data"]["suggestions"] == []
+        (waiting,) = notice["data"]["waiting"]
+        assert waiting["member"]["member_id"] == asleep
+        assert datetime.fromisoformat(waiting["not_before"]) > datetime.now(UTC) + timedelta(days=1)
+        question_id = notice["data"]["question_id"]
+        assert await _routing_open(us, question_id)
+
+        answer = {"actor_id": awake, "question_id": question_id, "body": "One peer at a time."}
+        await eu.cmd("content", "post_answer", answer)  # where the question lives
+        for world in worlds.values():
+            await eventually(lambda w=world: _closed(w, question_id), deadline=30,
+                             what=f"routing ended in {world.region}")  # fmt: skip
+        for world in worlds.values():
+            await settled(world.nc, world.region)
+        assert await us.inbox_items(asleep, "question_for_you") == []
+        assert len(await apac.inbox_items(awake, "question_for_you")) == 1
+
+
+async def _closed(world: World, question_id: str) -> bool:
+    return not await _routing_open(world, question_id)

@@ -4,9 +4,11 @@ without a keyring, to a region that is no peer, or in clear; split into parts th
 from __future__ import annotations
 
 import base64
+from dataclasses import replace
 
 import pytest
 
+from services.notifications.domain.audience import Audience
 from shared.contracts.handover import HandoverEntry
 from shared.contracts.membership import MemberHandoverV1
 from shared.contracts.notifications import NotificationsHandoverV1
@@ -82,3 +84,12 @@ def test_records_go_in_parts_that_each_fit_and_keep_their_order() -> None:
     assert [e for p in parts for e in p] == big
     assert all(sum(len(e.value) for e in p) <= PART_BYTES for p in parts)
     assert in_parts([]) == [[]]  # a member with nothing kept still gets one (empty) part
+
+
+def test_a_handed_over_audience_keeps_the_newer_profile_and_every_community() -> None:
+    learned_here = Audience("m-1", "America/New_York", ("go",), ("k8s",), revision=9)
+    brought = Audience("m-1", "Europe/Lisbon", ("sre",), ("sre", "k8s"), revision=5)
+    merged = learned_here.merged(brought)
+    assert (merged.timezone, merged.interests, merged.revision) == ("America/New_York", ("go",), 9)
+    assert merged.communities == ("k8s", "sre")
+    assert brought.merged(learned_here) == replace(learned_here, communities=("sre", "k8s"))

@@ -25,6 +25,12 @@ class Audience:
             return self
         return replace(self, timezone=timezone, interests=tuple(interests), revision=revision)
 
+    def merged(self, other: Audience) -> Audience:
+        """What both say: the newer profile (by revision), the communities of either."""
+        newer = self.with_profile(other.timezone, list(other.interests), other.revision)
+        extra = tuple(c for c in other.communities if c not in newer.communities)
+        return replace(newer, communities=(*newer.communities, *extra))
+
     def joined(self, community_id: str) -> Audience:
         if community_id in self.communities:
             return self

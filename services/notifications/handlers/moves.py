@@ -101,7 +101,11 @@ async def when_member_handed_over_take_in(
     await store.note_home(handover.member_id, deps.region)
     buckets = {**_member_buckets(store), **_per_item_buckets(store)}
     for entry in entries:
-        if entry.bucket in buckets and _belongs_to(entry.key, handover.member_id):
+        if entry.bucket == "audience" and entry.key == handover.member_id:
+            brought = store.audience.decode(entry.value.encode())  # vs what we learned since
+            await store.audience.change(entry.key, lambda held, b=brought: (
+                b if held is None else held.merged(b)))  # fmt: skip
+        elif entry.bucket in buckets and _belongs_to(entry.key, handover.member_id):
             await buckets[entry.bucket].put_raw(entry.key, entry.value.encode())
     inbox = Streams(deps.region).inbox
     for place, item in sorted((int(e.key), e) for e in entries if e.bucket == INBOX):

@@ -100,12 +100,19 @@ async def when_experts_suggested_alert_them(
     )
 
 
+async def _met_name(member: MemberRef, deps: Deps) -> str:
+    """Someone to meet: their name if they are homed here, else where they are from (their
+    name stays in their own region)."""
+    if member.home_region != deps.region:
+        return f"A colleague from {member.home_region}"
+    return await name_of(member.member_id, deps, member.member_id)
+
+
 async def when_intros_proposed_tell_member(event: Envelope[IntrosProposedV1], deps: Deps) -> None:
     """Tell the member who to meet and why."""
     proposed = event.data
     people = [
-        f"{await name_of(p.member.member_id, deps, p.member.member_id)}: {'; '.join(p.reasons)}"
-        for p in proposed.proposals
+        f"{await _met_name(p.member, deps)}: {'; '.join(p.reasons)}" for p in proposed.proposals
     ]
     await deliver(
         event, [model.intros(recipient(proposed.member), proposed.community_name, people)], deps

@@ -185,7 +185,8 @@ class World:
 
         async def answered() -> dict | None:
             reply = json.loads((await self.nc.request(subject, body, timeout=3)).data)
-            return reply if reply["ok"] or reply["error"]["code"] != "unavailable" else None
+            retry = not reply["ok"] and reply["error"]["code"] in ("unavailable", "in_progress")
+            return None if retry else reply  # in_progress: the same request still runs
 
         reply = await until(answered, f"{kind} {service}.{name}")
         assert reply["ok"], reply

@@ -221,6 +221,7 @@ def content_store() -> ContentStore:
         members=FakeKvStore(MemberInfo),
         pulses=FakeKvStore(str),
         dead_letters=FakeDeadLetters(),  # type: ignore[arg-type]
+        elsewhere=FakeKvStore(str),
     )
     # in the order of ContentStore.followers
     store.followers = followers(
@@ -229,6 +230,7 @@ def content_store() -> ContentStore:
         (store.communities, store.directory),
         (store.joined, store.membership),
         (store.members, store.people),
+        (store.elsewhere, store.held_by),
     )
     return store
 

@@ -7,15 +7,30 @@ from datetime import datetime
 
 from services.content.domain.model import (
     Expired,
+    HeldElsewhere,
     InvalidChange,
     NotAllowed,
     UnknownCommunity,
     UnknownPost,
 )
-from services.content.handlers import Deps, directory, ingest, posts, pulse, queries, resources
+from services.content.handlers import (
+    Deps,
+    directory,
+    elsewhere,
+    ingest,
+    posts,
+    pulse,
+    queries,
+    resources,
+)
 from services.content.settings import ContentSettings
 from services.content.store.buckets import ContentStore
-from services.content.topology import external_content_consumers, membership_consumer, topology
+from services.content.topology import (
+    external_content_consumers,
+    membership_consumer,
+    peers_consumer,
+    topology,
+)
 from shared.contracts import content as c
 from shared.contracts import ingest as i
 from shared.contracts import membership as m
@@ -75,9 +90,11 @@ PUBLISHES = (
 )  # fmt: skip
 HOUSEKEEPING = (resources.expire_offers, pulse.publish_pulses)
 """Expire offers and publish last week's pulses."""
+PEER_REACTIONS = dict.fromkeys(elsewhere.PEER_POSTS, elsewhere.when_peer_post_published_note_where)
 ERROR_CODES: dict[type[Exception], str] = {
     UnknownCommunity: "not_found",
     UnknownPost: "not_found",
+    HeldElsewhere: "wrong_region",
     NotAllowed: "forbidden",
     InvalidChange: "conflict",
     Expired: "expired",
@@ -99,6 +116,8 @@ def build_app(
     for consumer in external_content_consumers(settings):
         app.react_to(consumer, INGEST_REACTIONS, deps)
     app.react_to(membership_consumer(settings), MEMBERSHIP_REACTIONS, deps)
+    if (peer_posts := peers_consumer(settings)) is not None:
+        app.react_to(peer_posts, PEER_REACTIONS, deps)
     app.answer_commands(COMMANDS, deps, ERROR_CODES)
     app.answer_queries(QUERIES, deps, ERROR_CODES)
     app.publishes(*PUBLISHES)

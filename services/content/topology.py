@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from services.content.handlers.elsewhere import PEER_POSTS
 from services.content.store.buckets import BUCKETS
 from shared.contracts import membership as m
 from shared.messaging.provisioning import (
@@ -11,7 +12,7 @@ from shared.messaging.provisioning import (
     ingest_consumers,
     streams_for,
 )
-from shared.naming import Scope, Service, Streams, any_region_event_subject
+from shared.naming import Scope, Service, Streams, any_region_event_subject, event_subject
 from shared.publishers import CONTENT
 from shared.settings import GuildSettings
 
@@ -41,9 +42,31 @@ def membership_consumer(settings: GuildSettings) -> ConsumerSpec:
     )
 
 
+def peers_consumer(settings: GuildSettings) -> ConsumerSpec | None:
+    """Other regions' new posts, to say where they are held (none without peer regions)."""
+    if not settings.peer_regions:
+        return None
+    return durable_consumer(
+        settings,
+        Service.CONTENT,
+        "peers",
+        stream=Streams(settings.region).events,
+        filter_subjects=[
+            event_subject(peer, Scope.PUBLIC, e.TYPE)
+            for peer in settings.peer_regions
+            for e in PEER_POSTS
+        ],
+        description="Other regions' new posts: which region holds each",
+    )
+
+
 def topology(settings: GuildSettings) -> Topology:
     return Topology(
         streams=streams_for(settings),
-        consumers=[*external_content_consumers(settings), membership_consumer(settings)],
+        consumers=[
+            *external_content_consumers(settings),
+            membership_consumer(settings),
+            *filter(None, [peers_consumer(settings)]),
+        ],
         buckets=BUCKETS.specs(settings.region, settings.stream_replicas),
     )

@@ -486,6 +486,13 @@ async def test_the_region_at_work_asks_now_the_one_off_work_waits_and_an_answer_
         assert await _routing_open(us, question_id)
 
         answer = {"actor_id": awake, "question_id": question_id, "body": "One peer at a time."}
+        # apac's content does not hold the question: it says which region does
+        refused = await apac.refused("cmd", "content", "post_answer", answer)
+        assert refused["code"] == "wrong_region", refused
+        assert "'eu'" in refused["message"], refused
+        refused = await apac.refused("qry", "content", "get_post",
+                                     {"viewer_id": awake, "post_id": question_id})  # fmt: skip
+        assert refused["code"] == "wrong_region", refused
         await eu.cmd("content", "post_answer", answer)  # where the question lives
         for world in worlds.values():
             await eventually(lambda w=world: _closed(w, question_id), deadline=30,

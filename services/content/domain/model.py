@@ -29,6 +29,10 @@ class UnknownPost(ContentError):
     pass
 
 
+class HeldElsewhere(ContentError):
+    """The post is held by another region, which alone answers for it: send it there."""
+
+
 class NotAllowed(ContentError):
     pass
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from services.content.domain.model import (
     CommunityInfo,
+    HeldElsewhere,
     MemberInfo,
     Post,
     UnknownPost,
@@ -29,6 +30,11 @@ async def post_for(
 ) -> tuple[Versioned[Post], CommunityInfo]:
     """The post and its community, if ``viewer_id`` may see it."""
     found = await deps.store.post(post_id)
+    if found is None and (region := deps.store.region_holding(post_id)) is not None:
+        raise HeldElsewhere(
+            f"post {post_id!r} is held in region {region!r}: send this to {region}'s content "
+            "service"
+        )
     community = deps.store.community(found.value.community_id) if found else None
     if (
         found is None

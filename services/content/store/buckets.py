@@ -47,6 +47,7 @@ BUCKETS = Buckets(SERVICE, {
     "members": Bucket("Members' work region and legal entity (from membership's events)",
                       secure=True),
     "pulses": Bucket("Weekly pulses already published: <community>.<week>"),
+    "elsewhere": Bucket("Posts held by another region: <post> -> that region (ids only)"),
 })  # fmt: skip
 
 
@@ -60,11 +61,14 @@ class ContentStore:
     members: KvStore[MemberInfo]
     pulses: KvStore[str]
     dead_letters: DeadLetters
+    elsewhere: KvStore[str]
     index: PostIndex = field(default_factory=PostIndex)
     votes: ReactionIndex = field(default_factory=ReactionIndex)
     directory: Table[CommunityInfo] = field(default_factory=communities_table)
     membership: JoinedIndex = field(default_factory=JoinedIndex)
     people: Table[MemberInfo] = field(default_factory=members_table)
+    held_by: Table[str] = field(default_factory=lambda: Table(str, "elsewhere-1"))
+    """Posts another region holds, and which (from its public events)."""
     followers: list[BucketFollower] = field(default_factory=list)
     own: dict[str, OwnWrites] = field(init=False)
     """The post and reaction indexes as the handlers change them (their followers feed them)."""
@@ -90,6 +94,7 @@ class ContentStore:
             members=members,
             pulses=store("pulses", str),
             dead_letters=DeadLetters(region, SERVICE, via=members),
+            elsewhere=store("elsewhere", str),
         )
         made.followers = [
             BucketFollower(bucket.bucket, projection, region=region, service=SERVICE, name=name)
@@ -99,6 +104,7 @@ class ContentStore:
                 ("communities", made.communities, made.directory),
                 ("joined", made.joined, made.membership),
                 ("members", made.members, made.people),
+                ("elsewhere", made.elsewhere, made.held_by),
             )
         ]
         return made
@@ -112,10 +118,19 @@ class ContentStore:
             self.joined,
             self.members,
             self.pulses,
+            self.elsewhere,
         ]
 
     async def post(self, post_id: str) -> Versioned[Post] | None:
         return await self.posts.get(post_id)
+
+    def region_holding(self, post_id: str) -> str | None:
+        """The region that holds ``post_id``, if another one does (from memory)."""
+        return self.held_by.get(post_id)
+
+    async def note_held_by(self, post_id: str, region: str) -> None:
+        self.held_by.items[post_id] = region
+        await self.elsewhere.put(post_id, region)
 
     async def posts_in_order(self, post_ids: list[str]) -> list[Post]:
         """The posts of ``post_ids`` that still exist, in that order (read concurrently)."""

@@ -10,9 +10,10 @@ from shared.messaging.provisioning import (
     Topology,
     durable_consumer,
     ingest_consumers,
+    peer_events_consumer,
     streams_for,
 )
-from shared.naming import Scope, Service, Streams, any_region_event_subject, event_subject
+from shared.naming import Scope, Service, Streams, any_region_event_subject
 from shared.publishers import CONTENT
 from shared.settings import GuildSettings
 
@@ -44,19 +45,8 @@ def membership_consumer(settings: GuildSettings) -> ConsumerSpec:
 
 def peers_consumer(settings: GuildSettings) -> ConsumerSpec | None:
     """Other regions' new posts, to say where they are held (none without peer regions)."""
-    if not settings.peer_regions:
-        return None
-    return durable_consumer(
-        settings,
-        Service.CONTENT,
-        "peers",
-        stream=Streams(settings.region).events,
-        filter_subjects=[
-            event_subject(peer, Scope.PUBLIC, e.TYPE)
-            for peer in settings.peer_regions
-            for e in PEER_POSTS
-        ],
-        description="Other regions' new posts: which region holds each",
+    return peer_events_consumer(
+        settings, Service.CONTENT, PEER_POSTS, "Other regions' new posts: which region holds each"
     )
 
 

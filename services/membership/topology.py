@@ -12,6 +12,7 @@ from shared.messaging.provisioning import (
     durable_consumer,
     handover_read,
     ingest_consumers,
+    peer_events_consumer,
     streams_for,
 )
 from shared.messaging.provisioning import (
@@ -23,7 +24,6 @@ from shared.naming import (
     Streams,
     any_region_event_subject,
     dead_letter_original_subject,
-    event_subject,
     ingest_filter,
 )
 from shared.publishers import HR, sending
@@ -61,19 +61,11 @@ PEER_EVENTS = (
 
 def peers_consumer(settings: GuildSettings) -> ConsumerSpec | None:
     """Membership events of the peer regions (none: a region on its own has no peers)."""
-    if not settings.peer_regions:
-        return None
-    return durable_consumer(
+    return peer_events_consumer(
         settings,
         Service.MEMBERSHIP,
-        "peers",
-        stream=Streams(settings.region).events,
-        filter_subjects=[
-            event_subject(peer, Scope.PUBLIC, e.TYPE)
-            for peer in settings.peer_regions
-            for e in PEER_EVENTS
-        ],
-        description="Other regions' communities and memberships, kept here as replicas",
+        PEER_EVENTS,
+        "Other regions' communities and memberships, kept here as replicas",
     )
 
 

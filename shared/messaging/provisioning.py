@@ -30,10 +30,12 @@ from nats.js.errors import APIError, BadRequestError, NotFoundError
 
 from shared.contracts.base import Contract
 from shared.naming import (
+    Scope,
     Service,
     Streams,
     bucket_name,
     consumer_name,
+    event_subject,
     handovers_from,
     handovers_to,
     ingest_filter,
@@ -325,6 +327,30 @@ def _sourced(peer: str, stream: str, subjects: str) -> StreamSource:
     """What a region sources of ``peer``'s ``stream``, through the peer's JetStream domain."""
     return StreamSource(
         name=stream, filter_subject=subjects, external=ExternalStream(api=f"$JS.{peer}.API")
+    )
+
+
+def peer_events_consumer(
+    settings: GuildSettings,
+    service: Service,
+    events: Iterable[type[Contract]],
+    description: str,
+) -> ConsumerSpec | None:
+    """``service``'s consumer ``<service>-peers`` of the public ``events`` its peer regions
+    publish (none for a region on its own)."""
+    if not settings.peer_regions:
+        return None
+    return durable_consumer(
+        settings,
+        service,
+        "peers",
+        stream=Streams(settings.region).events,
+        filter_subjects=[
+            event_subject(peer, Scope.PUBLIC, e.TYPE)
+            for peer in settings.peer_regions
+            for e in events
+        ],
+        description=description,
     )
 
 

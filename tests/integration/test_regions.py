@@ -15,6 +15,7 @@ import pytest
 from nats.js.errors import KeyNotFoundError
 
 from guild_cli.provisioning import provision_streams
+from guild_cli.receivers import HttpReceiver
 from guild_cli.regions import LoopbackRegions
 from shared.contracts.matching import (
     ExpertsSuggestedV1,
@@ -274,7 +275,10 @@ async def test_a_member_who_moves_region_has_their_data_there_and_erased_behind(
     still counts her; no file of eu's (or apac's) JetStream store holds her name, e-mail
     address or channel address any more."""
     eu, us = worlds["eu"], worlds["us"]
-    async with running(*every_region_services(regions)):
+    async with (
+        HttpReceiver() as receiver,  # her webhook: whatever reaches it before the move
+        running(*every_region_services(regions, allow_loopback_receivers=True)),
+    ):
         fac = await _hire_at_work(eu, "fac", "Lena Vogel", "Europe/Berlin", {"sre": "expert"})
         ana = await _hire_at_work(eu, "ana", "Ana Lima", "Europe/Lisbon", {"sre": "advanced"})
         await eu.cmd("membership", "create_community",
@@ -283,7 +287,7 @@ async def test_a_member_who_moves_region_has_their_data_there_and_erased_behind(
         practice = await eu.cmd("content", "post_practice", {
             "actor_id": ana, "community_id": "sre", "title": "Error budgets that work",
             "body": "Spend them on purpose."})  # fmt: skip
-        hook = {"member_id": ana, "kind": "webhook", "address": "https://hooks.example.com/ana"}
+        hook = {"member_id": ana, "kind": "webhook", "address": f"{receiver.url}/ana"}
         added = await eu.cmd("notifications", "add_endpoint", hook)
         preferences = {"digest": "weekly", "quiet_hours": {"start": "21:00", "end": "07:00"}}
         await eu.cmd("notifications", "set_preferences",

@@ -163,19 +163,11 @@ class GuildSettings(BaseSettings):
     def keyring(self) -> Keyring | None:
         """The sealing keys (None: neither setting given). Raises SealingError if they are
         unreadable or malformed."""
-        if self.sealing_keys_file is not None:
-            return Keyring.read(self.sealing_keys_file)
-        if self.sealing_keys is not None:
-            return Keyring.parse(self.sealing_keys.get_secret_value(), "GUILD_SEALING_KEYS")
-        return None
+        return _keyring_from(self.sealing_keys_file, self.sealing_keys, "GUILD_SEALING_KEYS")
 
     def handover_keyring(self) -> Keyring | None:
         """The handover keys (None: neither setting given)."""
-        if self.handover_keys_file is not None:
-            return Keyring.read(self.handover_keys_file)
-        if self.handover_keys is not None:
-            return Keyring.parse(self.handover_keys.get_secret_value(), "GUILD_HANDOVER_KEYS")
-        return None
+        return _keyring_from(self.handover_keys_file, self.handover_keys, "GUILD_HANDOVER_KEYS")
 
     def pseudonym_secret(self) -> bytes | None:
         """The ``pseudonym_key`` setting as bytes (None: unset)."""
@@ -204,3 +196,12 @@ class GuildSettings(BaseSettings):
         service_env = EnvSettingsSource(settings_cls, env_prefix=cls.SERVICE_PREFIX)
         deployment_env = EnvSettingsSource(settings_cls, env_prefix="GUILD_")
         return init_settings, service_env, deployment_env, file_secret_settings
+
+
+def _keyring_from(path: Path | None, text: SecretStr | None, variable: str) -> Keyring | None:
+    """The keyring in the file ``path``, else in the secret ``text`` (from ``variable``)."""
+    if path is not None:
+        return Keyring.read(path)
+    if text is not None:
+        return Keyring.parse(text.get_secret_value(), variable)
+    return None

@@ -38,6 +38,11 @@ class HandoverEntry(BaseModel):
     key: str = Field(min_length=1, max_length=1024)
     value: str
 
+    @classmethod
+    def of(cls, bucket: str, key: str, stored: bytes) -> HandoverEntry:
+        """The record of ``key`` in ``bucket``, from its stored (plain) bytes."""
+        return cls(bucket=bucket, key=key, value=stored.decode())
+
 
 class Handover(Contract):
     """Base of every service's handover event (each names its own ``TYPE``)."""
@@ -85,7 +90,10 @@ class Handover(Contract):
         opened = keyring.open(data, context)
         if opened == data:
             raise SealingError(f"{context} is not sealed: a handover is never taken in clear")
-        return [HandoverEntry.model_validate(e) for e in json.loads(opened)]
+        try:
+            return [HandoverEntry.model_validate(e) for e in json.loads(opened)]
+        except (ValueError, TypeError):  # pydantic's ValidationError is a ValueError
+            raise SealingError(f"{context} opens, but does not hold records") from None
 
     @classmethod
     def subject_in(cls, region: str, key: str | None = None) -> str:

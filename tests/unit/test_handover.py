@@ -93,3 +93,10 @@ def test_a_handed_over_audience_keeps_the_newer_profile_and_every_community() ->
     assert (merged.timezone, merged.interests, merged.revision) == ("America/New_York", ("go",), 9)
     assert merged.communities == ("k8s", "sre")
     assert brought.merged(learned_here) == replace(learned_here, communities=("sre", "k8s"))
+
+
+def test_a_handover_that_opens_but_holds_no_records_is_refused() -> None:
+    context = "handover/guild.membership.member_handover.v1/m-1/eu->us/1"
+    sealed = base64.b64encode(KEYS.seal(b'{"not": "a list of records"}', context)).decode()
+    with pytest.raises(SealingError, match="does not hold records"):
+        handover(sealed=sealed).entries(KEYS)

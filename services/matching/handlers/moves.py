@@ -37,7 +37,7 @@ async def when_member_moved_hand_over(event: Envelope[MemberMovedV1], deps: Deps
     if moved.from_region != deps.region or to_region == deps.region:
         return
     records = [
-        HandoverEntry(bucket=MEMBERS, key=key, value=data.decode())
+        HandoverEntry.of(MEMBERS, key, data)
         for kind in KEPT_PER_MEMBER
         async for key, data in store.members.raw_items(f"{member_id}.{kind}.>")
     ]

@@ -86,7 +86,7 @@ async def when_person_moved_hand_over(event: Envelope[PersonMovedV1], deps: Deps
 
 
 def _entry(bucket: str, key: str, store: KvStore[T], value: T) -> HandoverEntry:
-    return HandoverEntry(bucket=bucket, key=key, value=store.encode(value).decode())
+    return HandoverEntry.of(bucket, key, store.encode(value))
 
 
 async def _own_memberships(member_id: str, deps: Deps) -> list[Membership]:

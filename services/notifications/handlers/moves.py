@@ -37,23 +37,18 @@ INBOX = "inbox"
 """The entries that are inbox items (their key: their place in the inbox, as a number)."""
 
 
-def _member_buckets(store: NotificationsStore) -> dict[str, KvStore]:  # type: ignore[type-arg]
-    """The buckets with one entry per member, by the name a handover gives them."""
+def _buckets(store: NotificationsStore) -> dict[str, tuple[KvStore, bool]]:  # type: ignore[type-arg]
+    """The buckets handed over, by the name a handover gives them, each with whether its
+    entries are ``<member>.<...>`` (else one entry per member, keyed by their id)."""
     return {
-        "endpoints": store.endpoints,
-        "preferences": store.preferences,
-        "audience": store.audience,
-        "digest-sent": store.digest_sent,
-    }
-
-
-def _per_item_buckets(store: NotificationsStore) -> dict[str, KvStore]:  # type: ignore[type-arg]
-    """The buckets with entries ``<member>.<...>``."""
-    return {
-        "held": store.held,
-        "digest": store.digest,
-        "inbox-state": store.inbox_state,
-        "budget": store.budget,
+        "endpoints": (store.endpoints, False),
+        "preferences": (store.preferences, False),
+        "audience": (store.audience, False),
+        "digest-sent": (store.digest_sent, False),
+        "held": (store.held, True),
+        "digest": (store.digest, True),
+        "inbox-state": (store.inbox_state, True),
+        "budget": (store.budget, True),
     }
 
 
@@ -74,21 +69,13 @@ async def when_member_moved_hand_over(event: Envelope[MemberMovedV1], deps: Deps
 
 
 async def _records_of(member_id: str, deps: Deps) -> list[HandoverEntry]:
-    store, records = deps.store, []
-    for name, kv in _member_buckets(store).items():
-        found = await kv.get(member_id)
-        if found is not None:
-            records.append(_entry(name, member_id, kv.encode(found.value)))
-    for name, kv in _per_item_buckets(store).items():
-        async for key, held in kv.items(f"{member_id}.*"):
-            records.append(_entry(name, key, kv.encode(held.value)))
-    for place, item in await store.inbox_items(member_id):
-        records.append(_entry(INBOX, str(place), item.model_dump_json().encode()))
+    records = []
+    for name, (kv, per_item) in _buckets(deps.store).items():
+        async for key, held in kv.items(f"{member_id}.*" if per_item else member_id):
+            records.append(HandoverEntry.of(name, key, kv.encode(held.value)))
+    for place, item in await deps.store.inbox_items(member_id):
+        records.append(HandoverEntry.of(INBOX, str(place), item.model_dump_json().encode()))
     return records
-
-
-def _entry(bucket: str, key: str, value: bytes) -> HandoverEntry:
-    return HandoverEntry(bucket=bucket, key=key, value=value.decode())
 
 
 async def when_member_handed_over_take_in(
@@ -99,7 +86,7 @@ async def when_member_handed_over_take_in(
     handover, store = event.data, deps.store
     entries = deps.moves.opened(handover, deps.region)
     await store.note_home(handover.member_id, deps.region)
-    buckets = {**_member_buckets(store), **_per_item_buckets(store)}
+    buckets = {name: kv for name, (kv, _) in _buckets(store).items()}
     for entry in entries:
         if entry.bucket == "audience" and entry.key == handover.member_id:
             brought = store.audience.decode(entry.value.encode())  # vs what we learned since
